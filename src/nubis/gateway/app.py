@@ -1,0 +1,199 @@
+"""The gateway: one bare ASGI callable in front of every service.
+
+A request goes: route (service, operation) -> read the body (or hand the
+provider a stream, for streaming operations) -> parse with the service's
+protocol -> provider -> serialize. Any failure becomes an AWS error in the
+request's protocol; never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import AsyncIterator
+
+from ..auth.credentials import account_for
+from ..config import Config
+from ..protocol import models, protocol_for
+from ..protocol.errors import ServiceError, internal_error
+from ..protocol.json import dumps
+from ..protocol.wire import Headers, HttpRequest, HttpResponse
+from ..protocol.xml import escape
+from ..services.base import RequestContext
+from .nubis_api import NubisApi
+from .router import Route, Router, form_pairs
+
+log = logging.getLogger("nubis.gateway")
+
+MAX_BODY_IN_MEMORY = 512 * 1024 * 1024  # a non-streaming operation's body limit
+
+
+class Gateway:
+    def __init__(self, config: Config):
+        self.config = config
+        self.router = Router(config.hostname)
+        self.runtime = None
+        self.api = NubisApi(self)
+        # Data planes by host kind ("execute-api", "lambda-url", ...), added by
+        # the services that serve them: async fn(request, route) -> HttpResponse.
+        self.data_planes: dict = {}
+
+    async def __call__(self, scope, receive, send):
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1003})
+
+    # -- lifespan -------------------------------------------------------------------------
+
+    async def lifespan(self, receive, send):
+        from ..runtime.core import Runtime
+
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.runtime = Runtime(self.config)
+                    await self.runtime.start()
+                except Exception as e:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.runtime is not None:
+                    await self.runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def http(self, scope, receive, send):
+        path = scope["path"]
+        if path.startswith("/_nubis/") or path.startswith("/_localstack/"):
+            response = await self.api.handle(scope, receive)
+            await _send(send, response, scope["method"] == "HEAD")
+            return
+        raw_path = scope.get("raw_path")
+        raw_path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else path
+        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        request = HttpRequest(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers)
+        request.host = headers.get("host", "")
+        response = await self.dispatch(request, receive)
+        await _send(send, response, request.method == "HEAD")
+
+    async def dispatch(self, request: HttpRequest, receive) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        model = operation = protocol = None
+        try:
+            route = self.router.route(request)
+            if route.data_plane:
+                return await self._data_plane(request, route, receive)
+            if route.operation is None:  # query / ec2: the Action is in the form
+                request.body = await _read_body(receive)
+                self.router.resolve_query(request, route, form_pairs(request))
+            protocol = protocol_for(route.protocol)
+            model = models.load_service(route.service, route.protocol)
+            try:
+                operation = model.operation_model(route.operation)
+            except Exception:
+                raise ServiceError("InvalidAction" if route.protocol in ("query", "ec2") else "UnknownOperationException",
+                                   f"Operation {route.operation} is not supported by {route.service}.",
+                                   status=400) from None
+            if route.protocol not in ("query", "ec2"):
+                if operation.has_streaming_input:
+                    request.stream = _body_stream(receive)
+                else:
+                    request.body = await _read_body(receive)
+            params = protocol.parse(request, operation, route.uri_params)
+            region = route.region or self.config.default_region
+            ctx = RequestContext(service=route.service, operation=route.operation,
+                                 account=account_for(route.access_key, self.config.default_account),
+                                 region=region, request_id=request_id, access_key=route.access_key,
+                                 request=request, protocol=route.protocol)
+            result = await self.runtime.invoke(ctx, params)
+            response = protocol.serialize(operation, result, request_id)
+            if ctx.extra_headers:
+                response.headers.extend(ctx.extra_headers)
+            return response
+        except ServiceError as error:
+            return self._error(request, error, request_id, model, operation, protocol)
+        except Exception:
+            log.exception("internal error in %s %s", request.method, request.path)
+            return self._error(request, internal_error(), request_id, model, operation, protocol)
+
+    async def _data_plane(self, request: HttpRequest, route: Route, receive) -> HttpResponse:
+        handler = self.data_planes.get(route.data_plane)
+        if handler is None:
+            raise ServiceError("NotImplemented", f"nubis does not serve {route.data_plane} yet.", status=501,
+                               sender_fault=False)
+        request.body = await _read_body(receive)
+        return await handler(request, route)
+
+    def _error(self, request, error, request_id, model, operation, protocol) -> HttpResponse:
+        try:
+            if protocol is not None:
+                return protocol.serialize_error(model, operation, error, request_id)
+        except Exception:
+            log.exception("serializing an error")
+        return generic_error(request, error, request_id)
+
+
+def generic_error(request: HttpRequest, error: ServiceError, request_id: str) -> HttpResponse:
+    """An error for a request whose service (so protocol) is unknown, in the
+    form its client most likely reads: JSON for JSON requests, else XML."""
+    headers = request.headers
+    if headers.get("x-amz-target") or "json" in headers.get("content-type", ""):
+        body = dumps({"__type": error.code, "message": error.message})
+        return HttpResponse(error.status, [("Content-Type", "application/x-amz-json-1.1"),
+                                           ("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", error.code)], body)
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
+            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+    return HttpResponse(error.status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)],
+                        body.encode("utf-8"))
+
+
+async def _read_body(receive) -> bytes:
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        return body
+    chunks = [body]
+    size = len(body)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ServiceError("IncompleteBody", "The request body ended early.", status=400)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_IN_MEMORY:
+            raise ServiceError("RequestEntityTooLarge", "Request body too large.", status=413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _body_stream(receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ServiceError("IncompleteBody", "The request body ended early.", status=400)
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _send(send, response: HttpResponse, head: bool = False) -> None:
+    headers = [(k.encode("latin-1"), str(v).encode("utf-8")) for k, v in response.headers]
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if response.stream is None or head:
+        await send({"type": "http.response.body", "body": b"" if head else response.body})
+        return
+    async for chunk in response.stream:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

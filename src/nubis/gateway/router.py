@@ -1,0 +1,257 @@
+"""Find (service, operation) for a request, as AWS's front ends would.
+
+In order: the Host (S3 virtual hosts and data-plane names), ``X-Amz-Target``
+(json), the smithy-rpc-v2-cbor path, the SigV4 credential scope (header or
+presigned query), the ``Action`` of query requests, and the REST path
+templates of the candidate services' models. An unsigned request with none of
+these is S3's, as on AWS.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from ..protocol import models
+from ..protocol.errors import ServiceError
+from ..protocol.rest import uri_template
+from ..protocol.wire import HttpRequest
+from .hosts import HostInfo, HostParser
+
+_SCOPE = re.compile(r"Credential=([^/,\s]*)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
+_CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)$")
+
+
+@dataclass
+class Route:
+    service: str | None = None
+    operation: str | None = None  # None: a data-plane request (see ``data_plane``)
+    protocol: str | None = None
+    uri_params: dict | None = None
+    data_plane: str | None = None  # "s3-website", "execute-api", "cloudfront", "lambda-url"
+    host: HostInfo = field(default_factory=HostInfo)
+    access_key: str | None = None
+    region: str | None = None
+    signing_name: str | None = None
+    candidates: list[str] | None = None  # query services the request may be for
+
+
+def unknown_service(detail: str) -> ServiceError:
+    return ServiceError("UnknownService", f"nubis could not tell which AWS service this request is for: {detail}",
+                        status=400)
+
+
+def unknown_operation(service: str, detail: str) -> ServiceError:
+    return ServiceError("UnknownOperationException",
+                        f"nubis found no {service} operation for this request: {detail}", status=404)
+
+
+@functools.cache
+def _by_signing_name() -> dict[str, list[str]]:
+    out = defaultdict(list)
+    for service, entry in models.service_index().items():
+        out[entry["signingName"]].append(service)
+        if entry.get("endpointPrefix") and entry["endpointPrefix"] != entry["signingName"]:
+            out[entry["endpointPrefix"]].append(service)
+    # The service named like the signing name is the first choice on a tie.
+    for name, services in out.items():
+        services.sort(key=lambda s: (s != name, s))
+    return dict(out)
+
+
+@functools.cache
+def _by_target_prefix() -> dict[str, list[str]]:
+    out = defaultdict(list)
+    for service, entry in models.service_index().items():
+        if entry.get("targetPrefix"):
+            out[entry["targetPrefix"]].append(service)
+    return dict(out)
+
+
+@functools.cache
+def _query_services() -> list[str]:
+    return [s for s, e in models.service_index().items() if {"query", "ec2"} & set(e["protocols"])]
+
+
+class RestRoutes:
+    """A service's REST operations, most specific template first."""
+
+    def __init__(self, service: str, protocol: str):
+        model = models.load_service(service, protocol)
+        self.by_method: dict[str, list] = defaultdict(list)
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            tpl = uri_template(op)
+            self.by_method[op.http.get("method", "POST")].append((tpl, name))
+        for routes in self.by_method.values():
+            routes.sort(key=lambda r: r[0].score, reverse=True)
+
+    def match(self, method: str, path: str, query_keys: set[str]):
+        for tpl, name in self.by_method.get(method, ()):
+            params = tpl.match(path, query_keys)
+            if params is not None:
+                return name, params, tpl.score
+        return None
+
+
+@functools.cache
+def rest_routes(service: str, protocol: str) -> RestRoutes:
+    return RestRoutes(service, protocol)
+
+
+@functools.cache
+def _operation_names(service: str, protocol: str | None = None) -> frozenset:
+    return frozenset(models.load_service(service, protocol).operation_names)
+
+
+class Router:
+    def __init__(self, hostname: str = "localhost"):
+        self.hosts = HostParser(hostname)
+
+    def route(self, request: HttpRequest) -> Route:
+        """Everything but query-protocol routing that needs the form body."""
+        headers = request.headers
+        route = Route(host=self.hosts.parse(headers.get("host", "")))
+        self._scope(request, route)
+        kind = route.host.kind
+        if kind in ("s3-website", "execute-api", "cloudfront", "lambda-url"):
+            route.data_plane = kind
+            return route
+
+        target = headers.get("x-amz-target")
+        if target:
+            prefix, _, op = target.rpartition(".")
+            candidates = _by_target_prefix().get(prefix)
+            if not candidates:
+                raise unknown_service(f"X-Amz-Target {target!r}")
+            route.service = self._pick(candidates, route, lambda s: op in _operation_names(s))
+            route.operation, route.protocol = op, "json"
+            return route
+
+        if headers.get("smithy-protocol") == "rpc-v2-cbor":
+            m = _CBOR_PATH.match(request.path)
+            if m:
+                candidates = _by_target_prefix().get(m.group(1))
+                if not candidates:
+                    raise unknown_service(f"smithy service {m.group(1)!r}")
+                route.service = self._pick(candidates, route, lambda s: m.group(2) in _operation_names(s))
+                route.operation, route.protocol = m.group(2), "smithy-rpc-v2-cbor"
+                return route
+
+        if kind in ("s3", "s3-path"):
+            candidates = ["s3"]
+        elif route.signing_name:
+            candidates = _by_signing_name().get(route.signing_name)
+            if not candidates:
+                raise unknown_service(f"signing name {route.signing_name!r}")
+        else:
+            candidates = None
+        return self._by_protocol(request, route, candidates)
+
+    # -- pieces -------------------------------------------------------------------
+
+    def _scope(self, request: HttpRequest, route: Route) -> None:
+        auth = request.headers.get("authorization")
+        m = _SCOPE.search(auth) if auth else None
+        if m:
+            route.access_key, _, route.region, route.signing_name = m.groups()
+            return
+        if "X-Amz-Credential" in request.query_string:
+            cred = dict(request.query).get("X-Amz-Credential", "")
+            parts = cred.split("/")
+            if len(parts) == 5:
+                route.access_key, _, route.region, route.signing_name, _ = parts
+            return
+        if auth and auth.startswith("AWS "):  # SigV2 (S3's old clients)
+            route.access_key = auth[4:].split(":", 1)[0]
+            route.signing_name = "s3"
+        elif "AWSAccessKeyId" in request.query_string:
+            route.access_key = dict(request.query).get("AWSAccessKeyId")
+            if "Signature" in request.query_string and "Action" not in request.query_string:
+                route.signing_name = "s3"
+
+    def _pick(self, candidates: list[str], route: Route, fits) -> str:
+        if len(candidates) == 1:
+            return candidates[0]
+        hint = route.host.name if route.host.kind == "service" else None
+        fitting = [s for s in candidates if fits(s)] or candidates
+        for s in fitting:
+            if s == hint or s == route.signing_name:
+                return s
+        return fitting[0]
+
+    def _by_protocol(self, request: HttpRequest, route: Route, candidates: list[str] | None) -> Route:
+        if candidates is None:
+            # Unsigned: a query Action, else S3 (path style), as AWS would.
+            if "Action=" in request.query_string or _is_form(request):
+                route.protocol = "query"
+                return route
+            candidates = ["s3"]
+        index = models.service_index()
+        rest = [s for s in candidates if {"rest-json", "rest-xml"} & set(index[s]["protocols"])]
+        query = [s for s in candidates if {"query", "ec2"} & set(index[s]["protocols"])]
+        if query and (_is_form(request) or "Action=" in request.query_string or not rest):
+            route.protocol = "query"
+            route.candidates = query
+            return route
+        path = request.path
+        if route.host.kind == "s3" and route.host.name:
+            path = "/" + route.host.name + (path if path != "/" else "")
+        query_keys = {k for k, _ in request.query}
+        best = None
+        for service in rest:
+            protocol = next(p for p in index[service]["protocols"] if p in ("rest-json", "rest-xml"))
+            found = rest_routes(service, protocol).match(request.method, path, query_keys)
+            if found and (best is None or found[2] > best[3]):
+                best = (service, protocol, found[0], found[2], found[1])
+        if best is None:
+            service = rest[0] if rest else candidates[0]
+            raise unknown_operation(service, f"{request.method} {request.path}")
+        route.service, route.protocol, route.operation, _, route.uri_params = best
+        return route
+
+    def resolve_query(self, request: HttpRequest, route: Route, form: list[tuple[str, str]]) -> None:
+        """Finish routing a query/ec2 request once its form is read."""
+        params = dict(form)
+        action = params.get("Action")
+        if not action:
+            raise ServiceError("MissingAction", "Missing Action", status=400)
+        version = params.get("Version")
+        candidates = route.candidates or _query_services()
+        index = models.service_index()
+
+        def fits(s):
+            try:
+                return action in _operation_names(s, _query_protocol(index[s]))
+            except KeyError:
+                return False
+
+        fitting = [s for s in candidates if fits(s)]
+        if version:
+            fitting = [s for s in fitting if index[s].get("apiVersion") == version] or fitting
+        if not fitting:
+            service = candidates[0] if len(candidates) == 1 else None
+            if service:
+                raise ServiceError("InvalidAction",
+                                   f"The action {action} is not valid for this web service.", status=400)
+            raise unknown_service(f"Action {action!r}")
+        route.service = self._pick(fitting, route, lambda s: True)
+        route.protocol = _query_protocol(index[route.service])
+        route.operation = action
+
+
+def _query_protocol(entry: dict) -> str:
+    return "ec2" if "ec2" in entry["protocols"] else "query"
+
+
+def _is_form(request: HttpRequest) -> bool:
+    return request.method == "POST" and "x-www-form-urlencoded" in request.headers.get("content-type", "")
+
+
+def form_pairs(request: HttpRequest) -> list[tuple[str, str]]:
+    pairs = list(request.query)
+    if request.body:
+        pairs += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
+    return pairs

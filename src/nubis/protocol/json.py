@@ -1,0 +1,168 @@
+"""The json protocol (1.0 and 1.1): ``X-Amz-Target`` requests, JSON bodies.
+
+``JsonCodec`` (values of a shape to and from JSON) is shared with rest-json.
+"""
+from __future__ import annotations
+
+import json
+import math
+import zlib
+
+from .base import (Protocol, b64decode, b64encode, bad_request, format_timestamp, modeled_error,
+                   parse_timestamp, timestamp_format)
+from .wire import HttpResponse
+
+_BODYLESS = ("header", "headers", "statusCode", "uri", "querystring")
+# Services whose responses carry the CRC32 of the body, which their SDKs verify.
+_CRC32_SERVICES = {"dynamodb", "dynamodbstreams"}
+
+
+def _float_in(value):
+    if isinstance(value, str):
+        # NaN and the infinities travel as strings in JSON.
+        try:
+            return float(value)
+        except ValueError:
+            raise bad_request(f"Invalid number {value!r}") from None
+    return value
+
+
+def _float_out(value):
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+class JsonCodec:
+    def __init__(self, body_only: bool = False):
+        # rest-json bodies leave out members bound to the URI, headers, status.
+        self.body_only = body_only
+
+    def read(self, shape, value):
+        if value is None:
+            return None
+        t = shape.type_name
+        if t == "structure":
+            if shape.is_document_type:
+                return value
+            if not isinstance(value, dict):
+                raise bad_request(f"Expected an object for {shape.name}")
+            out = {}
+            for key, member in shape.members.items():
+                if self.body_only and member.serialization.get("location") in _BODYLESS:
+                    continue
+                raw = value.get(member.serialization.get("name", key))
+                if raw is not None:
+                    out[key] = self.read(member, raw)
+            return out
+        if t == "list":
+            if not isinstance(value, list):
+                raise bad_request(f"Expected a list for {shape.name}")
+            return [self.read(shape.member, v) for v in value]
+        if t == "map":
+            if not isinstance(value, dict):
+                raise bad_request(f"Expected a map for {shape.name}")
+            return {k: self.read(shape.value, v) for k, v in value.items()}
+        if t == "timestamp":
+            return parse_timestamp(value)
+        if t == "blob":
+            return b64decode(value)
+        if t in ("float", "double"):
+            return _float_in(value)
+        return value
+
+    def write(self, shape, value):
+        t = shape.type_name
+        if t == "structure":
+            if shape.is_document_type:
+                return value
+            out = {}
+            for key, member in shape.members.items():
+                v = value.get(key)
+                if v is None:
+                    continue
+                if self.body_only and member.serialization.get("location") in _BODYLESS:
+                    continue
+                out[member.serialization.get("name", key)] = self.write(member, v)
+            return out
+        if t == "list":
+            return [self.write(shape.member, v) for v in value]
+        if t == "map":
+            return {k: self.write(shape.value, v) for k, v in value.items()}
+        if t == "timestamp":
+            return format_timestamp(value, timestamp_format(shape, "unixtimestamp"))
+        if t == "blob":
+            return b64encode(value)
+        if t in ("float", "double"):
+            return _float_out(value)
+        return value
+
+
+def dumps(obj) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def loads(body: bytes):
+    if not body or not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise bad_request("Start of structure or map found where not expected.") from None
+
+
+def error_body(service, error, write=None) -> tuple[dict, list[tuple[str, str]]]:
+    """The JSON error document and extra headers shared by json, rest-json and cbor.
+
+    For services marked awsQueryCompatible the error's code is the query
+    protocol's code; it travels in ``x-amzn-query-error`` while ``__type``
+    names the JSON error shape.
+    """
+    headers = []
+    type_name = error.code
+    shape = modeled_error(service, error.code)
+    if service is not None and service.metadata.get("awsQueryCompatible") is not None:
+        kind = "Sender" if error.sender_fault else "Receiver"
+        headers.append(("x-amzn-query-error", f"{error.code};{kind}"))
+        if shape is not None:
+            type_name = shape.name
+    doc = {"__type": type_name, "message": error.message}
+    if shape is not None and error.fields:
+        fields = {k: v for k, v in error.fields.items() if k not in ("Code", "Message", "message")}
+        doc.update((write or JsonCodec().write)(shape, fields))
+    return doc, headers
+
+
+class JsonProtocol(Protocol):
+    name = "json"
+    codec = JsonCodec()
+
+    def parse(self, request, operation, uri_params=None) -> dict:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        return self.codec.read(shape, loads(request.body)) or {}
+
+    def _headers(self, operation, request_id, body: bytes):
+        version = operation.metadata.get("jsonVersion", "1.0")
+        headers = [("Content-Type", f"application/x-amz-json-{version}"), ("x-amzn-RequestId", request_id)]
+        if operation.metadata.get("endpointPrefix") in _CRC32_SERVICES:
+            headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
+        return headers
+
+    def serialize(self, operation, output, request_id) -> HttpResponse:
+        shape = operation.output_shape
+        body = dumps(self.codec.write(shape, output or {}) if shape is not None else {})
+        return HttpResponse(200, self._headers(operation, request_id, body), body)
+
+    def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
+        doc, headers = error_body(service, error)
+        body = dumps(doc)
+        version = service.metadata.get("jsonVersion", "1.0") if service else "1.0"
+        headers = [("Content-Type", f"application/x-amz-json-{version}"), ("x-amzn-RequestId", request_id)] + headers
+        if service is not None and service.metadata.get("endpointPrefix") in _CRC32_SERVICES:
+            headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
+        return HttpResponse(error.status, headers + error.headers, body)

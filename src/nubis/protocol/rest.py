@@ -1,0 +1,319 @@
+"""The REST protocols: members bound to the URI, query string, headers and
+status code, and a body that is JSON (rest-json) or XML (rest-xml)."""
+from __future__ import annotations
+
+import functools
+import re
+from urllib.parse import unquote
+
+from . import json as _json
+from .base import Protocol, bad_request, header_text, modeled_error, parse_header, parse_scalar, scalar_text
+from .wire import HttpResponse
+from .xml import XmlReader, XmlWriter, escape, parse_document
+
+_LABEL = re.compile(r"\{([^}]+)\}")
+
+
+class UriTemplate:
+    """A model's ``requestUri``: the path with labels, and the literal query
+    parameters (``?uploads``, ``?list-type=2``) that tell operations apart."""
+
+    def __init__(self, uri: str):
+        path, _, query = uri.partition("?")
+        self.path = path
+        self.literal_query: list[tuple[str, str]] = []
+        for part in filter(None, query.split("&")):
+            k, _, v = part.partition("=")
+            self.literal_query.append((k, v))
+        self.labels: list[str] = []
+        pattern, pos = [], 0
+        for m in _LABEL.finditer(path):
+            pattern.append(re.escape(path[pos:m.start()]))
+            name = m.group(1)
+            greedy = name.endswith("+")
+            self.labels.append(name.rstrip("+"))
+            pattern.append(f"(?P<g{len(self.labels) - 1}>{'.+' if greedy else '[^/]+'})")
+            pos = m.end()
+        pattern.append(re.escape(path[pos:]))
+        tail = "" if path.endswith("/") else "/?"
+        self.regex = re.compile("^" + "".join(pattern) + tail + "$")
+        # How specific the template is: literal characters, then query keys.
+        self.score = (len(_LABEL.sub("", path)), len(self.literal_query), -len(self.labels))
+
+    def match(self, raw_path: str, query_keys: set[str] | None = None) -> dict | None:
+        m = self.regex.match(raw_path)
+        if m is None:
+            return None
+        if query_keys is not None and any(k not in query_keys for k, _ in self.literal_query):
+            return None
+        return {name: unquote(m.group(f"g{i}")) for i, name in enumerate(self.labels)}
+
+
+@functools.lru_cache(maxsize=None)
+def uri_template(operation) -> UriTemplate:
+    return UriTemplate(operation.http.get("requestUri", "/"))
+
+
+@functools.lru_cache(maxsize=None)
+def _host_pattern(operation):
+    prefix = (operation.endpoint or {}).get("hostPrefix")
+    if not prefix or "{" not in prefix:
+        return None
+    names = _LABEL.findall(prefix)
+    rx = re.escape(prefix)
+    for n in names:
+        rx = rx.replace(re.escape("{" + n + "}"), f"(?P<{n}>[A-Za-z0-9-]+)")
+    return re.compile("^" + rx), names
+
+
+def host_labels(request, operation) -> dict:
+    """Members the SDK put in the host name (``{AccountId}.s3-control...``)."""
+    pat = _host_pattern(operation)
+    if pat is None:
+        return {}
+    m = pat[0].match(request.headers.get("host", ""))
+    return m.groupdict() if m else {}
+
+
+class RestProtocol(Protocol):
+    content_type = ""
+
+    # -- requests -------------------------------------------------------------
+
+    def parse(self, request, operation, uri_params=None) -> dict:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        if uri_params is None:
+            uri_params = uri_template(operation).match(request.path) or {}
+        params: dict = {}
+        members = shape.members
+        query = request.query
+        claimed = {k for k, _ in uri_template(operation).literal_query}
+        query_map = None
+        hosted = None
+        for key, member in members.items():
+            loc = member.serialization.get("location")
+            name = member.serialization.get("name", key)
+            if loc == "uri":
+                if name in uri_params:
+                    params[key] = parse_scalar(member, uri_params[name])
+            elif loc == "querystring":
+                if member.type_name == "map":
+                    query_map = (key, member)
+                    continue
+                claimed.add(name)
+                values = [v for k, v in query if k == name]
+                if not values:
+                    continue
+                if member.type_name == "list":
+                    params[key] = [parse_scalar(member.member, v) for v in values]
+                else:
+                    params[key] = parse_scalar(member, values[0])
+            elif loc == "header":
+                text = request.headers.get(name)
+                if text is not None:
+                    if member.type_name == "list" and text == "":
+                        continue
+                    params[key] = parse_header(member, text)
+            elif loc == "headers":
+                prefix = name.lower()
+                found = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                if found:
+                    params[key] = found
+            elif member.serialization.get("hostLabel"):
+                if hosted is None:
+                    hosted = host_labels(request, operation)
+                if key in hosted:
+                    params[key] = hosted[key]
+        if query_map is not None:
+            key, member = query_map
+            found: dict = {}
+            for k, v in query:
+                if k in claimed:
+                    continue
+                if member.value.type_name == "list":
+                    found.setdefault(k, []).append(v)
+                else:
+                    found[k] = v
+            if found:
+                params[key] = found
+        payload = shape.serialization.get("payload")
+        if payload is not None:
+            member = members[payload]
+            if member.type_name in ("blob", "string"):
+                if request.stream is not None:
+                    params[payload] = request.stream
+                elif request.body or member.serialization.get("streaming") or member.type_name == "blob":
+                    body = request.body
+                    params[payload] = body if member.type_name == "blob" else body.decode("utf-8")
+            elif request.body.strip():
+                params[payload] = self.read_payload(member, request.body)
+        elif request.body.strip():
+            params.update(self.read_body(shape, request.body))
+        return params
+
+    def read_payload(self, shape, body: bytes):
+        raise NotImplementedError
+
+    def read_body(self, shape, body: bytes) -> dict:
+        raise NotImplementedError
+
+    # -- responses ------------------------------------------------------------
+
+    def serialize(self, operation, output, request_id) -> HttpResponse:
+        output = output or {}
+        shape = operation.output_shape
+        status = operation.http.get("responseCode", 200)
+        headers = self.id_headers(request_id)
+        if shape is None:
+            return HttpResponse(status, headers, b"")
+        body = b""
+        stream = None
+        for key, member in shape.members.items():
+            value = output.get(key)
+            if value is None:
+                continue
+            loc = member.serialization.get("location")
+            if loc == "statusCode":
+                status = int(value)
+            elif loc == "header":
+                if member.type_name == "list" and not value:
+                    continue
+                headers.append((member.serialization.get("name", key), header_text(member, value)))
+            elif loc == "headers":
+                prefix = member.serialization.get("name", "")
+                headers.extend((prefix + k, str(v)) for k, v in value.items())
+        payload = shape.serialization.get("payload")
+        if payload is not None:
+            member = shape.members[payload]
+            value = output.get(payload)
+            if member.type_name in ("blob", "string"):
+                if isinstance(value, str):
+                    body = value.encode("utf-8")
+                elif isinstance(value, (bytes, bytearray, memoryview)):
+                    body = bytes(value)
+                elif value is not None:
+                    stream = value
+            elif value is not None:
+                body = self.write_payload(operation, member, payload, value)
+                headers.append(("Content-Type", self.content_type))
+        else:
+            body = self.write_body(operation, shape, output)
+            if body:
+                headers.append(("Content-Type", self.content_type))
+        return HttpResponse(status, headers, body, stream)
+
+    def id_headers(self, request_id: str) -> list[tuple[str, str]]:
+        return [("x-amzn-RequestId", request_id)]
+
+    def write_payload(self, operation, shape, name: str, value) -> bytes:
+        raise NotImplementedError
+
+    def write_body(self, operation, shape, output: dict) -> bytes:
+        raise NotImplementedError
+
+
+class RestJsonProtocol(RestProtocol):
+    name = "rest-json"
+    content_type = "application/json"
+    codec = _json.JsonCodec(body_only=True)
+    payload_codec = _json.JsonCodec()
+
+    def read_payload(self, shape, body):
+        return self.payload_codec.read(shape, _json.loads(body))
+
+    def read_body(self, shape, body):
+        return self.codec.read(shape, _json.loads(body)) or {}
+
+    def write_payload(self, operation, shape, name, value):
+        return _json.dumps(self.payload_codec.write(shape, value))
+
+    def write_body(self, operation, shape, output):
+        return _json.dumps(self.codec.write(shape, output))
+
+    def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
+        doc, headers = _json.error_body(service, error)
+        doc.pop("__type")
+        headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", error.code)] + headers
+        return HttpResponse(error.status, self.id_headers(request_id) + headers + error.headers, _json.dumps(doc))
+
+
+class RestXmlProtocol(RestProtocol):
+    name = "rest-xml"
+    content_type = "application/xml"
+    writer = XmlWriter("iso8601")
+    reader = XmlReader()
+
+    def read_payload(self, shape, body):
+        root = parse_document(body)
+        return self.reader.value(shape, root)
+
+    def read_body(self, shape, body):
+        return self.reader.structure(shape, parse_document(body))
+
+    def _is_s3(self, operation) -> bool:
+        return operation.metadata.get("endpointPrefix") == "s3"
+
+    def _root_ns(self, operation, shape) -> str:
+        if shape.serialization.get("xmlNamespace"):
+            return ""  # the writer adds the shape's own
+        ns = operation.metadata.get("xmlNamespace")
+        if not ns and self._is_s3(operation):
+            ns = "http://s3.amazonaws.com/doc/2006-03-01/"
+        return ns or ""
+
+    def _document(self, operation, shape, name, value) -> bytes:
+        out = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+        if shape.type_name == "structure":
+            ns = self._root_ns(operation, shape)
+            attr = self.writer.attributes(shape, value)
+            out.append(f'<{name}{f" xmlns={chr(34)}{ns}{chr(34)}" if ns else ""}{attr}>')
+            self.writer.members(shape, value, out)
+            out.append(f"</{name}>")
+        else:
+            self.writer.write(shape, value, name, out)
+        return "".join(out).encode("utf-8")
+
+    def write_payload(self, operation, shape, name, value):
+        return self._document(operation, shape, shape.serialization.get("name") or name, value)
+
+    def write_body(self, operation, shape, output):
+        if not any(v is not None and m.serialization.get("location") is None
+                   for k, m in shape.members.items() for v in (output.get(k),)):
+            return b""
+        return self._document(operation, shape, shape.serialization.get("name") or shape.name, output)
+
+    def id_headers(self, request_id):
+        return [("x-amz-request-id", request_id), ("x-amz-id-2", request_id), ("x-amzn-RequestId", request_id)]
+
+    def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
+        extra = ""
+        shape = modeled_error(service, error.code)
+        fields = {k: v for k, v in error.fields.items() if k not in ("Code", "Message")}
+        if fields:
+            parts: list[str] = []
+            modeled = shape.members if shape is not None else {}
+            if shape is not None:
+                self.writer.members(shape, fields, parts)
+            # Unmodeled details S3 adds (Key, BucketName, Condition, ...).
+            parts += [f"<{k}>{escape(scalar_text_any(v))}</{k}>" for k, v in fields.items() if k not in modeled]
+            extra = "".join(parts)
+        head = f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>{extra}"
+        if service is not None and service.metadata.get("endpointPrefix") == "s3":
+            body = f"<Error>{head}<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>"
+        else:
+            kind = "Sender" if error.sender_fault else "Receiver"
+            ns = (service.metadata.get("xmlNamespace") if service else None) or ""
+            ns_attr = f' xmlns="{ns}"' if ns else ""
+            body = (f"<ErrorResponse{ns_attr}><Error><Type>{kind}</Type>{head}</Error>"
+                    f"<RequestId>{request_id}</RequestId></ErrorResponse>")
+        body = '<?xml version="1.0" encoding="UTF-8"?>\n' + body
+        return HttpResponse(error.status, self.id_headers(request_id) + [("Content-Type", "application/xml")]
+                            + error.headers, body.encode("utf-8"))
+
+
+def scalar_text_any(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,19 @@
+"""The catalogue of providers nubis has, by botocore's service name.
+
+A provider is imported and started on first use, so that nubis starts in a
+fraction of a second whatever the catalogue's size.
+"""
+from __future__ import annotations
+
+PROVIDERS: dict[str, str] = {
+    "sts": "nubis.services.sts.provider:StsProvider",
+}
+
+
+def parse_extra(spec: str) -> dict[str, str]:
+    """``"ssm=pkg.mod:Class,..."`` (the ``providers`` setting) as a dict."""
+    out = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, target = item.partition("=")
+        out[name.strip()] = target.strip()
+    return out

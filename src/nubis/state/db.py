@@ -1,0 +1,169 @@
+"""The embedded store: one SQLite database in WAL mode.
+
+Durability contract. Every write a provider makes happens inside
+``transaction()``; the transaction commits when the block ends, and the
+gateway sends the response only after the operation returned. So an
+acknowledged write is in the database file (or its WAL) before the client
+hears yes, and ``kill -9`` of the process cannot lose it. ``sync="full"``
+additionally fsyncs every commit, so that a power loss or OS crash cannot
+lose it either (SQLite's ``synchronous=FULL``); ``"normal"`` (the default)
+leaves that to the next checkpoint, as SQLite recommends for WAL.
+
+Each service owns its tables (named ``<service>_<table>``) and its list of
+migrations; ``migrate`` applies those not yet applied and records the schema
+version. Keep SQL portable (no SQLite-only syntax beyond ``INSERT ... ON
+CONFLICT``), so that a PostgreSQL backend stays a backend and not a rewrite.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from typing import Any, Iterable, Iterator, Sequence
+
+_META = """
+CREATE TABLE IF NOT EXISTS nubis_schema (
+    service TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nubis_tables (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (service, name)
+);
+"""
+
+
+class Database:
+    def __init__(self, path: str, sync: str = "normal"):
+        self.path = path
+        if path != ":memory:":
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        # One connection, used from the event loop thread; worker threads that
+        # need it take the lock (``with db.lock``).
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn.executescript(_META)
+
+    # -- schema -------------------------------------------------------------
+
+    def schema_version(self, service: str) -> int:
+        row = self.conn.execute("SELECT version FROM nubis_schema WHERE service = ?", (service,)).fetchone()
+        return row[0] if row else 0
+
+    def migrate(self, service: str, migrations: Sequence[str]) -> int:
+        """Apply ``migrations[version:]`` for ``service``; return the new version.
+
+        Each migration is a SQL script; its CREATE TABLE statements must name
+        tables ``<service>_...`` so that ``reset`` can find them.
+        """
+        with self.transaction():
+            version = self.schema_version(service)
+            for i, script in enumerate(migrations[version:], start=version + 1):
+                for stmt in _statements(script):
+                    self.conn.execute(stmt)
+                self.conn.execute(
+                    "INSERT INTO nubis_schema(service, version) VALUES (?, ?) "
+                    "ON CONFLICT(service) DO UPDATE SET version = excluded.version", (service, i))
+            for name in self._service_tables(service):
+                self.conn.execute("INSERT INTO nubis_tables(service, name) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                  (service, name))
+            return len(migrations)
+
+    def _service_tables(self, service: str) -> list[str]:
+        prefix = table_prefix(service)
+        return [r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall() if r[0].startswith(prefix)]
+
+    def tables(self, service: str | None = None) -> list[str]:
+        if service is None:
+            rows = self.conn.execute("SELECT name FROM nubis_tables").fetchall()
+        else:
+            rows = self.conn.execute("SELECT name FROM nubis_tables WHERE service = ?", (service,)).fetchall()
+        return [r[0] for r in rows]
+
+    def wipe(self, service: str | None = None) -> None:
+        """Delete every row of one service's tables (or of all services)."""
+        with self.transaction():
+            for name in self.tables(service):
+                self.conn.execute(f'DELETE FROM "{name}"')
+
+    # -- statements -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Database"]:
+        """A write transaction; nested blocks become savepoints.
+
+        It commits when the outermost block ends, before the operation returns.
+        """
+        with self.lock:
+            if self._depth == 0:
+                self.conn.execute("BEGIN IMMEDIATE")
+            else:
+                self.conn.execute(f"SAVEPOINT sp{self._depth}")
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                if self._depth == 0:
+                    self.conn.execute("ROLLBACK")
+                else:
+                    self.conn.execute(f"ROLLBACK TO sp{self._depth}")
+                    self.conn.execute(f"RELEASE sp{self._depth}")
+                raise
+            self._depth -= 1
+            if self._depth == 0:
+                self.conn.execute("COMMIT")
+            else:
+                self.conn.execute(f"RELEASE sp{self._depth}")
+
+    def execute(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Cursor:
+        # Outside ``transaction()`` a lone statement commits by itself.
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.executemany(sql, rows)
+
+    def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Sequence[Any] | dict = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        with self.lock:
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self.conn.close()
+
+
+def table_prefix(service: str) -> str:
+    return service.replace("-", "_") + "_"
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (no triggers with bodies)."""
+    out, buf = [], []
+    for line in script.splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and sqlite3.complete_statement(joined):
+            out.append(joined)
+            buf = []
+    rest = "\n".join(buf).strip()
+    if rest:
+        out.append(rest)
+    return out
