@@ -76,7 +76,13 @@ def _query_services() -> list[str]:
 
 
 class RestRoutes:
-    """A service's REST operations, most specific template first."""
+    """A service's REST operations, most specific first.
+
+    Operations that share a method and path are told apart by the literal
+    query of their ``requestUri`` (``?uploads``, ``?operation=batch-delete``)
+    and by their required query parameters and headers (S3's ``uploadId``,
+    ``x-amz-copy-source``), as the service's front end does.
+    """
 
     def __init__(self, service: str, protocol: str):
         model = models.load_service(service, protocol)
@@ -84,15 +90,36 @@ class RestRoutes:
         for name in model.operation_names:
             op = model.operation_model(name)
             tpl = uri_template(op)
-            self.by_method[op.http.get("method", "POST")].append((tpl, name))
+            need_query, need_headers = [], []
+            if op.input_shape is not None:
+                for key in op.input_shape.required_members:
+                    member = op.input_shape.members[key]
+                    loc = member.serialization.get("location")
+                    if loc == "querystring" and member.type_name != "map":
+                        need_query.append(member.serialization.get("name", key))
+                    elif loc == "header":
+                        need_headers.append(member.serialization.get("name", key).lower())
+            literal = sum(1 for k, _ in tpl.literal_query if k != "x-id")
+            score = (tpl.score[0], literal + len(need_query) + len(need_headers), tpl.score[2],
+                     not op.deprecated)
+            self.by_method[op.http.get("method", "POST")].append((score, tpl, need_query, need_headers, name))
         for routes in self.by_method.values():
-            routes.sort(key=lambda r: r[0].score, reverse=True)
+            routes.sort(key=lambda r: r[0], reverse=True)
 
-    def match(self, method: str, path: str, query_keys: set[str]):
-        for tpl, name in self.by_method.get(method, ()):
-            params = tpl.match(path, query_keys)
+    def match(self, method: str, path: str, query: dict[str, str], headers):
+        routes = self.by_method.get(method, ())
+        for score, tpl, need_query, need_headers, name in routes:
+            if any(q not in query for q in need_query) or any(h not in headers for h in need_headers):
+                continue
+            params = tpl.match(path, query)
             if params is not None:
-                return name, params, tpl.score
+                return name, params, score
+        # A request missing a required parameter still goes to its operation,
+        # which then answers with the validation error a client expects.
+        for score, tpl, _, _, name in routes:
+            params = tpl.match(path, query)
+            if params is not None:
+                return name, params, score
         return None
 
 
@@ -140,6 +167,11 @@ class Router:
                 route.operation, route.protocol = m.group(2), "smithy-rpc-v2-cbor"
                 return route
 
+        if kind == "service" and route.signing_name == "s3" and route.host.name not in ("s3", "s3-control"):
+            # ``<bucket>.localhost``: what SDKs build for virtual-host addressing
+            # against a custom endpoint.
+            route.host = HostInfo("s3", route.host.name, route.host.region)
+            kind = "s3"
         if kind in ("s3", "s3-path"):
             candidates = ["s3"]
         elif route.signing_name:
@@ -199,11 +231,11 @@ class Router:
         path = request.path
         if route.host.kind == "s3" and route.host.name:
             path = "/" + route.host.name + (path if path != "/" else "")
-        query_keys = {k for k, _ in request.query}
+        query = dict(request.query)
         best = None
         for service in rest:
             protocol = next(p for p in index[service]["protocols"] if p in ("rest-json", "rest-xml"))
-            found = rest_routes(service, protocol).match(request.method, path, query_keys)
+            found = rest_routes(service, protocol).match(request.method, path, query, request.headers)
             if found and (best is None or found[2] > best[3]):
                 best = (service, protocol, found[0], found[2], found[1])
         if best is None:

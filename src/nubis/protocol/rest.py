@@ -40,12 +40,21 @@ class UriTemplate:
         # How specific the template is: literal characters, then query keys.
         self.score = (len(_LABEL.sub("", path)), len(self.literal_query), -len(self.labels))
 
-    def match(self, raw_path: str, query_keys: set[str] | None = None) -> dict | None:
+    def match(self, raw_path: str, query: dict[str, str] | None = None) -> dict | None:
+        """The URI labels if ``raw_path`` (and the literal query, when
+        ``query`` is given) fit this template, else None."""
         m = self.regex.match(raw_path)
         if m is None:
             return None
-        if query_keys is not None and any(k not in query_keys for k, _ in self.literal_query):
-            return None
+        if query is not None:
+            for k, v in self.literal_query:
+                if k not in query:
+                    # ``x-id`` is a hint some SDKs add; others leave it out.
+                    if k == "x-id":
+                        continue
+                    return None
+                if v and query[k] != v:
+                    return None
         return {name: unquote(m.group(f"g{i}")) for i, name in enumerate(self.labels)}
 
 
