@@ -59,8 +59,10 @@ class ServerProcess:
         from botocore.config import Config
 
         kwargs.setdefault("config", Config(retries={"max_attempts": 1}))
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id="test", aws_secret_access_key="test", **kwargs)
+        kwargs.setdefault("aws_access_key_id", "test")
+        kwargs.setdefault("aws_secret_access_key", "test")
+        kwargs.setdefault("region_name", "us-east-1")
+        return boto3.client(service, endpoint_url=self.endpoint, **kwargs)
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 from .config import Config
@@ -56,6 +57,14 @@ def serve(config: Config) -> None:
     app: Gateway = ucfg.app
 
     class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame):
+            # A graceful stop on SIGTERM / Ctrl-C is a normal exit (status 0);
+            # uvicorn would re-raise the signal after shutting down. A second
+            # Ctrl-C still forces the exit.
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            self.should_exit = True
+
         async def startup(self, sockets=None):
             await super().startup(sockets)
             if self.started:

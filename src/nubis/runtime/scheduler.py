@@ -94,22 +94,42 @@ class Scheduler:
 
     # -- firing ------------------------------------------------------------------------
 
-    async def advance(self, seconds: float) -> None:
-        """Move the clock and fire, in due order, everything that fell due."""
-        self.clock.shift(seconds)
-        await self.fire_due()
-
-    async def fire_due(self) -> int:
+    def _lock(self) -> asyncio.Lock:
         if self._fire_lock is None:
             self._fire_lock = asyncio.Lock()
+        return self._fire_lock
+
+    def _earliest(self, until: float):
+        return self.db.query_one(
+            "SELECT id, due, kind, payload, every FROM nubis_timers WHERE due <= ? ORDER BY due, id LIMIT 1",
+            (until,))
+
+    async def advance(self, seconds: float) -> None:
+        """Move the clock forward, firing in due order everything that falls due.
+
+        The clock steps to each timer's due time before it fires, so work a
+        handler schedules (a retry with backoff, the next period) falls due
+        within the same advance, as it would have in real time.
+        """
+        end_offset = self.clock.offset + seconds
+        async with self._lock():
+            while (row := self._earliest(self.clock.now() - self.clock.offset + end_offset)) is not None:
+                gap = min(row[1] - self.clock.now(), end_offset - self.clock.offset)
+                if gap > 0:
+                    self.clock.shift(gap)
+                self._release_waiters(self.clock.now())
+                await self._fire(row)
+            self.clock.shift(max(0.0, end_offset - self.clock.offset))
+            self._release_waiters(self.clock.now())
+
+    async def fire_due(self) -> int:
+        """Fire everything due by now (real time passing)."""
         fired = 0
-        async with self._fire_lock:
+        async with self._lock():
             while True:
                 now = self.clock.now()
                 self._release_waiters(now)
-                row = self.db.query_one(
-                    "SELECT id, due, kind, payload, every FROM nubis_timers WHERE due <= ? ORDER BY due, id LIMIT 1",
-                    (now,))
+                row = self._earliest(now)
                 if row is None:
                     break
                 await self._fire(row)

@@ -1,0 +1,95 @@
+"""Routing by Host and by presigned query, through the wire.
+
+Every operation but STS's answers 501 naming ``service:Operation`` for now,
+which shows where each request was routed.
+"""
+from __future__ import annotations
+
+import http.client
+import urllib.parse
+
+import pytest
+
+SIGNED_S3 = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+
+
+def send(endpoint: str, method: str, path: str, host: str | None = None, headers: dict | None = None,
+         body: bytes | None = None):
+    u = urllib.parse.urlsplit(endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    h = dict(headers or {})
+    if host:
+        h["Host"] = f"{host}:{u.port}"
+    conn.request(method, path, body=body, headers=h)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, dict(resp.getheaders()), data.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("host,method,path,expected", [
+    ("my-bucket.s3.localhost", "GET", "/some/deep/key.txt", "s3:GetObject"),
+    ("my-bucket.s3.localhost.localstack.cloud", "GET", "/some/key", "s3:GetObject"),
+    ("my-bucket.s3.eu-west-1.localhost", "PUT", "/k", "s3:PutObject"),
+    ("my-bucket.s3.localhost", "GET", "/?list-type=2", "s3:ListObjectsV2"),
+    ("my-bucket.s3.localhost", "GET", "/?versioning", "s3:GetBucketVersioning"),
+    ("my-bucket.localhost", "GET", "/k", "s3:GetObject"),
+    ("s3.localhost.localstack.cloud", "GET", "/bucket?list-type=2", "s3:ListObjectsV2"),
+    ("s3.us-east-1.localhost", "GET", "/", "s3:ListBuckets"),
+    ("localhost", "GET", "/bucket/key", "s3:GetObject"),
+])
+def test_s3_addressing_styles(nubis, host, method, path, expected):
+    status, headers, body = send(nubis.endpoint, method, path, host, {"Authorization": SIGNED_S3})
+    assert status == 501, body
+    assert expected in body
+    assert "<Error><Code>NotImplemented</Code>" in body
+    assert headers["x-amz-request-id"]
+
+
+def test_unsigned_request_is_s3(nubis):
+    status, _, body = send(nubis.endpoint, "GET", "/bucket/key.txt")
+    assert status == 501 and "s3:GetObject" in body
+
+
+def test_head_error_has_no_body(nubis):
+    status, headers, body = send(nubis.endpoint, "HEAD", "/bucket/key.txt")
+    assert status == 501 and body == ""
+
+
+def test_presigned_sigv4_url_routes_by_its_credential_scope(nubis):
+    s3 = nubis.client("s3", config=__import__("botocore.config").config.Config(signature_version="s3v4"))
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": "b", "Key": "x/y.bin"}, ExpiresIn=60)
+    assert "X-Amz-Credential" in url
+    u = urllib.parse.urlsplit(url)
+    status, _, body = send(nubis.endpoint, "PUT", f"{u.path}?{u.query}", body=b"data")
+    assert status == 501 and "s3:PutObject" in body
+
+
+def test_presigned_sigv2_url_is_s3(nubis):
+    url = nubis.client("s3").generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+    assert "AWSAccessKeyId" in url
+    u = urllib.parse.urlsplit(url)
+    status, _, body = send(nubis.endpoint, "GET", f"{u.path}?{u.query}")
+    assert status == 501 and "s3:GetObject" in body
+
+
+@pytest.mark.parametrize("host,kind", [
+    ("abc123.execute-api.localhost", "execute-api"),
+    ("abc123.execute-api.localhost.localstack.cloud", "execute-api"),
+    ("e1a2b3.cloudfront.localhost", "cloudfront"),
+    ("u9x8.lambda-url.us-east-1.localhost", "lambda-url"),
+    ("site.s3-website.localhost", "s3-website"),
+    ("site.s3-website-us-east-1.localhost.localstack.cloud", "s3-website"),
+])
+def test_data_plane_hosts_are_recognised(nubis, host, kind):
+    status, _, body = send(nubis.endpoint, "GET", "/path", host)
+    assert status == 501
+    assert f"does not serve {kind} yet" in body
+
+
+def test_service_host_names_route_query_requests(nubis):
+    # sqs.<region>.localhost.localstack.cloud, as awslocal and the CLI v1 use it.
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    status, _, text = send(nubis.endpoint, "POST", "/", "sts.us-east-1.localhost.localstack.cloud",
+                           {"Content-Type": "application/x-www-form-urlencoded"}, body)
+    assert status == 200 and "<Account>000000000000</Account>" in text
