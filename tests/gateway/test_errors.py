@@ -1,0 +1,70 @@
+"""Failures become AWS errors in the request's protocol, never tracebacks."""
+import http.client
+import urllib.parse
+
+import pytest
+from botocore.exceptions import ClientError
+
+PROVIDERS = {"NUBIS_PROVIDERS": "ssm=support.kv_ssm:KvSsm"}
+
+
+@pytest.fixture(scope="module")
+def server():
+    import sys
+    import os
+
+    sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
+    from conftest import ServerProcess
+
+    s = ServerProcess("--ephemeral", env=PROVIDERS)
+    yield s
+    s.stop()
+
+
+def test_a_provider_bug_is_an_internal_failure(server):
+    with pytest.raises(ClientError) as info:
+        server.client("ssm").delete_parameter(Name="x")
+    err = info.value.response
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert err["Error"]["Code"] == "InternalFailure"
+    assert "Traceback" not in str(err)
+
+
+def test_modeled_error_reaches_boto3_as_its_exception(server):
+    ssm = server.client("ssm")
+    with pytest.raises(ssm.exceptions.ParameterNotFound):
+        ssm.get_parameter(Name="/nope")
+
+
+def test_malformed_json_body(server):
+    u = urllib.parse.urlsplit(server.endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("POST", "/", body=b"{not json", headers={
+        "X-Amz-Target": "AmazonSSM.GetParameter", "Content-Type": "application/x-amz-json-1.1"})
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    assert resp.status == 400
+    assert "SerializationException" in body
+
+
+def test_wrong_type_in_json_body(server):
+    u = urllib.parse.urlsplit(server.endpoint)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request("POST", "/", body=b'{"Names": "not-a-list"}', headers={
+        "X-Amz-Target": "AmazonSSM.GetParameters", "Content-Type": "application/x-amz-json-1.1"})
+    resp = conn.getresponse()
+    assert resp.status == 400
+    assert "SerializationException" in resp.read().decode()
+
+
+def test_internal_client_calls_another_service_as_a_principal(server):
+    out = server.client("ssm").get_parameters(Names=["a", "b"])
+    assert [p["Value"] for p in out["Parameters"]] == ["ssm.amazonaws.com", "ssm.amazonaws.com"]
+
+
+def test_unimplemented_operation_of_a_provider(server):
+    ssm = server.client("ssm")
+    with pytest.raises(ClientError) as info:
+        ssm.describe_parameters()
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "ssm:DescribeParameters" in info.value.response["Error"]["Message"]
