@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from nubis.gateway.router import Router, form_pairs
+from nubis.gateway.router import Router
 from nubis.protocol import models
 from nubis.protocol.errors import ServiceError
 
@@ -32,7 +32,7 @@ def binding(service: str, protocol: str, operation: str):
 def route(router: Router, request):
     r = router.route(request)
     if r.operation is None:
-        router.resolve_query(request, r, form_pairs(request))
+        router.resolve_query(request, r)
     return r
 
 

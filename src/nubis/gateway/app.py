@@ -20,7 +20,7 @@ from ..protocol.wire import Headers, HttpRequest, HttpResponse
 from ..protocol.xml import escape
 from ..services.base import RequestContext
 from .nubis_api import NubisApi
-from .router import Route, Router, form_pairs
+from .router import Route, Router
 
 log = logging.getLogger("nubis.gateway")
 
@@ -93,7 +93,7 @@ class Gateway:
                 return await self._data_plane(request, route, receive)
             if route.operation is None:  # query / ec2: the Action is in the form
                 request.body = await _read_body(receive)
-                self.router.resolve_query(request, route, form_pairs(request))
+                self.router.resolve_query(request, route)
             protocol = protocol_for(route.protocol)
             model = models.load_service(route.service, route.protocol)
             try:

@@ -12,7 +12,6 @@ import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
 
 from ..protocol import models
 from ..protocol.errors import ServiceError
@@ -244,9 +243,9 @@ class Router:
         route.service, route.protocol, route.operation, _, route.uri_params = best
         return route
 
-    def resolve_query(self, request: HttpRequest, route: Route, form: list[tuple[str, str]]) -> None:
+    def resolve_query(self, request: HttpRequest, route: Route) -> None:
         """Finish routing a query/ec2 request once its form is read."""
-        params = dict(form)
+        params = dict(request.form)
         action = params.get("Action")
         if not action:
             raise ServiceError("MissingAction", "Missing Action", status=400)
@@ -282,8 +281,3 @@ def _is_form(request: HttpRequest) -> bool:
     return request.method == "POST" and "x-www-form-urlencoded" in request.headers.get("content-type", "")
 
 
-def form_pairs(request: HttpRequest) -> list[tuple[str, str]]:
-    pairs = list(request.query)
-    if request.body:
-        pairs += parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True)
-    return pairs

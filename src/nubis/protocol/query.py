@@ -1,9 +1,7 @@
 """The query and ec2 protocols: form-encoded requests, XML responses."""
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
-from .base import Protocol, bad_request, modeled_error, parse_scalar
+from .base import Protocol, modeled_error, parse_scalar
 from .wire import HttpResponse
 from .xml import XmlWriter, escape
 
@@ -28,17 +26,6 @@ def _indexed(node: dict) -> list:
     return [v for _, v in items]
 
 
-def form_params(request) -> list[tuple[str, str]]:
-    pairs = list(request.query)
-    ctype = request.headers.get("content-type", "")
-    if request.body and (not ctype or "x-www-form-urlencoded" in ctype):
-        try:
-            pairs += parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
-        except UnicodeDecodeError:
-            raise bad_request("Request body is not valid UTF-8", code="MalformedQueryString") from None
-    return pairs
-
-
 class QueryProtocol(Protocol):
     name = "query"
     writer = XmlWriter("iso8601")
@@ -49,7 +36,7 @@ class QueryProtocol(Protocol):
         shape = operation.input_shape
         if shape is None:
             return {}
-        tree = _tree(form_params(request))
+        tree = _tree(request.form)
         return self._structure(shape, tree)
 
     def _name(self, shape, default: str) -> str:

@@ -52,13 +52,30 @@ class HttpRequest:
     host: str = ""
 
     _query: list[tuple[str, str]] | None = None
+    _form: list[tuple[str, str]] | None = None
 
     @property
     def query(self) -> list[tuple[str, str]]:
         """The query string as decoded (name, value) pairs, in order."""
         if self._query is None:
-            self._query = parse_qsl(self.query_string, keep_blank_values=True)
+            self._query = parse_qsl(self.query_string, keep_blank_values=True) if self.query_string else []
         return self._query
+
+    @property
+    def form(self) -> list[tuple[str, str]]:
+        """Query-string pairs followed by those of a form-encoded body."""
+        if self._form is None:
+            pairs = list(self.query)
+            ctype = self.headers.get("content-type", "")
+            if self.body and (not ctype or "x-www-form-urlencoded" in ctype):
+                try:
+                    pairs += parse_qsl(self.body.decode("utf-8"), keep_blank_values=True)
+                except UnicodeDecodeError:
+                    from .base import bad_request
+
+                    raise bad_request("Request body is not valid UTF-8", code="MalformedQueryString") from None
+            self._form = pairs
+        return self._form
 
 
 @dataclass
