@@ -38,7 +38,7 @@ def _banner(config: Config, data_dir: str) -> str:
     where = "ephemeral (nothing kept after exit)" if config.ephemeral else data_dir
     return (f"nubis {_version()} ready at {config.endpoint}  data: {where}  "
             f"— point clients at it: AWS_ENDPOINT_URL={config.endpoint} "
-            f"(boto3, AWS CLI: --endpoint-url {config.endpoint})")
+            f"(boto3, AWS CLI: --endpoint-url {config.endpoint}). Ready.")
 
 
 def _version() -> str:

@@ -155,15 +155,16 @@ def table_prefix(service: str) -> str:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration script into statements (no triggers with bodies)."""
-    out, buf = [], []
-    for line in script.splitlines():
-        buf.append(line)
-        joined = "\n".join(buf).strip()
-        if joined.endswith(";") and sqlite3.complete_statement(joined):
-            out.append(joined)
-            buf = []
-    rest = "\n".join(buf).strip()
-    if rest:
-        out.append(rest)
+    """Split a migration script into statements (``;`` inside strings and
+    trigger bodies is respected: a piece ends only where SQLite says the
+    statement is complete)."""
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip(" \n\t;"):
+        out.append(buf.strip())
     return out
