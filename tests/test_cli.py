@@ -1,4 +1,5 @@
 """The ``nubis`` command: start's banner, status, reset, clock, clean shutdown."""
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,16 +13,27 @@ def nubis(*args, env=None, timeout=60):
                           timeout=timeout, env=env)
 
 
+@contextlib.contextmanager
+def foreground(*args, env=None):
+    """``nubis start ...`` as a user runs it; yields (process, its first line)."""
+    proc = subprocess.Popen([sys.executable, "-m", "nubis", "start", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield proc, proc.stdout.readline()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
 def test_start_prints_one_clear_line_and_stops_cleanly_on_sigterm(tmp_path):
     port = free_port()
     data = tmp_path / "d"
-    proc = subprocess.Popen([sys.executable, "-m", "nubis", "start", "--port", str(port), "--data-dir", str(data)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
+    with foreground("--port", str(port), "--data-dir", str(data)) as (proc, line):
         assert f"http://localhost:{port}" in line
         assert str(data) in line
-        assert "AWS_ENDPOINT_URL" in line and "--endpoint-url" in line
+        assert "AWS_ENDPOINT_URL" in line and "--endpoint-url" in line and line.rstrip().endswith("Ready.")
         endpoint = f"http://localhost:{port}"
         status = nubis("status", "--endpoint", endpoint)
         assert status.returncode == 0 and "sts" in status.stdout and str(data) in status.stdout
@@ -33,11 +45,6 @@ def test_start_prints_one_clear_line_and_stops_cleanly_on_sigterm(tmp_path):
         assert bad.returncode == 1 and "nosuchservice" in bad.stderr
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
     # State closed properly: the WAL was checkpointed into the database file.
     assert (data / "nubis.db").exists()
     assert not (data / "nubis.db-wal").exists() or (data / "nubis.db-wal").stat().st_size == 0
@@ -46,18 +53,10 @@ def test_start_prints_one_clear_line_and_stops_cleanly_on_sigterm(tmp_path):
 def test_settings_come_from_the_environment(tmp_path):
     port = free_port()
     env = dict(os.environ, NUBIS_PORT=str(port), NUBIS_EPHEMERAL="1")
-    proc = subprocess.Popen([sys.executable, "-m", "nubis", "start"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
+    with foreground(env=env) as (proc, line):
         assert f":{port}" in line and "ephemeral" in line
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
 
 
 def test_ephemeral_leaves_nothing_behind(tmp_path):
@@ -65,18 +64,10 @@ def test_ephemeral_leaves_nothing_behind(tmp_path):
     tmp.mkdir()
     port = free_port()
     env = dict(os.environ, TMPDIR=str(tmp))
-    proc = subprocess.Popen([sys.executable, "-m", "nubis", "start", "--ephemeral", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        proc.stdout.readline()
+    with foreground("--ephemeral", "--port", str(port), env=env) as (proc, _):
         assert list(tmp.iterdir())  # state lives in a temporary directory while running
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-        proc.stderr.close()
     assert list(tmp.iterdir()) == []
 
 

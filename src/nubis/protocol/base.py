@@ -212,7 +212,13 @@ def split_header_list(text: str) -> list[str]:
 def parse_header(shape, text: str):
     t = shape.type_name
     if t == "list":
-        return [parse_header(shape.member, v) for v in split_header_list(text)]
+        items = split_header_list(text)
+        member = shape.member
+        if member.type_name == "timestamp" and timestamp_format(member, "rfc822") == "rfc822":
+            # An HTTP date has a comma of its own ("Mon, 01 Jan 2024 ..."):
+            # list items are every two pieces.
+            items = [f"{a}, {b}" for a, b in zip(items[::2], items[1::2])]
+        return [parse_header(member, v) for v in items]
     if is_json_value(shape):
         return json.loads(b64decode(text))
     if t == "timestamp":
