@@ -190,6 +190,9 @@ async def _body_stream(receive) -> AsyncIterator[bytes]:
 
 async def _send(send, response: HttpResponse, head: bool = False) -> None:
     headers = [(k.encode("latin-1"), str(v).encode("utf-8")) for k, v in response.headers]
+    if response.stream is None and not head and response.header("content-length") is None:
+        # A whole body goes out with its length, as AWS sends it (no chunking).
+        headers.append((b"content-length", str(len(response.body)).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     if response.stream is None or head:
         await send({"type": "http.response.body", "body": b"" if head else response.body})

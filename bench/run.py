@@ -1,0 +1,233 @@
+"""Run the benchmark suite in one go and print a Markdown report.
+
+    python bench/run.py [--duration 5] [--warmup 1] [--connections 32] [--rounds 1]
+                        [--startup-runs 5] [--no-startup] [--no-pin] [--moto-load]
+                        [--json-out FILE]
+
+Starts the bare ASGI app and nubis on free ports, runs ``raw-floor`` against
+both and ``sts-get-caller-identity`` against nubis (each target loaded alone,
+targets alternated between rounds, the best round kept), then measures
+start-up time and idle memory (``startup.py``). Figures are only comparable
+within one run: the report's ratios are the point.
+
+On a machine with 2+ CPUs the servers are pinned to CPU 0 and the driver to
+CPU 1 (``--no-pin`` to leave placement to the kernel). Every process started
+is stopped at the end, on error, on Ctrl-C and on SIGTERM; every wait is
+bounded in time.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import procs  # noqa: E402
+import startup  # noqa: E402
+
+SERVERS = {
+    # name -> (label, command(port), readiness path)
+    "bare-asgi": ("bare ASGI app", procs.bare_command, "/_nubis/health"),
+    "nubis": ("nubis", procs.nubis_start_command, "/_nubis/health"),
+    "moto": ("moto", procs.moto_command, "/moto-api/"),
+}
+
+
+def _git_rev() -> str:
+    try:
+        r = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                           text=True, timeout=10)
+        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return r.stdout.strip() + ("+local changes" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def run_driver(endpoint: str, scenario: str, args, cpus) -> dict:
+    cmd = [sys.executable, os.path.join(HERE, "driver.py"), "--endpoint", endpoint, "--scenario", scenario,
+           "--duration", str(args.duration), "--warmup", str(args.warmup),
+           "--connections", str(args.connections), "--processes", str(args.processes), "--json"]
+    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None)
+    try:
+        out, _ = proc.communicate(timeout=args.warmup + args.duration + 120)
+    except subprocess.TimeoutExpired:
+        return {"failed": "the driver did not finish in time"}
+    finally:
+        procs.stop(proc)
+    lines = [ln for ln in out.decode("utf-8", "replace").splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"failed": f"the driver exited with status {proc.returncode} and no result"}
+    return json.loads(lines[-1])
+
+
+def _fmt(v, digits=2):
+    return "n/a" if v is None else f"{v:.{digits}f}"
+
+
+def _errors_cell(r: dict) -> str:
+    if "failed" in r:
+        return "FAILED: " + r["failed"]
+    cell = f"{r['errors']:,}"
+    if r["errors"]:
+        cell += " (" + ", ".join(f"{k}: {v:,}" for k, v in r["status"].items() if not k.startswith("2")) + ")"
+    extra = [f"{k.replace('_', ' ')} {r[k]}" for k in ("dropped", "connect_errors", "unfinished") if r.get(k)]
+    if r["requests"] == 0:
+        extra.append("NO RESPONSES")
+    return cell + ("; " + "; ".join(extra) if extra else "")
+
+
+def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
+    out = [f"## nubis benchmark, {meta['when']}, commit {meta['commit']}", "",
+           f"{meta['cpus']} CPUs, Python {meta['python']}, load average before {meta['loadavg']}; "
+           f"{meta['placement']}; {meta['connections']} connections, {meta['duration']:g} s measured "
+           f"after {meta['warmup']:g} s warm-up, best of {meta['rounds']} round(s).", "",
+           "| scenario | server | req/s | p50 (ms) | p90 (ms) | p99 (ms) | errors | driver CPU |",
+           "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+    for job in loads:
+        r = job["best"]
+        if "failed" in r:
+            out.append(f"| {job['scenario']} | {job['label']} | n/a | n/a | n/a | n/a | {_errors_cell(r)} | n/a |")
+            continue
+        cpu = r.get("driver_cpu") or 0.0
+        rounds = job["all_rps"]
+        rps = f"{r['rps']:,.0f}" + (f" (rounds: {', '.join(f'{x:,.0f}' for x in rounds)})" if len(rounds) > 1 else "")
+        out.append(f"| {job['scenario']} | {job['label']} | {rps} | {_fmt(r['p50_ms'])} | {_fmt(r['p90_ms'])} "
+                   f"| {_fmt(r['p99_ms'])} | {_errors_cell(r)} | {cpu * 100:.0f}%"
+                   f"{' (driver-bound?)' if cpu > 0.9 else ''} |")
+
+    def rps(scenario, server):
+        for job in loads:
+            if job["scenario"] == scenario and job["server"] == server and "failed" not in job["best"]:
+                return job["best"]["rps"] or None
+        return None
+
+    ratios = []
+    for title, a, b in (
+        ("nubis raw-floor / bare ASGI raw-floor (req/s)", ("raw-floor", "nubis"), ("raw-floor", "bare-asgi")),
+        ("nubis sts-get-caller-identity / nubis raw-floor (req/s)",
+         ("sts-get-caller-identity", "nubis"), ("raw-floor", "nubis")),
+        ("nubis sts-get-caller-identity / moto sts-get-caller-identity (req/s)",
+         ("sts-get-caller-identity", "nubis"), ("sts-get-caller-identity", "moto")),
+    ):
+        x, y = rps(*a), rps(*b)
+        if x and y:
+            ratios.append(f"| {title} | {x / y:.2f} |")
+    if ratios:
+        out += ["", "| ratio | value |", "| --- | ---: |"] + ratios
+    if startup_results is not None:
+        out += ["", "### Start-up and memory", "",
+                f"Start-up: launch to first answered health request, polled every 2 ms, "
+                f"{meta['startup_runs']} runs each. RSS: after start-up + 1 s idle, then after one "
+                f"GetCallerIdentity.", "", startup.markdown(startup_results)]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Run the nubis benchmark suite and print a Markdown report.")
+    p.add_argument("--duration", type=float, default=5.0, help="measured seconds per load (default 5)")
+    p.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds per load (default 1)")
+    p.add_argument("--connections", type=int, default=32, help="driver connections (default 32)")
+    p.add_argument("--processes", type=int, default=1, help="driver processes (default 1)")
+    p.add_argument("--rounds", type=int, default=1, help="repeat the loads, alternating order; best kept")
+    p.add_argument("--startup-runs", type=int, default=5, help="start-ups per server (default 5)")
+    p.add_argument("--no-startup", action="store_true", help="skip the start-up and memory figures")
+    p.add_argument("--no-pin", action="store_true", help="do not pin servers and driver to separate CPUs")
+    p.add_argument("--moto-load", action="store_true",
+                   help="also load moto's server with sts-get-caller-identity (if moto is installed)")
+    p.add_argument("--json-out", help="also write every figure as JSON to this file")
+    args = p.parse_args(argv)
+    if args.duration <= 0 or args.warmup < 0 or args.rounds < 1 or args.connections < 1:
+        p.error("--duration must be > 0, --warmup >= 0, --rounds and --connections >= 1")
+    procs.install_handlers()
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+
+    cpus = os.cpu_count() or 1
+    pin = cpus >= 2 and not args.no_pin
+    server_cpus, driver_cpus = ({0}, {1}) if pin else (None, None)
+    meta = {"when": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "commit": _git_rev(), "cpus": cpus, "python": platform.python_version(), "loadavg": _loadavg(),
+            "placement": "servers pinned to CPU 0, driver to CPU 1" if pin else "no CPU pinning",
+            "connections": args.connections, "duration": args.duration, "warmup": args.warmup,
+            "rounds": args.rounds, "startup_runs": args.startup_runs}
+
+    if not procs.nubis_available():
+        log("nubis cannot start here (`nubis start --help` failed); is it installed (pip install -e .)?")
+        return 2
+    wanted = ["bare-asgi", "nubis"]
+    if args.moto_load:
+        if procs.moto_command(0) is None:
+            log("moto is not installed; --moto-load ignored")
+        else:
+            wanted.append("moto")
+    jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis"), ("sts-get-caller-identity", "nubis")]
+    if "moto" in wanted:
+        jobs.append(("sts-get-caller-identity", "moto"))
+
+    loads: dict[tuple, dict] = {}
+    startup_results = None
+    status = 0
+    try:
+        servers = {}
+        for name in wanted:
+            label, command, path = SERVERS[name]
+            port = procs.free_port()
+            proc = procs.spawn(command(port), cpus=server_cpus)
+            procs.wait_ready(proc, port, path, timeout=60, need_200=True)
+            servers[name] = (proc, f"http://127.0.0.1:{port}")
+            log(f"{name} ready at http://127.0.0.1:{port} (pid {proc.pid})")
+        for rnd in range(args.rounds):
+            for scenario, server in (jobs if rnd % 2 == 0 else list(reversed(jobs))):
+                proc, endpoint = servers[server]
+                if proc.poll() is not None:
+                    result = {"failed": f"{server} exited with status {proc.returncode}"}
+                else:
+                    result = run_driver(endpoint, scenario, args, driver_cpus)
+                job = loads.setdefault((scenario, server), {
+                    "scenario": scenario, "server": server, "label": SERVERS[server][0],
+                    "rounds": [], "all_rps": []})
+                job["rounds"].append(result)
+                if "failed" not in result:
+                    job["all_rps"].append(result["rps"])
+        for proc, _ in servers.values():
+            procs.stop(proc)
+        for job in loads.values():
+            ok = [r for r in job["rounds"] if "failed" not in r]
+            job["best"] = max(ok, key=lambda r: r["rps"]) if ok else job["rounds"][-1]
+            if "failed" in job["best"] or job["best"]["errors"] or job["best"]["requests"] == 0:
+                status = 1
+        if not args.no_startup:
+            startup_results = startup.measure(runs=max(1, args.startup_runs), progress=log)
+    finally:
+        procs.stop_all()
+
+    ordered = [loads[j] for j in jobs if j in loads]
+    text = report(meta, ordered, startup_results)
+    print(text)
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"meta": meta, "loads": ordered, "startup": startup_results}, f, indent=2)
+    return status
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        procs.stop_all()
+        print("interrupted; every process started was stopped", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,264 @@
+"""Named load scenarios for ``bench/driver.py``.
+
+A scenario is a function registered with ``@scenario("name")`` that returns
+the raw HTTP/1.1 request bytes to send, built once before the load starts:
+
+- ``bytes``: the same request every time (the cheapest for the driver);
+- a ``list``/``tuple`` of ``bytes``: sent in rotation;
+- an iterator/generator of ``bytes``: one request each; when it is exhausted
+  that connection stops (a bounded scenario).
+
+The function declares the keyword arguments it needs, among ``host``,
+``port``, ``endpoint`` (``http://host:port``), ``state`` (what the setup hook
+returned) and ``worker`` (the driver process's index, 0..P-1, to keep
+generated names apart when the driver runs in several processes).
+
+A scenario that needs resources to exist before the load (a queue, a bucket,
+a table) adds a setup hook, run once in the driver's parent process with
+boto3/botocore before the load; its return value (picklable) is the
+``state``. An optional teardown hook gets ``(endpoint, state)`` afterwards::
+
+    @scenario("sqs-send-message", "SendMessage of 100 bytes to one queue")
+    def sqs_send_message(endpoint, state):
+        return botocore_request(endpoint, "sqs", "send_message",
+                                QueueUrl=state["url"], MessageBody="x" * 100)
+
+    @sqs_send_message.setup
+    def _(endpoint):
+        return {"url": client(endpoint, "sqs").create_queue(QueueName="bench")["QueueUrl"]}
+
+Requests to AWS APIs should be built with :func:`botocore_request`, which
+returns the bytes botocore itself puts on the wire (same headers, same order,
+a real SigV4 signature for credentials ``test``/``test``), captured once; the
+signature is not refreshed, which nubis accepts (it does not check signature
+freshness by default).
+"""
+from __future__ import annotations
+
+import inspect
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+ACCESS_KEY = "test"
+SECRET_KEY = "test"
+REGION = "us-east-1"
+
+SCENARIOS: dict[str, "Scenario"] = {}
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    build_fn: Callable[..., Any]
+    setup_fn: Callable[[str], Any] | None = None
+    teardown_fn: Callable[[str, Any], None] | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    # -- decorators for the hooks -------------------------------------------
+    def setup(self, fn: Callable[[str], Any]) -> Callable[[str], Any]:
+        """Register ``fn(endpoint) -> state``, run once before the load."""
+        self.setup_fn = fn
+        return fn
+
+    def teardown(self, fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
+        """Register ``fn(endpoint, state)``, run once after the load."""
+        self.teardown_fn = fn
+        return fn
+
+    # -- used by the driver ---------------------------------------------------
+    def run_setup(self, endpoint: str) -> Any:
+        return self.setup_fn(endpoint) if self.setup_fn else None
+
+    def run_teardown(self, endpoint: str, state: Any) -> None:
+        if self.teardown_fn:
+            self.teardown_fn(endpoint, state)
+
+    def build(self, endpoint: str, state: Any = None, worker: int = 0):
+        """The request source: ``bytes``, or a zero-argument callable giving the next request."""
+        parts = urlsplit(endpoint)
+        available = {"host": parts.hostname, "port": parts.port or 80,
+                     "endpoint": endpoint.rstrip("/"), "state": state, "worker": worker}
+        params = inspect.signature(self.build_fn).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            kwargs = available
+        else:
+            unknown = [n for n in params if n not in available]
+            if unknown:
+                raise TypeError(f"scenario {self.name!r}: unknown parameter(s) {unknown}; "
+                                f"choose among {sorted(available)}")
+            kwargs = {n: available[n] for n in params}
+        result = self.build_fn(**kwargs)
+        if isinstance(result, (bytes, bytearray, memoryview)):
+            return bytes(result)
+        if isinstance(result, (list, tuple)):
+            if not result:
+                raise ValueError(f"scenario {self.name!r} built no request")
+            if len(result) == 1:
+                return bytes(result[0])
+            return itertools.cycle([bytes(r) for r in result]).__next__
+        if hasattr(result, "__next__"):
+            return result.__next__
+        raise TypeError(f"scenario {self.name!r} returned {type(result).__name__}, "
+                        "expected bytes, a list of bytes or an iterator of bytes")
+
+
+def scenario(name: str, description: str = "", *, setup: Callable | None = None,
+             teardown: Callable | None = None, tags: tuple[str, ...] = ()):
+    """Register the decorated function as the scenario ``name``."""
+    def register(fn: Callable[..., Any]) -> Scenario:
+        if name in SCENARIOS:
+            raise ValueError(f"scenario {name!r} is registered twice")
+        sc = Scenario(name, description or (inspect.getdoc(fn) or "").split("\n")[0], fn,
+                      setup, teardown, tuple(tags))
+        SCENARIOS[name] = sc
+        return sc
+    return register
+
+
+def get(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise KeyError(f"no scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}") from None
+
+
+# ---------------------------------------------------------------------------
+# Helpers for building requests
+# ---------------------------------------------------------------------------
+
+def http_request(method: str, path: str, host: str, port: int, headers=(), body: bytes | str = b"") -> bytes:
+    """Serialise one HTTP/1.1 request (keep-alive is HTTP/1.1's default)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+    names = set()
+    for k, v in (headers.items() if isinstance(headers, dict) else headers):
+        lines.append(f"{k}: {v}")
+        names.add(k.lower())
+    if body or method in ("POST", "PUT", "PATCH"):
+        if "content-length" not in names:
+            lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def _serialise_prepared(prepared) -> bytes:
+    """An ``AWSPreparedRequest`` as urllib3 (botocore's HTTP layer) writes it."""
+    parts = urlsplit(prepared.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    body = prepared.body
+    if body is None:
+        body = b""
+    elif isinstance(body, str):
+        body = body.encode("utf-8")
+    elif not isinstance(body, (bytes, bytearray)):
+        body = body.read()
+    headers = list(prepared.headers.items())
+    names = {k.lower() for k, _ in headers}
+    lines = [f"{prepared.method} {target} HTTP/1.1"]
+    if "host" not in names:
+        lines.append(f"Host: {parts.netloc}")
+    if "accept-encoding" not in names:
+        lines.append("Accept-Encoding: identity")
+    for k, v in headers:
+        lines.append(f"{k}: {v.decode('latin-1') if isinstance(v, bytes) else v}")
+    if body and "content-length" not in names and "transfer-encoding" not in names:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + bytes(body)
+
+
+class _Captured(Exception):
+    def __init__(self, request):
+        super().__init__("captured")
+        self.request = request
+
+
+_CLIENTS: dict[tuple, Any] = {}
+
+
+def client(endpoint: str, service: str, region: str = REGION):
+    """A botocore client for ``service`` at ``endpoint`` (credentials test/test), cached.
+
+    Works for setup hooks too; it has the same calls as a boto3 client.
+    """
+    key = (endpoint, service, region)
+    if key not in _CLIENTS:
+        import botocore.session
+        from botocore.config import Config
+
+        session = botocore.session.get_session()
+        _CLIENTS[key] = session.create_client(
+            service, endpoint_url=endpoint, region_name=region,
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+            config=Config(retries={"total_max_attempts": 1}, s3={"addressing_style": "path"}))
+    return _CLIENTS[key]
+
+
+def botocore_request(endpoint: str, service: str, operation: str, *, region: str = REGION, **params) -> bytes:
+    """The exact request bytes botocore sends for ``client.<operation>(**params)``.
+
+    The request is serialised and SigV4-signed by botocore itself (its
+    ``SigV4Auth`` signer for the service), then intercepted just before it
+    would be sent, so nothing goes on the network.
+    """
+    c = client(endpoint, service, region)
+
+    def intercept(request, **_):
+        raise _Captured(request)
+
+    c.meta.events.register_first("before-send", intercept)
+    try:
+        getattr(c, operation)(**params)
+    except _Captured as captured:
+        return _serialise_prepared(captured.request)
+    finally:
+        c.meta.events.unregister("before-send", intercept)
+    raise RuntimeError(f"{service}.{operation}: botocore sent no request")
+
+
+def sigv4_request(endpoint: str, method: str, path: str, *, service: str, region: str = REGION,
+                  headers: dict | None = None, body: bytes | str = b"") -> bytes:
+    """A hand-made request signed with ``botocore.auth.SigV4Auth`` (test/test).
+
+    For requests a botocore client would not make (data planes, odd shapes).
+    """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    request = AWSRequest(method=method, url=endpoint.rstrip("/") + path, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(request)
+    return _serialise_prepared(request.prepare())
+
+
+def pool(make: Callable[[int], bytes], n: int) -> list[bytes]:
+    """``n`` pre-built variants ``make(0..n-1)``, sent in rotation by the driver.
+
+    Use this rather than building (and signing) requests during the load,
+    which would make the driver the bottleneck.
+    """
+    return [make(i) for i in range(n)]
+
+
+# ---------------------------------------------------------------------------
+# The scenarios
+# ---------------------------------------------------------------------------
+
+@scenario("raw-floor", "GET /_nubis/ping: the cheapest request nubis answers (any path on the bare app)")
+def raw_floor(host, port):
+    return http_request("GET", "/_nubis/ping", host, port)
+
+
+@scenario("health", "GET /_nubis/health: the health document (JSON, every service's state)")
+def health(host, port):
+    return http_request("GET", "/_nubis/health", host, port)
+
+
+@scenario("sts-get-caller-identity",
+          "STS GetCallerIdentity as botocore sends it (query protocol, SigV4 test/test, signed once)")
+def sts_get_caller_identity(endpoint):
+    return botocore_request(endpoint, "sts", "get_caller_identity")
