@@ -26,7 +26,9 @@ import botocore.parsers
 import botocore.serialize
 import botocore.session
 from botocore.response import StreamingBody
-from urllib3._collections import HTTPHeaderDict
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from urllib3._collections import HTTPHeaderDict  # what botocore's endpoint hands its parsers
 
 from nubis.protocol import protocol_for
 from nubis.protocol.errors import ServiceError
@@ -497,8 +499,6 @@ def check_error(service: str, protocol: str, operation, shape, members: dict, me
 
 # -- running one case under hypothesis -----------------------------------------------
 
-from hypothesis import HealthCheck, Phase, Verbosity, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 KINDS = ("request", "response", "error")
 
@@ -544,7 +544,7 @@ def case_strategy_and_check(kind: str, service: str, protocol: str, name: str):
 
 
 def run_case(kind: str, service: str, protocol: str, name: str, max_examples: int = 5,
-             derandomize: bool = True, shrink: bool = True, quiet: bool = False) -> None:
+             derandomize: bool = True, shrink: bool = True) -> None:
     """Run one case; raises the (shrunk) failure, with the falsifying example
     attached as a note by hypothesis."""
     strat, check = case_strategy_and_check(kind, service, protocol, name)
@@ -552,7 +552,7 @@ def run_case(kind: str, service: str, protocol: str, name: str, max_examples: in
 
     @settings(max_examples=max_examples, derandomize=derandomize, deadline=None, database=None,
               suppress_health_check=list(HealthCheck), phases=phases, report_multiple_bugs=False,
-              print_blob=False, verbosity=Verbosity.quiet if quiet else Verbosity.normal)
+              print_blob=False)
     @given(strat)
     def roundtrip(value):
         check(value)

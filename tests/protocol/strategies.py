@@ -13,15 +13,15 @@ or map only its minimum number of entries.
 from __future__ import annotations
 
 import dataclasses
-import re
 import datetime as _dt
-import string
+import re
 from typing import Any
 
 from hypothesis import strategies as st
 
 MAX_DEPTH = 4
 MAX_ITEMS = 3  # lists and maps
+MAX_SCALAR_ITEMS = 11  # lists of scalars near the top
 MAX_TEXT = 12  # characters beyond a string's minimum length
 HARD_DEPTH = MAX_DEPTH + 8  # required-member recursion deeper than this is unsatisfiable
 
@@ -47,6 +47,8 @@ _XML_TEXT = st.characters(blacklist_categories=("Cs",), blacklist_characters=_XM
 # A header field value (RFC 9110 5.5): visible ASCII and spaces. Non-ASCII
 # is not portable (http.client encodes latin-1), controls are forbidden.
 _HEADER_TEXT = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+# An item of a header list: see _string.
+_HEADER_ITEM_TEXT = st.characters(min_codepoint=0x20, max_codepoint=0x7E, blacklist_characters="\\")
 # A header field name's token characters, lower-cased: HTTP field names are
 # case-insensitive, so a map keyed by header-name suffix cannot keep case.
 _HEADER_KEY = st.from_regex(r"[a-z0-9][a-z0-9-]{0,8}", fullmatch=True)
@@ -123,7 +125,11 @@ def _string(draw, shape, ctx: Ctx):
         # A header value loses leading/trailing whitespace on the wire
         # (RFC 9110 5.5). An empty item of a header list is not distinct
         # from a missing one, so list items have at least one character.
-        text = draw(st.text(_HEADER_TEXT, min_size=lo, max_size=hi)).strip(" \t")
+        # In a header list botocore quotes an item holding a comma or a quote
+        # but does not escape a backslash, so '\\' + '"' could not be read back:
+        # list items have no backslash.
+        alphabet = _HEADER_ITEM_TEXT if loc == "header-item" else _HEADER_TEXT
+        text = draw(st.text(alphabet, min_size=lo, max_size=hi)).strip(" \t")
         return _pad(text, max(lo, 1 if loc == "header-item" else lo))
     if loc in ("uri", "greedy"):
         # A URI label cannot be empty: the path would not match the template.
@@ -236,8 +242,14 @@ def values(shape, ctx: Ctx) -> st.SearchStrategy:
 
 def _items_range(shape, ctx: Ctx) -> tuple[int, int]:
     lo = int(shape.metadata.get("min", 0) or 0)
+    cap = MAX_ITEMS
+    if shape.type_name == "list" and shape.member.type_name not in ("structure", "list", "map") \
+            and ctx.depth <= 2:
+        # Lists of scalars near the top may reach two-digit indexes
+        # (member.10 sorts before member.2 as text).
+        cap = MAX_SCALAR_ITEMS
     hi = shape.metadata.get("max")
-    hi = MAX_ITEMS if hi is None else min(int(hi), MAX_ITEMS)
+    hi = cap if hi is None else min(int(hi), cap)
     hi = max(hi, lo)
     if ctx.depth >= MAX_DEPTH:
         hi = lo
@@ -298,8 +310,8 @@ def _is_eventstream(shape) -> bool:
     return bool(shape.serialization.get("eventstream"))
 
 
-def _recursive_cost(shape, seen=()) -> bool:
-    """True if ``shape`` can only be built by recursing into containers."""
+def _is_container(shape) -> bool:
+    """True if ``shape`` holds other shapes (where recursion can go on)."""
     return shape.type_name in ("structure", "list", "map") and not getattr(shape, "is_document_type", False)
 
 
@@ -308,7 +320,7 @@ def _union(draw, shape, ctx: Ctx):
     names = [n for n, m in shape.members.items() if not _is_eventstream(m)]
     if ctx.depth >= MAX_DEPTH:
         # Prefer a member that ends the recursion.
-        leaves = [n for n in names if not _recursive_cost(shape.members[n])]
+        leaves = [n for n in names if not _is_container(shape.members[n])]
         names = leaves or names
     if ctx.depth > HARD_DEPTH or not names:
         return draw(st.nothing())

@@ -81,7 +81,7 @@ def run_target(args) -> dict:
     for kind, name in cases:
         out["cases"] += 1
         try:
-            H.run_case(kind, service, protocol, name, max_examples=examples, shrink=shrink, quiet=True)
+            H.run_case(kind, service, protocol, name, max_examples=examples, shrink=shrink)
         except Exception as e:  # noqa: BLE001
             out["failures"].append((kind, name, _kind(e), H.describe(e)))
     return out

@@ -96,7 +96,7 @@ def test_sweep(service, protocol):
     failures = []
     for kind, name in H.cases(service, protocol):
         try:
-            H.run_case(kind, service, protocol, name, max_examples=SWEEP_EXAMPLES, quiet=True)
+            H.run_case(kind, service, protocol, name, max_examples=SWEEP_EXAMPLES)
         except Exception as e:  # noqa: BLE001 - every failure is reported
             failures.append(f"{kind} {name}: {H.describe(e)}")
     assert not failures, f"{len(failures)} failing case(s) in {service} ({protocol}):\n" + "\n".join(failures)

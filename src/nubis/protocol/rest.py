@@ -206,12 +206,17 @@ class RestProtocol(Protocol):
                     stream = value
             elif value is not None:
                 body = self.write_payload(operation, member, payload, value)
-                headers.append(("Content-Type", self.content_type))
+                self._content_type(headers)
         else:
             body = self.write_body(operation, shape, output)
             if body:
-                headers.append(("Content-Type", self.content_type))
+                self._content_type(headers)
         return HttpResponse(status, headers, body, stream)
+
+    def _content_type(self, headers: list) -> None:
+        # A modeled Content-Type member (S3, MediaStore) wins over ours.
+        if not any(k.lower() == "content-type" for k, _ in headers):
+            headers.append(("Content-Type", self.content_type))
 
     def id_headers(self, request_id: str) -> list[tuple[str, str]]:
         return [("x-amzn-RequestId", request_id)]
