@@ -108,7 +108,7 @@ class Gateway:
                 else:
                     request.body = await _read_body(receive)
             params = protocol.parse(request, operation, route.uri_params)
-            region = route.region or self.config.default_region
+            region = route.region or route.host.region or self.config.default_region
             ctx = RequestContext(service=route.service, operation=route.operation,
                                  account=account_for(route.access_key, self.config.default_account),
                                  region=region, request_id=request_id, access_key=route.access_key,
