@@ -146,23 +146,20 @@ class JsonProtocol(Protocol):
             return {}
         return self.codec.read(shape, loads(request.body)) or {}
 
-    def _headers(self, operation, request_id, body: bytes):
-        version = operation.metadata.get("jsonVersion", "1.0")
-        headers = [("Content-Type", f"application/x-amz-json-{version}"), ("x-amzn-RequestId", request_id)]
-        if operation.metadata.get("endpointPrefix") in _CRC32_SERVICES:
+    def _headers(self, metadata: dict, request_id: str, body: bytes) -> list[tuple[str, str]]:
+        headers = [("Content-Type", f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"),
+                   ("x-amzn-RequestId", request_id)]
+        if metadata.get("endpointPrefix") in _CRC32_SERVICES:
             headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
         return headers
 
     def serialize(self, operation, output, request_id) -> HttpResponse:
         shape = operation.output_shape
         body = dumps(self.codec.write(shape, output or {}) if shape is not None else {})
-        return HttpResponse(200, self._headers(operation, request_id, body), body)
+        return HttpResponse(200, self._headers(operation.metadata, request_id, body), body)
 
     def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
         doc, headers = error_body(service, error)
         body = dumps(doc)
-        version = service.metadata.get("jsonVersion", "1.0") if service else "1.0"
-        headers = [("Content-Type", f"application/x-amz-json-{version}"), ("x-amzn-RequestId", request_id)] + headers
-        if service is not None and service.metadata.get("endpointPrefix") in _CRC32_SERVICES:
-            headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
-        return HttpResponse(error.status, headers + error.headers, body)
+        metadata = service.metadata if service is not None else {}
+        return HttpResponse(error.status, self._headers(metadata, request_id, body) + headers + error.headers, body)
