@@ -460,10 +460,9 @@ def check_error(service: str, protocol: str, operation, shape, members: dict, me
     status = error_status(shape)
     _, fields = split_error_members(shape, members)
     sender = shape.metadata.get("error", {}).get("senderFault", status < 500)
-    err = ServiceError(code, message, status=status, sender_fault=sender)
-    # Set directly: a member may be named like a ServiceError parameter
+    # ``fields=``: a member may be named like a ServiceError parameter
     # (cloudsearchdomain's DocumentServiceException has ``status``).
-    err.fields.update(fields)
+    err = ServiceError(code, message, status=status, sender_fault=sender, fields=fields)
     resp = protocol_for(protocol).serialize_error(model, operation, err, "req-1")
     rd = response_dict(resp)
     p = parser(protocol)

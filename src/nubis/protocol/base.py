@@ -254,7 +254,13 @@ def modeled_error(service, code: str):
     """The error shape of ``service`` whose code (or name) is ``code``."""
     if service is None:
         return None
-    for shape in service.error_shapes:
-        if error_code(shape) == code or shape.name == code:
+    shapes = service.error_shapes
+    # A shape named like the code first: two shapes may share one code
+    # (CloudWatch's ResourceNotFound and DashboardNotFoundError).
+    for shape in shapes:
+        if shape.name == code:
+            return shape
+    for shape in shapes:
+        if error_code(shape) == code:
             return shape
     return None

@@ -12,13 +12,15 @@ class ServiceError(Exception):
     """
 
     def __init__(self, code: str, message: str = "", status: int = 400,
-                 sender_fault: bool = True, **fields: Any):
+                 sender_fault: bool = True, fields: dict | None = None, **more_fields: Any):
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.sender_fault = sender_fault
-        self.fields = fields
+        # ``fields`` carries members named like this constructor's own
+        # parameters (a ``code`` or ``status`` member of the error shape).
+        self.fields = {**(fields or {}), **more_fields}
         # Extra response headers (S3's x-amz-delete-marker on 404, ...).
         self.headers: list[tuple[str, str]] = []
 
