@@ -7,6 +7,7 @@ the botocore model; providers never see the wire.
 """
 from __future__ import annotations
 
+import abc
 import base64
 import calendar
 import datetime as _dt
@@ -23,17 +24,20 @@ UTC = _dt.timezone.utc
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 
-class Protocol:
+class Protocol(abc.ABC):
     name = ""
 
+    @abc.abstractmethod
     def parse(self, request: HttpRequest, operation, uri_params: dict | None = None) -> dict:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def serialize(self, operation, output: dict | None, request_id: str) -> HttpResponse:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def serialize_error(self, service, operation, error: ServiceError, request_id: str) -> HttpResponse:
-        raise NotImplementedError
+        ...
 
 
 def bad_request(message: str, code: str = "SerializationException") -> ServiceError:

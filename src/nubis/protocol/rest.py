@@ -2,6 +2,7 @@
 status code, and a body that is JSON (rest-json) or XML (rest-xml)."""
 from __future__ import annotations
 
+import abc
 import functools
 import re
 from urllib.parse import unquote
@@ -162,11 +163,13 @@ class RestProtocol(Protocol):
             params.update(self.read_body(shape, request.body))
         return params
 
+    @abc.abstractmethod
     def read_payload(self, shape, body: bytes):
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def read_body(self, shape, body: bytes) -> dict:
-        raise NotImplementedError
+        ...
 
     # -- responses ------------------------------------------------------------
 
@@ -221,11 +224,13 @@ class RestProtocol(Protocol):
     def id_headers(self, request_id: str) -> list[tuple[str, str]]:
         return [("x-amzn-RequestId", request_id)]
 
+    @abc.abstractmethod
     def write_payload(self, operation, shape, name: str, value) -> bytes:
-        raise NotImplementedError
+        ...
 
+    @abc.abstractmethod
     def write_body(self, operation, shape, output: dict) -> bytes:
-        raise NotImplementedError
+        ...
 
 
 class RestJsonProtocol(RestProtocol):
