@@ -2,7 +2,6 @@
 service's own protocol, parsed by boto3 into a readable ClientError."""
 import urllib.request
 
-import botocore
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError

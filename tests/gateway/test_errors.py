@@ -36,25 +36,25 @@ def test_modeled_error_reaches_boto3_as_its_exception(server):
         ssm.get_parameter(Name="/nope")
 
 
-def test_malformed_json_body(server):
+def post_json(server, target: str, body: bytes):
     u = urllib.parse.urlsplit(server.endpoint)
     conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-    conn.request("POST", "/", body=b"{not json", headers={
-        "X-Amz-Target": "AmazonSSM.GetParameter", "Content-Type": "application/x-amz-json-1.1"})
+    conn.request("POST", "/", body=body, headers={"X-Amz-Target": target,
+                                                  "Content-Type": "application/x-amz-json-1.1"})
     resp = conn.getresponse()
-    body = resp.read().decode()
-    assert resp.status == 400
+    return resp.status, resp.read().decode()
+
+
+def test_malformed_json_body(server):
+    status, body = post_json(server, "AmazonSSM.GetParameter", b"{not json")
+    assert status == 400
     assert "SerializationException" in body
 
 
 def test_wrong_type_in_json_body(server):
-    u = urllib.parse.urlsplit(server.endpoint)
-    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
-    conn.request("POST", "/", body=b'{"Names": "not-a-list"}', headers={
-        "X-Amz-Target": "AmazonSSM.GetParameters", "Content-Type": "application/x-amz-json-1.1"})
-    resp = conn.getresponse()
-    assert resp.status == 400
-    assert "SerializationException" in resp.read().decode()
+    status, body = post_json(server, "AmazonSSM.GetParameters", b'{"Names": "not-a-list"}')
+    assert status == 400
+    assert "SerializationException" in body
 
 
 def test_internal_client_calls_another_service_as_a_principal(server):

@@ -8,7 +8,7 @@ import re
 from urllib.parse import unquote
 
 from . import json as _json
-from .base import Protocol, bad_request, header_text, modeled_error, parse_header, parse_scalar, scalar_text
+from .base import Protocol, header_text, modeled_error, parse_header, parse_scalar
 from .wire import HttpResponse
 from .xml import XmlReader, XmlWriter, escape, parse_document
 

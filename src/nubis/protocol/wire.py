@@ -14,12 +14,12 @@ from urllib.parse import parse_qsl
 class Headers:
     """Case-insensitive, multi-valued request headers (keys are lower-cased)."""
 
-    __slots__ = ("_items", "_map")
+    __slots__ = ("_map",)
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()):
-        self._items = [(k.lower(), v) for k, v in items]
         self._map: dict[str, str] = {}
-        for k, v in self._items:
+        for k, v in items:
+            k = k.lower()
             # Repeated headers fold into one comma-separated value, as HTTP allows.
             self._map[k] = f"{self._map[k]},{v}" if k in self._map else v
 
@@ -36,7 +36,7 @@ class Headers:
         return self._map.items()
 
     def __repr__(self) -> str:
-        return f"Headers({self._items!r})"
+        return f"Headers({self._map!r})"
 
 
 @dataclass

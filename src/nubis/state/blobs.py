@@ -7,7 +7,6 @@ by ``sweep``), never a row pointing to a partial body.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from typing import AsyncIterator, Callable, Iterable
@@ -113,6 +112,3 @@ class BlobStore:
                     removed += 1
         return removed
 
-
-def md5() -> "hashlib._Hash":
-    return hashlib.md5(usedforsecurity=False)
