@@ -6,10 +6,13 @@
 - ``GET /_nubis/clock``: the controllable clock; ``POST`` ``{"advance_seconds": N}``
   moves it forward and fires every timer that fell due, in order.
 - ``GET /_localstack/health``: the shape local-AWS tooling reads.
+- ``/_nubis/<service>/...``: a service's own endpoints (inboxes, the SNS
+  signing certificate), answered by its provider's ``nubis_api`` method.
 """
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 from typing import TYPE_CHECKING
 
 from ..protocol.errors import ServiceError
@@ -49,7 +52,7 @@ class NubisApi:
             if path == "/_nubis/health" and method in ("GET", "HEAD"):
                 return _json(runtime.health())
             if path == "/_nubis/reset" and method == "POST":
-                query = dict(p.split("=", 1) for p in scope["query_string"].decode().split("&") if "=" in p)
+                query = dict(parse_qsl(scope["query_string"].decode()))
                 service = doc.get("service") or query.get("service")
                 return _json({"reset": runtime.reset(service)})
             if path == "/_nubis/clock":
@@ -63,6 +66,17 @@ class NubisApi:
                 return _json(self._clock())
             if path == "/_localstack/health":
                 return _json(self._localstack_health())
+            service, _, rest = path[len("/_nubis/"):].partition("/")
+            provider = runtime.provider(service) if path.startswith("/_nubis/") else None
+            if provider is not None and hasattr(provider, "nubis_api"):
+                query = dict(parse_qsl(scope["query_string"].decode()))
+                answer = provider.nubis_api(method, rest, query, doc)
+                if hasattr(answer, "__await__"):
+                    answer = await answer
+                if isinstance(answer, HttpResponse):
+                    return answer
+                if answer is not None:
+                    return _json(answer)
         except ServiceError as e:
             return _json({"error": e.message}, e.status)
         return _json({"error": f"no such endpoint: {method} {scope['path']}"}, 404)

@@ -65,6 +65,10 @@ class Provider:
     def reset(self) -> None:
         """Called after the service's tables were wiped (clear in-memory state)."""
 
+    # A provider may define ``nubis_api(method, path, query, doc)`` to answer
+    # ``/_nubis/<service>/<path>`` (inboxes, certificates): it returns a JSON-able
+    # document, an ``HttpResponse``, or None for "no such endpoint".
+
     def handler(self, operation: str):
         """The method for ``operation``, or None when not implemented."""
         try:
