@@ -10,8 +10,8 @@ NO_RETRY = Config(retries={"max_attempts": 1})
 
 CASES = [
     # (service, operation, kwargs, protocol botocore uses for it)
-    ("sqs", "list_queues", {}, "json"),
-    ("sns", "list_topics", {}, "query"),
+    ("codecommit", "list_repositories", {}, "json"),
+    ("elasticbeanstalk", "describe_applications", {}, "query"),
     ("s3", "list_buckets", {}, "rest-xml"),
     ("lambda", "list_functions", {}, "rest-json"),
     ("dynamodb", "list_tables", {}, "json"),
@@ -34,18 +34,18 @@ def test_unimplemented_operation_is_a_501_client_error(nubis, service, method, k
     assert "not implement" in str(info.value)
 
 
-def test_unimplemented_sqs_over_the_query_protocol(nubis):
-    # Older SDKs and the CLI v1 send SQS requests form-encoded.
-    body = b"Action=ListQueues&Version=2012-11-05"
+def test_unimplemented_operation_over_a_form_encoded_request(nubis):
+    # Older SDKs and the CLI v1 send query-protocol requests form-encoded.
+    body = b"Action=DescribeApplications&Version=2010-12-01"
     req = urllib.request.Request(nubis.endpoint + "/", body, method="POST", headers={
         "Content-Type": "application/x-www-form-urlencoded",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, "
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/elasticbeanstalk/aws4_request, "
                          "SignedHeaders=host, Signature=0"})
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(req)
     assert info.value.code == 501
     text = info.value.read().decode()
-    assert "<ErrorResponse" in text and "<Code>NotImplemented</Code>" in text and "sqs:ListQueues" in text
+    assert "<ErrorResponse" in text and "<Code>NotImplemented</Code>" in text and "elasticbeanstalk:DescribeApplications" in text
 
 
 @pytest.mark.parametrize("protocol,target,content_type", [
