@@ -8,6 +8,7 @@ import json
 import math
 import zlib
 
+from . import models
 from .base import (Protocol, b64decode, b64encode, bad_request, format_timestamp, modeled_error,
                    parse_timestamp, timestamp_format)
 from .wire import HttpResponse
@@ -101,16 +102,21 @@ class JsonCodec:
         return value
 
 
+# Made once: json.dumps/loads with options build a new encoder per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_DECODE = json.JSONDecoder().decode
+
+
 def dumps(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _ENCODE(obj).encode("utf-8")
 
 
 def loads(body: bytes):
     if not body or not body.strip():
         return {}
     try:
-        return json.loads(body)
-    except ValueError:
+        return _DECODE(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
         raise bad_request("Start of structure or map found where not expected.") from None
 
 
@@ -127,6 +133,8 @@ def error_body(service, error, write=None) -> tuple[dict, list[tuple[str, str]]]
     if service is not None and service.metadata.get("awsQueryCompatible") is not None:
         kind = "Sender" if error.sender_fault else "Receiver"
         headers.append(("x-amzn-query-error", f"{error.code};{kind}"))
+        if shape is None:
+            shape = _shape_by_query_code(service, error.code)
         if shape is not None:
             type_name = shape.name
     doc = {"__type": type_name, "message": error.message}
@@ -134,6 +142,23 @@ def error_body(service, error, write=None) -> tuple[dict, list[tuple[str, str]]]
         fields = {k: v for k, v in error.fields.items() if k not in ("Code", "Message", "message")}
         doc.update((write or JsonCodec().write)(shape, fields))
     return doc, headers
+
+
+def _shape_by_query_code(service, code: str):
+    """SQS's JSON model names its errors without their query codes
+    (``QueueDoesNotExist`` is ``AWS.SimpleQueueService.NonExistentQueue``):
+    find the shape through the service's query model, where they live."""
+    try:
+        query_model = models.load_service(service.service_name, "query")
+    except KeyError:
+        return None
+    found = modeled_error(query_model, code)
+    if found is None:
+        return None
+    return next((s for s in service.error_shapes if s.name == found.name), None)
+
+
+_CONTENT_TYPES = {"1.0": "application/x-amz-json-1.0", "1.1": "application/x-amz-json-1.1"}
 
 
 class JsonProtocol(Protocol):
@@ -147,7 +172,8 @@ class JsonProtocol(Protocol):
         return self.codec.read(shape, loads(request.body)) or {}
 
     def _headers(self, metadata: dict, request_id: str, body: bytes) -> list[tuple[str, str]]:
-        headers = [("Content-Type", f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"),
+        headers = [("Content-Type", _CONTENT_TYPES.get(metadata.get("jsonVersion", "1.0"))
+                    or f"application/x-amz-json-{metadata.get('jsonVersion')}"),
                    ("x-amzn-RequestId", request_id)]
         if metadata.get("endpointPrefix") in _CRC32_SERVICES:
             headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
