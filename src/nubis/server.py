@@ -29,7 +29,7 @@ def uvicorn_config(config: Config, app=None):
     return uvicorn.Config(
         app or build_app(config), host=config.host, port=config.port, loop=loop, http=http,
         lifespan="on", access_log=False, log_level=config.log_level, log_config=None,
-        server_header=False, date_header=True, timeout_keep_alive=75, timeout_graceful_shutdown=30,
+        server_header=False, date_header=True, proxy_headers=False, timeout_keep_alive=75, timeout_graceful_shutdown=30,
         # Large uploads arrive in pieces; keep the default flow control.
     )
 

@@ -8,7 +8,6 @@ request's protocol; never a traceback.
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import AsyncIterator
 
 from ..auth.credentials import account_for
@@ -16,7 +15,7 @@ from ..config import Config
 from ..protocol import models, protocol_for
 from ..protocol.errors import ServiceError, internal_error
 from ..protocol.json import dumps
-from ..protocol.wire import Headers, HttpRequest, HttpResponse
+from ..protocol.wire import Headers, HttpRequest, HttpResponse, uuid4_text
 from ..protocol.xml import escape
 from ..services.base import RequestContext
 from .nubis_api import NubisApi
@@ -36,6 +35,8 @@ class Gateway:
         # Data planes by host kind ("execute-api", "lambda-url", ...), added by
         # the services that serve them: async fn(request, route) -> HttpResponse.
         self.data_planes: dict = {}
+        # (service, protocol, operation) -> (protocol, service model, operation model)
+        self._prepared: dict[tuple, tuple] = {}
 
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
@@ -74,18 +75,21 @@ class Gateway:
         path = scope["path"]
         if path.startswith("/_nubis/") or path.startswith("/_localstack/"):
             response = await self.api.handle(scope, receive)
+            await self.runtime.db.durable()
             await _send(send, response, scope["method"] == "HEAD")
             return
         raw_path = scope.get("raw_path")
         raw_path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else path
-        headers = Headers((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+        headers = Headers.from_asgi(scope["headers"])
         request = HttpRequest(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers)
         request.host = headers.get("host", "")
         response = await self.dispatch(request, receive)
+        # Nothing is acknowledged before it is committed (see state/db.py).
+        await self.runtime.db.durable()
         await _send(send, response, request.method == "HEAD")
 
     async def dispatch(self, request: HttpRequest, receive) -> HttpResponse:
-        request_id = str(uuid.uuid4())
+        request_id = uuid4_text()
         model = operation = protocol = None
         try:
             route = self.router.route(request)
@@ -94,14 +98,11 @@ class Gateway:
             if route.operation is None:  # query / ec2: the Action is in the form
                 request.body = await _read_body(receive)
                 self.router.resolve_query(request, route)
-            protocol = protocol_for(route.protocol)
-            model = models.load_service(route.service, route.protocol)
-            try:
-                operation = model.operation_model(route.operation)
-            except Exception:
-                raise ServiceError("InvalidAction" if route.protocol in ("query", "ec2") else "UnknownOperationException",
-                                   f"Operation {route.operation} is not supported by {route.service}.",
-                                   status=400) from None
+            key = (route.service, route.protocol, route.operation)
+            prepared = self._prepared.get(key)
+            if prepared is None:
+                prepared = self._prepared[key] = _prepare(route)
+            protocol, model, operation = prepared
             if route.protocol not in ("query", "ec2"):
                 if operation.has_streaming_input:
                     request.stream = _body_stream(receive)
@@ -139,6 +140,19 @@ class Gateway:
         except Exception:
             log.exception("serializing an error")
         return generic_error(request, error, request_id)
+
+
+def _prepare(route: Route) -> tuple:
+    """What a request for one operation needs, found once per operation."""
+    protocol = protocol_for(route.protocol)
+    model = models.load_service(route.service, route.protocol)
+    try:
+        operation = model.operation_model(route.operation)
+    except Exception:
+        raise ServiceError("InvalidAction" if route.protocol in ("query", "ec2") else "UnknownOperationException",
+                           f"Operation {route.operation} is not supported by {route.service}.",
+                           status=400) from None
+    return protocol, model, operation
 
 
 def generic_error(request: HttpRequest, error: ServiceError, request_id: str) -> HttpResponse:

@@ -135,9 +135,28 @@ def _operation_names(service: str, protocol: str | None = None) -> frozenset:
 class Router:
     def __init__(self, hostname: str = "localhost"):
         self.hosts = HostParser(hostname)
+        # X-Amz-Target requests signed with the same scope to the same host
+        # route alike: the answer is kept (and shared: callers don't mutate it).
+        self._target_routes: dict[tuple, Route] = {}
 
     def route(self, request: HttpRequest) -> Route:
         """Everything but query-protocol routing that needs the form body."""
+        headers = request.headers
+        target = headers.get("x-amz-target")
+        if target:
+            auth = headers.get("authorization") or ""
+            i = auth.find("Credential=")
+            if i >= 0:
+                key = (target, headers.get("host", ""), auth[i:auth.find(",", i)])
+                route = self._target_routes.get(key)
+                if route is None:
+                    route = self._route(request)
+                    if len(self._target_routes) < 4096:
+                        self._target_routes[key] = route
+                return route
+        return self._route(request)
+
+    def _route(self, request: HttpRequest) -> Route:
         headers = request.headers
         route = Route(host=self.hosts.parse(headers.get("host", "")))
         self._scope(request, route)

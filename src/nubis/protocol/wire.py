@@ -6,6 +6,8 @@ into the operation's input dict; a serializer turns the output dict (or a
 """
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
@@ -22,6 +24,15 @@ class Headers:
             k = k.lower()
             # Repeated headers fold into one comma-separated value, as HTTP allows.
             self._map[k] = f"{self._map[k]},{v}" if k in self._map else v
+
+    @classmethod
+    def from_asgi(cls, raw: list[tuple[bytes, bytes]]) -> "Headers":
+        """From ASGI's header pairs (uvicorn gives the names lower-cased)."""
+        self = cls.__new__(cls)
+        self._map = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+        if len(self._map) != len(raw):  # a repeated header: fold it
+            self.__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
+        return self
 
     def get(self, name: str, default: Any = None) -> Any:
         return self._map.get(name.lower(), default)
@@ -92,3 +103,23 @@ class HttpResponse:
             if k.lower() == name:
                 return v
         return None
+
+
+def uuid4_text() -> str:
+    """A unique id in UUID form, for request and message ids.
+
+    Random per process (64 bits) plus a counter: unique like uuid4() but
+    without drawing 16 random bytes and building a UUID object each time.
+    """
+    n = next(_COUNTER)
+    return f"{_PREFIX}{n >> 48 & 0xFFF:03x}-{_VARIANT}-{n & 0xFFFFFFFFFFFF:012x}"
+
+
+def _prefix() -> tuple[str, str]:
+    r = os.urandom(8).hex()
+    variant = f"{(int(r[12], 16) & 0x3) | 0x8:x}{r[13:16]}"
+    return f"{r[:8]}-{r[8:12]}-4", variant
+
+
+_PREFIX, _VARIANT = _prefix()
+_COUNTER = itertools.count(int.from_bytes(os.urandom(3), "big"))

@@ -89,6 +89,8 @@ class Runtime:
         if fn is None:
             raise not_implemented(ctx.service, ctx.operation)
         result = fn(ctx, params)
+        if result.__class__ is dict:
+            return result
         if inspect.isawaitable(result):
             result = await result
         return result or {}
@@ -100,6 +102,7 @@ class Runtime:
 
         from ..protocol import models
 
+        self.db.group_commit(asyncio.get_running_loop())
         self.scheduler.start()
         # Warm the routing index and botocore's model classes off the request
         # path, so the first AWS request does not pay for them.
@@ -107,6 +110,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.scheduler.stop()
+        self.db.group_commit(None)
         for p in list(self.providers.values()):
             try:
                 await p.stop()
