@@ -262,3 +262,35 @@ def health(host, port):
           "STS GetCallerIdentity as botocore sends it (query protocol, SigV4 test/test, signed once)")
 def sts_get_caller_identity(endpoint):
     return botocore_request(endpoint, "sts", "get_caller_identity")
+
+
+# -- SQS ----------------------------------------------------------------------
+
+def _queue(endpoint: str, name: str) -> str:
+    return client(endpoint, "sqs").create_queue(QueueName=name)["QueueUrl"]
+
+
+@scenario("sqs-send-message", "SQS SendMessage of 100 bytes, JSON protocol (current SDKs), one queue")
+def sqs_send_message(endpoint, state):
+    return botocore_request(endpoint, "sqs", "send_message", QueueUrl=state["url"], MessageBody="x" * 100)
+
+
+@sqs_send_message.setup
+def _(endpoint):
+    return {"url": _queue(endpoint, "bench-send")}
+
+
+@scenario("sqs-send-message-query",
+          "SQS SendMessage of 100 bytes, query protocol (form-encoded: older SDKs, CLI v1), one queue")
+def sqs_send_message_query(endpoint, state):
+    from urllib.parse import urlencode
+
+    body = urlencode({"Action": "SendMessage", "Version": "2012-11-05", "QueueUrl": state["url"],
+                      "MessageBody": "x" * 100})
+    return sigv4_request(endpoint, "POST", "/", service="sqs", body=body,
+                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+
+
+@sqs_send_message_query.setup
+def _(endpoint):
+    return {"url": _queue(endpoint, "bench-send-query")}
