@@ -38,68 +38,154 @@ def _float_out(value):
 
 
 class JsonCodec:
+    """Values of a shape to and from JSON.
+
+    Each shape is turned once into a reader and a writer function (kept per
+    service model and shape name), so a request does not walk botocore's
+    shape objects: scalars that JSON carries as they are cost nothing, and
+    only members that need work (blobs, timestamps, nested structures) are
+    converted.
+    """
+
     def __init__(self, body_only: bool = False):
         # rest-json bodies leave out members bound to the URI, headers, status.
         self.body_only = body_only
+        self._readers: dict[tuple, tuple] = {}
+        self._writers: dict[tuple, tuple] = {}
 
     def read(self, shape, value):
-        if value is None:
-            return None
-        t = shape.type_name
-        if t == "structure":
-            if shape.is_document_type:
-                return value
-            if not isinstance(value, dict):
-                raise bad_request(f"Expected an object for {shape.name}")
-            out = {}
-            for key, member in shape.members.items():
-                if self.body_only and member.serialization.get("location") in _BODYLESS:
-                    continue
-                raw = value.get(member.serialization.get("name", key))
-                if raw is not None:
-                    out[key] = self.read(member, raw)
-            return out
-        if t == "list":
-            if not isinstance(value, list):
-                raise bad_request(f"Expected a list for {shape.name}")
-            return [self.read(shape.member, v) for v in value]
-        if t == "map":
-            if not isinstance(value, dict):
-                raise bad_request(f"Expected a map for {shape.name}")
-            return {k: self.read(shape.value, v) for k, v in value.items()}
-        if t == "timestamp":
-            return parse_timestamp(value)
-        if t == "blob":
-            return b64decode(value)
-        if t in ("float", "double"):
-            return _float_in(value)
-        return value
+        return None if value is None else self._reader(shape)(value)
 
     def write(self, shape, value):
+        return self._writer(shape)(value)
+
+    # -- building ----------------------------------------------------------------
+
+    @staticmethod
+    def _key(shape) -> tuple:
+        return (id(shape._shape_resolver), shape.name, shape.type_name,
+                shape.serialization.get("timestampFormat"))
+
+    def _cached(self, cache: dict, shape, build):
+        key = self._key(shape)
+        hit = cache.get(key)
+        if hit is not None:
+            return hit[1]
+        # A recursive shape (DynamoDB's AttributeValue) meets itself while it
+        # is built: it gets a trampoline to the function being built.
+        cell = []
+        cache[key] = (shape, lambda v: cell[0](v))
+        fn = build(shape)
+        cell.append(fn)
+        cache[key] = (shape, fn)  # the shape is kept so its resolver's id stays unique
+        return fn
+
+    def _members(self, shape):
+        for key, member in shape.members.items():
+            if self.body_only and member.serialization.get("location") in _BODYLESS:
+                continue
+            yield key, member.serialization.get("name", key), member
+
+    def _reader(self, shape):
+        return self._cached(self._readers, shape, self._build_reader)
+
+    def _writer(self, shape):
+        return self._cached(self._writers, shape, self._build_writer)
+
+    def _build_reader(self, shape):
         t = shape.type_name
         if t == "structure":
             if shape.is_document_type:
-                return value
-            out = {}
-            for key, member in shape.members.items():
-                v = value.get(key)
-                if v is None:
-                    continue
-                if self.body_only and member.serialization.get("location") in _BODYLESS:
-                    continue
-                out[member.serialization.get("name", key)] = self.write(member, v)
-            return out
+                return _same
+            plan = [(wire, key, _SCALAR_CHECKS.get(m.type_name), None if m.type_name in _SCALAR_CHECKS
+                     else self._reader(m)) for key, wire, m in self._members(shape)]
+            name = shape.name
+
+            def read_structure(value):
+                if value.__class__ is not dict:
+                    raise bad_request(f"Expected an object for {name}")
+                out = {}
+                for wire, key, check, sub in plan:
+                    raw = value.get(wire)
+                    if raw is None:
+                        continue
+                    if sub is None:
+                        if not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
+                            raise bad_request(f"{raw!r} is not a valid value for {name}.{key}")
+                        out[key] = raw
+                    else:
+                        out[key] = sub(raw)
+                return out
+            return read_structure
         if t == "list":
-            return [self.write(shape.member, v) for v in value]
+            sub = self._reader(shape.member)
+            name = shape.name
+
+            def read_list(value):
+                if value.__class__ is not list:
+                    raise bad_request(f"Expected a list for {name}")
+                return [None if v is None else sub(v) for v in value]
+            return read_list
         if t == "map":
-            return {k: self.write(shape.value, v) for k, v in value.items()}
+            sub = self._reader(shape.value)
+            name = shape.name
+
+            def read_map(value):
+                if value.__class__ is not dict:
+                    raise bad_request(f"Expected a map for {name}")
+                return {k: None if v is None else sub(v) for k, v in value.items()}
+            return read_map
         if t == "timestamp":
-            return format_timestamp(value, timestamp_format(shape, "unixtimestamp"))
+            return parse_timestamp
         if t == "blob":
-            return b64encode(value)
+            return b64decode
         if t in ("float", "double"):
-            return _float_out(value)
-        return value
+            return _float_in
+        return _same
+
+    def _build_writer(self, shape):
+        t = shape.type_name
+        if t == "structure":
+            if shape.is_document_type:
+                return _same
+            plan = [(key, wire, None if m.type_name in _SCALAR_CHECKS else self._writer(m))
+                    for key, wire, m in self._members(shape)]
+
+            def write_structure(value):
+                out = {}
+                get = value.get
+                for key, wire, sub in plan:
+                    v = get(key)
+                    if v is not None:
+                        out[wire] = v if sub is None else sub(v)
+                return out
+            return write_structure
+        if t == "list":
+            sub = self._writer(shape.member)
+            if shape.member.type_name in _SCALAR_CHECKS:
+                return list
+            return lambda value: [sub(v) for v in value]
+        if t == "map":
+            sub = self._writer(shape.value)
+            if shape.value.type_name in _SCALAR_CHECKS:
+                return dict
+            return lambda value: {k: sub(v) for k, v in value.items()}
+        if t == "timestamp":
+            fmt = timestamp_format(shape, "unixtimestamp")
+            return lambda value: format_timestamp(value, fmt)
+        if t == "blob":
+            return b64encode
+        if t in ("float", "double"):
+            return _float_out
+        return _same
+
+
+def _same(value):
+    return value
+
+
+# Scalars JSON carries as they are, with the Python types a request may hold for them.
+_SCALAR_CHECKS = {"string": str, "integer": int, "long": int, "boolean": bool}
 
 
 # Made once: json.dumps/loads with options build a new encoder per call.
