@@ -647,17 +647,19 @@ class SqsProvider(Provider):
         return {}
 
     def _delete(self, q: Queue, handle: str, now: float) -> None:
-        r, token, _ = self._held(q, handle)
-        if r is None:
-            return  # already deleted: deleting again succeeds
-        if r["receipt"] != token or (q.fifo and r["visible_at"] <= now):
-            # Received again since (or, in a FIFO queue, visible again): the
-            # handle no longer holds the message. Standard queues answer yes
-            # and keep it, as the API reference says.
-            if q.fifo:
-                raise errors.receipt_handle_expired(handle)
+        if not handle:
+            raise errors.missing_parameter("ReceiptHandle")
+        decoded = _decode_handle(handle)
+        if decoded is None or decoded[0] != q.id:
+            raise errors.receipt_handle_invalid(handle)
+        # The common case in one statement: the handle still holds the message.
+        if self.store.delete_held(decoded[1], decoded[2], now if q.fifo else None):
             return
-        self.store.delete_message(r["id"])
+        # Otherwise: already deleted (deleting again succeeds), or received
+        # again since. Standard queues answer yes and keep the message, as the
+        # API reference says; in a FIFO queue the expired handle is an error.
+        if q.fifo and self.store.message(q, decoded[1]) is not None:
+            raise errors.receipt_handle_expired(handle)
 
     def delete_message_batch(self, ctx: RequestContext, params: dict) -> dict:
         q = self._queue(ctx, params)

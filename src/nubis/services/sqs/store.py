@@ -220,6 +220,16 @@ class SqsStore:
     def delete_message(self, row_id: int) -> None:
         self.db.execute("DELETE FROM sqs_messages WHERE id = ?", (row_id,))
 
+    def delete_held(self, row_id: int, receipt: str, in_flight_at: float | None) -> bool:
+        """Delete a message if ``receipt`` is its latest receive (and, when
+        ``in_flight_at`` is given, it is still in flight then)."""
+        if in_flight_at is None:
+            cur = self.db.execute("DELETE FROM sqs_messages WHERE id = ? AND receipt = ?", (row_id, receipt))
+        else:
+            cur = self.db.execute("DELETE FROM sqs_messages WHERE id = ? AND receipt = ? AND visible_at > ?",
+                                  (row_id, receipt, in_flight_at))
+        return cur.rowcount > 0
+
     def delete_messages(self, row_ids: list[int]) -> None:
         self.db.executemany("DELETE FROM sqs_messages WHERE id = ?", [(i,) for i in row_ids])
 
