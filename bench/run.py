@@ -2,13 +2,16 @@
 
     python bench/run.py [--duration 5] [--warmup 1] [--connections 32] [--rounds 1]
                         [--startup-runs 5] [--no-startup] [--no-pin] [--moto-load]
-                        [--json-out FILE]
+                        [--scenarios a,b] [--no-drain] [--json-out FILE]
 
-Starts the bare ASGI app and nubis on free ports, runs ``raw-floor`` against
-both and ``sts-get-caller-identity`` against nubis (each target loaded alone,
-targets alternated between rounds, the best round kept), then measures
-start-up time and idle memory (``startup.py``). Figures are only comparable
-within one run: the report's ratios are the point.
+Starts the bare ASGI app and nubis (and moto, with ``--moto-load``) on free
+ports, runs ``raw-floor`` against both and every service scenario (STS,
+SQS SendMessage over JSON and query, SNS Publish fanned out to 3 queues)
+against nubis and moto (each target loaded alone, targets alternated between
+rounds, the best round kept), drains a 10,000-message SQS backlog with 64
+consumers (``drain.py``), records each server's memory after all that, then
+measures start-up time and idle memory (``startup.py``). Figures are only
+comparable within one run: the report's ratios are the point.
 
 On a machine with 2+ CPUs the servers are pinned to CPU 0 and the driver to
 CPU 1 (``--no-pin`` to leave placement to the kernel). Every process started
@@ -74,6 +77,20 @@ def run_driver(endpoint: str, scenario: str, args, cpus) -> dict:
     return json.loads(lines[-1])
 
 
+def run_drain(endpoint: str, messages: int, cpus) -> dict:
+    cmd = [sys.executable, os.path.join(HERE, "drain.py"), "--endpoint", endpoint, "--messages", str(messages),
+           "--json", "--timeout", "120"]
+    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None)
+    try:
+        out, _ = proc.communicate(timeout=400)
+    except subprocess.TimeoutExpired:
+        return {"failed": "the drain did not finish in time"}
+    finally:
+        procs.stop(proc)
+    lines = [ln for ln in out.decode("utf-8", "replace").splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"failed": f"drain.py exited with status {proc.returncode}"}
+
+
 def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
@@ -116,18 +133,35 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
         return None
 
     ratios = []
-    for title, a, b in (
-        ("nubis raw-floor / bare ASGI raw-floor (req/s)", ("raw-floor", "nubis"), ("raw-floor", "bare-asgi")),
-        ("nubis sts-get-caller-identity / nubis raw-floor (req/s)",
-         ("sts-get-caller-identity", "nubis"), ("raw-floor", "nubis")),
-        ("nubis sts-get-caller-identity / moto sts-get-caller-identity (req/s)",
-         ("sts-get-caller-identity", "nubis"), ("sts-get-caller-identity", "moto")),
-    ):
+    pairs = [("nubis raw-floor / bare ASGI raw-floor (req/s)", ("raw-floor", "nubis"), ("raw-floor", "bare-asgi"))]
+    for sc in [j["scenario"] for j in loads if j["server"] == "nubis" and j["scenario"] != "raw-floor"]:
+        pairs.append((f"nubis {sc} / nubis raw-floor (req/s)", (sc, "nubis"), ("raw-floor", "nubis")))
+        pairs.append((f"nubis {sc} / moto {sc} (req/s)", (sc, "nubis"), (sc, "moto")))
+    for title, a, b in pairs:
         x, y = rps(*a), rps(*b)
         if x and y:
             ratios.append(f"| {title} | {x / y:.2f} |")
     if ratios:
         out += ["", "| ratio | value |", "| --- | ---: |"] + ratios
+    drains = meta.get("drains") or {}
+    if drains:
+        out += ["", "### Draining a backlog", "",
+                "ReceiveMessage (10 at a time) then DeleteMessageBatch, by many consumers until the queue is "
+                "empty (`bench/drain.py`); moto gets a smaller backlog to finish in bounded time.", "",
+                "| server | messages | consumers | seconds | msg/s | empty receives | errors |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for server, r in drains.items():
+            if "failed" in r:
+                out.append(f"| {server} | n/a | n/a | n/a | n/a | n/a | FAILED: {r['failed']} |")
+                continue
+            out.append(f"| {server} | {r['deleted']:,} of {r['messages']:,} | {r['consumers']} | {r['seconds']} | "
+                       f"{r['msgs_per_s']:,.0f} | {r['empty_receives']:,} | {r['errors']} |")
+        if "nubis" in drains and "moto" in drains and drains["moto"].get("msgs_per_s"):
+            out.append("")
+            out.append(f"- nubis / moto drain rate: {drains['nubis']['msgs_per_s'] / drains['moto']['msgs_per_s']:.1f}x")
+    if meta.get("rss_after_mib"):
+        out += ["", "Server memory after every load above: " + ", ".join(
+            f"{k} {v:.1f} MiB" for k, v in meta["rss_after_mib"].items()) + "."]
     if startup_results is not None:
         out += ["", "### Start-up and memory", "",
                 f"Start-up: launch to first answered health request, polled every 2 ms, "
@@ -147,8 +181,12 @@ def main(argv=None) -> int:
     p.add_argument("--no-startup", action="store_true", help="skip the start-up and memory figures")
     p.add_argument("--no-pin", action="store_true", help="do not pin servers and driver to separate CPUs")
     p.add_argument("--moto-load", action="store_true",
-                   help="also load moto's server with sts-get-caller-identity (if moto is installed)")
+                   help="also load moto's server with every service scenario (if moto is installed)")
     p.add_argument("--json-out", help="also write every figure as JSON to this file")
+    p.add_argument("--scenarios", help="comma-separated service scenarios to load (default: all of them)")
+    p.add_argument("--no-drain", action="store_true", help="skip the queue-drain measurement")
+    p.add_argument("--drain-messages", type=int, default=10_000, help="backlog drained from nubis (10,000)")
+    p.add_argument("--moto-drain-messages", type=int, default=1_000, help="backlog drained from moto (1,000)")
     args = p.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.rounds < 1 or args.connections < 1:
         p.error("--duration must be > 0, --warmup >= 0, --rounds and --connections >= 1")
@@ -173,9 +211,14 @@ def main(argv=None) -> int:
             log("moto is not installed; --moto-load ignored")
         else:
             wanted.append("moto")
-    jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis"), ("sts-get-caller-identity", "nubis")]
-    if "moto" in wanted:
-        jobs.append(("sts-get-caller-identity", "moto"))
+    services = ["sts-get-caller-identity", "sqs-send-message", "sqs-send-message-query", "sns-publish-fanout-3"]
+    if args.scenarios:
+        services = [s for s in args.scenarios.split(",") if s]
+    jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis")]
+    for sc in services:
+        jobs.append((sc, "nubis"))
+        if "moto" in wanted:
+            jobs.append((sc, "moto"))
 
     loads: dict[tuple, dict] = {}
     startup_results = None
@@ -202,6 +245,14 @@ def main(argv=None) -> int:
                 job["rounds"].append(result)
                 if "failed" not in result:
                     job["all_rps"].append(result["rps"])
+        if not args.no_drain:
+            meta["drains"] = {}
+            for server, messages in (("nubis", args.drain_messages), ("moto", args.moto_drain_messages)):
+                if server in servers and servers[server][0].poll() is None:
+                    log(f"draining {messages} messages from {server}")
+                    meta["drains"][server] = run_drain(servers[server][1], messages, driver_cpus)
+        meta["rss_after_mib"] = {name: procs.rss_kib(proc.pid) / 1024 for name, (proc, _) in servers.items()
+                                 if proc.poll() is None and name != "bare-asgi"}
         for proc, _ in servers.values():
             procs.stop(proc)
         for job in loads.values():

@@ -294,3 +294,24 @@ def sqs_send_message_query(endpoint, state):
 @sqs_send_message_query.setup
 def _(endpoint):
     return {"url": _queue(endpoint, "bench-send-query")}
+
+
+# -- SNS ----------------------------------------------------------------------
+
+@scenario("sns-publish-fanout-3", "SNS Publish of 100 bytes to a topic with 3 SQS queue subscriptions")
+def sns_publish_fanout_3(endpoint, state):
+    return botocore_request(endpoint, "sns", "publish", TopicArn=state["topic"], Message="x" * 100)
+
+
+@sns_publish_fanout_3.setup
+def _(endpoint):
+    import uuid
+
+    sns, sqs = client(endpoint, "sns"), client(endpoint, "sqs")
+    suffix = uuid.uuid4().hex[:8]
+    topic = sns.create_topic(Name=f"bench-fanout-{suffix}")["TopicArn"]
+    for i in range(3):
+        url = sqs.create_queue(QueueName=f"bench-fanout-{suffix}-{i}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return {"topic": topic}
