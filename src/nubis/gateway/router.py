@@ -8,6 +8,7 @@ these is S3's, as on AWS.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from collections import defaultdict
@@ -138,6 +139,8 @@ class Router:
         # X-Amz-Target requests signed with the same scope to the same host
         # route alike: the answer is kept (and shared: callers don't mutate it).
         self._target_routes: dict[tuple, Route] = {}
+        self._form_routes: dict[tuple, Route] = {}
+        self._actions: dict[tuple, tuple[str, str]] = {}
 
     def route(self, request: HttpRequest) -> Route:
         """Everything but query-protocol routing that needs the form body."""
@@ -154,6 +157,23 @@ class Router:
                     if len(self._target_routes) < 4096:
                         self._target_routes[key] = route
                 return route
+            return self._route(request)
+        auth = headers.get("authorization")
+        if auth and request.method == "POST":
+            # Signed form posts (query protocol) route alike by host and scope
+            # until their Action is read; the copy is finished by resolve_query.
+            i = auth.find("Credential=")
+            if i >= 0:
+                key = (headers.get("host", ""), auth[i:auth.find(",", i)], headers.get("content-type"),
+                       request.path, request.query_string)
+                route = self._form_routes.get(key)
+                if route is None:
+                    route = self._route(request)
+                    if route.protocol not in ("query", "ec2") or route.operation is not None:
+                        return route
+                    if len(self._form_routes) < 4096:
+                        self._form_routes[key] = route
+                return copy.copy(route)
         return self._route(request)
 
     def _route(self, request: HttpRequest) -> Route:
@@ -269,6 +289,17 @@ class Router:
         if not action:
             raise ServiceError("MissingAction", "Missing Action", status=400)
         version = params.get("Version")
+        key = (tuple(route.candidates or ()), route.host.kind, route.host.name, route.signing_name, action, version)
+        found = self._actions.get(key)
+        if found is not None:
+            route.service, route.protocol = found
+            route.operation = action
+            return
+        self._resolve_action(route, action, version)
+        if len(self._actions) < 4096:
+            self._actions[key] = (route.service, route.protocol)
+
+    def _resolve_action(self, route: Route, action: str, version: str | None) -> None:
         candidates = route.candidates or _query_services()
         index = models.service_index()
 
