@@ -505,6 +505,9 @@ class SqsProvider(Provider):
         elif not 0 <= wait <= 20:
             raise errors.invalid_value("WaitTimeSeconds", wait, "Must be >= 0 and <= 20, if provided.")
         attempt = params.get("ReceiveRequestAttemptId") if q.fifo else None
+        if attempt is not None and not _GROUP_ID.match(attempt):
+            raise errors.invalid_value("ReceiveRequestAttemptId", attempt, "ReceiveRequestAttemptId can only "
+                                       "include alphanumeric and punctuation characters. 1 to 128 in length.")
         deadline = self.clock.now() + wait
         while True:
             messages = self._receive_now(ctx, q, count, timeout, params, attempt)
@@ -532,7 +535,7 @@ class SqsProvider(Provider):
         picked, taken = [], set()
         with self.db.transaction():
             for _ in range(10):  # dead-lettered messages make room for more
-                rows = self.store.visible(q, now, oldest, count - len(picked))
+                rows = self.store.visible(q, now, oldest, count - len(picked), tuple(taken))
                 if not rows:
                     break
                 moved, updates = False, []

@@ -195,17 +195,30 @@ class SqsStore:
             "system_attributes, md5_system, sender, sent, visible_at, group_id, dedup_id, sequence, source_arn, "
             "receive_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [(q.id, *m) for m in rows])
 
-    def visible(self, q: Queue, now: float, oldest: float, limit: int):
-        """Messages a receive may return: oldest-available first; for FIFO in
-        send order, skipping the groups that have a message in flight."""
+    def visible(self, q: Queue, now: float, oldest: float, limit: int, skip: tuple = ()):
+        """Messages a receive may return. Standard: oldest-available first.
+        FIFO: in send order, never from a group with a message in flight, and
+        as many from one group as possible before the next (as AWS does, so
+        other consumers get the other groups)."""
+        not_skipped = f"AND id NOT IN ({','.join('?' * len(skip))}) " if skip else ""
         if not q.fifo:
             return self.db.query(
                 f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? AND sent > ? "
-                "ORDER BY visible_at, id LIMIT ?", (q.id, now, oldest, limit))
-        return self.db.query(
-            f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? AND sent > ? "
-            "AND group_id NOT IN (SELECT group_id FROM sqs_messages WHERE queue_id = ? AND visible_at > ? "
-            "AND receive_count > 0) ORDER BY id LIMIT ?", (q.id, now, oldest, q.id, now, limit))
+                f"{not_skipped}ORDER BY visible_at, id LIMIT ?", (q.id, now, oldest, *skip, limit))
+        eligible = (f"SELECT {MESSAGE_COLUMNS} FROM sqs_messages WHERE queue_id = ? AND visible_at <= ? "
+                    f"AND sent > ? {not_skipped}AND group_id NOT IN (SELECT group_id FROM sqs_messages "
+                    "WHERE queue_id = ? AND visible_at > ? AND receive_count > 0)")
+        args = (q.id, now, oldest, *skip, q.id, now)
+        rows, groups = [], []
+        while len(rows) < limit:
+            others = f" AND group_id NOT IN ({','.join('?' * len(groups))})" if groups else ""
+            first = self.db.query_one(f"{eligible}{others} ORDER BY id LIMIT 1", (*args, *groups))
+            if first is None:
+                break
+            groups.append(first["group_id"])
+            rows += self.db.query(f"{eligible} AND group_id = ? ORDER BY id LIMIT ?",
+                                  (*args, first["group_id"], limit - len(rows)))
+        return rows
 
     def mark_received(self, rows: list[tuple]) -> None:
         """rows: (visible_at, first_receive, receipt, id)."""

@@ -1,0 +1,85 @@
+"""Helpers for the SQS tests: a client, queues, errors, raw query requests, the CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "000000000000"
+XMLNS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
+
+
+@pytest.fixture
+def sqs(aws_client):
+    return aws_client("sqs", config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def make_queue(sqs):
+    """make_queue(name, **attributes) -> queue URL."""
+    def make(name: str, tags: dict | None = None, **attributes) -> str:
+        kwargs = {"QueueName": name}
+        if attributes:
+            kwargs["Attributes"] = {k: str(v) for k, v in attributes.items()}
+        if tags:
+            kwargs["tags"] = tags
+        return sqs.create_queue(**kwargs)["QueueUrl"]
+
+    return make
+
+
+def error_of(call, *args, **kwargs) -> ClientError:
+    """The ClientError a call raises (failing the test if it succeeds)."""
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def code(e: ClientError) -> str:
+    return e.response["Error"]["Code"]
+
+
+def status(e: ClientError) -> int:
+    return e.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def attrs(sqs, url: str, *names: str) -> dict:
+    return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names) or ["All"]).get("Attributes", {})
+
+
+def receive(sqs, url: str, **kwargs) -> list[dict]:
+    kwargs.setdefault("WaitTimeSeconds", 0)
+    return sqs.receive_message(QueueUrl=url, **kwargs).get("Messages", [])
+
+
+def query(endpoint: str, path: str, params: dict) -> tuple[int, ET.Element]:
+    """A form-encoded query-protocol request as older SDKs send it; (HTTP status, parsed XML)."""
+    params = {"Version": "2012-11-05", **params}
+    request = urllib.request.Request(
+        endpoint + path, data=urllib.parse.urlencode(params).encode(), method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, ET.fromstring(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, ET.fromstring(e.read())
+
+
+def xml_text(root: ET.Element, tag: str) -> str | None:
+    node = root.find(f".//{XMLNS}{tag}")
+    return None if node is None else node.text
+
+
+def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    return subprocess.run([sys.executable, "-m", "awscli", "sqs", *args, "--endpoint-url", endpoint,
+                           "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
