@@ -9,11 +9,11 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 
 from .. import services as _services
 from ..config import Config
 from ..protocol.errors import ServiceError, not_implemented
+from ..protocol.wire import uuid4_text
 from ..services.base import Provider, RequestContext
 from ..state.blobs import BlobStore
 from ..state.db import Database
@@ -38,7 +38,7 @@ class InternalClient:
     async def call(self, service: str, operation: str, params: dict | None = None, *,
                    account: str, region: str, principal: str) -> dict:
         ctx = RequestContext(service=service, operation=operation, account=account, region=region,
-                             request_id=str(uuid.uuid4()), principal=principal, internal=True)
+                             request_id=uuid4_text(), principal=principal, internal=True)
         return await self.runtime.invoke(ctx, params or {})
 
 

@@ -133,8 +133,8 @@ def envelope_text(doc: dict, indent: str = "  ") -> str:
     return "{\n" + ",\n".join(parts) + "\n" + indent[:-2] + "}"
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
+# One encoder for all: json.dumps with options builds a new one per call.
+_dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def envelope_attributes(attrs: dict | None) -> dict:

@@ -95,7 +95,7 @@ class SnsProvider(Provider):
 
     async def stop(self) -> None:
         await self.deliveries.close()
-        self.signer.close()
+
 
     def reset(self) -> None:
         self.publisher.forget()

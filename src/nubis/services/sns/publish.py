@@ -22,8 +22,8 @@ from urllib.parse import quote
 from ...protocol.errors import ServiceError
 from . import attributes as A
 from . import filter_policy
-from .delivery import (CONTENT_TYPE, KIND, MANAGED_POLICY, USER_AGENT, effective_http_policy, envelope_attributes,
-                       envelope_text, lambda_event, policy_for)
+from .delivery import (CONTENT_TYPE, KIND, MANAGED_POLICY, USER_AGENT, _dumps, effective_http_policy,
+                       envelope_attributes, envelope_text, lambda_event, policy_for)
 from .store import Subscription, Topic
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class Message:
     _signatures: dict = field(default_factory=dict)
     _bodies: dict = field(default_factory=dict)
     _attr_doc: dict | None = None
+    # text -> the envelope around its UnsubscribeURL, made once per message
+    _envelopes: dict = field(default_factory=dict)
 
     def text_for(self, key: str) -> str:
         if self.structure is None:
@@ -78,6 +80,13 @@ class Message:
             except ValueError:
                 self._bodies[text] = None
         return self._bodies[text]
+
+
+_SLOT = "\x00subscription\x00"
+
+
+def _unsubscribe_url(msg: Message, sub_arn: str) -> str:
+    return f"{msg.base}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"
 
 
 def timestamp(now: float) -> str:
@@ -243,10 +252,21 @@ class Publisher:
         note["SignatureVersion"] = msg.signature_version
         note["Signature"] = await self._signature(msg, note)
         note["SigningCertURL"] = msg.cert_url
-        note["UnsubscribeURL"] = f"{msg.base}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"
+        note["UnsubscribeURL"] = _unsubscribe_url(msg, sub_arn)
         if msg.attributes:
             note["MessageAttributes"] = envelope_attributes(msg.attributes)
         return note
+
+    async def _envelope(self, msg: Message, sub_arn: str, text: str) -> str:
+        """The JSON notification for one subscription. Only its UnsubscribeURL
+        differs between subscriptions, so the rest is written once per message."""
+        parts = msg._envelopes.get(text)
+        if parts is None:
+            slot = _unsubscribe_url(msg, _SLOT)
+            whole = envelope_text(await self._notification(msg, _SLOT, text))
+            head, _, tail = whole.partition(_dumps(slot))
+            parts = msg._envelopes[text] = (head, tail)
+        return parts[0] + _dumps(_unsubscribe_url(msg, sub_arn)) + parts[1]
 
     async def _delivery(self, topic: Topic, sub: Subscription, msg: Message) -> dict | None:
         protocol = sub.protocol
@@ -261,7 +281,7 @@ class Publisher:
                 if msg.attributes:
                     d["attributes"] = msg.attributes
             else:
-                d["body"] = envelope_text(await self._notification(msg, sub.arn, text))
+                d["body"] = await self._envelope(msg, sub.arn, text)
             if sub.endpoint.endswith(".fifo"):
                 d["group"], d["dedup"] = msg.group, msg.dedup
             elif msg.group and msg.sequence is None:
@@ -271,7 +291,7 @@ class Publisher:
             retry, ctype = effective_http_policy(_loads(topic.attributes.get("DeliveryPolicy")),
                                                  _loads(sub.attributes.get("DeliveryPolicy")))
             d["policy"] = retry
-            d["body"] = text if sub.raw else envelope_text(await self._notification(msg, sub.arn, text))
+            d["body"] = text if sub.raw else await self._envelope(msg, sub.arn, text)
             d["headers"] = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": msg.message_id,
                             "x-amz-sns-topic-arn": msg.topic_arn, "x-amz-sns-subscription-arn": sub.arn,
                             "Content-Type": ctype or CONTENT_TYPE, "User-Agent": USER_AGENT}
@@ -284,7 +304,7 @@ class Publisher:
             d["body"] = json.dumps(lambda_event(sub.arn, note))
             return d
         if protocol == "firehose":
-            d["body"] = text if sub.raw else envelope_text(await self._notification(msg, sub.arn, text))
+            d["body"] = text if sub.raw else await self._envelope(msg, sub.arn, text)
             return d
         if protocol == "email":
             unsubscribe = f"{msg.base}/?Action=Unsubscribe&SubscriptionArn={sub.arn}"
@@ -299,7 +319,7 @@ class Publisher:
         if protocol == "email-json":
             d["channel"] = "email-json"
             d["inbox"] = {"to": sub.endpoint, "subject": msg.subject or "AWS Notification Message",
-                          "body": envelope_text(await self._notification(msg, sub.arn, text)),
+                          "body": await self._envelope(msg, sub.arn, text),
                           "messageId": msg.message_id, "topicArn": msg.topic_arn, "subscriptionArn": sub.arn}
             return d
         if protocol == "sms":
