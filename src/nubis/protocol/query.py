@@ -19,6 +19,10 @@ def _tree(pairs) -> dict:
     return root
 
 
+def _leaf(node: dict):
+    return node.get(_LEAF)
+
+
 def _indexed(node: dict) -> list:
     """The children of a node named 1, 2, 3, ... in numeric order."""
     items = [(int(k), v) for k, v in node.items() if k is not None and k.isdigit()]
@@ -29,6 +33,8 @@ def _indexed(node: dict) -> list:
 class QueryProtocol(Protocol):
     name = "query"
     writer = XmlWriter("iso8601")
+    # EC2 numbers every list's items right under the list's name (Name.1, Name.2).
+    lists_always_flat = False
 
     # -- requests -------------------------------------------------------------
 
@@ -36,58 +42,93 @@ class QueryProtocol(Protocol):
         shape = operation.input_shape
         if shape is None:
             return {}
-        tree = _tree(request.form)
-        return self._structure(shape, tree)
+        return self._reader(shape)(_tree(request.form))
 
     def _name(self, shape, default: str) -> str:
         return shape.serialization.get("name", default)
 
-    def _structure(self, shape, node: dict) -> dict:
-        result = {}
-        for key, member in shape.members.items():
-            name = self._name(member, key)
-            value = self._member(member, node, name)
-            if value is not None:
-                result[key] = value
-        return result
+    # Each shape is turned once into a function reading its value from the
+    # tree of form keys (see json.JsonCodec for the same idea).
 
-    def _member(self, shape, parent: dict, name: str):
-        t = shape.type_name
-        if t == "list" and shape.serialization.get("flattened"):
-            item_name = shape.member.serialization.get("name")
-            node = parent.get(self._name(shape.member, "") if item_name else name)
-            own = parent.get(name)
-            if node is None:
-                return [] if own is not None and own.get(_LEAF) == "" else None
-            return [self._value(shape.member, n) for n in _indexed(node)]
-        node = parent.get(name)
-        if node is None:
-            return None
-        return self._value(shape, node)
+    def _reader(self, shape):
+        readers = self.__dict__.setdefault("_readers", {})
+        key = (id(shape._shape_resolver), shape.name, shape.type_name,
+               tuple(sorted((k, repr(v)) for k, v in shape.serialization.items())))
+        hit = readers.get(key)
+        if hit is not None:
+            return hit[1]
+        cell = []
+        readers[key] = (shape, lambda node: cell[0](node))
+        fn = self._build_reader(shape)
+        cell.append(fn)
+        readers[key] = (shape, fn)
+        return fn
 
-    def _value(self, shape, node: dict):
+    def _build_reader(self, shape):
         t = shape.type_name
         if t == "structure":
-            return self._structure(shape, node)
+            plan = []
+            for key, member in shape.members.items():
+                name = self._name(member, key)
+                flat_item = None
+                if (member.type_name == "list" and member.serialization.get("flattened")
+                        and not self.lists_always_flat):
+                    item_name = member.member.serialization.get("name")
+                    flat_item = self._name(member.member, "") if item_name else name
+                    plan.append((key, name, flat_item, self._reader(member.member)))
+                else:
+                    plan.append((key, name, None, self._reader(member)))
+
+            def read_structure(node):
+                result = {}
+                get = node.get
+                for key, name, flat_item, read in plan:
+                    if flat_item is not None:
+                        items = get(flat_item)
+                        if items is None:
+                            own = get(name)
+                            if own is not None and own.get(_LEAF) == "":
+                                result[key] = []
+                            continue
+                        result[key] = [read(n) for n in _indexed(items)]
+                        continue
+                    child = get(name)
+                    if child is not None:
+                        value = read(child)
+                        if value is not None:
+                            result[key] = value
+                return result
+            return read_structure
         if t == "list":
-            items = node.get(shape.member.serialization.get("name", "member"))
-            if items is None:
-                return []
-            return [self._value(shape.member, n) for n in _indexed(items)]
+            item_name = shape.member.serialization.get("name", "member")
+            read_item = self._reader(shape.member)
+            if self.lists_always_flat:
+                return lambda node: [read_item(n) for n in _indexed(node)]
+
+            def read_list(node):
+                items = node.get(item_name)
+                return [] if items is None else [read_item(n) for n in _indexed(items)]
+            return read_list
         if t == "map":
-            entries = node if shape.serialization.get("flattened") else node.get("entry", {})
+            flat = shape.serialization.get("flattened")
             kname = self._name(shape.key, "key")
             vname = self._name(shape.value, "value")
-            out = {}
-            for entry in _indexed(entries):
-                if kname in entry:
-                    k = self._value(shape.key, entry[kname])
-                    out[k] = self._value(shape.value, entry[vname]) if vname in entry else None
-            return out
-        text = node.get(_LEAF)
-        if text is None:
-            return None
-        return parse_scalar(shape, text)
+            read_key, read_value = self._reader(shape.key), self._reader(shape.value)
+
+            def read_map(node):
+                out = {}
+                for entry in _indexed(node if flat else node.get("entry", {})):
+                    if kname in entry:
+                        out[read_key(entry[kname])] = read_value(entry[vname]) if vname in entry else None
+                return out
+            return read_map
+        if t == "string":
+            return _leaf
+
+        def read_scalar(node):
+            text = node.get(_LEAF)
+            return None if text is None else parse_scalar(shape, text)
+        return read_scalar
 
     # -- responses ------------------------------------------------------------
 
@@ -135,6 +176,7 @@ class Ec2Protocol(QueryProtocol):
     ``requestId`` in the body root and its own error envelope."""
 
     name = "ec2"
+    lists_always_flat = True
 
     def _name(self, shape, default: str) -> str:
         if "queryName" in shape.serialization:
@@ -143,17 +185,6 @@ class Ec2Protocol(QueryProtocol):
             n = shape.serialization["name"]
             return n[0].upper() + n[1:]
         return default
-
-    def _member(self, shape, parent, name):
-        node = parent.get(name)
-        if node is None:
-            return None
-        return self._value(shape, node)
-
-    def _value(self, shape, node):
-        if shape.type_name == "list":
-            return [self._value(shape.member, n) for n in _indexed(node)]
-        return super()._value(shape, node)
 
     def _namespace(self, operation) -> str:
         return f"http://ec2.amazonaws.com/doc/{operation.metadata.get('apiVersion', '')}/"

@@ -40,19 +40,25 @@ _BODYLESS = ("header", "headers", "statusCode", "uri", "querystring")
 
 
 class XmlWriter:
-    """Writes values of a shape as elements, the way botocore reads them back."""
+    """Writes values of a shape as elements, the way botocore reads them back.
+
+    Each shape is turned once into a function that writes its values (kept
+    per shape object for the operations' own shapes, and per service model
+    and shape for what they contain), so a response does not walk
+    botocore's shape objects.
+    """
 
     def __init__(self, ts_default: str = "iso8601"):
         self.ts_default = ts_default
+        self._top: dict[int, tuple] = {}       # id(shape) -> (shape, members function)
+        self._built: dict[tuple, tuple] = {}   # shape key -> (shape, value function)
+        self._member_fns: dict[tuple, tuple] = {}
 
     def members(self, shape, value: dict, out: list[str]) -> None:
-        for key, member in shape.members.items():
-            v = value.get(key)
-            if v is None or member.serialization.get("xmlAttribute"):
-                continue
-            if member.serialization.get("location") in _BODYLESS:
-                continue
-            self.write(member, v, element_name(member, key), out)
+        hit = self._top.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            hit = self._top[id(shape)] = (shape, self._members_fn(shape))
+        hit[1](value, out)
 
     def attributes(self, shape, value: dict) -> str:
         attrs = []
@@ -63,37 +69,107 @@ class XmlWriter:
         return "".join(attrs)
 
     def write(self, shape, value, name: str, out: list[str]) -> None:
+        self._value_fn(shape)(value, name, out)
+
+    # -- building -------------------------------------------------------------------
+
+    @staticmethod
+    def _key(shape) -> tuple:
+        return (id(shape._shape_resolver), shape.name, shape.type_name,
+                tuple(sorted((k, repr(v)) for k, v in shape.serialization.items())))
+
+    def _members_fn(self, shape):
+        key = self._key(shape)
+        hit = self._member_fns.get(key)
+        if hit is not None:
+            return hit[1]
+        cell = []
+        self._member_fns[key] = (shape, lambda value, out: cell[0](value, out))
+        plan = [(k, element_name(m, k), self._value_fn(m)) for k, m in shape.members.items()
+                if not m.serialization.get("xmlAttribute") and m.serialization.get("location") not in _BODYLESS]
+
+        def write_members(value, out):
+            get = value.get
+            for k, name, fn in plan:
+                v = get(k)
+                if v is not None:
+                    fn(v, name, out)
+        cell.append(write_members)
+        self._member_fns[key] = (shape, write_members)
+        return write_members
+
+    def _value_fn(self, shape):
+        key = self._key(shape)
+        hit = self._built.get(key)
+        if hit is not None:
+            return hit[1]
+        # Recursive shapes meet themselves while built: a trampoline stands in.
+        cell = []
+        self._built[key] = (shape, lambda value, name, out: cell[0](value, name, out))
+        fn = self._build(shape)
+        cell.append(fn)
+        self._built[key] = (shape, fn)
+        return fn
+
+    def _build(self, shape):
         t = shape.type_name
+        ns = _ns_attr(shape)
         if t == "structure":
-            out.append(f"<{name}{_ns_attr(shape)}{self.attributes(shape, value)}>")
-            self.members(shape, value, out)
-            out.append(f"</{name}>")
-        elif t == "list":
-            member = shape.member
-            if shape.serialization.get("flattened"):
-                for item in value:
-                    self.write(member, item, name, out)
-            else:
-                item_name = member.serialization.get("name", "member")
-                out.append(f"<{name}{_ns_attr(shape)}>")
-                for item in value:
-                    self.write(member, item, item_name, out)
+            members = self._members_fn(shape)
+            with_attributes = any(m.serialization.get("xmlAttribute") for m in shape.members.values())
+
+            def write_structure(value, name, out):
+                attrs = self.attributes(shape, value) if with_attributes else ""
+                out.append(f"<{name}{ns}{attrs}>")
+                members(value, out)
                 out.append(f"</{name}>")
-        elif t == "map":
+            return write_structure
+        if t == "list":
+            item = self._value_fn(shape.member)
+            if shape.serialization.get("flattened"):
+                def write_flat_list(value, name, out):
+                    for v in value:
+                        item(v, name, out)
+                return write_flat_list
+            item_name = shape.member.serialization.get("name", "member")
+
+            def write_list(value, name, out):
+                out.append(f"<{name}{ns}>")
+                for v in value:
+                    item(v, item_name, out)
+                out.append(f"</{name}>")
+            return write_list
+        if t == "map":
             kname = shape.key.serialization.get("name", "key")
             vname = shape.value.serialization.get("name", "value")
-            flat = shape.serialization.get("flattened")
-            if not flat:
-                out.append(f"<{name}{_ns_attr(shape)}>")
-            for k, v in value.items():
-                out.append(f"<{name}>" if flat else "<entry>")
-                self.write(shape.key, k, kname, out)
-                self.write(shape.value, v, vname, out)
-                out.append(f"</{name}>" if flat else "</entry>")
-            if not flat:
+            kfn, vfn = self._value_fn(shape.key), self._value_fn(shape.value)
+            if shape.serialization.get("flattened"):
+                def write_flat_map(value, name, out):
+                    for k, v in value.items():
+                        out.append(f"<{name}>")
+                        kfn(k, kname, out)
+                        vfn(v, vname, out)
+                        out.append(f"</{name}>")
+                return write_flat_map
+
+            def write_map(value, name, out):
+                out.append(f"<{name}{ns}>")
+                for k, v in value.items():
+                    out.append("<entry>")
+                    kfn(k, kname, out)
+                    vfn(v, vname, out)
+                    out.append("</entry>")
                 out.append(f"</{name}>")
-        else:
-            out.append(f"<{name}{_ns_attr(shape)}>{escape(scalar_text(shape, value, self.ts_default))}</{name}>")
+            return write_map
+        if t == "string":
+            def write_string(value, name, out):
+                out.append(f"<{name}{ns}>{escape(value if value.__class__ is str else str(value))}</{name}>")
+            return write_string
+        ts_default = self.ts_default
+
+        def write_scalar(value, name, out):
+            out.append(f"<{name}{ns}>{escape(scalar_text(shape, value, ts_default))}</{name}>")
+        return write_scalar
 
 
 # -- reading (rest-xml request bodies) ---------------------------------------
