@@ -14,11 +14,16 @@ from urllib.parse import parse_qsl
 
 
 class Headers:
-    """Case-insensitive, multi-valued request headers (keys are lower-cased)."""
+    """Case-insensitive, multi-valued request headers (keys are lower-cased).
 
-    __slots__ = ("_map",)
+    From ASGI the pairs stay bytes until asked for: a request reads a handful
+    of its dozen headers, so decoding them all up front is wasted work.
+    """
+
+    __slots__ = ("_map", "_raw")
 
     def __init__(self, items: Iterable[tuple[str, str]] = ()):
+        self._raw: dict[bytes, bytes] | None = None
         self._map: dict[str, str] = {}
         for k, v in items:
             k = k.lower()
@@ -29,25 +34,37 @@ class Headers:
     def from_asgi(cls, raw: list[tuple[bytes, bytes]]) -> "Headers":
         """From ASGI's header pairs (uvicorn gives the names lower-cased)."""
         self = cls.__new__(cls)
-        self._map = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
-        if len(self._map) != len(raw):  # a repeated header: fold it
+        self._raw = dict(raw)
+        self._map = None
+        if len(self._raw) != len(raw):  # a repeated header: fold it
             self.__init__((k.decode("latin-1"), v.decode("latin-1")) for k, v in raw)
         return self
 
+    def _decoded(self) -> dict[str, str]:
+        if self._map is None:
+            self._map = {k.decode("latin-1"): v.decode("latin-1") for k, v in self._raw.items()}
+        return self._map
+
     def get(self, name: str, default: Any = None) -> Any:
+        if self._map is None:
+            value = self._raw.get(name.lower().encode("latin-1"))
+            return default if value is None else value.decode("latin-1")
         return self._map.get(name.lower(), default)
 
     def __getitem__(self, name: str) -> str:
-        return self._map[name.lower()]
+        value = self.get(name)
+        if value is None:
+            raise KeyError(name)
+        return value
 
     def __contains__(self, name: str) -> bool:
-        return name.lower() in self._map
+        return name.lower() in self._decoded()
 
     def items(self):
-        return self._map.items()
+        return self._decoded().items()
 
     def __repr__(self) -> str:
-        return f"Headers({self._map!r})"
+        return f"Headers({self._decoded()!r})"
 
 
 @dataclass
