@@ -8,7 +8,6 @@ these is S3's, as on AWS.
 """
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from collections import defaultdict
@@ -36,6 +35,11 @@ class Route:
     region: str | None = None
     signing_name: str | None = None
     candidates: list[str] | None = None  # query services the request may be for
+
+    def copy(self) -> "Route":
+        clone = Route.__new__(Route)
+        clone.__dict__.update(self.__dict__)
+        return clone
 
 
 def unknown_service(detail: str) -> ServiceError:
@@ -173,7 +177,7 @@ class Router:
                         return route
                     if len(self._form_routes) < 4096:
                         self._form_routes[key] = route
-                return copy.copy(route)
+                return route.copy()
         return self._route(request)
 
     def _route(self, request: HttpRequest) -> Route:

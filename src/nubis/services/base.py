@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ..runtime.core import Runtime
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestContext:
     """Who is calling what, where: what a provider knows about a request."""
 

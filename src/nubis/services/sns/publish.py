@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ...protocol.errors import ServiceError
+from ...protocol.wire import uuid4_text
 from . import attributes as A
 from . import filter_policy
 from .delivery import (CONTENT_TYPE, KIND, MANAGED_POLICY, USER_AGENT, _dumps, effective_http_policy,
@@ -89,9 +90,16 @@ def _unsubscribe_url(msg: Message, sub_arn: str) -> str:
     return f"{msg.base}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"
 
 
+_second: list = [None, ""]  # the last whole second formatted, reused within it
+
+
 def timestamp(now: float) -> str:
-    dt = _dt.datetime.fromtimestamp(now, tz=_dt.timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    """ISO 8601 with milliseconds, as SNS writes it (2026-11-29T09:30:00.123Z)."""
+    whole = int(now)
+    if _second[0] != whole:
+        _second[0], _second[1] = whole, _dt.datetime.fromtimestamp(whole, tz=_dt.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%S.")
+    return f"{_second[1]}{int((now - whole) * 1000):03d}Z"
 
 
 class Publisher:
@@ -151,7 +159,7 @@ class Publisher:
         if len(message.encode("utf-8")) + (A.attributes_size(attrs) if attrs else 0) > A.MAX_MESSAGE_BYTES:
             raise A.invalid("Message too long")
         now = self.p.clock.now()
-        msg = Message(str(uuid.uuid4()), "", message, structure, subject, attrs, timestamp(now),
+        msg = Message(uuid4_text(), "", message, structure, subject, attrs, timestamp(now),
                       self.p.base_url(ctx), "", "1")
         if phone:
             return self._publish_sms(ctx, phone, msg)
