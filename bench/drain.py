@@ -43,13 +43,17 @@ def fill(endpoint: str, messages: int) -> str:
     return url
 
 
-async def _read_response(reader) -> tuple[int, bytes]:
+async def _read_response(reader) -> tuple[int, bytes, bool]:
+    """(status, body, whether the server closes the connection)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     h = head.lower()
+    close = b"\r\nconnection: close" in h or head.startswith(b"HTTP/1.0")
     i = h.find(b"\r\ncontent-length:")
-    n = int(h[i + 17:h.find(b"\r\n", i + 17)]) if i >= 0 else 0
-    return status, (await reader.readexactly(n)) if n else b""
+    if i >= 0:
+        n = int(h[i + 17:h.find(b"\r\n", i + 17)])
+        return status, (await reader.readexactly(n)) if n else b"", close
+    return status, await reader.read(), True  # delimited by the connection closing
 
 
 async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout: float) -> dict:
@@ -61,14 +65,32 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
     state = {"deleted": 0, "receives": 0, "deletes": 0, "empty": 0, "errors": 0, "first": None, "last": None}
     deadline = time.monotonic() + timeout
 
+    async def exchange(conn: list, request: bytes) -> tuple[int, bytes]:
+        if not conn:
+            conn[:] = await asyncio.open_connection(host, port, limit=_LIMIT)
+        reader, writer = conn
+        writer.write(request)
+        status, body, close = await _read_response(reader)
+        if close:
+            writer.close()
+            conn.clear()
+        return status, body
+
     async def consumer():
-        reader, writer = await asyncio.open_connection(host, port, limit=_LIMIT)
+        conn: list = []
         try:
             while state["deleted"] < messages and time.monotonic() < deadline:
                 if state["first"] is None:
                     state["first"] = time.monotonic()
-                writer.write(receive)
-                status, body = await _read_response(reader)
+                remaining = max(0.1, deadline - time.monotonic())
+                try:
+                    status, body = await asyncio.wait_for(exchange(conn, receive), remaining)
+                except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                    state["errors"] += 1
+                    if conn:
+                        conn[1].close()
+                        conn.clear()
+                    continue
                 state["receives"] += 1
                 if status != 200:
                     state["errors"] += 1
@@ -80,8 +102,16 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
                     continue
                 doc = json.dumps({"QueueUrl": url, "Entries": [
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]}).encode()
-                writer.write(delete_head + b"\r\nContent-Length: %d\r\n\r\n" % len(doc) + doc)
-                status, body = await _read_response(reader)
+                request = delete_head + b"\r\nContent-Length: %d\r\n\r\n" % len(doc) + doc
+                try:
+                    status, body = await asyncio.wait_for(exchange(conn, request),
+                                                          max(0.1, deadline - time.monotonic()))
+                except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                    state["errors"] += 1
+                    if conn:
+                        conn[1].close()
+                        conn.clear()
+                    continue
                 state["deletes"] += 1
                 if status != 200 or json.loads(body).get("Failed"):
                     state["errors"] += 1
@@ -89,7 +119,8 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
                 state["deleted"] += len(got)
                 state["last"] = time.monotonic()
         finally:
-            writer.close()
+            if conn:
+                conn[1].close()
 
     await asyncio.gather(*(consumer() for _ in range(consumers)))
     elapsed = (state["last"] or time.monotonic()) - (state["first"] or time.monotonic())
