@@ -103,6 +103,7 @@ class Runtime:
         from ..protocol import models
 
         self.db.group_commit(asyncio.get_running_loop())
+        self.db.start_checkpointer()
         self.scheduler.start()
         # Warm the routing index and botocore's model classes off the request
         # path, so the first AWS request does not pay for them.

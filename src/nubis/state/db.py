@@ -212,7 +212,52 @@ class Database:
         with self.lock:
             return self.conn.execute(sql, params).fetchone()
 
+    # -- checkpoints ---------------------------------------------------------------
+
+    def start_checkpointer(self, interval: float = 1.0) -> None:
+        """Checkpoint the WAL from a thread of its own, every ``interval`` s.
+
+        SQLite's automatic checkpoint runs inside the commit that crosses
+        1,000 pages: on the event loop, copying pages and syncing the
+        database file while every request waits. A passive checkpoint on a
+        second connection does the same work beside the loop, never blocking
+        a writer (SQLite releases the GIL while it works)."""
+        if self.path == ":memory:" or getattr(self, "_checkpointer", None) is not None:
+            return
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        # A restarted WAL is cut back to this size.
+        self.conn.execute("PRAGMA journal_size_limit=33554432")
+        stop = threading.Event()
+
+        def run() -> None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            try:
+                while not stop.wait(interval):
+                    try:
+                        # Copy what is there without blocking the writer, then
+                        # take the write lock for the few frames written
+                        # meanwhile, so that the next commit starts the WAL
+                        # over instead of growing it (under steady writes a
+                        # passive checkpoint alone never catches up).
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        conn.execute("PRAGMA wal_checkpoint(RESTART)")
+                    except sqlite3.Error:
+                        pass  # busy now; the next round catches up
+            finally:
+                conn.close()
+
+        self._checkpointer = (threading.Thread(target=run, name="nubis-checkpoint", daemon=True), stop)
+        self._checkpointer[0].start()
+
+    def _stop_checkpointer(self) -> None:
+        checkpointer = getattr(self, "_checkpointer", None)
+        if checkpointer is not None:
+            checkpointer[1].set()
+            checkpointer[0].join(10)
+            self._checkpointer = None
+
     def close(self) -> None:
+        self._stop_checkpointer()
         with self.lock:
             self.commit_group()
             try:
