@@ -65,7 +65,19 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
     state = {"deleted": 0, "receives": 0, "deletes": 0, "empty": 0, "errors": 0, "first": None, "last": None}
     deadline = time.monotonic() + timeout
 
-    async def exchange(conn: list, request: bytes) -> tuple[int, bytes]:
+    async def exchange(conn: list, request: bytes) -> tuple[int, bytes] | None:
+        """One request and its response on the consumer's connection, or None
+        (counted as an error) when it fails or runs past the deadline."""
+        try:
+            return await asyncio.wait_for(_exchange(conn, request), max(0.1, deadline - time.monotonic()))
+        except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+            state["errors"] += 1
+            if conn:
+                conn[1].close()
+                conn.clear()
+            return None
+
+    async def _exchange(conn: list, request: bytes) -> tuple[int, bytes]:
         if not conn:
             conn[:] = await asyncio.open_connection(host, port, limit=_LIMIT)
         reader, writer = conn
@@ -82,15 +94,10 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
             while state["deleted"] < messages and time.monotonic() < deadline:
                 if state["first"] is None:
                     state["first"] = time.monotonic()
-                remaining = max(0.1, deadline - time.monotonic())
-                try:
-                    status, body = await asyncio.wait_for(exchange(conn, receive), remaining)
-                except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-                    state["errors"] += 1
-                    if conn:
-                        conn[1].close()
-                        conn.clear()
+                answer = await exchange(conn, receive)
+                if answer is None:
                     continue
+                status, body = answer
                 state["receives"] += 1
                 if status != 200:
                     state["errors"] += 1
@@ -103,15 +110,10 @@ async def drain(endpoint: str, url: str, messages: int, consumers: int, timeout:
                 doc = json.dumps({"QueueUrl": url, "Entries": [
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]}).encode()
                 request = delete_head + b"\r\nContent-Length: %d\r\n\r\n" % len(doc) + doc
-                try:
-                    status, body = await asyncio.wait_for(exchange(conn, request),
-                                                          max(0.1, deadline - time.monotonic()))
-                except (asyncio.TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-                    state["errors"] += 1
-                    if conn:
-                        conn[1].close()
-                        conn.clear()
+                answer = await exchange(conn, request)
+                if answer is None:
                     continue
+                status, body = answer
                 state["deletes"] += 1
                 if status != 200 or json.loads(body).get("Failed"):
                     state["errors"] += 1

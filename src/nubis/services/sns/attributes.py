@@ -230,3 +230,13 @@ def subject(text: str | None) -> None:
         return
     if not text or len(text) > 100 or not _SUBJECT.match(text):
         raise invalid("Subject")
+
+
+def json_or_none(text: str | None):
+    """A stored JSON attribute (a policy) as a document, or None when unset or unreadable."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

@@ -354,8 +354,8 @@ class SnsProvider(Provider):
     def get_subscription_attributes(self, ctx, params):
         sub = self._subscription(params.get("SubscriptionArn"))
         topic = self.store.topic(sub.topic_arn)
-        retry, ctype = effective_http_policy(_loads(topic.attributes.get("DeliveryPolicy")) if topic else None,
-                                             _loads(sub.attributes.get("DeliveryPolicy")))
+        retry, ctype = effective_http_policy(A.json_or_none(topic.attributes.get("DeliveryPolicy")) if topic else None,
+                                             A.json_or_none(sub.attributes.get("DeliveryPolicy")))
         effective = {"healthyRetryPolicy": retry, "sicklyRetryPolicy": None, "throttlePolicy": None,
                      "requestPolicy": {"headerContentType": ctype}, "guaranteed": False}
         attrs = {"SubscriptionArn": sub.arn, "TopicArn": sub.topic_arn, "Owner": sub.account,
@@ -373,7 +373,7 @@ class SnsProvider(Provider):
     def get_topic_attributes(self, ctx, params):
         topic = self._topic(ctx, params.get("TopicArn"))
         confirmed, pending = self.store.subscription_counts(topic.arn)
-        policy = _loads(topic.attributes.get("DeliveryPolicy"))
+        policy = A.json_or_none(topic.attributes.get("DeliveryPolicy"))
         effective = copy.deepcopy(DEFAULT_EFFECTIVE_DELIVERY_POLICY)
         if isinstance(policy, dict):
             for protocol, section in policy.items():
@@ -740,15 +740,6 @@ class SnsProvider(Provider):
 
 def _b(flag: bool) -> str:
     return "true" if flag else "false"
-
-
-def _loads(text: str | None):
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
 
 
 def _listed(s: Subscription) -> dict:

@@ -296,8 +296,8 @@ class Publisher:
                 d["group"] = msg.group
             return d
         if protocol in ("http", "https"):
-            retry, ctype = effective_http_policy(_loads(topic.attributes.get("DeliveryPolicy")),
-                                                 _loads(sub.attributes.get("DeliveryPolicy")))
+            retry, ctype = effective_http_policy(A.json_or_none(topic.attributes.get("DeliveryPolicy")),
+                                                 A.json_or_none(sub.attributes.get("DeliveryPolicy")))
             d["policy"] = retry
             d["body"] = text if sub.raw else await self._envelope(msg, sub.arn, text)
             d["headers"] = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": msg.message_id,
@@ -419,8 +419,8 @@ class Publisher:
              "message_id": note["MessageId"], "type": note["Type"]}
         body = envelope_text(note)
         if sub.protocol in ("http", "https"):
-            retry, ctype = effective_http_policy(_loads(topic.attributes.get("DeliveryPolicy")),
-                                                 _loads(sub.attributes.get("DeliveryPolicy")))
+            retry, ctype = effective_http_policy(A.json_or_none(topic.attributes.get("DeliveryPolicy")),
+                                                 A.json_or_none(sub.attributes.get("DeliveryPolicy")))
             headers = {"x-amz-sns-message-type": note["Type"], "x-amz-sns-message-id": note["MessageId"],
                        "x-amz-sns-topic-arn": topic.arn, "Content-Type": ctype or CONTENT_TYPE,
                        "User-Agent": USER_AGENT}
@@ -457,12 +457,3 @@ def _structure(message: str) -> dict:
         raise A.invalid("Message Structure - Default message must be a string")
     # Non-string values are ignored, as AWS does.
     return {k: v for k, v in doc.items() if isinstance(v, str)}
-
-
-def _loads(text: str | None):
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
