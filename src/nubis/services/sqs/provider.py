@@ -408,7 +408,8 @@ class SqsProvider(Provider):
         check_body(body)
         attributes = entry.get("MessageAttributes") or None
         system = entry.get("MessageSystemAttributes") or None
-        size = len(body.encode("utf-8")) + check_attributes(attributes) + check_attributes(system, "system")
+        data = body.encode("utf-8")
+        size = len(data) + check_attributes(attributes) + check_attributes(system, "system")
         limit = q.int_attr("MaximumMessageSize")
         if size > limit:
             raise errors.invalid_parameter_value(
@@ -435,7 +436,7 @@ class SqsProvider(Provider):
                     raise errors.invalid_parameter_value(
                         "The queue should either have ContentBasedDeduplication enabled or "
                         "MessageDeduplicationId provided explicitly")
-                dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
+                dedup_id = hashlib.sha256(data).hexdigest()
             elif not _GROUP_ID.match(dedup_id):
                 raise errors.invalid_value("MessageDeduplicationId", dedup_id,
                                            "MessageDeduplicationId can only include alphanumeric and punctuation "
@@ -446,7 +447,7 @@ class SqsProvider(Provider):
             raise errors.invalid_value("MessageDeduplicationId", dedup_id,
                                        "The request include parameter that is not valid for this queue type.")
         message_id = uuid4_text()
-        md5_body = md5_hex(body.encode("utf-8"))
+        md5_body = md5_hex(data)
         result = {"MessageId": message_id, "MD5OfMessageBody": md5_body}
         md5_attrs = md5_sys = None
         if attributes:
