@@ -12,7 +12,7 @@ CASES = [
     # (service, operation, kwargs, protocol botocore uses for it)
     ("codecommit", "list_repositories", {}, "json"),
     ("elasticbeanstalk", "describe_applications", {}, "query"),
-    ("s3", "list_buckets", {}, "rest-xml"),
+    ("route53", "list_health_checks", {}, "rest-xml"),
     ("lambda", "list_functions", {}, "rest-json"),
     ("dynamodb", "list_tables", {}, "json"),
     ("cloudwatch", "list_metrics", {}, "smithy-rpc-v2-cbor"),

@@ -6,6 +6,7 @@ fraction of a second whatever the catalogue's size.
 from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
+    "s3": "nubis.services.s3.provider:S3Provider",
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",
     "sts": "nubis.services.sts.provider:StsProvider",
