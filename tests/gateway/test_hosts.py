@@ -1,7 +1,8 @@
 """Routing by Host and by presigned query, through the wire.
 
-Every operation but STS's answers 501 naming ``service:Operation`` for now,
-which shows where each request was routed.
+The S3 cases run against a server whose S3 has no operations
+(``tests/support/routing_s3.py``): each answers 501 naming the
+``s3:Operation`` it was routed to, which shows where each request went.
 """
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ import http.client
 import urllib.parse
 
 import pytest
+
+from conftest import ServerProcess
+
+@pytest.fixture(scope="module")
+def routed():
+    server = ServerProcess("--ephemeral", env={"NUBIS_PROVIDERS": "s3=support.routing_s3:RoutingS3"})
+    try:
+        yield server
+    finally:
+        server.stop()
+
 
 SIGNED_S3 = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
 
@@ -38,38 +50,38 @@ def send(endpoint: str, method: str, path: str, host: str | None = None, headers
     ("s3.us-east-1.localhost", "GET", "/", "s3:ListBuckets"),
     ("localhost", "GET", "/bucket/key", "s3:GetObject"),
 ])
-def test_s3_addressing_styles(nubis, host, method, path, expected):
-    status, headers, body = send(nubis.endpoint, method, path, host, {"Authorization": SIGNED_S3})
+def test_s3_addressing_styles(routed, host, method, path, expected):
+    status, headers, body = send(routed.endpoint, method, path, host, {"Authorization": SIGNED_S3})
     assert status == 501, body
     assert expected in body
     assert "<Error><Code>NotImplemented</Code>" in body
     assert headers["x-amz-request-id"]
 
 
-def test_unsigned_request_is_s3(nubis):
-    status, _, body = send(nubis.endpoint, "GET", "/bucket/key.txt")
+def test_unsigned_request_is_s3(routed):
+    status, _, body = send(routed.endpoint, "GET", "/bucket/key.txt")
     assert status == 501 and "s3:GetObject" in body
 
 
-def test_head_error_has_no_body(nubis):
-    status, headers, body = send(nubis.endpoint, "HEAD", "/bucket/key.txt")
+def test_head_error_has_no_body(routed):
+    status, headers, body = send(routed.endpoint, "HEAD", "/bucket/key.txt")
     assert status == 501 and body == ""
 
 
-def test_presigned_sigv4_url_routes_by_its_credential_scope(nubis):
-    s3 = nubis.client("s3", config=__import__("botocore.config").config.Config(signature_version="s3v4"))
+def test_presigned_sigv4_url_routes_by_its_credential_scope(routed):
+    s3 = routed.client("s3", config=__import__("botocore.config").config.Config(signature_version="s3v4"))
     url = s3.generate_presigned_url("put_object", Params={"Bucket": "b", "Key": "x/y.bin"}, ExpiresIn=60)
     assert "X-Amz-Credential" in url
     u = urllib.parse.urlsplit(url)
-    status, _, body = send(nubis.endpoint, "PUT", f"{u.path}?{u.query}", body=b"data")
+    status, _, body = send(routed.endpoint, "PUT", f"{u.path}?{u.query}", body=b"data")
     assert status == 501 and "s3:PutObject" in body
 
 
-def test_presigned_sigv2_url_is_s3(nubis):
-    url = nubis.client("s3").generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
+def test_presigned_sigv2_url_is_s3(routed):
+    url = routed.client("s3").generate_presigned_url("get_object", Params={"Bucket": "b", "Key": "k"})
     assert "AWSAccessKeyId" in url
     u = urllib.parse.urlsplit(url)
-    status, _, body = send(nubis.endpoint, "GET", f"{u.path}?{u.query}")
+    status, _, body = send(routed.endpoint, "GET", f"{u.path}?{u.query}")
     assert status == 501 and "s3:GetObject" in body
 
 
