@@ -258,6 +258,44 @@ class RestJsonProtocol(RestProtocol):
         return HttpResponse(error.status, self.id_headers(request_id) + headers + error.headers, _json.dumps(doc))
 
 
+# The root elements S3 writes for outputs without a payload member (the API
+# reference's Response Syntax). Smithy's models name them with @xmlName, but
+# botocore's JSON drops that trait, leaving only the shape names
+# (``GetBucketAclOutput``); S3 also writes them when they are empty.
+_S3_ROOTS = {
+    "ListBuckets": "ListAllMyBucketsResult",
+    "ListDirectoryBuckets": "ListAllMyDirectoryBucketsResult",
+    "ListObjects": "ListBucketResult",
+    "ListObjectsV2": "ListBucketResult",
+    "ListObjectVersions": "ListVersionsResult",
+    "ListMultipartUploads": "ListMultipartUploadsResult",
+    "ListParts": "ListPartsResult",
+    "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "CompleteMultipartUpload": "CompleteMultipartUploadResult",
+    "DeleteObjects": "DeleteResult",
+    "GetBucketAcl": "AccessControlPolicy",
+    "GetObjectAcl": "AccessControlPolicy",
+    "GetBucketTagging": "Tagging",
+    "GetObjectTagging": "Tagging",
+    "GetBucketVersioning": "VersioningConfiguration",
+    "GetBucketLogging": "BucketLoggingStatus",
+    "GetBucketCors": "CORSConfiguration",
+    "GetBucketLifecycle": "LifecycleConfiguration",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration",
+    "GetBucketWebsite": "WebsiteConfiguration",
+    "GetBucketNotification": "NotificationConfiguration",
+    "GetBucketNotificationConfiguration": "NotificationConfiguration",
+    "GetBucketAccelerateConfiguration": "AccelerateConfiguration",
+    "GetBucketRequestPayment": "RequestPaymentConfiguration",
+    "GetObjectAttributes": "GetObjectAttributesResponse",
+    "ListBucketAnalyticsConfigurations": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketInventoryConfigurations": "ListInventoryConfigurationsResult",
+    "ListBucketMetricsConfigurations": "ListMetricsConfigurationsResult",
+    "ListBucketIntelligentTieringConfigurations": "ListBucketIntelligentTieringConfigurationsOutput",
+    "CreateSession": "CreateSessionResult",
+}
+
+
 class RestXmlProtocol(RestProtocol):
     name = "rest-xml"
     content_type = "application/xml"
@@ -298,10 +336,16 @@ class RestXmlProtocol(RestProtocol):
         return self._document(operation, shape, shape.serialization.get("name") or name, value)
 
     def write_body(self, operation, shape, output):
-        if not any(v is not None and m.serialization.get("location") is None
-                   for k, m in shape.members.items() for v in (output.get(k),)):
+        if operation.name == "GetBucketLocation" and self._is_s3(operation):
+            # The region is the root element's own text (empty for us-east-1).
+            region = escape(output.get("LocationConstraint") or "")
+            return (f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
+                    f'xmlns="{self._root_ns(operation, shape)}">{region}</LocationConstraint>').encode("utf-8")
+        root = _S3_ROOTS.get(operation.name) if self._is_s3(operation) else None
+        if root is None and not any(v is not None and m.serialization.get("location") is None
+                                    for k, m in shape.members.items() for v in (output.get(k),)):
             return b""
-        return self._document(operation, shape, shape.serialization.get("name") or shape.name, output)
+        return self._document(operation, shape, root or shape.serialization.get("name") or shape.name, output)
 
     def id_headers(self, request_id):
         return [("x-amz-request-id", request_id), ("x-amz-id-2", request_id), ("x-amzn-RequestId", request_id)]
