@@ -125,7 +125,15 @@ def response_dict(resp, operation=None, streaming: bool = False) -> dict:
 
 def botocore_parse(protocol: str, operation, resp) -> dict:
     streaming = operation.has_streaming_output
-    parsed = parser(protocol).parse(response_dict(resp, operation, streaming), operation.output_shape)
+    rd = response_dict(resp, operation, streaming)
+    parsed = parser(protocol).parse(rd, operation.output_shape)
+    if operation.name == "GetBucketLocation" and operation.service_model.endpoint_prefix == "s3":
+        # botocore clients read the region from the root's text, in a handler
+        # (botocore.handlers.parse_get_bucket_location) the bare parser skips.
+        import types
+
+        import botocore.handlers
+        botocore.handlers.parse_get_bucket_location(parsed, types.SimpleNamespace(raw=True, content=rd["body"]))
     if streaming:
         pname, _ = S.payload_member(operation.output_shape)
         body = parsed.get(pname)
