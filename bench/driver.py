@@ -92,6 +92,9 @@ async def _connection(host, port, fixed, next_req, t_rec, t_end, st: _Stats):
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
                 status = int(head[9:12])
+                while status == 100:  # "Expect: 100-continue" (botocore's PutObject): the answer follows
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    status = int(head[9:12])
                 h = head.lower()
                 i = h.find(b"\r\ncontent-length:")
                 if i >= 0:

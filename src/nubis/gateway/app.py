@@ -203,6 +203,15 @@ async def _body_stream(receive) -> AsyncIterator[bytes]:
 
 
 async def _send(send, response: HttpResponse, head: bool = False) -> None:
+    try:
+        await _send_response(send, response, head)
+    except (ConnectionError, RuntimeError) as e:
+        # The client went away while its request was answered (uvloop raises
+        # RuntimeError on a closed transport): nothing is left to tell it.
+        log.debug("client gone before the response: %s", e)
+
+
+async def _send_response(send, response: HttpResponse, head: bool = False) -> None:
     headers = [(k.encode("latin-1"), str(v).encode("utf-8")) for k, v in response.headers]
     if response.stream is None and not head and response.header("content-length") is None:
         # A whole body goes out with its length, as AWS sends it (no chunking).
