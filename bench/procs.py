@@ -206,6 +206,24 @@ def moto_command(port: int) -> list[str] | None:
     return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
 
 
+def s3rver_command(port: int) -> list[str] | None:
+    """s3rver (the npm S3 emulator), an optional peer for the S3 scenarios: from
+    ``$S3RVER``, ``bench/node_modules`` (``npm install --prefix bench s3rver``) or
+    the PATH; None when absent."""
+    import shutil
+    import tempfile
+
+    candidates = [os.environ.get("S3RVER"), os.path.join(HERE, "node_modules", ".bin", "s3rver"),
+                  shutil.which("s3rver")]
+    exe = next((c for c in candidates if c and os.path.isfile(c)), None)
+    if exe is None:
+        return None
+    data = tempfile.mkdtemp(prefix="s3rver-")
+    # Pre-built requests carry a signature made once: s3rver must not check it.
+    return [exe, "-d", data, "-a", "127.0.0.1", "-p", str(port), "--silent", "--allow-mismatched-signatures",
+            "--no-vhost-buckets"]
+
+
 def nubis_available() -> bool:
     try:
         r = subprocess.run(nubis_command() + ["start", "--help"], capture_output=True, timeout=60)

@@ -39,7 +39,9 @@ SERVERS = {
     "bare-asgi": ("bare ASGI app", procs.bare_command, "/_nubis/health"),
     "nubis": ("nubis", procs.nubis_start_command, "/_nubis/health"),
     "moto": ("moto", procs.moto_command, "/moto-api/"),
+    "s3rver": ("s3rver", procs.s3rver_command, "/"),
 }
+S3_SCENARIOS = ("s3-put-4k", "s3-get-4k")
 
 
 def _git_rev() -> str:
@@ -91,6 +93,20 @@ def run_drain(endpoint: str, messages: int, cpus) -> dict:
     return json.loads(lines[-1]) if lines else {"failed": f"drain.py exited with status {proc.returncode}"}
 
 
+def run_transfer(endpoint: str, size_mb: int, pid: int, cpus) -> dict:
+    cmd = [sys.executable, os.path.join(HERE, "transfer.py"), "--endpoint", endpoint, "--size-mb", str(size_mb),
+           "--pid", str(pid), "--json"]
+    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None)
+    try:
+        out, _ = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"failed": "the transfer did not finish in time"}
+    finally:
+        procs.stop(proc)
+    lines = [ln for ln in out.decode("utf-8", "replace").splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"failed": f"transfer.py exited with status {proc.returncode}"}
+
+
 def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
@@ -137,6 +153,7 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
     for sc in [j["scenario"] for j in loads if j["server"] == "nubis" and j["scenario"] != "raw-floor"]:
         pairs.append((f"nubis {sc} / nubis raw-floor (req/s)", (sc, "nubis"), ("raw-floor", "nubis")))
         pairs.append((f"nubis {sc} / moto {sc} (req/s)", (sc, "nubis"), (sc, "moto")))
+        pairs.append((f"nubis {sc} / s3rver {sc} (req/s)", (sc, "nubis"), (sc, "s3rver")))
     for title, a, b in pairs:
         x, y = rps(*a), rps(*b)
         if x and y:
@@ -159,6 +176,19 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
         if "nubis" in drains and "moto" in drains and drains["moto"].get("msgs_per_s"):
             out.append("")
             out.append(f"- nubis / moto drain rate: {drains['nubis']['msgs_per_s'] / drains['moto']['msgs_per_s']:.1f}x")
+    transfers = meta.get("transfers") or {}
+    if transfers:
+        out += ["", "### Large objects through one connection", "",
+                "PutObject then GetObject of one object (`bench/transfer.py`); RSS growth is the server's peak "
+                "resident memory during the transfer over its level before it.", "",
+                "| server, size | PUT MB/s | PUT RSS growth (MiB) | GET MB/s | GET RSS growth (MiB) | status |",
+                "| --- | ---: | ---: | ---: | ---: | --- |"]
+        for name, r in transfers.items():
+            if "failed" in r:
+                out.append(f"| {name} | n/a | n/a | n/a | n/a | FAILED: {r['failed']} |")
+                continue
+            out.append(f"| {name} | {r['put_mb_s']:,.0f} | {r['put_rss_growth_mib']:.1f} | {r['get_mb_s']:,.0f} | "
+                       f"{r['get_rss_growth_mib']:.1f} | PUT {r['put_status']}, GET {r['get_status']} |")
     if meta.get("rss_after_mib"):
         out += ["", "Server memory after every load above: " + ", ".join(
             f"{k} {v:.1f} MiB" for k, v in meta["rss_after_mib"].items()) + "."]
@@ -187,6 +217,10 @@ def main(argv=None) -> int:
     p.add_argument("--no-drain", action="store_true", help="skip the queue-drain measurement")
     p.add_argument("--drain-messages", type=int, default=10_000, help="backlog drained from nubis (10,000)")
     p.add_argument("--moto-drain-messages", type=int, default=1_000, help="backlog drained from moto (1,000)")
+    p.add_argument("--transfer-mb", type=lambda v: [int(x) for x in v.split(",") if x], default=[],
+                   help="large-object sizes to move through one connection, e.g. 64,1024 (default: none)")
+    p.add_argument("--peer-transfer-max-mb", type=int, default=64,
+                   help="the largest transfer tried on moto and s3rver (64)")
     args = p.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.rounds < 1 or args.connections < 1:
         p.error("--duration must be > 0, --warmup >= 0, --rounds and --connections >= 1")
@@ -211,14 +245,21 @@ def main(argv=None) -> int:
             log("moto is not installed; --moto-load ignored")
         else:
             wanted.append("moto")
-    services = ["sts-get-caller-identity", "sqs-send-message", "sqs-send-message-query", "sns-publish-fanout-3"]
+    services = ["sts-get-caller-identity", "sqs-send-message", "sqs-send-message-query", "sns-publish-fanout-3",
+                *S3_SCENARIOS]
     if args.scenarios:
         services = [s for s in args.scenarios.split(",") if s]
+    if any(sc in S3_SCENARIOS for sc in services) or args.transfer_mb:
+        if procs.s3rver_command(0) is None:
+            log("s3rver is not installed (npm install --prefix bench s3rver); the S3 loads run without it")
+        else:
+            wanted.append("s3rver")
     jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis")]
     for sc in services:
         jobs.append((sc, "nubis"))
-        if "moto" in wanted:
-            jobs.append((sc, "moto"))
+        for peer in ("moto", "s3rver"):
+            if peer in wanted and (peer == "moto" or sc in S3_SCENARIOS):
+                jobs.append((sc, peer))
 
     loads: dict[tuple, dict] = {}
     startup_results = None
@@ -251,6 +292,15 @@ def main(argv=None) -> int:
                 if server in servers and servers[server][0].poll() is None:
                     log(f"draining {messages} messages from {server}")
                     meta["drains"][server] = run_drain(servers[server][1], messages, driver_cpus)
+        if args.transfer_mb:
+            meta["transfers"] = {}
+            for size in args.transfer_mb:
+                for server in ("nubis", "moto", "s3rver"):
+                    if server in servers and servers[server][0].poll() is None and (
+                            server == "nubis" or size <= args.peer_transfer_max_mb):
+                        log(f"moving {size} MB through {server}")
+                        meta["transfers"][f"{server} {size} MB"] = run_transfer(
+                            servers[server][1], size, servers[server][0].pid, driver_cpus)
         meta["rss_after_mib"] = {name: procs.rss_kib(proc.pid) / 1024 for name, (proc, _) in servers.items()
                                  if proc.poll() is None and name != "bare-asgi"}
         for proc, _ in servers.values():

@@ -315,3 +315,41 @@ def _(endpoint):
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     return {"topic": topic}
+
+
+# -- S3 -----------------------------------------------------------------------
+
+_SMALL_OBJECT = bytes(range(256)) * 16  # 4 KiB
+
+
+def _bucket(endpoint: str) -> str:
+    import uuid
+
+    name = f"bench-{uuid.uuid4().hex[:12]}"
+    client(endpoint, "s3").create_bucket(Bucket=name)
+    return name
+
+
+@scenario("s3-put-4k", "S3 PutObject of 4 KiB as botocore sends it (with its default CRC32), 100 keys in rotation")
+def s3_put_4k(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "s3", "put_object", Bucket=state["bucket"], Key=f"k{i}",
+                                           Body=_SMALL_OBJECT), 100)
+
+
+@s3_put_4k.setup
+def _(endpoint):
+    return {"bucket": _bucket(endpoint)}
+
+
+@scenario("s3-get-4k", "S3 GetObject of a 4 KiB object, 100 keys in rotation")
+def s3_get_4k(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "s3", "get_object", Bucket=state["bucket"], Key=f"k{i}"), 100)
+
+
+@s3_get_4k.setup
+def _(endpoint):
+    bucket = _bucket(endpoint)
+    s3 = client(endpoint, "s3")
+    for i in range(100):
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=_SMALL_OBJECT)
+    return {"bucket": bucket}
