@@ -118,6 +118,8 @@ class Gateway:
             response = protocol.serialize(operation, result, request_id)
             if ctx.extra_headers:
                 response.headers.extend(ctx.extra_headers)
+            if ctx.status:
+                response.status = ctx.status
             return response
         except ServiceError as error:
             return self._error(request, error, request_id, model, operation, protocol)
@@ -212,6 +214,8 @@ async def _send(send, response: HttpResponse, head: bool = False) -> None:
 
 
 async def _send_response(send, response: HttpResponse, head: bool = False) -> None:
+    if response.status in (204, 304):
+        head = True  # these never carry a body (RFC 9110)
     headers = [(k.encode("latin-1"), str(v).encode("utf-8")) for k, v in response.headers]
     if response.stream is None and not head and response.header("content-length") is None:
         # A whole body goes out with its length, as AWS sends it (no chunking).

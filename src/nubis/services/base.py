@@ -28,6 +28,9 @@ class RequestContext:
     internal: bool = False
     # Response headers a provider adds beyond the modeled ones.
     extra_headers: list[tuple[str, str]] = field(default_factory=list)
+    # The HTTP status of a successful answer, where an operation has more
+    # than its model's one (S3's 206 for a range).
+    status: int | None = None
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
