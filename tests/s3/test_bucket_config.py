@@ -223,7 +223,6 @@ def test_ownership_controls_round_trip_and_delete(s3, bucket):
                     OwnershipControls={"Rules": [{"ObjectOwnership": "Nobody"}]})[0] == "MalformedXML"
 
 
-@pytest.mark.xfail(reason="CreateBucket does not call apply_create_bucket_configs yet (provider.py)")
 def test_create_bucket_object_ownership(s3):
     s3.create_bucket(Bucket="own-writer", ObjectOwnership="ObjectWriter")
     assert s3.get_bucket_ownership_controls(Bucket="own-writer")["OwnershipControls"]["Rules"] == [
