@@ -52,10 +52,36 @@ def test_clock_reads_and_advances(nubis):
     assert after["iso"].endswith("Z")
 
 
-@pytest.mark.parametrize("doc", [{"advance_seconds": -1}, {"advance_seconds": "10"}, {}, {"advance_seconds": True}])
+@pytest.mark.parametrize("doc", [{"advance_seconds": -1}, {"advance_seconds": "10"}, {}, {"advance_seconds": True},
+                                 {"freeze": "yes"}])
 def test_clock_rejects_bad_input(nubis, doc):
     status, body = call(nubis.endpoint, "/_nubis/clock", doc, method="POST")
-    assert status == 400 and "advance_seconds" in body["error"]
+    assert status == 400 and ("advance_seconds" in body["error"] or "freeze" in body["error"])
+
+
+def test_a_frozen_clock_moves_only_when_advanced(nubis):
+    import time
+
+    status, frozen = call(nubis.endpoint, "/_nubis/clock", {"freeze": True})
+    assert status == 200 and frozen["frozen"] is True
+    time.sleep(0.3)
+    _, still = call(nubis.endpoint, "/_nubis/clock")
+    assert still["now"] == frozen["now"]
+    _, later = call(nubis.endpoint, "/_nubis/clock", {"advance_seconds": 60})
+    assert later["now"] == frozen["now"] + 60
+    # Running again continues from the time it showed, not from the wall clock.
+    _, running = call(nubis.endpoint, "/_nubis/clock", {"freeze": False})
+    assert running["frozen"] is False and later["now"] <= running["now"] < later["now"] + 1
+    time.sleep(0.2)
+    _, moved = call(nubis.endpoint, "/_nubis/clock")
+    assert moved["now"] > running["now"]
+
+
+def test_a_reset_runs_a_frozen_clock_again(nubis):
+    call(nubis.endpoint, "/_nubis/clock", {"freeze": True})
+    call(nubis.endpoint, "/_nubis/reset", {}, method="POST")
+    _, clock = call(nubis.endpoint, "/_nubis/clock")
+    assert clock["frozen"] is False
 
 
 def test_reset_rewinds_the_clock(nubis):

@@ -8,6 +8,14 @@ import urllib.request
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """The clock stands still between advances, so retry schedules counted to
+    the second hold however slowly a loaded machine runs the test."""
+    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
+        request.getfixturevalue("nubis").freeze()
+
+
 class Endpoint:
     """A tiny HTTP server recording every request; ``statuses`` is the list of
     answers to give in turn (the last one repeats)."""

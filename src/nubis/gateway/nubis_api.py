@@ -4,7 +4,8 @@
 - ``GET /_nubis/health``: version, uptime, and each service's state.
 - ``POST /_nubis/reset``: wipe all state, or ``{"service": "sqs"}`` one service's.
 - ``GET /_nubis/clock``: the controllable clock; ``POST`` ``{"advance_seconds": N}``
-  moves it forward and fires every timer that fell due, in order.
+  moves it forward and fires every timer that fell due, in order;
+  ``{"freeze": true}`` stops it between advances (``false`` runs it again).
 - ``GET /_localstack/health``: the shape local-AWS tooling reads.
 - ``/_nubis/<service>/...``: a service's own endpoints (inboxes, the SNS
   signing certificate), answered by its provider's ``nubis_api`` method.
@@ -57,10 +58,15 @@ class NubisApi:
                 return _json({"reset": runtime.reset(service)})
             if path == "/_nubis/clock":
                 if method == "POST":
-                    seconds = doc.get("advance_seconds")
+                    if "freeze" in doc:
+                        if not isinstance(doc["freeze"], bool):
+                            return _json({"error": "freeze must be true or false"}, 400)
+                        runtime.clock.freeze(doc["freeze"])
+                    seconds = doc.get("advance_seconds", 0 if "freeze" in doc else None)
                     if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
                         return _json({"error": "advance_seconds must be a number >= 0"}, 400)
                     await runtime.scheduler.advance(float(seconds))
+                    runtime.scheduler.clock_changed()
                 elif method != "GET":
                     return _json({"error": "method not allowed"}, 405)
                 return _json(self._clock())
@@ -84,7 +90,7 @@ class NubisApi:
     def _clock(self) -> dict:
         clock = self.gateway.runtime.clock
         return {"now": clock.now(), "iso": clock.datetime().isoformat().replace("+00:00", "Z"),
-                "offset_seconds": clock.offset}
+                "offset_seconds": clock.offset, "frozen": clock.frozen_at is not None}
 
     def _localstack_health(self) -> dict:
         from .. import __version__

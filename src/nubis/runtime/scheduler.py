@@ -94,6 +94,10 @@ class Scheduler:
         self._poke()
         await fut
 
+    def clock_changed(self) -> None:
+        """The clock was frozen or run again: recompute when the next timer is due."""
+        self._poke()
+
     def _poke(self) -> None:
         if self._wake is not None:
             self._wake.set()

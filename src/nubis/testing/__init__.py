@@ -60,6 +60,11 @@ class Cloud:
         """Move the controllable clock forward, firing what falls due; return the new time."""
         return self._call("/_nubis/clock", {"advance_seconds": seconds})["now"]
 
+    def freeze(self, frozen: bool = True) -> float:
+        """Stop the clock (it then moves only by ``advance``), or run it again.
+        ``reset()`` runs it again too."""
+        return self._call("/_nubis/clock", {"freeze": frozen})["now"]
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
