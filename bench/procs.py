@@ -206,6 +206,17 @@ def moto_command(port: int) -> list[str] | None:
     return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
 
 
+# Credentials a peer insists on, passed to the load scripts as BENCH_ACCESS_KEY/BENCH_SECRET_KEY.
+CREDENTIALS = {"s3rver": ("S3RVER", "S3RVER")}
+
+
+def credentials_env(server: str) -> dict | None:
+    if server not in CREDENTIALS:
+        return None
+    key, secret = CREDENTIALS[server]
+    return dict(os.environ, BENCH_ACCESS_KEY=key, BENCH_SECRET_KEY=secret)
+
+
 def s3rver_command(port: int) -> list[str] | None:
     """s3rver (the npm S3 emulator), an optional peer for the S3 scenarios: from
     ``$S3RVER``, ``bench/node_modules`` (``npm install --prefix bench s3rver``) or

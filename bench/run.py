@@ -62,11 +62,11 @@ def _loadavg() -> str:
         return "n/a"
 
 
-def run_driver(endpoint: str, scenario: str, args, cpus) -> dict:
+def run_driver(endpoint: str, scenario: str, args, cpus, env=None) -> dict:
     cmd = [sys.executable, os.path.join(HERE, "driver.py"), "--endpoint", endpoint, "--scenario", scenario,
            "--duration", str(args.duration), "--warmup", str(args.warmup),
            "--connections", str(args.connections), "--processes", str(args.processes), "--json"]
-    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None)
+    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None, env=env)
     try:
         out, _ = proc.communicate(timeout=args.warmup + args.duration + 120)
     except subprocess.TimeoutExpired:
@@ -93,10 +93,10 @@ def run_drain(endpoint: str, messages: int, cpus) -> dict:
     return json.loads(lines[-1]) if lines else {"failed": f"drain.py exited with status {proc.returncode}"}
 
 
-def run_transfer(endpoint: str, size_mb: int, pid: int, cpus) -> dict:
+def run_transfer(endpoint: str, size_mb: int, pid: int, cpus, env=None) -> dict:
     cmd = [sys.executable, os.path.join(HERE, "transfer.py"), "--endpoint", endpoint, "--size-mb", str(size_mb),
            "--pid", str(pid), "--json"]
-    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None)
+    proc = procs.spawn(cmd, cpus=cpus, stdout=subprocess.PIPE, stderr=None, env=env)
     try:
         out, _ = proc.communicate(timeout=600)
     except subprocess.TimeoutExpired:
@@ -279,7 +279,7 @@ def main(argv=None) -> int:
                 if proc.poll() is not None:
                     result = {"failed": f"{server} exited with status {proc.returncode}"}
                 else:
-                    result = run_driver(endpoint, scenario, args, driver_cpus)
+                    result = run_driver(endpoint, scenario, args, driver_cpus, procs.credentials_env(server))
                 job = loads.setdefault((scenario, server), {
                     "scenario": scenario, "server": server, "label": SERVERS[server][0],
                     "rounds": [], "all_rps": []})
@@ -300,7 +300,8 @@ def main(argv=None) -> int:
                             server == "nubis" or size <= args.peer_transfer_max_mb):
                         log(f"moving {size} MB through {server}")
                         meta["transfers"][f"{server} {size} MB"] = run_transfer(
-                            servers[server][1], size, servers[server][0].pid, driver_cpus)
+                            servers[server][1], size, servers[server][0].pid, driver_cpus,
+                            procs.credentials_env(server))
         meta["rss_after_mib"] = {name: procs.rss_kib(proc.pid) / 1024 for name, (proc, _) in servers.items()
                                  if proc.poll() is None and name != "bare-asgi"}
         for proc, _ in servers.values():

@@ -36,13 +36,15 @@ freshness by default).
 from __future__ import annotations
 
 import inspect
+import os
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-ACCESS_KEY = "test"
-SECRET_KEY = "test"
+# test/test unless the server wants its own (s3rver accepts only S3RVER/S3RVER).
+ACCESS_KEY = os.environ.get("BENCH_ACCESS_KEY", "test")
+SECRET_KEY = os.environ.get("BENCH_SECRET_KEY", "test")
 REGION = "us-east-1"
 
 SCENARIOS: dict[str, "Scenario"] = {}
