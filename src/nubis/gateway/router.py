@@ -109,8 +109,48 @@ class RestRoutes:
             self.by_method[op.http.get("method", "POST")].append((score, tpl, need_query, need_headers, name))
         for routes in self.by_method.values():
             routes.sort(key=lambda r: r[0], reverse=True)
+        # Where every path of a method is made of labels only (S3: /, /{Bucket},
+        # /{Bucket}/{Key+}), which operation a request is depends only on its
+        # method, the shape of its path, the query keys (and literal values)
+        # and the required headers present: the choice is kept per such key.
+        every = [r for routes in self.by_method.values() for r in routes]
+        self._memo: dict = {}
+        self._memo_methods = {m for m, routes in self.by_method.items() if all(r[1].labels_only for r in routes)}
+        self._query_keys = frozenset(k for r in every for k, _ in r[1].literal_query) | frozenset(
+            q for r in every for q in r[2])
+        self._literal_valued = frozenset(k for r in every for k, v in r[1].literal_query if v)
+        self._header_keys = tuple(sorted({h for r in every for h in r[3]}))
+        # The literal start every path of a method shares, when none is bare "/".
+        self._prefixes = {}
+        for m, routes in self.by_method.items():
+            starts = {r[1].path.split("{", 1)[0] for r in routes}
+            if all(len(p) > 1 for p in starts):
+                self._prefixes[m] = tuple(sorted(starts))
 
     def match(self, method: str, path: str, query: dict[str, str], headers):
+        if method not in self._memo_methods:
+            return self._match(method, path, query, headers)
+        key = (method, min(path.count("/", 1), 2), path.endswith("/") and len(path) > 1,
+               tuple(sorted((k, query[k] if k in self._literal_valued else None)
+                            for k in query if k in self._query_keys)),
+               tuple(h in headers for h in self._header_keys))
+        route = self._memo.get(key)
+        if route is not None:
+            score, tpl, name = route
+            params = tpl.match(path, query)
+            if params is not None:
+                return name, params, score
+        found = self._match(method, path, query, headers)
+        if found is not None and len(self._memo) < 4096:
+            name, _, score = found
+            tpl = next(r[1] for r in self.by_method[method] if r[4] == name)
+            self._memo[key] = (score, tpl, name)
+        return found
+
+    def _match(self, method: str, path: str, query: dict[str, str], headers):
+        prefixes = self._prefixes.get(method)
+        if prefixes and not path.startswith(prefixes):
+            return None  # S3 Control's /v20180820/... can't be an S3 bucket's path
         routes = self.by_method.get(method, ())
         for score, tpl, need_query, need_headers, name in routes:
             if any(q not in query for q in need_query) or any(h not in headers for h in need_headers):

@@ -40,14 +40,15 @@ class UriTemplate:
         self.regex = re.compile("^" + "".join(pattern) + tail + "$")
         # How specific the template is: literal characters, then query keys.
         self.score = (len(_LABEL.sub("", path)), len(self.literal_query), -len(self.labels))
+        # A path of labels and slashes only (S3's /{Bucket}/{Key+}).
+        self.labels_only = set(_LABEL.sub("", path)) <= {"/"}
 
     def match(self, raw_path: str, query: dict[str, str] | None = None) -> dict | None:
         """The URI labels if ``raw_path`` (and the literal query, when
         ``query`` is given) fit this template, else None."""
-        m = self.regex.match(raw_path)
-        if m is None:
-            return None
         if query is not None:
+            # The literal query first: a few dict lookups rule out most
+            # templates before any regular expression runs.
             for k, v in self.literal_query:
                 if k not in query:
                     # ``x-id`` is a hint some SDKs add; others leave it out.
@@ -56,6 +57,9 @@ class UriTemplate:
                     return None
                 if v and query[k] != v:
                     return None
+        m = self.regex.match(raw_path)
+        if m is None:
+            return None
         return {name: unquote(m.group(f"g{i}")) for i, name in enumerate(self.labels)}
 
 
@@ -90,6 +94,19 @@ class RestProtocol(Protocol):
 
     # -- requests -------------------------------------------------------------
 
+    def _plan(self, shape) -> list[tuple]:
+        """(key, member, location, wire name, lower-cased name) of each input
+        member, found once per shape."""
+        plans = self.__dict__.setdefault("_plans", {})
+        hit = plans.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            rows = []
+            for key, member in shape.members.items():
+                name = member.serialization.get("name", key)
+                rows.append((key, member, member.serialization.get("location"), name, name.lower()))
+            hit = plans[id(shape)] = (shape, rows)
+        return hit[1]
+
     def parse(self, request, operation, uri_params=None) -> dict:
         shape = operation.input_shape
         if shape is None:
@@ -97,14 +114,12 @@ class RestProtocol(Protocol):
         if uri_params is None:
             uri_params = uri_template(operation).match(request.path) or {}
         params: dict = {}
-        members = shape.members
         query = request.query
         claimed = {k for k, _ in uri_template(operation).literal_query}
         query_map = None
         hosted = None
-        for key, member in members.items():
-            loc = member.serialization.get("location")
-            name = member.serialization.get("name", key)
+        headers = request.headers.as_dict()
+        for key, member, loc, name, lname in self._plan(shape):
             if loc == "uri":
                 if name in uri_params:
                     params[key] = parse_scalar(member, uri_params[name])
@@ -121,14 +136,14 @@ class RestProtocol(Protocol):
                 else:
                     params[key] = parse_scalar(member, values[0])
             elif loc == "header":
-                text = request.headers.get(name)
+                text = headers.get(lname)
                 if text is not None:
                     if member.type_name == "list" and text == "":
                         continue
                     params[key] = parse_header(member, text)
             elif loc == "headers":
-                prefix = name.lower()
-                found = {k[len(prefix):]: v for k, v in request.headers.items() if k.startswith(prefix)}
+                prefix = lname
+                found = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
                 if found:
                     params[key] = found
             elif member.serialization.get("hostLabel"):
@@ -150,7 +165,7 @@ class RestProtocol(Protocol):
                 params[key] = found
         payload = shape.serialization.get("payload")
         if payload is not None:
-            member = members[payload]
+            member = shape.members[payload]
             if member.type_name in ("blob", "string"):
                 if request.stream is not None:
                     params[payload] = request.stream

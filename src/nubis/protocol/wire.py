@@ -58,10 +58,16 @@ class Headers:
         return value
 
     def __contains__(self, name: str) -> bool:
-        return name.lower() in self._decoded()
+        if self._map is None:
+            return name.lower().encode("latin-1") in self._raw
+        return name.lower() in self._map
 
     def items(self):
         return self._decoded().items()
+
+    def as_dict(self) -> dict[str, str]:
+        """Every header, decoded (lower-cased names): for readers of many."""
+        return self._decoded()
 
     def __repr__(self) -> str:
         return f"Headers({self._decoded()!r})"

@@ -11,6 +11,7 @@ import asyncio
 from typing import AsyncIterator
 
 CHUNK = 1 << 20
+SMALL = 256 << 10  # bodies up to this size are read without a worker thread
 
 
 def _run(fn, *args):
@@ -68,13 +69,17 @@ def _segments(parts: list, start: int, end: int):
         pos += size
 
 
-async def read_body(blobs, parts: list, start: int, end: int) -> AsyncIterator[bytes]:
+async def read_body(blobs, parts: list, start: int, end: int) -> AsyncIterator[bytes] | bytes:
     """Bytes ``start``..``end`` (inclusive) of a body made of ``parts``.
 
     Every file is opened before this returns, so that a concurrent overwrite or
     delete (which removes the blobs once its commit is durable) cannot take a
     body away from a response already under way."""
     segments = list(_segments(parts, start, end))
+    if end - start < SMALL:
+        # A small body is read at once on the loop (from the page cache, a
+        # few microseconds): cheaper than the hops to a worker thread.
+        return _read_now(blobs, segments)
 
     def open_all():
         opened = []
@@ -89,6 +94,15 @@ async def read_body(blobs, parts: list, start: int, end: int) -> AsyncIterator[b
 
     opened = await _run(open_all)
     return _stream(opened)
+
+
+def _read_now(blobs, segments) -> bytes:
+    out = []
+    for blob_id, offset, length in segments:
+        with blobs.open(blob_id) as f:
+            f.seek(offset)
+            out.append(f.read(length))
+    return b"".join(out)
 
 
 async def _stream(opened) -> AsyncIterator[bytes]:
