@@ -74,20 +74,37 @@ def _blob_files(data: str) -> list[str]:
 
 
 def test_deleted_objects_free_their_blobs(server_process, tmp_path):
+    # Bodies over 64 KiB are files (smaller ones are database rows).
+    big = lambda c: c * (100 << 10)  # noqa: E731
     data = str(tmp_path / "data")
     server = server_process("--data-dir", data)
     s3 = server.client("s3")
     s3.create_bucket(Bucket="gc-bucket")
-    s3.put_object(Bucket="gc-bucket", Key="keep", Body=b"k")
+    s3.put_object(Bucket="gc-bucket", Key="keep", Body=big(b"k"))
     base = len(_blob_files(data))
-    s3.put_object(Bucket="gc-bucket", Key="a", Body=b"1")
-    s3.put_object(Bucket="gc-bucket", Key="a", Body=b"2")  # replaces: the first body goes
+    s3.put_object(Bucket="gc-bucket", Key="a", Body=big(b"1"))
+    s3.put_object(Bucket="gc-bucket", Key="a", Body=big(b"2"))  # replaces: the first body goes
     assert len(_blob_files(data)) == base + 1
     s3.delete_object(Bucket="gc-bucket", Key="a")
     uid = s3.create_multipart_upload(Bucket="gc-bucket", Key="m")["UploadId"]
-    s3.upload_part(Bucket="gc-bucket", Key="m", UploadId=uid, PartNumber=1, Body=b"p")
-    s3.upload_part(Bucket="gc-bucket", Key="m", UploadId=uid, PartNumber=1, Body=b"q")
+    s3.upload_part(Bucket="gc-bucket", Key="m", UploadId=uid, PartNumber=1, Body=big(b"p"))
+    s3.upload_part(Bucket="gc-bucket", Key="m", UploadId=uid, PartNumber=1, Body=big(b"q"))
     assert len(_blob_files(data)) == base + 1
     s3.abort_multipart_upload(Bucket="gc-bucket", Key="m", UploadId=uid)
     assert len(_blob_files(data)) == base
-    assert s3.get_object(Bucket="gc-bucket", Key="keep")["Body"].read() == b"k"
+    assert s3.get_object(Bucket="gc-bucket", Key="keep")["Body"].read() == big(b"k")
+
+
+def test_small_bodies_live_in_the_database_and_survive_a_kill(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="small-bucket")
+    s3.put_object(Bucket="small-bucket", Key="tiny", Body=b"hello")
+    s3.put_object(Bucket="small-bucket", Key="edge", Body=b"e" * (64 << 10))
+    assert _blob_files(data) == []
+    server.kill9()
+    server = server_process("--data-dir", data)
+    s3 = server.client("s3")
+    assert s3.get_object(Bucket="small-bucket", Key="tiny")["Body"].read() == b"hello"
+    assert s3.get_object(Bucket="small-bucket", Key="edge", Range="bytes=65535-")["Body"].read() == b"e"

@@ -4,14 +4,56 @@ Every file operation runs in the default executor, so that a large body never
 blocks the event loop, and moves in 1 MiB pieces, so that it never sits in
 memory. An object's body is a list of blobs (``[[blob_id, size], ...]``): one
 for a PUT, the parts of a completed multipart upload, read one after another.
+
+Small bodies (up to ``INLINE`` bytes) are rows of ``s3_small_bodies`` instead
+of files (``Bodies``): written with the object's row in the same group
+commit, durable exactly as SQLite is, with no file to create and fsync (about
+185 us here, most of a 4 KiB PUT).
 """
 from __future__ import annotations
 
 import asyncio
+import io
+import secrets
 from typing import AsyncIterator
 
 CHUNK = 1 << 20
 SMALL = 256 << 10  # bodies up to this size are read without a worker thread
+INLINE = 64 << 10  # bodies up to this size are kept in the database
+_INLINE_PREFIX = "i-"
+
+
+class Bodies:
+    """The blob store, plus small bodies kept as database rows (ids ``i-...``).
+
+    It offers the blob store's ``writer``, ``open`` and ``delete``, so the
+    code below reads every body the same way."""
+
+    def __init__(self, blobs, db):
+        self.blobs = blobs
+        self.db = db
+
+    def writer(self, hashers=()):
+        return self.blobs.writer(hashers)
+
+    def put_small(self, data: bytes) -> str:
+        body_id = _INLINE_PREFIX + secrets.token_hex(12)
+        self.db.execute("INSERT INTO s3_small_bodies(id, data) VALUES (?, ?)", (body_id, data))
+        return body_id
+
+    def open(self, body_id: str):
+        if body_id.startswith(_INLINE_PREFIX):
+            row = self.db.query_one("SELECT data FROM s3_small_bodies WHERE id = ?", (body_id,))
+            if row is None:
+                raise FileNotFoundError(body_id)
+            return io.BytesIO(row[0])
+        return self.blobs.open(body_id)
+
+    def delete(self, body_id: str) -> None:
+        if body_id.startswith(_INLINE_PREFIX):
+            self.db.execute("DELETE FROM s3_small_bodies WHERE id = ?", (body_id,))
+        else:
+            self.blobs.delete(body_id)
 
 
 def _run(fn, *args):
@@ -33,7 +75,31 @@ async def _as_stream(body) -> AsyncIterator[bytes]:
 
 async def store_body(blobs, body, hashers) -> tuple[str, int]:
     """Write a request body (bytes or an async iterator of chunks) to a new,
-    fsynced blob; return its id and size. A failure leaves nothing behind."""
+    fsynced blob (or, small, a database row); return its id and size. A
+    failure leaves nothing behind."""
+    chunks = _as_stream(body)
+    head, size = [], 0
+    async for chunk in chunks:
+        head.append(chunk)
+        size += len(chunk)
+        if size > INLINE:
+            break
+    else:
+        data = b"".join(head)
+        for h in hashers:
+            h.update(data)
+        return blobs.put_small(data), len(data)
+    return await _store_file(blobs, _chain(head, chunks), hashers)
+
+
+async def _chain(head: list, rest) -> AsyncIterator[bytes]:
+    for chunk in head:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
+
+
+async def _store_file(blobs, body, hashers) -> tuple[str, int]:
     w = await _run(blobs.writer, hashers)
 
     def write_all(pieces: list) -> None:
@@ -145,7 +211,14 @@ async def copy_body(blobs, parts: list, start: int, end: int, hashers=()) -> tup
 
 
 async def delete_blobs(blobs, blob_ids: list[str]) -> None:
-    def run():
-        for b in blob_ids:
+    # Rows go on the loop (a worker thread would contend for the database
+    # with it); files in a worker thread.
+    files = [b for b in blob_ids if not b.startswith(_INLINE_PREFIX)]
+    for b in blob_ids:
+        if b.startswith(_INLINE_PREFIX):
             blobs.delete(b)
-    await _run(run)
+    if files:
+        def run():
+            for b in files:
+                blobs.delete(b)
+        await _run(run)

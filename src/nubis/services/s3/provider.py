@@ -21,7 +21,7 @@ from ..base import Provider, RequestContext
 from . import errors, events, listing
 from .bucket_config import BucketConfig, owner_of
 from .names import check_bucket_name, check_key, key_text
-from .objects import copy_body, delete_blobs, read_body, store_body
+from .objects import Bodies, copy_body, delete_blobs, read_body, store_body
 from .store import MIGRATIONS, Bucket, Obj, S3Store
 
 from . import checksums as cks
@@ -169,6 +169,7 @@ class S3Provider(BucketConfig, Provider):
 
     def start(self) -> None:
         self.store = S3Store(self.db)
+        self.bodies = Bodies(self.blobs, self.db)
         self._collect_now()
 
     def reset(self) -> None:
@@ -188,7 +189,7 @@ class S3Provider(BucketConfig, Provider):
     def _collect_now(self) -> None:
         pending = self.store.pending_garbage()
         for b in pending:
-            self.blobs.delete(b)
+            self.bodies.delete(b)
         if pending:
             self.store.collected(pending)
 
@@ -198,7 +199,7 @@ class S3Provider(BucketConfig, Provider):
         if not pending:
             return
         await self.db.durable()
-        await delete_blobs(self.blobs, pending)
+        await delete_blobs(self.bodies, pending)
         self.store.collected(pending)
 
     def _location_host(self, ctx: RequestContext) -> str:
@@ -471,7 +472,7 @@ class S3Provider(BucketConfig, Provider):
             # S3 gives an object uploaded without a checksum a CRC64NVME one.
             hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
         md5 = hashlib.md5()
-        blob_id, size = await store_body(self.blobs, body, [md5, *hashers.values()])
+        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
         try:
             if md5_b64 is not None:
                 cks.verify_content_md5(md5_b64, md5.digest())
@@ -484,7 +485,7 @@ class S3Provider(BucketConfig, Provider):
                 self._check_write_conditions(b, raw, key, params)
                 o = self._commit_object(b, raw, [[blob_id, size]], size, etag, meta, tags)
         except BaseException:
-            await delete_blobs(self.blobs, [blob_id])
+            await delete_blobs(self.bodies, [blob_id])
             raise
         await self._collect()
         events.emit(self, ctx, b, "ObjectCreated:Put", key, size=size, etag=etag, version_id=o.version_id,
@@ -582,7 +583,7 @@ class S3Provider(BucketConfig, Provider):
         if o.size == 0 or last < first:
             out["Body"] = b""
         else:
-            out["Body"] = await read_body(self.blobs, o.blobs, first, last)
+            out["Body"] = await read_body(self.bodies, o.blobs, first, last)
         if rng is not None:
             ctx.status = 206  # a partial body
         return out
@@ -741,9 +742,9 @@ class S3Provider(BucketConfig, Provider):
         hashers = {cks.member_name(algorithm): cks.hasher(algorithm)} if algorithm else {}
         md5 = hashlib.md5()
         if so.size:
-            blob_id, size = await copy_body(self.blobs, so.blobs, 0, so.size - 1, [md5, *hashers.values()])
+            blob_id, size = await copy_body(self.bodies, so.blobs, 0, so.size - 1, [md5, *hashers.values()])
         else:
-            blob_id, size = await store_body(self.blobs, b"", [md5, *hashers.values()])
+            blob_id, size = await store_body(self.bodies, b"", [md5, *hashers.values()])
         etag = f'"{md5.hexdigest()}"'
         checksums = {f: h.b64() for f, h in hashers.items()}
         if checksums:
@@ -754,7 +755,7 @@ class S3Provider(BucketConfig, Provider):
                 self._check_write_conditions(b, raw, key, params)
                 o = self._commit_object(b, raw, [[blob_id, size]], size, etag, meta, tags)
         except BaseException:
-            await delete_blobs(self.blobs, [blob_id])
+            await delete_blobs(self.bodies, [blob_id])
             raise
         await self._collect()
         events.emit(self, ctx, b, "ObjectCreated:Copy", key, size=size, etag=etag, version_id=o.version_id,
@@ -1110,7 +1111,7 @@ class S3Provider(BucketConfig, Provider):
             # S3 gives an object uploaded without a checksum a CRC64NVME one.
             hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
         md5 = hashlib.md5()
-        blob_id, size = await store_body(self.blobs, body, [md5, *hashers.values()])
+        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
         try:
             if md5_b64 is not None:
                 cks.verify_content_md5(md5_b64, md5.digest())
@@ -1121,7 +1122,7 @@ class S3Provider(BucketConfig, Provider):
                     raise errors.no_such_upload(u["id"])
                 self.store.put_part(u["id"], number, blob_id, size, etag, self.clock.now(), checksums)
         except BaseException:
-            await delete_blobs(self.blobs, [blob_id])
+            await delete_blobs(self.bodies, [blob_id])
             raise
         await self._collect()
         return {"ETag": etag, "ServerSideEncryption": u["meta"].get("ServerSideEncryption", "AES256"), **checksums}
@@ -1146,9 +1147,9 @@ class S3Provider(BucketConfig, Provider):
             first, last = 0, so.size - 1
         md5 = hashlib.md5()
         if last >= first:
-            blob_id, size = await copy_body(self.blobs, so.blobs, first, last, [md5])
+            blob_id, size = await copy_body(self.bodies, so.blobs, first, last, [md5])
         else:
-            blob_id, size = await store_body(self.blobs, b"", [md5])
+            blob_id, size = await store_body(self.bodies, b"", [md5])
         etag = f'"{md5.hexdigest()}"'
         now = self.clock.now()
         try:
@@ -1157,7 +1158,7 @@ class S3Provider(BucketConfig, Provider):
                     raise errors.no_such_upload(u["id"])
                 self.store.put_part(u["id"], number, blob_id, size, etag, now, {})
         except BaseException:
-            await delete_blobs(self.blobs, [blob_id])
+            await delete_blobs(self.bodies, [blob_id])
             raise
         await self._collect()
         out = {"CopyPartResult": {"ETag": etag, "LastModified": _ts(now)}}

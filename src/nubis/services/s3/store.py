@@ -67,7 +67,12 @@ CREATE TABLE s3_garbage (
 );
 """
 
-MIGRATIONS = [bucket_config.SCHEMA + SCHEMA]
+MIGRATIONS = [bucket_config.SCHEMA + SCHEMA, """
+CREATE TABLE s3_small_bodies (
+    id TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+);
+"""]
 
 
 @dataclass(slots=True)
