@@ -22,20 +22,10 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
+import procs
 import scenarios
 
 BLOCK = os.urandom(1 << 20)
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 class RssWatch:
@@ -48,20 +38,20 @@ class RssWatch:
 
     def __enter__(self):
         if self.pid:
-            self.before = self.peak = _rss_kib(self.pid)
+            self.before = self.peak = procs.rss_kib(self.pid, tree=False)
             self._thread = threading.Thread(target=self._run, daemon=True)
             self._thread.start()
         return self
 
     def _run(self):
         while not self._stop.wait(0.02):
-            self.peak = max(self.peak, _rss_kib(self.pid))
+            self.peak = max(self.peak, procs.rss_kib(self.pid, tree=False))
 
     def __exit__(self, *exc):
         if self.pid:
             self._stop.set()
             self._thread.join()
-            self.peak = max(self.peak, _rss_kib(self.pid))
+            self.peak = max(self.peak, procs.rss_kib(self.pid, tree=False))
 
     @property
     def growth_mib(self) -> float | None:
