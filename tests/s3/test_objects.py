@@ -5,6 +5,8 @@ import base64
 import datetime as dt
 import hashlib
 import http.client
+import urllib.error
+import urllib.request
 from urllib.parse import urlsplit
 
 import pytest
@@ -440,3 +442,44 @@ def test_event_notifications_to_sqs(aws_client, s3, bucket):
                                    "sequencer": rec["s3"]["object"]["sequencer"]}
     s3.delete_object(Bucket=bucket, Key="in/a file.txt")
     assert receive()[0]["Records"][0]["eventName"] == "ObjectRemoved:Delete"
+
+
+def test_presigned_urls_expire_on_the_clock(nubis, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="soon", Body=b"here")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "soon"}, ExpiresIn=60)
+    with urllib.request.urlopen(url) as r:
+        assert r.read() == b"here"
+    nubis.advance(61)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url)
+    assert info.value.code == 403
+    body = info.value.read().decode()
+    assert "<Code>AccessDenied</Code>" in body and "<Message>Request has expired</Message>" in body
+    assert "<Expires>" in body and "<ServerTime>" in body
+
+
+def test_sigv4_presigned_urls_expire_too(nubis, bucket):
+    from botocore.config import Config
+
+    s3v4 = nubis.client("s3", config=Config(signature_version="s3v4"))
+    s3v4.put_object(Bucket=bucket, Key="v4", Body=b"four")
+    url = s3v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "v4"}, ExpiresIn=30)
+    assert "X-Amz-Expires=30" in url
+    with urllib.request.urlopen(url) as r:
+        assert r.read() == b"four"
+    nubis.advance(31)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url)
+    assert info.value.code == 403
+    assert "<X-Amz-Expires>30</X-Amz-Expires>" in info.value.read().decode()
+
+
+def test_presigned_expiry_over_a_week_is_refused(nubis, bucket):
+    from botocore.config import Config
+
+    s3v4 = nubis.client("s3", config=Config(signature_version="s3v4"))
+    url = s3v4.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=604801)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url)
+    assert info.value.code == 400
+    assert "AuthorizationQueryParametersError" in info.value.read().decode()

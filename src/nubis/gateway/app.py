@@ -11,6 +11,7 @@ import logging
 from typing import AsyncIterator
 
 from ..auth.credentials import account_for
+from ..auth.presigned import check_expiry
 from ..config import Config
 from ..protocol import models, protocol_for
 from ..protocol.errors import ServiceError, internal_error
@@ -103,6 +104,8 @@ class Gateway:
             if prepared is None:
                 prepared = self._prepared[key] = _prepare(route)
             protocol, model, operation = prepared
+            if "Expires=" in request.query_string:  # a presigned URL: is its time up?
+                check_expiry(dict(request.query), self.runtime.clock.now())
             if route.protocol not in ("query", "ec2"):
                 if operation.has_streaming_input:
                     request.stream = _body_stream(receive)
