@@ -483,3 +483,27 @@ def test_presigned_expiry_over_a_week_is_refused(nubis, bucket):
         urllib.request.urlopen(url)
     assert info.value.code == 400
     assert "AuthorizationQueryParametersError" in info.value.read().decode()
+
+
+def test_an_event_to_a_deleted_queue_is_dropped_and_later_ones_flow(aws_client, s3, bucket):
+    import json
+    sqs = aws_client("sqs")
+    urls = [sqs.create_queue(QueueName=f"s3-events-{i}")["QueueUrl"] for i in range(2)]
+    arns = [sqs.get_queue_attributes(QueueUrl=u, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            for u in urls]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+        {"Id": f"q{i}", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+         "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}
+        for i, (arn, prefix) in enumerate(zip(arns, ["gone/", "here/"]))]})
+    sqs.delete_queue(QueueUrl=urls[0])
+    s3.put_object(Bucket=bucket, Key="gone/k", Body=b"x")  # its queue no longer exists: dropped
+    s3.put_object(Bucket=bucket, Key="here/k", Body=b"x")
+    records = []
+    for _ in range(10):
+        for m in sqs.receive_message(QueueUrl=urls[1], MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            doc = json.loads(m["Body"])
+            records += doc.get("Records", [])
+        if records:
+            break
+    assert [r["eventName"] for r in records] == ["ObjectCreated:Put"]
+    assert records[0]["s3"]["configurationId"] == "q1"

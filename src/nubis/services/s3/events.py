@@ -3,8 +3,11 @@ delivered to the SQS queues, SNS topics and Lambda functions a bucket's
 notification configuration names, through the internal client (principal
 ``s3.amazonaws.com``), after the change they report is committed.
 
-Delivery is asynchronous, as S3's is: the request's response does not wait
-for it, and a destination that fails is skipped (S3 retries; nubis logs).
+Delivery is asynchronous, as S3's is, and at least once: each event is a
+durable ``s3:notify`` timer written with the change it reports (the same
+group commit), delivered by the scheduler and retried with backoff when a
+destination fails for a passing reason; a destination that does not exist
+is given up at once (and logged).
 """
 from __future__ import annotations
 
@@ -83,9 +86,35 @@ def emit(provider, ctx, bucket, event: str, key: str, **fields) -> None:
                 targets.append((service, item[arn_key], item.get("Id") or ""))
     if not targets:
         return
-    records = [(service, arn, record(provider, ctx, bucket, event, key, config_id=cid, **fields))
+    records = [[service, arn, record(provider, ctx, bucket, event, key, config_id=cid, **fields)]
                for service, arn, cid in targets]
-    _spawn(_deliver(provider, records))
+    provider.scheduler.at(provider.clock.now(), KIND, {"records": records, "attempt": 1})
+
+
+KIND = "s3:notify"
+RETRY_DELAYS = (1, 5, 30, 120, 600)  # seconds before each further attempt
+_GONE = {"AWS.SimpleQueueService.NonExistentQueue", "NotFound", "ResourceNotFoundException", "NotImplemented"}
+
+
+async def on_timer(provider, payload: dict) -> None:
+    """Deliver the records of one event; what failed for a passing reason comes back later."""
+    failed = []
+    for service, arn, rec in payload["records"]:
+        try:
+            await _send(provider, service, arn, json.dumps({"Records": [rec]}))
+        except ServiceError as e:
+            if e.code in _GONE:
+                log.warning("S3 event to %s dropped: %s %s", arn, e.code, e.message)
+            else:
+                failed.append([service, arn, rec])
+        except Exception:  # pragma: no cover - a destination's bug must not lose the others
+            log.exception("S3 event to %s not delivered", arn)
+            failed.append([service, arn, rec])
+    attempt = payload.get("attempt", 1)
+    if failed and attempt <= len(RETRY_DELAYS):
+        provider.scheduler.after(RETRY_DELAYS[attempt - 1], KIND, {"records": failed, "attempt": attempt + 1})
+    elif failed:
+        log.warning("S3 events to %s given up after %d attempts", [f[1] for f in failed], attempt)
 
 
 def _spawn(coro) -> None:
@@ -94,29 +123,31 @@ def _spawn(coro) -> None:
     task.add_done_callback(_PENDING.discard)
 
 
-async def _deliver(provider, records, raw: bool = False) -> None:
+async def _send(provider, service: str, arn: str, message: str) -> None:
+    parts = arn.split(":")
+    region, account = parts[3], parts[4]
+    if service == "sqs":
+        await provider.internal.call("sqs", "SendMessage", {"QueueUrl": f"/{account}/{parts[5]}",
+                                                            "MessageBody": message},
+                                     account=account, region=region, principal="s3.amazonaws.com")
+    elif service == "sns":
+        await provider.internal.call("sns", "Publish", {"TopicArn": arn, "Message": message,
+                                                        "Subject": "Amazon S3 Notification"},
+                                     account=account, region=region, principal="s3.amazonaws.com")
+    else:
+        await provider.internal.call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
+                                                          "Payload": message.encode()},
+                                     account=account, region=region, principal="s3.amazonaws.com")
+
+
+async def _deliver(provider, records) -> None:
+    """The s3:TestEvent, sent once (S3 does not retry it either)."""
     await provider.db.durable()
-    for service, arn, rec in records:
-        parts = arn.split(":")
-        region, account = parts[3], parts[4]
-        message = json.dumps(rec if raw else {"Records": [rec]})
+    for service, arn, doc in records:
         try:
-            if service == "sqs":
-                await provider.internal.call("sqs", "SendMessage", {"QueueUrl": f"/{account}/{parts[5]}",
-                                                                    "MessageBody": message},
-                                             account=account, region=region, principal="s3.amazonaws.com")
-            elif service == "sns":
-                await provider.internal.call("sns", "Publish", {"TopicArn": arn, "Message": message,
-                                                                "Subject": "Amazon S3 Notification"},
-                                             account=account, region=region, principal="s3.amazonaws.com")
-            else:
-                await provider.internal.call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
-                                                                  "Payload": message.encode()},
-                                             account=account, region=region, principal="s3.amazonaws.com")
+            await _send(provider, service, arn, json.dumps(doc))
         except ServiceError as e:
-            log.warning("S3 event to %s not delivered: %s %s", arn, e.code, e.message)
-        except Exception:  # pragma: no cover
-            log.exception("S3 event to %s not delivered", arn)
+            log.warning("S3 test event to %s not delivered: %s %s", arn, e.code, e.message)
 
 
 def test_event(provider, ctx, bucket, config: dict) -> None:
@@ -128,4 +159,4 @@ def test_event(provider, ctx, bucket, config: dict) -> None:
     targets = [(service, item[arn_key], doc) for member, arn_key, service in _KINDS
                for item in (config or {}).get(member) or [] if service != "lambda"]
     if targets:
-        _spawn(_deliver(provider, targets, raw=True))
+        _spawn(_deliver(provider, targets))

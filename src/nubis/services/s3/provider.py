@@ -170,6 +170,7 @@ class S3Provider(BucketConfig, Provider):
     def start(self) -> None:
         self.store = S3Store(self.db)
         self.bodies = Bodies(self.blobs, self.db)
+        self.scheduler.on(events.KIND, lambda payload: events.on_timer(self, payload))
         self._collect_now()
 
     def reset(self) -> None:
