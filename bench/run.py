@@ -107,6 +107,16 @@ def run_transfer(endpoint: str, size_mb: int, pid: int, cpus, env=None) -> dict:
     return json.loads(lines[-1]) if lines else {"failed": f"transfer.py exited with status {proc.returncode}"}
 
 
+def _table(title: str, intro: str, columns: list[str], results: dict, cells) -> list[str]:
+    """A report section: one row per named result, its cells from ``cells(result)``."""
+    lines = ["", f"### {title}", "", intro, "", "| " + " | ".join(columns) + " |",
+             "| --- |" + " ---: |" * (len(columns) - 1)]
+    for name, r in results.items():
+        values = [f"FAILED: {r['failed']}"] if "failed" in r else [str(c) for c in cells(r)]
+        lines.append("| " + " | ".join([name, *values]) + " |")
+    return lines
+
+
 def _fmt(v, digits=2):
     return "n/a" if v is None else f"{v:.{digits}f}"
 
@@ -162,33 +172,24 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
         out += ["", "| ratio | value |", "| --- | ---: |"] + ratios
     drains = meta.get("drains") or {}
     if drains:
-        out += ["", "### Draining a backlog", "",
-                "ReceiveMessage (10 at a time) then DeleteMessageBatch, by many consumers until the queue is "
-                "empty (`bench/drain.py`); moto gets a smaller backlog to finish in bounded time.", "",
-                "| server | messages | consumers | seconds | msg/s | empty receives | errors |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        for server, r in drains.items():
-            if "failed" in r:
-                out.append(f"| {server} | n/a | n/a | n/a | n/a | n/a | FAILED: {r['failed']} |")
-                continue
-            out.append(f"| {server} | {r['deleted']:,} of {r['messages']:,} | {r['consumers']} | {r['seconds']} | "
-                       f"{r['msgs_per_s']:,.0f} | {r['empty_receives']:,} | {r['errors']} |")
+        out += _table("Draining a backlog",
+                      "ReceiveMessage (10 at a time) then DeleteMessageBatch, by many consumers until the queue is "
+                      "empty (`bench/drain.py`); moto gets a smaller backlog to finish in bounded time.",
+                      ["server", "messages", "consumers", "seconds", "msg/s", "empty receives", "errors"], drains,
+                      lambda r: [f"{r['deleted']:,} of {r['messages']:,}", r["consumers"], r["seconds"],
+                                 f"{r['msgs_per_s']:,.0f}", f"{r['empty_receives']:,}", r["errors"]])
         if "nubis" in drains and "moto" in drains and drains["moto"].get("msgs_per_s"):
             out.append("")
             out.append(f"- nubis / moto drain rate: {drains['nubis']['msgs_per_s'] / drains['moto']['msgs_per_s']:.1f}x")
     transfers = meta.get("transfers") or {}
     if transfers:
-        out += ["", "### Large objects through one connection", "",
-                "PutObject then GetObject of one object (`bench/transfer.py`); RSS growth is the server's peak "
-                "resident memory during the transfer over its level before it.", "",
-                "| server, size | PUT MB/s | PUT RSS growth (MiB) | GET MB/s | GET RSS growth (MiB) | status |",
-                "| --- | ---: | ---: | ---: | ---: | --- |"]
-        for name, r in transfers.items():
-            if "failed" in r:
-                out.append(f"| {name} | n/a | n/a | n/a | n/a | FAILED: {r['failed']} |")
-                continue
-            out.append(f"| {name} | {r['put_mb_s']:,.0f} | {r['put_rss_growth_mib']:.1f} | {r['get_mb_s']:,.0f} | "
-                       f"{r['get_rss_growth_mib']:.1f} | PUT {r['put_status']}, GET {r['get_status']} |")
+        out += _table("Large objects through one connection",
+                      "PutObject then GetObject of one object (`bench/transfer.py`); RSS growth is the server's peak "
+                      "resident memory during the transfer over its level before it.",
+                      ["server, size", "PUT MB/s", "PUT RSS growth (MiB)", "GET MB/s", "GET RSS growth (MiB)",
+                       "status"], transfers,
+                      lambda r: [f"{r['put_mb_s']:,.0f}", f"{r['put_rss_growth_mib']:.1f}", f"{r['get_mb_s']:,.0f}",
+                                 f"{r['get_rss_growth_mib']:.1f}", f"PUT {r['put_status']}, GET {r['get_status']}"])
     if meta.get("rss_after_mib"):
         out += ["", "Server memory after every load above: " + ", ".join(
             f"{k} {v:.1f} MiB" for k, v in meta["rss_after_mib"].items()) + "."]

@@ -81,3 +81,15 @@ def walk(fetch: Callable, prefix: bytes, delimiter: bytes, marker: bytes | None,
                 cursor, inclusive = k, False
         if not jumped and len(rows) < batch:
             return entries, False
+
+
+def finish(out: dict, params: dict, enc: bool, prefixes: list) -> dict:
+    """What every listing answer ends with: the delimiter it was asked for,
+    its common prefixes, and the encoding type when keys are URL-encoded."""
+    if params.get("Delimiter"):
+        out["Delimiter"] = url(params["Delimiter"], enc)
+    if prefixes:
+        out["CommonPrefixes"] = prefixes
+    if enc:
+        out["EncodingType"] = "url"
+    return out

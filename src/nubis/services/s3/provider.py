@@ -369,7 +369,7 @@ class S3Provider(BucketConfig, Provider):
         return body, requested, hashers, trailers
 
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:
-        """Check the checksums the client sent against the body: ``{ChecksumXXX: value}``."""
+        """Check the checksums the client sent against the body; return them as ``{"ChecksumCRC32": value, ...}``."""
         headers = ctx.request.headers if ctx.request is not None else {}
         trailing = cks.trailing_checksum(headers, trailers) if ctx.request is not None else {}
         out = {}
@@ -953,12 +953,8 @@ class S3Provider(BucketConfig, Provider):
         contents, prefixes = self._contents(entries, enc, _owner(b.account) if params.get("FetchOwner") else None)
         out: dict = {"Name": b.name, "Prefix": listing.url(params.get("Prefix") or "", enc), "MaxKeys": max_keys,
                      "KeyCount": len(entries), "IsTruncated": truncated}
-        if params.get("Delimiter"):
-            out["Delimiter"] = listing.url(params["Delimiter"], enc)
         if contents:
             out["Contents"] = contents
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
         if token is not None:
             out["ContinuationToken"] = token
         if start_after:
@@ -966,9 +962,7 @@ class S3Provider(BucketConfig, Provider):
         if truncated:
             kind, last = entries[-1]
             out["NextContinuationToken"] = listing.encode_token(last if kind == "prefix" else last.key)
-        if enc:
-            out["EncodingType"] = "url"
-        return out
+        return listing.finish(out, params, enc, prefixes)
 
     def list_objects(self, ctx: RequestContext, params: dict) -> dict:
         b = self.bucket(ctx, params["Bucket"])
@@ -979,18 +973,12 @@ class S3Provider(BucketConfig, Provider):
         contents, prefixes = self._contents(entries, enc, _owner(b.account))
         out: dict = {"Name": b.name, "Prefix": listing.url(params.get("Prefix") or "", enc),
                      "Marker": listing.url(marker_text, enc), "MaxKeys": max_keys, "IsTruncated": truncated}
-        if params.get("Delimiter"):
-            out["Delimiter"] = listing.url(params["Delimiter"], enc)
-            if truncated:
-                kind, last = entries[-1]
-                out["NextMarker"] = listing.url(key_text(last if kind == "prefix" else last.key), enc)
+        if params.get("Delimiter") and truncated:
+            kind, last = entries[-1]
+            out["NextMarker"] = listing.url(key_text(last if kind == "prefix" else last.key), enc)
         if contents:
             out["Contents"] = contents
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
-        if enc:
-            out["EncodingType"] = "url"
-        return out
+        return listing.finish(out, params, enc, prefixes)
 
     def list_object_versions(self, ctx: RequestContext, params: dict) -> dict:
         b = self.bucket(ctx, params["Bucket"])
@@ -1040,14 +1028,10 @@ class S3Provider(BucketConfig, Provider):
         out: dict = {"Name": b.name, "Prefix": listing.url(params.get("Prefix") or "", enc),
                      "KeyMarker": listing.url(key_marker, enc), "VersionIdMarker": vid_marker or "",
                      "MaxKeys": max_keys, "IsTruncated": truncated}
-        if params.get("Delimiter"):
-            out["Delimiter"] = listing.url(params["Delimiter"], enc)
         if versions:
             out["Versions"] = versions
         if markers:
             out["DeleteMarkers"] = markers
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
         if truncated:
             kind, last = entries[-1]
             if kind == "prefix":
@@ -1055,9 +1039,7 @@ class S3Provider(BucketConfig, Provider):
             else:
                 out["NextKeyMarker"] = listing.url(last.key_text, enc)
                 out["NextVersionIdMarker"] = last.version_id
-        if enc:
-            out["EncodingType"] = "url"
-        return out
+        return listing.finish(out, params, enc, prefixes)
 
     # -- multipart uploads ------------------------------------------------------------------
 
@@ -1291,12 +1273,8 @@ class S3Provider(BucketConfig, Provider):
         out: dict = {"Bucket": b.name, "KeyMarker": listing.url(key_marker, enc), "UploadIdMarker": id_marker or "",
                      "Prefix": listing.url(params.get("Prefix") or "", enc), "MaxUploads": limit,
                      "IsTruncated": truncated}
-        if params.get("Delimiter"):
-            out["Delimiter"] = listing.url(params["Delimiter"], enc)
         if uploads:
             out["Uploads"] = uploads
-        if prefixes:
-            out["CommonPrefixes"] = prefixes
         if truncated:
             kind, last = entries[-1]
             if kind == "prefix":
@@ -1304,9 +1282,7 @@ class S3Provider(BucketConfig, Provider):
             else:
                 out["NextKeyMarker"] = listing.url(key_text(last["key"]), enc)
                 out["NextUploadIdMarker"] = last["id"]
-        if enc:
-            out["EncodingType"] = "url"
-        return out
+        return listing.finish(out, params, enc, prefixes)
 
 
 async def as_stream(body):
