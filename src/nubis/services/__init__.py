@@ -6,7 +6,9 @@ fraction of a second whatever the catalogue's size.
 from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
+    "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
+    "s3control": "nubis.services.s3control.provider:S3ControlProvider",
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",
     "sts": "nubis.services.sts.provider:StsProvider",

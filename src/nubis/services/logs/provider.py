@@ -1,0 +1,581 @@
+"""Amazon CloudWatch Logs.
+
+Operations follow the API reference. Times are epoch milliseconds on the
+runtime's controllable clock: PutLogEvents' "14 days in the past" and
+"2 hours in the future" windows and a group's retention are measured on it,
+so a test can pass a retention period at once. Expired events stop being
+returned the moment they expire (reads are bounded by the retention cutoff)
+and an hourly sweep deletes them, in bounded batches.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+from ..base import Provider, RequestContext
+from . import filter_pattern
+from . import validation as v
+from .store import MIGRATIONS, Group, LogsStore, Stream
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD = 26
+MAX_RESPONSE_BYTES = 1_048_576
+SWEEP_EVERY = 3600.0
+SWEEP_BATCH = 5000
+SWEEP_KIND = "logs:retention"
+SWEEP_MORE = "logs:retention-more"
+FILTER_SCAN = 2000         # rows read per round while filtering
+FILTER_SCAN_MAX = 100_000  # rows one FilterLogEvents call reads before it returns a token
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+def _position_token(direction: str, ts: int, event_id: int) -> str:
+    # AWS's tokens are "f/" or "b/" and 56 digits; ours carry a (timestamp, id) position.
+    return f"{direction}/{ts:028d}{event_id:028d}"
+
+
+def _read_position(token: str) -> tuple[str, tuple[int, int]]:
+    if (len(token) != 58 or token[1] != "/" or token[0] not in "fb" or not token[2:].isdigit()):
+        raise v.invalid("The specified nextToken is invalid.")
+    return token[0], (int(token[2:30]), int(token[30:]))
+
+
+def _opaque(doc: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(doc, separators=(",", ":")).encode()).decode()
+
+
+def _unopaque(token: str) -> dict:
+    try:
+        doc = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise v.invalid("The specified nextToken is invalid.") from None
+    if not isinstance(doc, dict):
+        raise v.invalid("The specified nextToken is invalid.")
+    return doc
+
+
+class LogsProvider(Provider):
+    service = "logs"
+    migrations = MIGRATIONS
+
+    def start(self) -> None:
+        self.store = LogsStore(self.db)
+        self.scheduler.on(SWEEP_KIND, self._sweep)
+        self.scheduler.on(SWEEP_MORE, self._sweep)
+        self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
+
+    def reset(self) -> None:
+        self.store.load()
+        self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _now(self) -> int:
+        return self.clock.now_ms()
+
+    def _group(self, ctx: RequestContext, params: dict, member: str = "logGroupName") -> Group:
+        name = v.name(params, member, v.GROUP_NAME)
+        g = self.store.group(ctx.account, ctx.region, name)
+        if g is None:
+            raise v.not_found("log group")
+        return g
+
+    def _group_by_identifier(self, ctx: RequestContext, params: dict) -> Group:
+        """``logGroupName`` or ``logGroupIdentifier`` (a name or an ARN), not both."""
+        ident = params.get("logGroupIdentifier")
+        if params.get("logGroupName") is not None:
+            if ident is not None:
+                raise v.invalid("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+            return self._group(ctx, params)
+        if ident is None:
+            raise v.invalid("Should provide either logGroupName or logGroupIdentifier.")
+        return self._group_from_arn_or_name(ctx, ident)
+
+    def _group_from_arn_or_name(self, ctx: RequestContext, ident: str) -> Group:
+        account, region, name = ctx.account, ctx.region, ident
+        if ident.startswith("arn:"):
+            parts = ident.split(":")
+            if len(parts) < 7 or parts[2] != "logs" or parts[5] != "log-group":
+                raise v.invalid(f"Invalid ARN: {ident}")
+            region, account, name = parts[3], parts[4], parts[6]
+        g = self.store.group(account, region, name)
+        if g is None:
+            raise v.not_found("log group")
+        return g
+
+    def _stream(self, g: Group, params: dict) -> Stream:
+        name = v.name(params, "logStreamName", v.STREAM_NAME)
+        s = self.store.stream(g, name)
+        if s is None:
+            raise v.not_found("log stream")
+        return s
+
+    def _cutoff(self, g: Group, now: int) -> int:
+        """The oldest timestamp still kept (0 without retention)."""
+        return now - g.retention * DAY_MS if g.retention else 0
+
+    # -- log groups ---------------------------------------------------------------------------------
+
+    def create_log_group(self, ctx: RequestContext, params: dict) -> dict:
+        name = v.name(params, "logGroupName", v.GROUP_NAME)
+        cls = params.get("logGroupClass") or "STANDARD"
+        if cls not in v.GROUP_CLASSES:
+            raise v.constraint(cls, "logGroupClass", "Member must satisfy enum value set: "
+                               f"[{', '.join(v.GROUP_CLASSES)}]")
+        tags = v.tags(params.get("tags"))
+        if self.store.group(ctx.account, ctx.region, name) is not None:
+            raise v.already_exists("log group")
+        self.store.create_group(ctx.account, ctx.region, name, self._now(), params.get("kmsKeyId"), cls,
+                                bool(params.get("deletionProtectionEnabled")), tags)
+        return {}
+
+    def delete_log_group(self, ctx: RequestContext, params: dict) -> dict:
+        self.store.delete_group(self._group(ctx, params))
+        return {}
+
+    def describe_log_groups(self, ctx: RequestContext, params: dict) -> dict:
+        limit = v.limit(params, 50, 50)
+        prefix = params.get("logGroupNamePrefix")
+        pattern = params.get("logGroupNamePattern")
+        if prefix is not None and pattern is not None:
+            raise v.invalid("LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
+        if prefix is not None:
+            v.check_name(prefix, "logGroupNamePrefix", v.GROUP_NAME)
+        if pattern is not None:
+            v.check_name(pattern, "logGroupNamePattern", v.GROUP_NAME, lo=0)
+        groups = self.store.groups_in(ctx.account, ctx.region)
+        if prefix:
+            groups = [g for g in groups if g.name.startswith(prefix)]
+        if pattern:
+            needle = pattern.lower()  # the pattern matches anywhere in the name, ignoring case
+            groups = [g for g in groups if needle in g.name.lower()]
+        if params.get("logGroupClass"):
+            groups = [g for g in groups if g.cls == params["logGroupClass"]]
+        idents = params.get("logGroupIdentifiers")
+        if idents:
+            wanted = {i.split(":log-group:", 1)[-1].removesuffix(":*") for i in idents}
+            groups = [g for g in groups if g.name in wanted]
+        if params.get("nextToken"):
+            after = _unopaque(params["nextToken"]).get("after")
+            if not isinstance(after, str):
+                raise v.invalid("The specified nextToken is invalid.")
+            groups = [g for g in groups if g.name > after]
+        page = groups[:limit]
+        sizes = self.store.stored_bytes([g.id for g in page])
+        counts = self.store.metric_filter_counts() if page else {}
+        out: dict = {"logGroups": [self._describe_group(g, sizes.get(g.id, 0), counts.get(g.id, 0)) for g in page]}
+        if len(groups) > limit:
+            out["nextToken"] = _opaque({"after": page[-1].name})
+        return out
+
+    def _describe_group(self, g: Group, stored: int, metric_filters: int) -> dict:
+        return {"logGroupName": g.name, "creationTime": g.created, "retentionInDays": g.retention,
+                "metricFilterCount": metric_filters, "arn": g.arn + ":*", "logGroupArn": g.arn,
+                "storedBytes": stored, "kmsKeyId": g.kms_key, "logGroupClass": g.cls,
+                "deletionProtectionEnabled": g.deletion_protection}
+
+    def put_retention_policy(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        g.retention = v.retention(v.required(params, "retentionInDays"))
+        self.store.save_group(g)
+        if not self._sweeping:
+            self.scheduler.after(SWEEP_EVERY, SWEEP_KIND, key="sweep", every=SWEEP_EVERY)
+            self._sweeping = True
+        return {}
+
+    def delete_retention_policy(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        g.retention = None
+        self.store.save_group(g)
+        return {}
+
+    def associate_kms_key(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._kms_target(ctx, params)
+        g.kms_key = v.required(params, "kmsKeyId")
+        self.store.save_group(g)
+        return {}
+
+    def disassociate_kms_key(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._kms_target(ctx, params)
+        g.kms_key = None
+        self.store.save_group(g)
+        return {}
+
+    def _kms_target(self, ctx: RequestContext, params: dict) -> Group:
+        if params.get("logGroupName") is not None:
+            if params.get("resourceIdentifier") is not None:
+                raise v.invalid("logGroupName and resourceIdentifier are mutually exclusive parameters.")
+            return self._group(ctx, params)
+        ident = params.get("resourceIdentifier")
+        if ident is None:
+            raise v.invalid("Should provide either logGroupName or resourceIdentifier.")
+        return self._group_from_arn_or_name(ctx, ident)
+
+    # -- tags -------------------------------------------------------------------------------------------
+
+    def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._tagged(ctx, params)
+        new = v.tags(v.required(params, "tags"))
+        if len({**g.tags, **new}) > 50:
+            raise v.invalid("A resource can have no more than 50 tags.")
+        g.tags.update(new)
+        self.store.save_group(g)
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._tagged(ctx, params)
+        for key in v.required(params, "tagKeys"):
+            g.tags.pop(key, None)
+        self.store.save_group(g)
+        return {}
+
+    def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
+        return {"tags": dict(self._tagged(ctx, params).tags)}
+
+    def _tagged(self, ctx: RequestContext, params: dict) -> Group:
+        arn = v.required(params, "resourceArn")
+        if ":log-group:" not in arn:
+            raise v.invalid(f"Invalid resource ARN: {arn}")
+        return self._group_from_arn_or_name(ctx, arn.removesuffix(":*"))
+
+    def tag_log_group(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        g.tags.update(v.tags(v.required(params, "tags")))
+        self.store.save_group(g)
+        return {}
+
+    def untag_log_group(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        for key in v.required(params, "tags"):
+            g.tags.pop(key, None)
+        self.store.save_group(g)
+        return {}
+
+    def list_tags_log_group(self, ctx: RequestContext, params: dict) -> dict:
+        return {"tags": dict(self._group(ctx, params).tags)}
+
+    # -- log streams ------------------------------------------------------------------------------------
+
+    def create_log_stream(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        name = v.name(params, "logStreamName", v.STREAM_NAME)
+        if self.store.stream(g, name) is not None:
+            raise v.already_exists("log stream")
+        self.store.create_stream(g, name, self._now())
+        return {}
+
+    def delete_log_stream(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        self.store.delete_stream(g, self._stream(g, params))
+        return {}
+
+    def describe_log_streams(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group_by_identifier(ctx, params)
+        limit = v.limit(params, 50, 50)
+        order = params.get("orderBy") or "LogStreamName"
+        if order not in ("LogStreamName", "LastEventTime"):
+            raise v.constraint(order, "orderBy", "Member must satisfy enum value set: [LogStreamName, LastEventTime]")
+        prefix = params.get("logStreamNamePrefix")
+        if prefix is not None:
+            if order == "LastEventTime":
+                raise v.invalid("Cannot order by LastEventTime with a logStreamNamePrefix.")
+            v.check_name(prefix, "logStreamNamePrefix", v.STREAM_NAME)
+        descending = bool(params.get("descending"))
+        streams = self.store.streams_of(g)
+        if prefix:
+            streams = [s for s in streams if s.name.startswith(prefix)]
+        if order == "LastEventTime":
+            # Streams without events sort as the oldest; the name breaks ties.
+            key = (lambda s: (s.last_event if s.last_event is not None else -1, s.name))
+        else:
+            key = (lambda s: (s.name,))
+        streams.sort(key=key, reverse=descending)
+        if params.get("nextToken"):
+            after = _unopaque(params["nextToken"]).get("after")
+            if not isinstance(after, list):
+                raise v.invalid("The specified nextToken is invalid.")
+            after = tuple(after)
+            streams = [s for s in streams if (key(s) < after if descending else key(s) > after)]
+        page = streams[:limit]
+        out: dict = {"logStreams": [self._describe_stream(g, s) for s in page]}
+        if len(streams) > limit:
+            out["nextToken"] = _opaque({"after": list(key(page[-1]))})
+        return out
+
+    def _describe_stream(self, g: Group, s: Stream) -> dict:
+        return {"logStreamName": s.name, "creationTime": s.created, "firstEventTimestamp": s.first_event,
+                "lastEventTimestamp": s.last_event, "lastIngestionTime": s.last_ingestion,
+                "uploadSequenceToken": f"{s.sequence + 1:056d}", "arn": f"{g.arn}:log-stream:{s.name}",
+                "storedBytes": s.stored_bytes}
+
+    # -- events ---------------------------------------------------------------------------------------------
+
+    def put_log_events(self, ctx: RequestContext, params: dict) -> dict:
+        events = v.required(params, "logEvents")
+        if not 1 <= len(events) <= 10_000:
+            rule = ("Member must have length greater than or equal to 1" if not events
+                    else "Member must have length less than or equal to 10000")
+            raise v.constraint("[...]", "logEvents", rule)
+        g = self._group(ctx, params)
+        s = self._stream(g, params)
+        size = 0
+        previous = None
+        for i, e in enumerate(events):
+            ts, msg = e.get("timestamp"), e.get("message")
+            if ts is None:
+                raise v.constraint("null", f"logEvents.{i + 1}.member.timestamp", "Member must not be null")
+            if msg is None or msg == "":
+                raise v.constraint(msg or "null", f"logEvents.{i + 1}.member.message",
+                                   "Member must have length greater than or equal to 1")
+            if previous is not None and ts < previous:
+                raise v.invalid("Log events in a single PutLogEvents request must be in chronological order.")
+            previous = ts
+            size += len(msg.encode("utf-8")) + EVENT_OVERHEAD
+        if size > MAX_BATCH_BYTES:
+            raise v.invalid(f"Upload too large: {size} bytes exceeds limit of {MAX_BATCH_BYTES}")
+        now = self._now()
+        too_old_before = now - 14 * DAY_MS
+        expired_before = self._cutoff(g, now)
+        too_new_after = now + 2 * HOUR_MS
+        # Events are sorted: the rejected ones are a head (too old, expired) and a tail (too new).
+        too_old = sum(1 for e in events if e["timestamp"] < too_old_before)
+        expired = sum(1 for e in events if e["timestamp"] < expired_before)
+        too_new = next((i for i, e in enumerate(events) if e["timestamp"] > too_new_after), None)
+        accepted = events[max(too_old, expired):len(events) if too_new is None else too_new]
+        if accepted and accepted[-1]["timestamp"] - accepted[0]["timestamp"] > DAY_MS:
+            raise v.invalid("Log events in a single PutLogEvents request cannot span more than 24 hours.")
+        rows = [(e["timestamp"], e["message"]) for e in accepted]
+        stored = sum(len(m.encode("utf-8")) for _, m in rows)
+        self.store.put_events(g, s, rows, now, stored)
+        out: dict = {"nextSequenceToken": f"{s.sequence + 1:056d}"}
+        rejected = {}
+        if too_old:
+            # An end index is exclusive: the events before it were rejected.
+            rejected["tooOldLogEventEndIndex"] = too_old
+        if expired:
+            rejected["expiredLogEventEndIndex"] = expired
+        if too_new is not None:
+            rejected["tooNewLogEventStartIndex"] = too_new
+        if rejected:
+            out["rejectedLogEventsInfo"] = rejected
+        return out
+
+    def get_log_events(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group_by_identifier(ctx, params)
+        s = self._stream(g, params)
+        limit = v.limit(params, 10_000, 10_000)
+        now = self._now()
+        lo = max(params.get("startTime") or 0, self._cutoff(g, now))
+        end = params.get("endTime")
+        hi = end if end is not None else 2 ** 62
+        token = params.get("nextToken")
+        if token:
+            direction, position = _read_position(token)
+        else:
+            direction, position = ("f" if params.get("startFromHead") else "b"), None
+        if direction == "f":
+            rows = self.store.stream_events(s, lo, hi, position, None, limit, descending=False)
+        else:
+            rows = self.store.stream_events(s, lo, hi, None, position, limit, descending=True)
+            rows = rows[::-1]
+        rows = _within_bytes(rows, forward=direction == "f")
+        events = [{"timestamp": r[1], "message": r[3], "ingestionTime": r[2]} for r in rows]
+        if rows:
+            forward = _position_token("f", rows[-1][1], rows[-1][0])
+            backward = _position_token("b", rows[0][1], rows[0][0])
+        elif position is not None:
+            # Nothing further that way: the same token again, so that clients stop.
+            forward = _position_token("f", *position)
+            backward = _position_token("b", *position)
+        else:
+            # An empty stream: read forward from its start next time.
+            forward, backward = _position_token("f", 0, 0), _position_token("b", 0, 0)
+        return {"events": events, "nextForwardToken": forward, "nextBackwardToken": backward}
+
+    def filter_log_events(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group_by_identifier(ctx, params)
+        names, prefix = params.get("logStreamNames"), params.get("logStreamNamePrefix")
+        if names is not None and prefix is not None:
+            raise v.invalid("logStreamNames and logStreamNamePrefix are mutually exclusive parameters.")
+        limit = v.limit(params, 10_000, 10_000)
+        pattern = self._pattern(params.get("filterPattern"))
+        streams = self.store.streams_of(g)
+        if names is not None:
+            if not 1 <= len(names) <= 100:
+                raise v.constraint(names, "logStreamNames", "Member must have length less than or equal to 100")
+            wanted = set(names)
+            streams = [s for s in streams if s.name in wanted]
+        elif prefix:
+            streams = [s for s in streams if s.name.startswith(prefix)]
+        by_id = {s.id: s.name for s in streams}
+        stream_ids = None if names is None and not prefix else list(by_id)
+        now = self._now()
+        lo = max(params.get("startTime") or 0, self._cutoff(g, now))
+        end = params.get("endTime")
+        hi = end if end is not None else 2 ** 62
+        after = None
+        if params.get("nextToken"):
+            pos = _unopaque(params["nextToken"]).get("after")
+            if not (isinstance(pos, list) and len(pos) == 2 and all(isinstance(x, int) for x in pos)):
+                raise v.invalid("The specified nextToken is invalid.")
+            after = (pos[0], pos[1])
+        events, scanned, size, more = [], 0, 0, False
+        if stream_ids is None or stream_ids:
+            while len(events) < limit:
+                rows = self.store.group_events(g, stream_ids, lo, hi, after, FILTER_SCAN)
+                for r in rows:
+                    after = (r[1], r[0])
+                    if pattern.matches(r[3]):
+                        events.append({"logStreamName": by_id[r[4]], "timestamp": r[1], "message": r[3],
+                                       "ingestionTime": r[2], "eventId": f"{r[1]:020d}{r[0]:036d}"})
+                        size += len(r[3]) + EVENT_OVERHEAD
+                        if len(events) >= limit or size >= MAX_RESPONSE_BYTES:
+                            break
+                scanned += len(rows)
+                if len(events) >= limit or size >= MAX_RESPONSE_BYTES:
+                    more = bool(self.store.group_events(g, stream_ids, lo, hi, after, 1))
+                    break
+                if len(rows) < FILTER_SCAN:
+                    break
+                if scanned >= FILTER_SCAN_MAX:
+                    more = True
+                    break
+        out: dict = {"events": events,
+                     "searchedLogStreams": [{"logStreamName": s.name, "searchedCompletely": not more}
+                                            for s in streams]}
+        if more:
+            out["nextToken"] = _opaque({"after": list(after)})
+        return out
+
+    def _pattern(self, text: str | None) -> filter_pattern.Pattern:
+        if text is not None and len(text) > 1024:
+            raise v.constraint(text, "filterPattern", "Member must have length less than or equal to 1024")
+        try:
+            return filter_pattern.compile(text)
+        except filter_pattern.PatternError as e:
+            raise v.invalid(f"Invalid filter pattern: {e}") from None
+
+    # -- retention ------------------------------------------------------------------------------------------
+
+    def _sweep(self, payload: dict) -> None:
+        """Delete expired events, a bounded batch per group per round; come back soon when more remain."""
+        now = self._now()
+        more = False
+        for g in self.store.with_retention():
+            if self.store.expire(g, self._cutoff(g, now), SWEEP_BATCH) == SWEEP_BATCH:
+                more = True
+        if more:
+            self.scheduler.after(1.0, SWEEP_MORE, key="more")
+
+    # -- metric filters -------------------------------------------------------------------------------------
+
+    def put_metric_filter(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        name = v.name(params, "filterName", v.FILTER_NAME)
+        text = v.required(params, "filterPattern")
+        self._pattern(text)
+        transformations = v.required(params, "metricTransformations")
+        if len(transformations) != 1:
+            raise v.constraint("[...]", "metricTransformations", "Member must have length less than or equal to 1")
+        for t in transformations:
+            for member in ("metricName", "metricNamespace", "metricValue"):
+                v.required(t, member)
+        self.store.put_metric_filter(g, name, text, transformations, self._now())
+        return {}
+
+    def describe_metric_filters(self, ctx: RequestContext, params: dict) -> dict:
+        limit = v.limit(params, 50, 50)
+        group_name = params.get("logGroupName")
+        prefix = params.get("filterNamePrefix")
+        metric, namespace = params.get("metricName"), params.get("metricNamespace")
+        if (metric is None) != (namespace is None):
+            raise v.invalid("metricName and metricNamespace must be specified together.")
+        if group_name is not None:
+            group_id = self._group(ctx, params).id
+        elif prefix is not None:
+            raise v.invalid("filterNamePrefix requires logGroupName.")
+        rows = []
+        for gid, name, pattern, transformations, created in self.store.metric_filters(ctx.account, ctx.region):
+            if group_name is not None and gid != group_id:
+                continue
+            if prefix and not name.startswith(prefix):
+                continue
+            if metric is not None and not any(t.get("metricName") == metric and t.get("metricNamespace") == namespace
+                                              for t in transformations):
+                continue
+            rows.append({"filterName": name, "filterPattern": pattern, "metricTransformations": transformations,
+                         "creationTime": created, "logGroupName": self.store.by_id[gid].name})
+        start = 0
+        if params.get("nextToken"):
+            start = _unopaque(params["nextToken"]).get("start")
+            if not isinstance(start, int):
+                raise v.invalid("The specified nextToken is invalid.")
+        page = rows[start:start + limit]
+        out: dict = {"metricFilters": page}
+        if start + limit < len(rows):
+            out["nextToken"] = _opaque({"start": start + limit})
+        return out
+
+    def delete_metric_filter(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        if not self.store.delete_metric_filter(g, v.required(params, "filterName")):
+            raise v.not_found("filter")
+        return {}
+
+    def test_metric_filter(self, ctx: RequestContext, params: dict) -> dict:
+        pattern = self._pattern(v.required(params, "filterPattern"))
+        messages = v.required(params, "logEventMessages")
+        if not 1 <= len(messages) <= 50:
+            raise v.constraint("[...]", "logEventMessages", "Member must have length less than or equal to 50")
+        matches = [{"eventNumber": i + 1, "eventMessage": m, "extractedValues": pattern.extract(m)}
+                   for i, m in enumerate(messages) if pattern.matches(m)]
+        return {"matches": matches}
+
+    # -- subscription filters ------------------------------------------------------------------------------------
+
+    def put_subscription_filter(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        name = v.name(params, "filterName", v.FILTER_NAME)
+        text = v.required(params, "filterPattern")
+        self._pattern(text)
+        destination = v.required(params, "destinationArn")
+        distribution = params.get("distribution") or "ByLogStream"
+        if distribution not in ("Random", "ByLogStream"):
+            raise v.constraint(distribution, "distribution", "Member must satisfy enum value set: [Random, ByLogStream]")
+        existing = {r[0] for r in self.store.subscription_filters(g)}
+        if name not in existing and len(existing) >= 2:
+            raise v.limit_exceeded("Resource limit exceeded.")
+        self.store.put_subscription_filter(g, name, text, destination, params.get("roleArn"), distribution,
+                                           self._now())
+        return {}
+
+    def describe_subscription_filters(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        limit = v.limit(params, 50, 50)
+        prefix = params.get("filterNamePrefix") or ""
+        rows = [{"filterName": r[0], "logGroupName": g.name, "filterPattern": r[1], "destinationArn": r[2],
+                 "roleArn": r[3], "distribution": r[4], "creationTime": r[5]}
+                for r in self.store.subscription_filters(g) if r[0].startswith(prefix)]
+        return {"subscriptionFilters": rows[:limit]}
+
+    def delete_subscription_filter(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group(ctx, params)
+        if not self.store.delete_subscription_filter(g, v.required(params, "filterName")):
+            raise v.not_found("subscription filter")
+        return {}
+
+
+def _within_bytes(rows: list, forward: bool) -> list:
+    """As many rows as fit a 1 MB answer: from the start reading forward, from the end reading back."""
+    total = 0
+    ordered = rows if forward else rows[::-1]
+    for i, r in enumerate(ordered):
+        total += len(r[3]) + EVENT_OVERHEAD
+        if total > MAX_RESPONSE_BYTES:
+            ordered = ordered[:i]
+            break
+    return ordered if forward else ordered[::-1]

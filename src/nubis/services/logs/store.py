@@ -1,0 +1,322 @@
+"""CloudWatch Logs' tables and the queries on them.
+
+Log groups are few and read on every request: kept in memory, written
+through. Streams are cached as they are used (Lambda writes to the same
+stream again and again). Events are rows ordered by ``(timestamp, id)``:
+``id`` grows with ingestion, so two events with one timestamp keep the order
+they arrived in, and a position in a stream or a group is that pair.
+Times are epoch milliseconds, as the API gives them.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ...state.db import Database
+
+MIGRATIONS = ["""
+CREATE TABLE logs_groups (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    retention INTEGER,
+    kms_key TEXT,
+    class TEXT NOT NULL,
+    deletion_protection INTEGER NOT NULL DEFAULT 0,
+    tags TEXT NOT NULL,
+    UNIQUE (account, region, name)
+);
+CREATE TABLE logs_streams (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    first_event INTEGER,
+    last_event INTEGER,
+    last_ingestion INTEGER,
+    stored_bytes INTEGER NOT NULL DEFAULT 0,
+    sequence INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (group_id, name)
+);
+CREATE TABLE logs_events (
+    id INTEGER PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    group_id INTEGER NOT NULL,
+    stream_id INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    ingestion INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX logs_events_stream ON logs_events(stream_id, timestamp, id);
+CREATE INDEX logs_events_group ON logs_events(group_id, timestamp, id);
+CREATE TABLE logs_metric_filters (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    transformations TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (group_id, name)
+);
+CREATE TABLE logs_subscription_filters (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    group_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    role_arn TEXT,
+    distribution TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (group_id, name)
+);
+"""]
+
+
+@dataclass
+class Group:
+    id: int
+    account: str
+    region: str
+    name: str
+    created: int
+    retention: int | None
+    kms_key: str | None
+    cls: str
+    deletion_protection: bool
+    tags: dict
+    arn: str = field(init=False)
+
+    def __post_init__(self):
+        self.arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{self.name}"
+
+
+@dataclass
+class Stream:
+    id: int
+    group_id: int
+    name: str
+    created: int
+    first_event: int | None
+    last_event: int | None
+    last_ingestion: int | None
+    stored_bytes: int
+    sequence: int
+
+
+_STREAM_COLUMNS = "id, group_id, name, created, first_event, last_event, last_ingestion, stored_bytes, sequence"
+
+
+class LogsStore:
+    def __init__(self, db: Database):
+        self.db = db
+        self.groups: dict[tuple[str, str, str], Group] = {}
+        self.by_id: dict[int, Group] = {}
+        self.streams: dict[tuple[int, str], Stream] = {}
+        self.load()
+
+    def load(self) -> None:
+        self.groups.clear()
+        self.by_id.clear()
+        self.streams.clear()
+        for r in self.db.query("SELECT id, account, region, name, created, retention, kms_key, class, "
+                               "deletion_protection, tags FROM logs_groups"):
+            self._cache(Group(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), json.loads(r[9])))
+
+    def _cache(self, g: Group) -> Group:
+        self.groups[(g.account, g.region, g.name)] = g
+        self.by_id[g.id] = g
+        return g
+
+    # -- groups ----------------------------------------------------------------------------
+
+    def group(self, account: str, region: str, name: str) -> Group | None:
+        return self.groups.get((account, region, name))
+
+    def create_group(self, account: str, region: str, name: str, created: int, kms_key: str | None,
+                     cls: str, deletion_protection: bool, tags: dict) -> Group:
+        row = self.db.query_one(
+            "INSERT INTO logs_groups(account, region, name, created, kms_key, class, deletion_protection, tags) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (account, region, name, created, kms_key, cls, int(deletion_protection), json.dumps(tags)))
+        return self._cache(Group(row[0], account, region, name, created, None, kms_key, cls,
+                                 deletion_protection, tags))
+
+    def save_group(self, g: Group) -> None:
+        self.db.execute("UPDATE logs_groups SET retention = ?, kms_key = ?, deletion_protection = ?, tags = ? "
+                        "WHERE id = ?", (g.retention, g.kms_key, int(g.deletion_protection), json.dumps(g.tags), g.id))
+
+    def delete_group(self, g: Group) -> None:
+        with self.db.transaction():
+            for table in ("logs_events", "logs_streams", "logs_metric_filters", "logs_subscription_filters"):
+                self.db.execute(f"DELETE FROM {table} WHERE group_id = ?", (g.id,))
+            self.db.execute("DELETE FROM logs_groups WHERE id = ?", (g.id,))
+        self.groups.pop((g.account, g.region, g.name), None)
+        self.by_id.pop(g.id, None)
+        for key in [k for k in self.streams if k[0] == g.id]:
+            del self.streams[key]
+
+    def groups_in(self, account: str, region: str) -> list[Group]:
+        return sorted((g for g in self.groups.values() if g.account == account and g.region == region),
+                      key=lambda g: g.name)
+
+    def stored_bytes(self, group_ids: list[int]) -> dict[int, int]:
+        if not group_ids:
+            return {}
+        marks = ",".join("?" * len(group_ids))
+        rows = self.db.query(f"SELECT group_id, SUM(stored_bytes) FROM logs_streams WHERE group_id IN ({marks}) "
+                             "GROUP BY group_id", group_ids)
+        return {r[0]: r[1] or 0 for r in rows}
+
+    def with_retention(self) -> list[Group]:
+        return [g for g in self.groups.values() if g.retention]
+
+    # -- streams ------------------------------------------------------------------------------
+
+    def stream(self, g: Group, name: str) -> Stream | None:
+        s = self.streams.get((g.id, name))
+        if s is None:
+            r = self.db.query_one(f"SELECT {_STREAM_COLUMNS} FROM logs_streams WHERE group_id = ? AND name = ?",
+                                  (g.id, name))
+            if r is None:
+                return None
+            s = self.streams[(g.id, name)] = Stream(*r)
+        return s
+
+    def create_stream(self, g: Group, name: str, created: int) -> Stream:
+        row = self.db.query_one(
+            "INSERT INTO logs_streams(account, region, group_id, name, created) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (g.account, g.region, g.id, name, created))
+        s = self.streams[(g.id, name)] = Stream(row[0], g.id, name, created, None, None, None, 0, 0)
+        return s
+
+    def delete_stream(self, g: Group, s: Stream) -> None:
+        with self.db.transaction():
+            self.db.execute("DELETE FROM logs_events WHERE stream_id = ?", (s.id,))
+            self.db.execute("DELETE FROM logs_streams WHERE id = ?", (s.id,))
+        self.streams.pop((g.id, s.name), None)
+
+    def streams_of(self, g: Group) -> list[Stream]:
+        return [Stream(*r) for r in self.db.query(
+            f"SELECT {_STREAM_COLUMNS} FROM logs_streams WHERE group_id = ? ORDER BY name", (g.id,))]
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def put_events(self, g: Group, s: Stream, events: list[tuple[int, str]], now: int, size: int) -> None:
+        """One insert batch and the stream's summary, in one transaction."""
+        with self.db.transaction():
+            if events:
+                self.db.executemany(
+                    "INSERT INTO logs_events(account, region, group_id, stream_id, timestamp, ingestion, message) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(g.account, g.region, g.id, s.id, ts, now, msg) for ts, msg in events])
+                first, last = events[0][0], events[-1][0]
+                s.first_event = first if s.first_event is None else min(s.first_event, first)
+                s.last_event = last if s.last_event is None else max(s.last_event, last)
+                s.last_ingestion = now
+                s.stored_bytes += size
+            s.sequence += 1
+            self.db.execute("UPDATE logs_streams SET first_event = ?, last_event = ?, last_ingestion = ?, "
+                            "stored_bytes = ?, sequence = ? WHERE id = ?",
+                            (s.first_event, s.last_event, s.last_ingestion, s.stored_bytes, s.sequence, s.id))
+
+    def stream_events(self, s: Stream, lo: int, hi: int, after: tuple[int, int] | None,
+                      before: tuple[int, int] | None, limit: int, descending: bool) -> list[tuple]:
+        """(id, timestamp, ingestion, message) with ``lo <= timestamp < hi``, strictly after ``after``
+        or before ``before`` in (timestamp, id) order; the first ``limit`` in the direction read."""
+        sql = ["SELECT id, timestamp, ingestion, message FROM logs_events "
+               "WHERE stream_id = ? AND timestamp >= ? AND timestamp < ?"]
+        args: list = [s.id, lo, hi]
+        if after is not None:
+            sql.append("AND (timestamp > ? OR (timestamp = ? AND id > ?))")
+            args += [after[0], after[0], after[1]]
+        if before is not None:
+            sql.append("AND (timestamp < ? OR (timestamp = ? AND id < ?))")
+            args += [before[0], before[0], before[1]]
+        sql.append("ORDER BY timestamp DESC, id DESC" if descending else "ORDER BY timestamp, id")
+        sql.append("LIMIT ?")
+        args.append(limit)
+        return self.db.query(" ".join(sql), args)
+
+    def group_events(self, g: Group, stream_ids: list[int] | None, lo: int, hi: int,
+                     after: tuple[int, int] | None, limit: int) -> list[tuple]:
+        """(id, timestamp, ingestion, message, stream_id) across streams, ``lo <= timestamp <= hi``,
+        after ``after`` in (timestamp, id) order."""
+        sql = ["SELECT id, timestamp, ingestion, message, stream_id FROM logs_events "
+               "WHERE group_id = ? AND timestamp >= ? AND timestamp <= ?"]
+        args: list = [g.id, lo, hi]
+        if stream_ids is not None:
+            sql.append(f"AND stream_id IN ({','.join('?' * len(stream_ids))})")
+            args += stream_ids
+        if after is not None:
+            sql.append("AND (timestamp > ? OR (timestamp = ? AND id > ?))")
+            args += [after[0], after[0], after[1]]
+        sql.append("ORDER BY timestamp, id LIMIT ?")
+        args.append(limit)
+        return self.db.query(" ".join(sql), args)
+
+    def expire(self, g: Group, cutoff: int, batch: int) -> int:
+        """Delete up to ``batch`` events of ``g`` older than ``cutoff``; how many went."""
+        with self.db.transaction():
+            rows = self.db.query("SELECT id, stream_id, LENGTH(CAST(message AS BLOB)) FROM logs_events "
+                                 "WHERE group_id = ? AND timestamp < ? ORDER BY timestamp, id LIMIT ?",
+                                 (g.id, cutoff, batch))
+            if not rows:
+                return 0
+            freed: dict[int, int] = {}
+            for _, stream_id, size in rows:
+                freed[stream_id] = freed.get(stream_id, 0) + size
+            self.db.executemany("DELETE FROM logs_events WHERE id = ?", [(r[0],) for r in rows])
+            self.db.executemany("UPDATE logs_streams SET stored_bytes = MAX(0, stored_bytes - ?) WHERE id = ?",
+                                [(size, sid) for sid, size in freed.items()])
+        for s in self.streams.values():
+            if s.id in freed:
+                s.stored_bytes = max(0, s.stored_bytes - freed[s.id])
+        return len(rows)
+
+    # -- metric and subscription filters ----------------------------------------------------------
+
+    def metric_filter_counts(self) -> dict[int, int]:
+        return {r[0]: r[1] for r in self.db.query(
+            "SELECT group_id, COUNT(*) FROM logs_metric_filters GROUP BY group_id")}
+
+    def put_metric_filter(self, g: Group, name: str, pattern: str, transformations: list, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_metric_filters(account, region, group_id, name, pattern, transformations, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(group_id, name) DO UPDATE SET pattern = excluded.pattern, "
+            "transformations = excluded.transformations",
+            (g.account, g.region, g.id, name, pattern, json.dumps(transformations), now))
+
+    def metric_filters(self, account: str, region: str) -> list[tuple]:
+        """(group_id, name, pattern, transformations, created), by filter name."""
+        return [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in self.db.query(
+            "SELECT group_id, name, pattern, transformations, created FROM logs_metric_filters "
+            "WHERE account = ? AND region = ? ORDER BY name, group_id", (account, region))]
+
+    def delete_metric_filter(self, g: Group, name: str) -> bool:
+        return self.db.execute("DELETE FROM logs_metric_filters WHERE group_id = ? AND name = ?",
+                               (g.id, name)).rowcount > 0
+
+    def put_subscription_filter(self, g: Group, name: str, pattern: str, destination: str, role_arn: str | None,
+                                distribution: str, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_subscription_filters(account, region, group_id, name, pattern, destination, role_arn, "
+            "distribution, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(group_id, name) DO UPDATE SET "
+            "pattern = excluded.pattern, destination = excluded.destination, role_arn = excluded.role_arn, "
+            "distribution = excluded.distribution",
+            (g.account, g.region, g.id, name, pattern, destination, role_arn, distribution, now))
+
+    def subscription_filters(self, g: Group) -> list[tuple]:
+        """(name, pattern, destination, role_arn, distribution, created), by name."""
+        return self.db.query("SELECT name, pattern, destination, role_arn, distribution, created "
+                             "FROM logs_subscription_filters WHERE group_id = ? ORDER BY name", (g.id,))
+
+    def delete_subscription_filter(self, g: Group, name: str) -> bool:
+        return self.db.execute("DELETE FROM logs_subscription_filters WHERE group_id = ? AND name = ?",
+                               (g.id, name)).rowcount > 0
