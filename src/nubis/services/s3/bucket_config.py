@@ -725,6 +725,7 @@ class BucketConfig:
         self._check_lifecycle(rules)
         rules = [r if r.get("ID") else {"ID": _generated_id(), **r} for r in rules]
         self._store_config(b.name, "lifecycle", {"Rules": rules, "TransitionDefaultMinimumObjectSize": size})
+        self.lifecycle.configured(b.name)
         return {"TransitionDefaultMinimumObjectSize": size}
 
     def put_bucket_lifecycle(self, ctx, params: dict) -> dict:
@@ -859,6 +860,7 @@ class BucketConfig:
     def delete_bucket_lifecycle(self, ctx, params: dict) -> dict:
         b = self._target(ctx, params)
         self._drop_config(b.name, "lifecycle")
+        self.lifecycle.removed(b.name)
         return {}
 
     def lifecycle_rules(self, bucket: str) -> list[dict]:

@@ -18,11 +18,14 @@ from urllib.parse import parse_qsl, unquote
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import errors, events, listing
+from . import access_points, errors, events, listing
 from .bucket_config import BucketConfig, owner_of
+from .cors import Cors
+from .lifecycle import Lifecycle
 from .names import check_bucket_name, check_key, key_text
 from .objects import Bodies, copy_body, delete_blobs, read_body, store_body
 from .store import MIGRATIONS, Bucket, Obj, S3Store
+from .website import Website
 
 from . import checksums as cks
 from . import chunked
@@ -163,7 +166,7 @@ def _new_version_id() -> str:
     return secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")[:32]
 
 
-class S3Provider(BucketConfig, Provider):
+class S3Provider(Website, Cors, BucketConfig, Provider):
     service = "s3"
     migrations = MIGRATIONS
 
@@ -171,10 +174,13 @@ class S3Provider(BucketConfig, Provider):
         self.store = S3Store(self.db)
         self.bodies = Bodies(self.blobs, self.db)
         self.scheduler.on(events.KIND, lambda payload: events.on_timer(self, payload))
+        self.lifecycle = Lifecycle(self)
         self._collect_now()
 
     def reset(self) -> None:
         self.store = S3Store(self.db)
+        self.forget_cors_rules()
+        self.lifecycle.load()
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -182,7 +188,7 @@ class S3Provider(BucketConfig, Provider):
         """The bucket ``name``, or S3's NoSuchBucket (AccessDenied for another account's)."""
         b = self.store.bucket(name)
         if b is None:
-            raise errors.no_such_bucket(name)
+            return access_points.bucket_for(self, ctx, name)  # an access point's alias or ARN host, or NoSuchBucket
         if b.account != ctx.account and not ctx.internal:
             raise errors.access_denied()
         return b
@@ -291,7 +297,7 @@ class S3Provider(BucketConfig, Provider):
         name = params["Bucket"]
         b = self.store.bucket(name)
         if b is None:
-            raise ServiceError("NoSuchBucket", "Not Found", 404, BucketName=name)
+            return access_points.head_bucket(self, ctx, name)  # or NoSuchBucket "Not Found"
         if b.account != ctx.account and not ctx.internal:
             e = errors.access_denied()
             e.headers.append(("x-amz-bucket-region", b.region))
@@ -329,6 +335,7 @@ class S3Provider(BucketConfig, Provider):
         with self.db.transaction():
             self.store.delete_bucket(b.name)
             self.forget_bucket_configs(b.name)
+            self.lifecycle.removed(b.name)
         await self._collect()
         return {}
 
@@ -440,7 +447,7 @@ class S3Provider(BucketConfig, Provider):
 
     async def put_object(self, ctx: RequestContext, params: dict) -> dict:
         try:
-            return await self._put_object(ctx, params)
+            return self.lifecycle.written(params, await self._put_object(ctx, params))
         except BaseException:
             await drain(params.get("Body"))
             raise
@@ -489,7 +496,8 @@ class S3Provider(BucketConfig, Provider):
             await delete_blobs(self.bodies, [blob_id])
             raise
         await self._collect()
-        events.emit(self, ctx, b, "ObjectCreated:Put", key, size=size, etag=etag, version_id=o.version_id,
+        events.emit(self, ctx, b, "ObjectCreated:Post" if ctx.operation == "PostObject" else "ObjectCreated:Put",
+                    key, size=size, etag=etag, version_id=o.version_id,
                     seq=o.seq)
         out = {"ETag": etag, "VersionId": self._version_out(b, o), "Size": size,
                "ServerSideEncryption": meta.get("ServerSideEncryption", "AES256")}
@@ -577,6 +585,7 @@ class S3Provider(BucketConfig, Provider):
 
     async def get_object(self, ctx: RequestContext, params: dict) -> dict:
         b, o, out, rng = self._read(ctx, params)
+        self.lifecycle.expiration(b, o, out)
         if o.meta.get("StorageClass") in ARCHIVED and not self._restored(o):
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
                                403, StorageClass=o.meta["StorageClass"])
@@ -591,6 +600,7 @@ class S3Provider(BucketConfig, Provider):
 
     def head_object(self, ctx: RequestContext, params: dict) -> dict:
         b, o, out, rng = self._read(ctx, params)
+        self.lifecycle.expiration(b, o, out)
         return out
 
     # -- deleting ---------------------------------------------------------------------------
@@ -767,6 +777,7 @@ class S3Provider(BucketConfig, Provider):
                "ServerSideEncryption": meta.get("ServerSideEncryption", "AES256")}
         if sb.versioning or so.version_id != "null":
             out["CopySourceVersionId"] = so.version_id
+        self.lifecycle.expiration(b, o, out)
         return out
 
     # -- object tagging ---------------------------------------------------------------------
@@ -1062,6 +1073,7 @@ class S3Provider(BucketConfig, Provider):
         if meta.get("ChecksumAlgorithm"):
             out["ChecksumAlgorithm"] = meta["ChecksumAlgorithm"]
             out["ChecksumType"] = meta["MultipartChecksumType"]
+        self.lifecycle.abort_date(b.name, key, self.clock.now(), out)
         return out
 
     def _upload(self, b: Bucket, key: str, upload_id: str) -> dict:
@@ -1215,6 +1227,7 @@ class S3Provider(BucketConfig, Provider):
         if checksums:
             out.update(checksums)
             out["ChecksumType"] = meta["ChecksumType"]
+        self.lifecycle.expiration(b, o, out)
         return out
 
     async def abort_multipart_upload(self, ctx: RequestContext, params: dict) -> dict:
@@ -1240,6 +1253,7 @@ class S3Provider(BucketConfig, Provider):
                                 "Size": p["size"], **p["meta"]} for p in parts[:limit]]}
         if parts[:limit]:
             out["NextPartNumberMarker"] = parts[:limit][-1]["number"]
+        self.lifecycle.abort_date(b.name, params["Key"], u["initiated"], out)
         return out
 
     def list_multipart_uploads(self, ctx: RequestContext, params: dict) -> dict:
