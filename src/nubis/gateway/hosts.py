@@ -32,6 +32,8 @@ class HostParser:
             (re.compile(rf"^(?P<name>.+)\.s3-website[.-](?:(?P<region>{_REGION})\.)?{b}$"), "s3-website"),
             (re.compile(rf"^(?P<name>.+)\.s3\.(?:(?P<region>{_REGION})\.)?{b}$"), "s3"),
             (re.compile(rf"^s3\.(?:(?P<region>{_REGION})\.)?{b}$"), "s3-path"),
+            # An access point's own host, read as a bucket S3 resolves (services/s3/access_points.py).
+            (re.compile(rf"^(?P<name>[a-z0-9-]+-\d{{12}})\.s3-accesspoint\.(?:(?P<region>{_REGION})\.)?{b}$"), "s3"),
             (re.compile(rf"^(?P<name>[a-z0-9]+)\.execute-api\.(?:(?P<region>{_REGION})\.)?{b}$"), "execute-api"),
             (re.compile(rf"^(?P<name>[a-z0-9]+)\.cloudfront\.{b}$"), "cloudfront"),
             (re.compile(rf"^(?P<name>[a-z0-9]+)\.lambda-url\.(?:(?P<region>{_REGION})\.)?{b}$"), "lambda-url"),

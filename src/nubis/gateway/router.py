@@ -249,9 +249,11 @@ class Router:
                 route.operation, route.protocol = m.group(2), "smithy-rpc-v2-cbor"
                 return route
 
-        if kind == "service" and route.signing_name == "s3" and route.host.name not in ("s3", "s3-control"):
+        if kind == "service" and route.signing_name == "s3" and route.host.name not in ("s3", "s3-control") \
+                and "x-amz-account-id" not in headers:
             # ``<bucket>.localhost``: what SDKs build for virtual-host addressing
-            # against a custom endpoint.
+            # against a custom endpoint (``<account>.localhost`` with the header
+            # is S3 Control's ``{AccountId}.`` host prefix).
             route.host = HostInfo("s3", route.host.name, route.host.region)
             kind = "s3"
         if kind in ("s3", "s3-path"):

@@ -1,0 +1,279 @@
+"""S3 Control: access points and the account's public access block.
+
+Access points are regional names for a bucket (S3 user guide, "Managing
+access to shared datasets with access points"). The S3 data plane reaches a
+bucket through one by ARN or alias via ``access_point``/``by_alias`` below,
+which ``services/s3/access_points.py`` calls; IAM evaluation reads an access
+point's policy through ``policy_of``.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+
+from ...protocol.errors import ServiceError, not_implemented
+from ..base import Provider, RequestContext
+from . import names
+from .store import MIGRATIONS, AccessPoint, S3ControlStore
+
+PUBLIC_ACCESS_BLOCK_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+MAX_LIST = 1000
+MAX_TAGS = 50
+MAX_POLICY_BYTES = 20 * 1024
+
+
+def no_such_access_point() -> ServiceError:
+    return ServiceError("NoSuchAccessPoint", "The specified accesspoint does not exist", 404)
+
+
+def access_denied() -> ServiceError:
+    return ServiceError("AccessDenied", "Access Denied", 403)
+
+
+def _ts(t: float) -> _dt.datetime:
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
+
+
+def _is_public(policy: str) -> bool:
+    """A policy is public when it allows anyone ("*") without a condition (S3 user guide, "The meaning of public")."""
+    try:
+        doc = json.loads(policy)
+    except ValueError:
+        return False
+    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
+    if isinstance(statements, dict):
+        statements = [statements]
+    for s in statements:
+        if not isinstance(s, dict) or s.get("Effect") != "Allow" or s.get("Condition"):
+            continue
+        principal = s.get("Principal")
+        if isinstance(principal, dict):
+            principal = principal.get("AWS")
+        if principal == "*" or (isinstance(principal, list) and "*" in principal):
+            return True
+    return False
+
+
+class S3ControlProvider(Provider):
+    service = "s3control"
+    migrations = MIGRATIONS
+
+    def start(self) -> None:
+        self.store = S3ControlStore(self.db)
+
+    def reset(self) -> None:
+        self.store = S3ControlStore(self.db)
+
+    # -- what S3 and IAM read -------------------------------------------------------------
+
+    def access_point(self, account: str, region: str, name: str) -> AccessPoint | None:
+        return self.store.get(account, region, name)
+
+    def by_alias(self, alias: str) -> AccessPoint | None:
+        return self.store.by_alias(alias)
+
+    def policy_of(self, arn: str) -> dict | None:
+        """The policy document of the access point ``arn`` (None: no such access
+        point, or it has no policy), for IAM evaluation of requests made through it."""
+        parsed = names.parse_arn(arn)
+        ap = self.store.get(parsed[1], parsed[0], parsed[2]) if parsed else None
+        return json.loads(ap.policy) if ap is not None and ap.policy else None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _account(self, ctx: RequestContext, params: dict) -> str:
+        """The request's AccountId, which must be the caller's own."""
+        account = params["AccountId"]
+        if account != ctx.account and not ctx.internal:
+            raise access_denied()
+        return account
+
+    def _get(self, ctx: RequestContext, params: dict) -> AccessPoint:
+        account = self._account(ctx, params)
+        name = params["Name"]
+        parsed = names.parse_arn(name)
+        if parsed is not None:  # Name may be the access point's ARN
+            region, arn_account, name = parsed
+            if arn_account != account:
+                raise access_denied()
+        else:
+            region = ctx.region
+        ap = self.store.get(account, region, name)
+        if ap is None:
+            raise no_such_access_point()
+        return ap
+
+    def _by_arn(self, ctx: RequestContext, params: dict) -> AccessPoint:
+        account = self._account(ctx, params)
+        arn = params["ResourceArn"]
+        parsed = names.parse_arn(arn)
+        if parsed is None:
+            raise not_implemented("s3control", f"{ctx.operation} on {arn.split(':', 6)[-1].split('/')[0]!r} "
+                                  "resources (nubis tags access points)")
+        region, arn_account, name = parsed
+        if arn_account != account:
+            raise access_denied()
+        ap = self.store.get(account, region, name)
+        if ap is None:
+            raise no_such_access_point()
+        return ap
+
+    def _endpoints(self, region: str) -> dict:
+        host = self.config.hostname
+        return {"ipv4": f"s3-accesspoint.{region}.{host}",
+                "dualstack": f"s3-accesspoint.dualstack.{region}.{host}",
+                "fips": f"s3-accesspoint-fips.{region}.{host}",
+                "fips_dualstack": f"s3-accesspoint-fips.dualstack.{region}.{host}"}
+
+    @staticmethod
+    def _summary(ap: AccessPoint) -> dict:
+        out = {"Name": ap.name, "NetworkOrigin": "VPC" if ap.vpc_id else "Internet", "Bucket": ap.bucket,
+               "AccessPointArn": ap.arn, "Alias": ap.alias, "BucketAccountId": ap.bucket_account}
+        if ap.vpc_id:
+            out["VpcConfiguration"] = {"VpcId": ap.vpc_id}
+        return out
+
+    @staticmethod
+    def _check_tags(tags: list) -> list:
+        if len(tags) > MAX_TAGS:
+            raise ServiceError("InvalidTag", f"Object tags cannot be greater than {MAX_TAGS}", 400)
+        keys = [t["Key"] for t in tags]
+        if len(set(keys)) != len(keys):
+            raise ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key", 400)
+        for t in tags:
+            if t["Key"].startswith("aws:"):
+                raise ServiceError("InvalidTag", "System tags cannot be added/updated by requester", 400)
+        return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
+
+    # -- access points ------------------------------------------------------------------------
+
+    async def create_access_point(self, ctx: RequestContext, params: dict) -> dict:
+        account = self._account(ctx, params)
+        name = params["Name"]
+        names.check_name(name)
+        bucket = params["Bucket"]
+        tags = self._check_tags(params.get("Tags") or [])
+        # The bucket must exist; its owner is read through S3's own answers.
+        try:
+            acl = await self.internal.call("s3", "GetBucketAcl", {"Bucket": bucket}, account=account,
+                                           region=ctx.region, principal="s3.amazonaws.com")
+        except ServiceError as e:
+            if e.code in ("NoSuchBucket", "InvalidBucketName"):
+                raise ServiceError("NoSuchBucket", "The specified bucket does not exist", 404) from None
+            raise
+        owner = (acl.get("Owner") or {}).get("DisplayName") or account
+        bucket_account = params.get("BucketAccountId") or owner
+        if bucket_account != owner:
+            raise access_denied()
+        if self.store.get(account, ctx.region, name) is not None:
+            raise ServiceError("AccessPointAlreadyOwnedByYou", "Your previous request to create the named "
+                               "accesspoint succeeded and you already own it.", 409)
+        vpc = params.get("VpcConfiguration")
+        block = {f: True for f in PUBLIC_ACCESS_BLOCK_FIELDS}
+        block.update({k: v for k, v in (params.get("PublicAccessBlockConfiguration") or {}).items()
+                      if k in PUBLIC_ACCESS_BLOCK_FIELDS})
+        alias = names.new_alias(name)
+        while self.store.alias_taken(alias):
+            alias = names.new_alias(name)
+        ap = AccessPoint(account, ctx.region, name, bucket, bucket_account, alias, vpc["VpcId"] if vpc else None,
+                         block, self.clock.now(), None, tags)
+        self.store.add(ap)
+        return {"AccessPointArn": ap.arn, "Alias": ap.alias}
+
+    def get_access_point(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._get(ctx, params)
+        out = self._summary(ap)
+        out.update({"PublicAccessBlockConfiguration": dict(ap.public_access_block), "CreationDate": _ts(ap.created),
+                    "Endpoints": self._endpoints(ap.region)})
+        return out
+
+    def list_access_points(self, ctx: RequestContext, params: dict) -> dict:
+        account = self._account(ctx, params)
+        limit = params.get("MaxResults")
+        limit = MAX_LIST if not limit else min(limit, MAX_LIST)
+        token = params.get("NextToken")
+        after = ""
+        if token:
+            try:
+                after = bytes.fromhex(token).decode("utf-8")
+            except ValueError:
+                raise ServiceError("InvalidArgument", "Invalid continuation token", 400) from None
+        found = self.store.page(account, ctx.region, params.get("Bucket"), after, limit + 1)
+        out: dict = {"AccessPointList": [self._summary(ap) for ap in found[:limit]]}
+        if len(found) > limit:
+            out["NextToken"] = found[limit - 1].name.encode("utf-8").hex()
+        return out
+
+    def delete_access_point(self, ctx: RequestContext, params: dict) -> dict:
+        self.store.delete(self._get(ctx, params))
+        return {}
+
+    # -- access point policies ------------------------------------------------------------------
+
+    def put_access_point_policy(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._get(ctx, params)
+        policy = params["Policy"]
+        try:
+            doc = json.loads(policy)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or not policy.lstrip().startswith("{"):
+            raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
+        if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
+            raise ServiceError("PolicyTooLarge", "Policy exceeds the maximum allowed document size.", 400)
+        self.store.set_policy(ap, policy)
+        return {}
+
+    def get_access_point_policy(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._get(ctx, params)
+        if not ap.policy:
+            raise ServiceError("NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist", 404)
+        return {"Policy": ap.policy}
+
+    def delete_access_point_policy(self, ctx: RequestContext, params: dict) -> dict:
+        self.store.set_policy(self._get(ctx, params), None)
+        return {}
+
+    def get_access_point_policy_status(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._get(ctx, params)
+        if not ap.policy:
+            raise ServiceError("NoSuchAccessPointPolicy", "The specified accesspoint policy does not exist", 404)
+        return {"PolicyStatus": {"IsPublic": _is_public(ap.policy)}}
+
+    # -- the account's public access block ----------------------------------------------------
+
+    def get_public_access_block(self, ctx: RequestContext, params: dict) -> dict:
+        config = self.store.public_access_block(self._account(ctx, params))
+        if config is None:
+            raise ServiceError("NoSuchPublicAccessBlockConfiguration",
+                               "The public access block configuration was not found", 404)
+        return {"PublicAccessBlockConfiguration": config}
+
+    def put_public_access_block(self, ctx: RequestContext, params: dict) -> dict:
+        account = self._account(ctx, params)
+        given = params.get("PublicAccessBlockConfiguration") or {}
+        self.store.put_public_access_block(account, {f: bool(given.get(f, False))
+                                                     for f in PUBLIC_ACCESS_BLOCK_FIELDS})
+        return {}
+
+    def delete_public_access_block(self, ctx: RequestContext, params: dict) -> dict:
+        self.store.delete_public_access_block(self._account(ctx, params))
+        return {}
+
+    # -- tags -----------------------------------------------------------------------------------
+
+    def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
+        return {"Tags": list(self._by_arn(ctx, params).tags)}
+
+    def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._by_arn(ctx, params)
+        merged = {t["Key"]: t["Value"] for t in ap.tags}
+        merged.update({t["Key"]: t["Value"] for t in self._check_tags(params.get("Tags") or [])})
+        self.store.set_tags(ap, self._check_tags([{"Key": k, "Value": v} for k, v in merged.items()]))
+        return {}
+
+    def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        ap = self._by_arn(ctx, params)
+        drop = set(params.get("TagKeys") or [])
+        self.store.set_tags(ap, [t for t in ap.tags if t["Key"] not in drop])
+        return {}
