@@ -1,0 +1,38 @@
+// ListObjectsV2 paging through the SDK's paginator, DeleteObjects, and how S3 errors reach the caller.
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+         PutObjectCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
+import { client, output } from "./client.mjs";
+
+const { s3 } = client();
+const Bucket = process.env.BUCKET;
+await s3.send(new CreateBucketCommand({ Bucket }));
+for (let i = 0; i < 7; i++) await s3.send(new PutObjectCommand({ Bucket, Key: `k/${i}`, Body: `v${i}` }));
+
+const pages = [];
+for await (const page of paginateListObjectsV2({ client: s3, pageSize: 3 }, { Bucket, Prefix: "k/" })) {
+  pages.push({ keys: (page.Contents ?? []).map((o) => o.Key), KeyCount: page.KeyCount, IsTruncated: page.IsTruncated });
+}
+
+const deleted = await s3.send(new DeleteObjectsCommand({
+  Bucket, Delete: { Objects: [{ Key: "k/0" }, { Key: "k/1" }, { Key: "never-was" }] } }));
+const after = await s3.send(new ListObjectsV2Command({ Bucket }));
+
+async function failure(command) {
+  try {
+    await s3.send(command);
+    return null;
+  } catch (e) {
+    return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode, fault: e.$fault,
+             Key: e.Key, BucketName: e.BucketName };
+  }
+}
+
+output({
+  pages,
+  deleted: (deleted.Deleted ?? []).map((d) => d.Key).sort(),
+  errors: deleted.Errors ?? [],
+  remaining: (after.Contents ?? []).map((o) => o.Key),
+  noSuchKey: await failure(new GetObjectCommand({ Bucket, Key: "k/0" })),
+  headMissing: await failure(new HeadObjectCommand({ Bucket, Key: "k/0" })),
+  noSuchBucket: await failure(new ListObjectsV2Command({ Bucket: "no-such-bucket-here" })),
+});
