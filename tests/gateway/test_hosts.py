@@ -90,13 +90,18 @@ def test_presigned_sigv2_url_is_s3(routed):
     ("abc123.execute-api.localhost.localstack.cloud", "execute-api"),
     ("e1a2b3.cloudfront.localhost", "cloudfront"),
     ("u9x8.lambda-url.us-east-1.localhost", "lambda-url"),
-    ("site.s3-website.localhost", "s3-website"),
-    ("site.s3-website-us-east-1.localhost.localstack.cloud", "s3-website"),
 ])
 def test_data_plane_hosts_are_recognised(nubis, host, kind):
     status, _, body = send(nubis.endpoint, "GET", "/path", host)
     assert status == 501
     assert f"does not serve {kind} yet" in body
+
+
+@pytest.mark.parametrize("host", ["site.s3-website.localhost", "site.s3-website-us-east-1.localhost.localstack.cloud"])
+def test_s3_website_hosts_are_served_by_s3(nubis, host):
+    status, headers, body = send(nubis.endpoint, "GET", "/path", host)
+    assert status == 404 and headers["content-type"].startswith("text/html")
+    assert "<li>Code: NoSuchBucket</li>" in body and "<li>BucketName: site</li>" in body
 
 
 def test_service_host_names_route_query_requests(nubis):

@@ -25,6 +25,9 @@ from .router import Route, Router
 log = logging.getLogger("nubis.gateway")
 
 MAX_BODY_IN_MEMORY = 512 * 1024 * 1024  # a non-streaming operation's body limit
+# The service whose provider serves each data-plane kind (see ``_provider_data_plane``).
+DATA_PLANE_SERVICES = {"s3-website": "s3", "s3-preflight": "s3", "execute-api": "apigateway",
+                       "cloudfront": "cloudfront", "lambda-url": "lambda"}
 
 
 class Gateway:
@@ -91,7 +94,7 @@ class Gateway:
 
     async def dispatch(self, request: HttpRequest, receive) -> HttpResponse:
         request_id = uuid4_text()
-        model = operation = protocol = None
+        model = operation = protocol = route = None
         try:
             route = self.router.route(request)
             if route.data_plane:
@@ -123,9 +126,14 @@ class Gateway:
                 response.headers.extend(ctx.extra_headers)
             if ctx.status:
                 response.status = ctx.status
+            if "origin" in request.headers:  # a browser's cross-origin request
+                self._cors(route, request, response)
             return response
         except ServiceError as error:
-            return self._error(request, error, request_id, model, operation, protocol)
+            response = self._error(request, error, request_id, model, operation, protocol)
+            if route is not None and "origin" in request.headers:
+                self._cors(route, request, response)
+            return response
         except Exception:
             log.exception("internal error in %s %s", request.method, request.path)
             return self._error(request, internal_error(), request_id, model, operation, protocol)
@@ -133,10 +141,27 @@ class Gateway:
     async def _data_plane(self, request: HttpRequest, route: Route, receive) -> HttpResponse:
         handler = self.data_planes.get(route.data_plane)
         if handler is None:
+            handler = self._provider_data_plane(route.data_plane)
+        if handler is None:
             raise ServiceError("NotImplemented", f"nubis does not serve {route.data_plane} yet.", status=501,
                                sender_fault=False)
         request.body = await _read_body(receive)
         return await handler(request, route)
+
+    def _provider_data_plane(self, kind: str):
+        """The handler the serving service's provider gives for ``kind`` (its
+        ``data_plane(kind)``), kept in ``data_planes``; the provider starts on first use."""
+        provider = self.runtime.provider(DATA_PLANE_SERVICES.get(kind, ""))
+        handler = provider.data_plane(kind) if hasattr(provider, "data_plane") else None
+        if handler is not None:
+            self.data_planes[kind] = handler
+        return handler
+
+    def _cors(self, route: Route, request: HttpRequest, response: HttpResponse) -> None:
+        """The CORS headers of the service's answer, when the service answers CORS."""
+        hook = getattr(self.runtime.providers.get(route.service), "cors_headers", None)
+        if hook is not None:
+            response.headers.extend(hook(request, route))
 
     def _error(self, request, error, request_id, model, operation, protocol) -> HttpResponse:
         try:

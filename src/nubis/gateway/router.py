@@ -228,6 +228,9 @@ class Router:
         if kind in ("s3-website", "execute-api", "cloudfront", "lambda-url"):
             route.data_plane = kind
             return route
+        if request.method == "OPTIONS" and kind in (None, "s3", "s3-path", "service") and not route.signing_name:
+            route.service, route.data_plane = "s3", "s3-preflight"  # a browser's CORS preflight (OPTIONS object)
+            return route
 
         target = headers.get("x-amz-target")
         if target:
