@@ -101,6 +101,15 @@ def test_the_earliest_rule_names_the_expiration(s3, bucket, noon):
     assert copy["Expiration"] == out
 
 
+def test_complete_multipart_upload_answers_the_expiration(s3, bucket, noon):
+    lifecycle(s3, bucket, rule("mpu-expiry", Expiration={"Days": 7}))
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="m")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="m", UploadId=uid, PartNumber=1, Body=b"only part")["ETag"]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="m", UploadId=uid,
+                                        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert done["Expiration"] == f'expiry-date="{http_date(midnight(noon, 7))}", rule-id="mpu-expiry"'
+
+
 def test_expiration_in_a_versioned_bucket_adds_a_delete_marker(nubis, s3, bucket, noon):
     versioned(s3, bucket)
     lifecycle(s3, bucket, rule(Expiration={"Days": 1}))
@@ -306,6 +315,24 @@ def test_lifecycle_event_notifications(nubis, aws_client, s3, bucket, noon):
     assert all(r["userIdentity"]["principalId"] == "s3.amazonaws.com" for r in records)
     assert all(r["eventSource"] == "aws:s3" and r["s3"]["configurationId"] == "lc" for r in records)
     assert s3.get_object(Bucket=bucket, Key="versioned", VersionId=v)["Body"].read() == b"y"
+
+
+def test_transition_event(nubis, aws_client, s3, bucket, noon):
+    sqs = aws_client("sqs")
+    url = sqs.create_queue(QueueName="lifecycle-transitions")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+        {"QueueArn": arn, "Events": ["s3:LifecycleTransition"]}]})
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"x")
+    lifecycle(s3, bucket, rule(Transitions=[{"Days": 1, "StorageClass": "DEEP_ARCHIVE"}]),
+              TransitionDefaultMinimumObjectSize="varies_by_storage_class")
+    advance_to(nubis, midnight(noon, 3))
+    records, deadline = [], time.monotonic() + 10
+    while not records and time.monotonic() < deadline:
+        for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", []):
+            records += json.loads(m["Body"]).get("Records", [])
+    # Once: later evaluations find the object already in its class.
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [("LifecycleTransition", "cold")]
 
 
 def test_delete_event_in_an_unversioned_bucket(nubis, aws_client, s3, bucket, noon):

@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from ..base import RequestContext
 from . import events
+from .names import check_key, key_text
 from .store import Obj
 
 KIND = "s3:lifecycle"
@@ -167,7 +168,7 @@ class Lifecycle:
         name = params.get("Bucket")
         if name in self.docs:
             b = self.p.store.bucket(name)
-            o = self.p.store.current(name, params["Key"].encode("utf-8", "surrogatepass"))
+            o = self.p.store.current(name, check_key(params["Key"]))
             if b is not None and o is not None:
                 self.expiration(b, o, out)
         return out
@@ -257,8 +258,8 @@ class Lifecycle:
                 store.insert(marker)
                 notes.append(("LifecycleExpiration:DeleteMarkerCreated", key, marker))
                 changed = True
-            else:
-                self._transition(doc, rules_here, cur, cur.modified, 0, "Transitions", run)
+            elif self._transition(doc, rules_here, cur, cur.modified, 0, "Transitions", run):
+                notes.append(("LifecycleTransition", key, cur))
         if changed:
             versions = store.versions(b.name, raw, None, raw + b"\x00", 1 << 62)
         # Noncurrent versions: each became noncurrent when the next newer one was written.
@@ -280,8 +281,9 @@ class Lifecycle:
                 notes.append(("LifecycleExpiration:Delete", key, v))
             else:
                 kept.append(v)
-                if not v.delete_marker:
-                    self._transition(doc, here, v, since, i, "NoncurrentVersionTransitions", run)
+                if not v.delete_marker and self._transition(doc, here, v, since, i, "NoncurrentVersionTransitions",
+                                                            run):
+                    notes.append(("LifecycleTransition", key, v))
         # An expired object delete marker: the only version left.
         if len(kept) == 1 and kept[0].delete_marker and kept[0].is_latest:
             m = kept[0]
@@ -296,8 +298,8 @@ class Lifecycle:
                     break
 
     def _transition(self, doc: dict, rules: list, o: Obj, since: float, newer_count: int, member: str,
-                    run: float) -> None:
-        """Move ``o`` to the storage class of the latest transition that is due."""
+                    run: float) -> bool:
+        """Move ``o`` to the storage class of the latest transition that is due (True if it moved)."""
         best = None
         for r in rules:
             for t in r.get(member) or []:
@@ -310,8 +312,10 @@ class Lifecycle:
                     when = _after_days(since, t.get("NoncurrentDays"))
                 if sc and when <= run and _may_transition(doc, r, sc, o.size) and (best is None or when > best[0]):
                     best = (when, sc)
-        if best is not None and o.meta.get("StorageClass", "STANDARD") != best[1]:
-            self.p.store.set_meta(o, dict(o.meta, StorageClass=best[1]))
+        if best is None or o.meta.get("StorageClass", "STANDARD") == best[1]:
+            return False
+        self.p.store.set_meta(o, dict(o.meta, StorageClass=best[1]))
+        return True
 
     async def _uploads(self, b, doc: dict, run: float, after: list | None) -> tuple[bool, list | None]:
         store = self.p.store
@@ -321,7 +325,7 @@ class Lifecycle:
             ups = store.uploads(b.name, bytes.fromhex(after[0]), after[1], None, BATCH)
         aborting = []
         for u in ups:
-            key = u["key"].decode("utf-8", "surrogatepass")
+            key = key_text(u["key"])
             for r in doc["Rules"]:
                 abort = r.get("AbortIncompleteMultipartUpload")
                 if abort and _applies(r, key, None) and \
@@ -338,7 +342,8 @@ class Lifecycle:
         return False, [ups[-1]["key"].hex(), ups[-1]["id"]]
 
     async def _settle(self, b, notes: list) -> None:
-        """Free the blobs of what was deleted, then report it to the bucket's notification destinations."""
+        """Free the blobs of what was deleted, then report the changes to the bucket's notification
+        destinations (``LifecycleExpiration:*``, ``LifecycleTransition``)."""
         if not notes:
             return
         await self.p._collect()
@@ -346,6 +351,6 @@ class Lifecycle:
                              principal="s3.amazonaws.com", internal=True)
         for event, key, o in notes:
             fields = {"version_id": o.version_id, "seq": o.seq}
-            if event == "LifecycleExpiration:Delete" and not o.delete_marker:
+            if not o.delete_marker and event != "LifecycleExpiration:DeleteMarkerCreated":
                 fields.update(size=o.size, etag=o.etag)
             events.emit(self.p, ctx, b, event, key, **fields)
