@@ -30,7 +30,8 @@ def cmd_start(args) -> int:
 
     config = from_env(host=args.host, port=args.port, data_dir=args.data_dir,
                       ephemeral=True if args.ephemeral else None, log_level=args.log_level,
-                      sync=args.sync, hostname=args.hostname)
+                      sync=args.sync, hostname=args.hostname,
+                      enforce_iam=True if args.enforce_iam else None)
     serve(config)
     return 0
 
@@ -88,6 +89,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--sync", choices=["normal", "full"],
                    help="full: fsync every commit, surviving power loss (NUBIS_SYNC)")
     s.add_argument("--hostname", help="base host name for data-plane names (default localhost; NUBIS_HOSTNAME)")
+    s.add_argument("--enforce-iam", action="store_true",
+                   help="check signatures and policies; deny what AWS would deny (NUBIS_ENFORCE_IAM=1)")
     s.set_defaults(fn=cmd_start)
     for name, fn, helptext in (("status", cmd_status, "show a running server's state"),
                                ("reset", cmd_reset, "wipe a running server's state"),

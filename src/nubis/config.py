@@ -40,6 +40,12 @@ class Config:
     hostname: str = "localhost"
     # Extra providers, "service=module:Class,..." (plugins and tests).
     providers: str = ""
+    # Check SigV4 signatures and evaluate policies (auth/enforce.py); off:
+    # any key is accepted and nothing is denied.
+    enforce_iam: bool = False
+    # The root credentials of the default account when enforcing.
+    root_access_key_id: str = "test"
+    root_secret_access_key: str = "test"
 
     @property
     def endpoint(self) -> str:

@@ -1,7 +1,16 @@
-"""Access key -> account and principal (before IAM enforcement exists)."""
+"""Access key -> account and principal.
+
+Without enforcement only :func:`account_for` is used: any key is accepted and
+a 12-digit key id names its account. With enforcement a :class:`Resolver`
+finds the secret and the principal of a key: the configured root keys, any
+12-digit key id with the secret ``test`` (the root of that account), and
+whatever keys other services register (IAM users' keys, STS sessions).
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 
@@ -23,3 +32,55 @@ def partition(region: str) -> str:
 
 def root_arn(account: str, region: str = "us-east-1") -> str:
     return f"arn:{partition(region)}:iam::{account}:root"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What an access key stands for."""
+
+    access_key: str
+    secret: str
+    account: str
+    principal: str                      # the caller's ARN
+    session_token: str | None = None    # required on the request when set (STS keys)
+    expires: float | None = None        # epoch seconds (STS keys)
+    user_id: str | None = None          # aws:userid
+    username: str | None = None         # aws:username (IAM users only)
+
+    @property
+    def is_root(self) -> bool:
+        return self.principal.endswith(":root")
+
+
+# A lookup added by a service: access key id -> Credential, or None when it
+# does not know the key.
+Lookup = Callable[[str], "Credential | None"]
+
+
+class Resolver:
+    """Access key id -> :class:`Credential` (None: unknown key)."""
+
+    def __init__(self, root_key: str, root_secret: str, default_account: str):
+        self.root_key = root_key
+        self.root_secret = root_secret
+        self.default_account = default_account
+        self._lookups: list[Lookup] = []
+
+    def register(self, lookup: Lookup) -> None:
+        """Let a service answer for its keys (IAM access keys, STS session keys)."""
+        self._lookups.append(lookup)
+
+    def resolve(self, access_key: str) -> Credential | None:
+        for lookup in self._lookups:
+            found = lookup(access_key)
+            if found is not None:
+                return found
+        if access_key == self.root_key:
+            return self.root(access_key, self.root_secret, self.default_account)
+        if _ACCOUNT.match(access_key):
+            return self.root(access_key, "test", access_key)
+        return None
+
+    @staticmethod
+    def root(access_key: str, secret: str, account: str) -> Credential:
+        return Credential(access_key, secret, account, root_arn(account), user_id=account)

@@ -11,6 +11,7 @@ import logging
 from typing import AsyncIterator
 
 from ..auth.credentials import account_for
+from ..auth.enforce import enforce
 from ..auth.presigned import check_expiry
 from ..config import Config
 from ..protocol import models, protocol_for
@@ -87,6 +88,8 @@ class Gateway:
         headers = Headers.from_asgi(scope["headers"])
         request = HttpRequest(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers)
         request.host = headers.get("host", "")
+        if self.config.enforce_iam:  # aws:SourceIp of policies (auth/enforce.py)
+            request.client = scope.get("client")
         response = await self.dispatch(request, receive)
         # Nothing is acknowledged before it is committed (see state/db.py).
         await self.runtime.db.durable()
@@ -120,6 +123,8 @@ class Gateway:
                                  account=account_for(route.access_key, self.config.default_account),
                                  region=region, request_id=request_id, access_key=route.access_key,
                                  request=request, protocol=route.protocol)
+            if self.config.enforce_iam:  # SigV4 and policies (auth/enforce.py)
+                enforce(self, ctx, params, route)
             result = await self.runtime.invoke(ctx, params)
             response = protocol.serialize(operation, result, request_id)
             if ctx.extra_headers:

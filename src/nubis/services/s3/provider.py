@@ -189,7 +189,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         b = self.store.bucket(name)
         if b is None:
             return access_points.bucket_for(self, ctx, name)  # an access point's alias or ARN host, or NoSuchBucket
-        if b.account != ctx.account and not ctx.internal:
+        if b.account != ctx.account and not ctx.internal and not self.config.enforce_iam:  # else: authz.py
             raise errors.access_denied()
         return b
 
@@ -298,7 +298,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         b = self.store.bucket(name)
         if b is None:
             return access_points.head_bucket(self, ctx, name)  # or NoSuchBucket "Not Found"
-        if b.account != ctx.account and not ctx.internal:
+        if b.account != ctx.account and not ctx.internal and not self.config.enforce_iam:  # else: authz.py
             e = errors.access_denied()
             e.headers.append(("x-amz-bucket-region", b.region))
             raise e
@@ -372,7 +372,8 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         body = params.get("Body")
         trailers: dict = {}
         if ctx.request is not None and chunked.is_aws_chunked(headers):
-            body = chunked.decode_request(headers, as_stream(body), trailers)
+            body = chunked.decode_request(headers, as_stream(body), trailers,
+                                          getattr(ctx.request, "chunk_verifier", None))  # auth/enforce.py
         return body, requested, hashers, trailers
 
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:

@@ -1,0 +1,202 @@
+"""The gateway's auth step, when IAM enforcement is on (``NUBIS_ENFORCE_IAM=1``).
+
+For a routed and parsed request: authenticate it (SigV4 in the header or the
+query, S3's SigV2; unsigned is anonymous), set ``ctx.principal`` and
+``ctx.account`` from its access key, then let the service's authorizer decide
+(S3: ``services/s3/authz.py``). A service without an authorizer lets every
+signed caller in (until identity policies exist, a caller is an account's
+root) and answers an unsigned request ``MissingAuthenticationToken``.
+
+Calls through the internal client never come here: they are trusted.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import importlib
+import weakref
+from dataclasses import dataclass
+from typing import Callable
+
+from ..protocol import models
+from ..protocol.errors import ServiceError
+from . import errors, sigv2, sigv4
+from .credentials import Credential, Resolver
+from .policy import Request
+
+# service -> "module:function" of its authorizer: fn(runtime, ctx, params, caller).
+AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize"}
+_loaded: dict[str, Callable] = {}
+_resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def resolver(runtime) -> Resolver:
+    """The access key resolver of a running nubis (IAM and STS register their keys here)."""
+    found = _resolvers.get(runtime)
+    if found is None:
+        c = runtime.config
+        found = _resolvers[runtime] = Resolver(c.root_access_key_id, c.root_secret_access_key, c.default_account)
+    return found
+
+
+@dataclass
+class Caller:
+    """Who sent a request, as authentication found."""
+
+    credential: Credential | None   # None: anonymous
+    source_ip: str | None
+    auth_type: str | None = None    # S3's s3:authType: REST-HEADER, REST-QUERY-STRING
+    signature_version: str | None = None  # s3:signatureversion: AWS4-HMAC-SHA256, AWS
+    signature_age_ms: int | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.credential is None
+
+    @property
+    def account(self) -> str | None:
+        return self.credential.account if self.credential else None
+
+    def request(self, action: str, resource: str, now: float, keys: dict | None = None) -> Request:
+        """A policy evaluation request with the global condition keys of this caller."""
+        c = self.credential
+        g: dict = {"aws:currenttime": _dt.datetime.fromtimestamp(now, tz=_dt.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), "aws:epochtime": str(int(now)), "aws:securetransport": "false"}
+        if self.source_ip:
+            g["aws:sourceip"] = self.source_ip
+        if c is not None:
+            g["aws:principalaccount"] = c.account
+            g["aws:principalarn"] = c.principal
+            g["aws:principaltype"] = "Account" if c.is_root else "User"
+            g["aws:userid"] = c.user_id or c.account
+            if c.username:
+                g["aws:username"] = c.username
+        else:
+            g["aws:principaltype"] = "Anonymous"
+        if keys:
+            g.update({k.lower(): v for k, v in keys.items() if v is not None})
+        return Request(action, resource, c.principal if c else None, c.account if c else None, keys=g)
+
+
+def style_of(service: str, protocol: str) -> str:
+    """How the service's front end words authentication errors (see ``errors``)."""
+    if service == "s3":
+        return errors.S3
+    if protocol in ("query", "ec2"):
+        return errors.QUERY
+    if protocol in ("json", "smithy-rpc-v2-cbor"):
+        if models.load_service(service, protocol).metadata.get("awsQueryCompatible") is not None:
+            return errors.QUERY
+        return errors.JSON
+    return errors.REST
+
+
+def enforce(gateway, ctx, params: dict, route) -> None:
+    """Authenticate and authorize one request; raise the AWS error that refuses it."""
+    runtime = gateway.runtime
+    style = style_of(ctx.service, ctx.protocol)
+    caller = authenticate(runtime, ctx.request, route, style, params)
+    if caller.credential is not None:
+        ctx.principal = caller.credential.principal
+        ctx.account = caller.credential.account
+    target = AUTHORIZERS.get(ctx.service)
+    if target is not None:
+        fn = _loaded.get(target)
+        if fn is None:
+            module, _, name = target.partition(":")
+            fn = _loaded[target] = getattr(importlib.import_module(module), name)
+        fn(runtime, ctx, params, caller)
+    elif caller.anonymous:
+        raise errors.missing_token(style)
+
+
+# -- authentication ------------------------------------------------------------------------
+
+
+def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
+    headers = request.headers
+    client = getattr(request, "client", None)
+    source_ip = client[0] if client else None
+    auth = headers.get("authorization")
+    query = request.query_string
+    if auth:
+        if auth.startswith(sigv4.ALGORITHM + " ") or auth == sigv4.ALGORITHM:
+            sig = sigv4.from_header(auth, headers, style)
+            return _v4(runtime, request, style, params, sig, source_ip)
+        if auth.startswith("AWS ") and style == errors.S3:
+            key, _, provided = auth[4:].rpartition(":")
+            return _v2(runtime, request, route, key.strip(), provided.strip(), None, source_ip)
+        if style == errors.S3:
+            raise ServiceError("InvalidArgument", "Unsupported Authorization Type", 400,
+                               ArgumentName="Authorization", ArgumentValue=auth)
+        raise errors.incomplete(style, f"Unsupported AWS 'algorithm': '{auth.split(' ', 1)[0]}'")
+    if "X-Amz-Credential" in query or "X-Amz-Signature" in query or "X-Amz-Algorithm" in query:
+        sig = sigv4.from_query(dict(request.query), style)
+        return _v4(runtime, request, style, params, sig, source_ip)
+    if style == errors.S3 and "Signature" in query and "AWSAccessKeyId" in query:
+        q = dict(request.query)
+        if "Expires" not in q:
+            raise ServiceError("AccessDenied", "Query-string authentication requires the Signature, Expires "
+                               "and AWSAccessKeyId parameters", 403)
+        return _v2(runtime, request, route, q["AWSAccessKeyId"], q.get("Signature", ""), q["Expires"], source_ip)
+    return Caller(None, source_ip)
+
+
+def _credential(runtime, style: str, access_key: str, token: str | None) -> Credential:
+    cred = resolver(runtime).resolve(access_key)
+    if cred is None:
+        raise errors.invalid_access_key(style, access_key)
+    if cred.session_token is not None or token is not None:
+        if token != cred.session_token:
+            raise errors.invalid_token(style)
+        if cred.expires is not None and runtime.clock.now() > cred.expires:
+            raise errors.expired_token(style)
+    return cred
+
+
+def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source_ip) -> Caller:
+    cred = _credential(runtime, style, sig.access_key, sig.token)
+    now = runtime.clock.now()
+    if not sig.presigned:  # a presigned URL's time is its X-Amz-Expires (checked by the gateway)
+        sigv4.check_time(sig, now, style)
+    if style == errors.S3:
+        payload = sigv4.s3_payload_hash(request, sig)
+    elif request.stream is not None:
+        payload = request.headers.get("x-amz-content-sha256") or sigv4.UNSIGNED
+    else:
+        payload = hashlib.sha256(request.body).hexdigest()
+        claimed = request.headers.get("x-amz-content-sha256")
+        if claimed == sigv4.UNSIGNED:
+            payload = claimed
+    key = sigv4.verify(request, sig, cred.secret, payload, style)
+    if style == errors.S3 and not sig.presigned:
+        _check_s3_payload(request, params, sig, key, payload)
+    signed_at = sigv4.parse_time(sig.amz_date)
+    return Caller(cred, source_ip, "REST-QUERY-STRING" if sig.presigned else "REST-HEADER", sigv4.ALGORITHM,
+                  int((now - signed_at) * 1000) if signed_at is not None else None)
+
+
+def _check_s3_payload(request, params: dict, sig: sigv4.Signature, key: bytes, payload: str) -> None:
+    """The body must be what ``x-amz-content-sha256`` says: its hash, or signed chunks."""
+    if payload in sigv4.SIGNED_CHUNKS:
+        # services/s3/chunked.py calls this per chunk as the body streams.
+        request.chunk_verifier = sigv4.ChunkSignatures(key, sig)
+    elif payload == sigv4.UNSIGNED or payload in sigv4.STREAMING:
+        return
+    elif request.stream is not None:
+        for name, value in params.items():
+            if value is request.stream:
+                params[name] = sigv4.hashed_stream(value, payload)
+                break
+    else:
+        computed = hashlib.sha256(request.body).hexdigest()
+        if computed != payload:
+            raise sigv4.content_mismatch(payload, computed)
+
+
+def _v2(runtime, request, route, access_key: str, provided: str, expires: str | None, source_ip) -> Caller:
+    token = request.headers.get("x-amz-security-token") or dict(request.query).get("x-amz-security-token")
+    cred = _credential(runtime, errors.S3, access_key, token)
+    bucket_host = route.host.name if route.host.kind == "s3" and route.host.name else None
+    sigv2.verify(request, bucket_host, access_key, provided, cred.secret, expires)
+    return Caller(cred, source_ip, "REST-QUERY-STRING" if expires is not None else "REST-HEADER", "AWS")

@@ -1,0 +1,326 @@
+"""Signature Version 4: reading a request's signature and checking it.
+
+As the IAM user guide's "Create a signed AWS API request" defines it: a
+canonical request (method, URI, query, headers, signed header names, payload
+hash), a string to sign (algorithm, time, scope, the canonical request's
+hash) and an HMAC-SHA256 under a key derived from the secret, the date, the
+region and the service. S3 differs in two ways: its path is URI-encoded once
+(other services encode the already-encoded path again), and its payload hash
+is the ``x-amz-content-sha256`` header (a hex digest, ``UNSIGNED-PAYLOAD`` or
+a ``STREAMING-...`` marker) rather than the body's.
+
+Signed ``aws-chunked`` bodies carry one signature per chunk, chained from
+the request's (:class:`ChunkSignatures`).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from ..protocol.errors import ServiceError
+from . import errors
+
+ALGORITHM = "AWS4-HMAC-SHA256"
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+MAX_SKEW = 15 * 60
+_SPACES = re.compile(r"\s+")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass
+class Signature:
+    """What a request says about its signature."""
+
+    access_key: str
+    date: str           # the scope's YYYYMMDD
+    region: str
+    service: str
+    signed_headers: list[str]
+    signature: str
+    amz_date: str       # YYYYMMDDTHHMMSSZ
+    presigned: bool
+    token: str | None
+
+    @property
+    def scope(self) -> str:
+        return f"{self.date}/{self.region}/{self.service}/aws4_request"
+
+
+def _credential(text: str, style: str, s3_message) -> tuple[str, str, str, str]:
+    parts = text.split("/")
+    if len(parts) != 5 or parts[4] != "aws4_request" or not re.fullmatch(r"\d{8}", parts[1]):
+        raise s3_message('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/'
+                         'aws4_request".')
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def from_header(header: str, headers, style: str) -> Signature:
+    """``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
+    rest = header[len(ALGORITHM):].strip()
+    fields: dict[str, str] = {}
+    for part in rest.split(","):
+        name, eq, value = part.strip().partition("=")
+        if eq:
+            fields[name.strip()] = value.strip()
+    missing = [n for n in ("Credential", "SignedHeaders", "Signature") if n not in fields]
+    if missing:
+        if style == errors.S3:
+            raise errors.malformed(style, f"missing {missing[0]}")
+        raise errors.incomplete(style, " ".join(f"Authorization header requires '{n}' parameter." for n in missing)
+                                + f" Authorization={header}")
+    key, date, region, service = _credential(fields["Credential"], style,
+                                             lambda m: errors.malformed(style, m))
+    amz_date = headers.get("x-amz-date")
+    if amz_date is None:
+        date_header = headers.get("date")
+        amz_date = _from_http_date(date_header) if date_header else None
+    if not amz_date:
+        if style == errors.S3:
+            raise ServiceError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
+        raise errors.incomplete(style, "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                                       f"'Date' header. Authorization={header}")
+    if style == errors.S3 and amz_date[:8] != date:
+        raise errors.malformed(style, f"Invalid credential date. Date is not the same as X-Amz-Date.")
+    return Signature(key, date, region, service, fields["SignedHeaders"].lower().split(";"),
+                     fields["Signature"], amz_date, False, headers.get("x-amz-security-token"))
+
+
+_QUERY_FIELDS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
+
+
+def from_query(query: dict[str, str], style: str) -> Signature:
+    """The presigned form: ``X-Amz-Algorithm``, ``X-Amz-Credential``, ... in the query."""
+    missing = [n for n in _QUERY_FIELDS if n not in query]
+    if missing or (style == errors.S3 and "X-Amz-Expires" not in query):
+        if style == errors.S3:
+            raise errors.query_malformed(
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+                "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+        raise errors.incomplete(style, " ".join(f"AWS query-string parameters must include '{n}'." for n in missing)
+                                + " Re-examine the query-string parameters.")
+    if query["X-Amz-Algorithm"] != ALGORITHM:
+        if style == errors.S3:
+            raise errors.query_malformed("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"")
+        raise errors.incomplete(style, f"Unsupported AWS 'algorithm': '{query['X-Amz-Algorithm']}'")
+    key, date, region, service = _credential(
+        query["X-Amz-Credential"], style,
+        (lambda m: errors.query_malformed("Error parsing the X-Amz-Credential parameter; " + m))
+        if style == errors.S3 else (lambda m: errors.incomplete(style, m)))
+    return Signature(key, date, region, service, query["X-Amz-SignedHeaders"].lower().split(";"),
+                     query["X-Amz-Signature"], query["X-Amz-Date"], True, query.get("X-Amz-Security-Token"))
+
+
+def _from_http_date(text: str) -> str | None:
+    from email.utils import parsedate_to_datetime
+
+    try:
+        t = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=_dt.timezone.utc)
+    return t.astimezone(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_time(amz_date: str) -> float | None:
+    try:
+        return _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def check_time(sig: Signature, now: float, style: str) -> None:
+    """A header-signed request must be within 15 minutes of the server's clock."""
+    signed = parse_time(sig.amz_date)
+    if signed is None:
+        if style == errors.S3:
+            raise ServiceError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
+        raise errors.incomplete(style, f"Date must be in ISO-8601 'basic format'. Got '{sig.amz_date}'. "
+                                       "See http://en.wikipedia.org/wiki/ISO_8601")
+    if abs(now - signed) <= MAX_SKEW:
+        return
+    server = _dt.datetime.fromtimestamp(now, tz=_dt.timezone.utc)
+    if signed < now:
+        detail = (f"Signature expired: {sig.amz_date} is now earlier than "
+                  f"{(server - _dt.timedelta(seconds=MAX_SKEW)).strftime('%Y%m%dT%H%M%SZ')} "
+                  f"({server.strftime('%Y%m%dT%H%M%SZ')} - 15 min.)")
+    else:
+        detail = (f"Signature not yet current: {sig.amz_date} is still later than "
+                  f"{(server + _dt.timedelta(seconds=MAX_SKEW)).strftime('%Y%m%dT%H%M%SZ')} "
+                  f"({server.strftime('%Y%m%dT%H%M%SZ')} + 15 min.)")
+    raise errors.skewed(style, sig.amz_date, server.strftime("%Y%m%dT%H%M%SZ"), detail)
+
+
+# -- the canonical request -----------------------------------------------------------------
+
+
+def _encode(text: str) -> str:
+    """URI-encode as SigV4 says: every byte but A-Z a-z 0-9 - _ . ~."""
+    return quote(text, safe="-_.~")
+
+
+def canonical_uri(raw_path: str, s3: bool) -> str:
+    if not raw_path:
+        return "/"
+    if s3:
+        # The path as the object key is, each byte encoded once.
+        return quote(unquote(raw_path), safe="/~")
+    # Other services: the path as sent (already encoded), normalized and encoded again.
+    return quote(_normalize(raw_path), safe="/~")
+
+
+def _normalize(path: str) -> str:
+    out: list[str] = []
+    for seg in path.split("/"):
+        if seg == "..":
+            if out:
+                out.pop()
+        elif seg not in ("", "."):
+            out.append(seg)
+    normalized = "/" + "/".join(out)
+    if path.endswith("/") and normalized != "/":
+        normalized += "/"
+    return normalized
+
+
+def canonical_query(pairs: list[tuple[str, str]], presigned: bool) -> str:
+    encoded = sorted((_encode(k), _encode(v)) for k, v in pairs if not (presigned and k == "X-Amz-Signature"))
+    return "&".join(f"{k}={v}" for k, v in encoded)
+
+
+def canonical_headers(headers, names: list[str]) -> str:
+    lines = []
+    for name in names:
+        value = headers.get(name)
+        value = "" if value is None else _SPACES.sub(" ", value.strip())
+        lines.append(f"{name}:{value}\n")
+    return "".join(lines)
+
+
+def canonical_request(request, sig: Signature, payload_hash: str, s3: bool) -> str:
+    return "\n".join((request.method, canonical_uri(request.path, s3),
+                      canonical_query(request.query, sig.presigned),
+                      canonical_headers(request.headers, sig.signed_headers),
+                      ";".join(sig.signed_headers), payload_hash))
+
+
+def string_to_sign(sig: Signature, creq: str) -> str:
+    return "\n".join((ALGORITHM, sig.amz_date, sig.scope, hashlib.sha256(creq.encode("utf-8")).hexdigest()))
+
+
+_KEYS: dict[tuple, bytes] = {}
+
+
+def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
+    """HMAC chain ``AWS4<secret>`` -> date -> region -> service -> ``aws4_request`` (kept: one per day and scope)."""
+    cache_key = (secret, date, region, service)
+    key = _KEYS.get(cache_key)
+    if key is None:
+        key = ("AWS4" + secret).encode("utf-8")
+        for part in (date, region, service, "aws4_request"):
+            key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        if len(_KEYS) > 1024:
+            _KEYS.clear()
+        _KEYS[cache_key] = key
+    return key
+
+
+def sign(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) -> bytes:
+    """Check the request's signature; return the signing key (chunk signatures chain from it)."""
+    creq = canonical_request(request, sig, payload_hash, style == errors.S3)
+    sts = string_to_sign(sig, creq)
+    key = signing_key(secret, sig.date, sig.region, sig.service)
+    if not hmac.compare_digest(sign(key, sts), sig.signature):
+        raise errors.signature_mismatch(style, sig.access_key, sts, sig.signature, creq)
+    return key
+
+
+# -- S3's payload hash ---------------------------------------------------------------------
+
+UNSIGNED = "UNSIGNED-PAYLOAD"
+STREAMING = frozenset({"STREAMING-UNSIGNED-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+                       "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+                       "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"})
+SIGNED_CHUNKS = frozenset({"STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"})
+
+
+def s3_payload_hash(request, sig: Signature) -> str:
+    """The payload hash an S3 request was signed with (``x-amz-content-sha256``)."""
+    value = request.headers.get("x-amz-content-sha256")
+    if sig.presigned:
+        return value if value is not None else UNSIGNED
+    if value is None:
+        raise ServiceError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
+    if value != UNSIGNED and value not in STREAMING and not _HEX64.match(value):
+        raise ServiceError("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                           "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                           "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, "
+                           "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.", 400,
+                           ArgumentName="x-amz-content-sha256", ArgumentValue=value)
+    return value
+
+
+def content_mismatch(claimed: str, computed: str) -> ServiceError:
+    return ServiceError("XAmzContentSHA256Mismatch",
+                        "The provided 'x-amz-content-sha256' header does not match what was computed.", 400,
+                        ClientComputedContentSHA256=claimed, S3ComputedContentSHA256=computed)
+
+
+async def hashed_stream(stream, claimed: str):
+    """Pass a streamed body through, failing at its end unless its SHA-256 is ``claimed``."""
+    h = hashlib.sha256()
+    async for piece in stream:
+        h.update(piece)
+        yield piece
+    if h.hexdigest() != claimed:
+        raise content_mismatch(claimed, h.hexdigest())
+
+
+class ChunkSignatures:
+    """Checks each chunk of a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` body as it streams
+    (S3 API reference, "Transferring Payload in Multiple Chunks"): chunk n is signed over
+    ``AWS4-HMAC-SHA256-PAYLOAD``, the time, the scope, chunk n-1's signature (the
+    request's for the first), the hash of nothing and the hash of its data; the
+    trailer over ``AWS4-HMAC-SHA256-TRAILER`` and the hash of its lines.
+    Fits ``services/s3/chunked.ChunkVerifier``."""
+
+    def __init__(self, key: bytes, sig: Signature):
+        self.key = key
+        self.sig = sig
+        self.previous = sig.signature
+        self.expected: str | None = None
+        self.hasher = None
+
+    def _mismatch(self, sts: str, provided: str) -> ServiceError:
+        return errors.signature_mismatch(errors.S3, self.sig.access_key, sts, provided or "", None)
+
+    def chunk(self, index: int, size: int, signature: str | None) -> None:
+        self.expected = signature
+        self.hasher = hashlib.sha256()
+
+    def update(self, data) -> None:
+        self.hasher.update(data)
+
+    def end_chunk(self) -> None:
+        sts = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", self.sig.amz_date, self.sig.scope, self.previous,
+                         EMPTY_SHA256, self.hasher.hexdigest()))
+        if self.expected is None or not hmac.compare_digest(sign(self.key, sts), self.expected):
+            raise self._mismatch(sts, self.expected)
+        self.previous = self.expected
+
+    def trailer(self, lines: list[bytes], signature: str | None) -> None:
+        if not lines and signature is None:
+            return
+        body = b"".join(line + b"\n" for line in lines)
+        sts = "\n".join(("AWS4-HMAC-SHA256-TRAILER", self.sig.amz_date, self.sig.scope, self.previous,
+                         hashlib.sha256(body).hexdigest()))
+        if signature is None or not hmac.compare_digest(sign(self.key, sts), signature):
+            raise self._mismatch(sts, signature)

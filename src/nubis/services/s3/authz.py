@@ -1,0 +1,187 @@
+"""Who may do what to a bucket, when IAM enforcement is on (``auth/enforce.py``
+calls :func:`authorize` before the operation runs).
+
+Each operation is an IAM action on a resource (the Service Authorization
+Reference, "Actions defined by Amazon S3"): ``arn:aws:s3:::bucket`` or
+``arn:aws:s3:::bucket/key``. Then, as the S3 user guide's "How Amazon S3
+authorizes a request" goes, with callers that are accounts' roots:
+
+- an explicit ``Deny`` in the bucket policy refuses anyone, except that the
+  bucket owner's root may always read, change and delete the policy itself
+  (so a policy cannot lock its owner out);
+- the bucket owner's root is otherwise allowed;
+- another account, or an anonymous caller, needs an ``Allow`` in the bucket
+  policy; when that policy is public and the bucket's public access block
+  has ``RestrictPublicBuckets``, only the owner's account gets in.
+
+A denial is ``AccessDenied`` "Access Denied". Access point policies are not
+evaluated yet: when ``access_points.py`` exists, its policy joins the bucket
+policy here (see :func:`_policies`).
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+from ...auth import policy
+from ...protocol.errors import ServiceError
+
+# Operation -> IAM action, where it is not "s3:" + the operation's name.
+ACTIONS = {
+    "CompleteMultipartUpload": "s3:PutObject", "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject", "CopyObject": "s3:PutObject",
+    "HeadObject": "s3:GetObject", "SelectObjectContent": "s3:GetObject", "HeadBucket": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket", "ListObjectsV2": "s3:ListBucket", "ListObjectVersions": "s3:ListBucketVersions",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads", "ListParts": "s3:ListMultipartUploadParts",
+    "ListBuckets": "s3:ListAllMyBuckets", "ListDirectoryBuckets": "s3express:ListAllMyDirectoryBuckets",
+    "CreateSession": "s3express:CreateSession",
+    "WriteGetObjectResponse": "s3-object-lambda:WriteGetObjectResponse",
+    "DeleteObjects": "s3:DeleteObject",
+    "GetBucketAccelerateConfiguration": "s3:GetAccelerateConfiguration",
+    "PutBucketAccelerateConfiguration": "s3:PutAccelerateConfiguration",
+    "GetBucketAnalyticsConfiguration": "s3:GetAnalyticsConfiguration",
+    "ListBucketAnalyticsConfigurations": "s3:GetAnalyticsConfiguration",
+    "PutBucketAnalyticsConfiguration": "s3:PutAnalyticsConfiguration",
+    "DeleteBucketAnalyticsConfiguration": "s3:PutAnalyticsConfiguration",
+    "GetBucketCors": "s3:GetBucketCORS", "PutBucketCors": "s3:PutBucketCORS", "DeleteBucketCors": "s3:PutBucketCORS",
+    "GetBucketEncryption": "s3:GetEncryptionConfiguration", "PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "GetBucketIntelligentTieringConfiguration": "s3:GetIntelligentTieringConfiguration",
+    "ListBucketIntelligentTieringConfigurations": "s3:GetIntelligentTieringConfiguration",
+    "PutBucketIntelligentTieringConfiguration": "s3:PutIntelligentTieringConfiguration",
+    "DeleteBucketIntelligentTieringConfiguration": "s3:PutIntelligentTieringConfiguration",
+    "GetBucketInventoryConfiguration": "s3:GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "s3:GetInventoryConfiguration",
+    "PutBucketInventoryConfiguration": "s3:PutInventoryConfiguration",
+    "DeleteBucketInventoryConfiguration": "s3:PutInventoryConfiguration",
+    "GetBucketLifecycle": "s3:GetLifecycleConfiguration", "GetBucketLifecycleConfiguration":
+        "s3:GetLifecycleConfiguration", "PutBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "GetBucketMetricsConfiguration": "s3:GetMetricsConfiguration",
+    "ListBucketMetricsConfigurations": "s3:GetMetricsConfiguration",
+    "PutBucketMetricsConfiguration": "s3:PutMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration": "s3:PutMetricsConfiguration",
+    "GetBucketNotificationConfiguration": "s3:GetBucketNotification",
+    "PutBucketNotificationConfiguration": "s3:PutBucketNotification",
+    "DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+    "GetBucketReplication": "s3:GetReplicationConfiguration", "PutBucketReplication": "s3:PutReplicationConfiguration",
+    "DeleteBucketReplication": "s3:PutReplicationConfiguration",
+    "DeleteBucketTagging": "s3:PutBucketTagging",
+    "GetObjectLockConfiguration": "s3:GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+}
+# Operations whose action names the version when a versionId is given.
+VERSIONED = {"GetObject": "s3:GetObjectVersion", "HeadObject": "s3:GetObjectVersion",
+             "DeleteObject": "s3:DeleteObjectVersion", "GetObjectAcl": "s3:GetObjectVersionAcl",
+             "PutObjectAcl": "s3:PutObjectVersionAcl", "GetObjectTagging": "s3:GetObjectVersionTagging",
+             "PutObjectTagging": "s3:PutObjectVersionTagging",
+             "DeleteObjectTagging": "s3:DeleteObjectVersionTagging",
+             "GetObjectAttributes": "s3:GetObjectVersionAttributes",
+             "GetObjectTorrent": "s3:GetObjectVersionTorrent"}
+# What the owner's root may do whatever its bucket policy says.
+POLICY_ACTIONS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
+# Operations that need no existing bucket (or none at all).
+NO_BUCKET = frozenset({"CreateBucket", "ListBuckets", "ListDirectoryBuckets", "WriteGetObjectResponse",
+                       "CreateSession"})
+
+
+def action_of(operation: str, params: dict) -> str:
+    if params.get("VersionId") and operation in VERSIONED:
+        return VERSIONED[operation]
+    return ACTIONS.get(operation) or "s3:" + operation
+
+
+def resource_of(bucket: str | None, key: str | None = None) -> str:
+    if not bucket:
+        return "*"
+    return f"arn:aws:s3:::{bucket}/{key}" if key is not None else f"arn:aws:s3:::{bucket}"
+
+
+def denied() -> ServiceError:
+    return ServiceError("AccessDenied", "Access Denied", 403)
+
+
+def _condition_keys(ctx, params: dict, caller) -> dict:
+    """S3's own condition keys for this request (the global ones come from the caller)."""
+    headers = ctx.request.headers if ctx.request is not None else {}
+    keys = {"s3:prefix": params.get("Prefix"), "s3:delimiter": params.get("Delimiter"),
+            "s3:max-keys": str(params["MaxKeys"]) if params.get("MaxKeys") is not None else None,
+            "s3:VersionId": params.get("VersionId"), "s3:authType": caller.auth_type,
+            "s3:signatureversion": caller.signature_version,
+            "s3:signatureAge": str(caller.signature_age_ms) if caller.signature_age_ms is not None else None,
+            "aws:RequestedRegion": ctx.region}
+    if ctx.operation == "ListObjects" or ctx.operation == "ListObjectsV2" or ctx.operation == "ListObjectVersions":
+        keys["s3:prefix"] = params.get("Prefix", "")  # listing everything is the empty prefix
+    for header in ("x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+                   "x-amz-storage-class", "x-amz-copy-source", "x-amz-metadata-directive", "x-amz-content-sha256",
+                   "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-full-control", "x-amz-object-ownership",
+                   "x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date",
+                   "x-amz-object-lock-legal-hold"):
+        value = headers.get(header)
+        if value is not None:
+            keys["s3:" + header] = value
+    return keys
+
+
+def _policies(provider, bucket: str) -> list:
+    # An access point's policy would join here (services/s3/access_points.py, not there yet).
+    text = provider.bucket_policy(bucket)
+    return [text] if text else []
+
+
+def check(runtime, ctx, caller, bucket_name: str, key: str | None, action: str, keys: dict) -> None:
+    """Raise AccessDenied unless ``caller`` may do ``action`` on the bucket (or its key)."""
+    provider = runtime.provider("s3")
+    b = provider.store.bucket(bucket_name)
+    if b is None:
+        if caller.anonymous and ctx.operation == "CreateBucket":
+            raise denied()
+        return  # the operation answers NoSuchBucket (or creates it)
+    now = runtime.clock.now()
+    policies = _policies(provider, b.name)
+    request = caller.request(action, resource_of(b.name, key), now,
+                             {**keys, "s3:ResourceAccount": b.account})
+    decision = policy.evaluate(policies, request, resource_policy=True) if policies else policy.IMPLICIT
+    owner = caller.account == b.account
+    if decision == policy.DENY:
+        if owner and caller.credential.is_root and action in POLICY_ACTIONS:
+            return
+        raise denied()
+    if owner:
+        return
+    if decision != policy.ALLOW:
+        raise denied()
+    if any(policy.is_public(p) for p in policies) and provider.bucket_public_access_block(b.name).get(
+            "RestrictPublicBuckets"):
+        raise denied()
+    if caller.anonymous:
+        ctx.account = b.account  # what an anonymous caller writes belongs to the bucket owner
+
+
+def authorize(runtime, ctx, params: dict, caller) -> None:
+    """The S3 hook of ``auth/enforce.py``: raise AccessDenied when the caller may not run the operation."""
+    operation = ctx.operation
+    bucket = params.get("Bucket")
+    keys = _condition_keys(ctx, params, caller)
+    if operation in NO_BUCKET or not bucket:
+        if caller.anonymous:
+            raise denied()
+        return  # an account's root may list and create its own buckets
+    action = action_of(operation, params)
+    if operation == "DeleteObjects":
+        # Each key is a DeleteObject (or DeleteObjectVersion) of its own; one refused key refuses the request.
+        for entry in (params.get("Delete") or {}).get("Objects") or []:
+            act = "s3:DeleteObjectVersion" if entry.get("VersionId") else "s3:DeleteObject"
+            check(runtime, ctx, caller, bucket, entry.get("Key", ""), act, keys)
+        return
+    key = params.get("Key")
+    check(runtime, ctx, caller, bucket, key, action, keys)
+    if operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
+        source = unquote(params["CopySource"]).lstrip("/")
+        source, _, version = source.partition("?versionId=")
+        src_bucket, _, src_key = source.partition("/")
+        if src_bucket and src_key:
+            check(runtime, ctx, caller, src_bucket, src_key,
+                  "s3:GetObjectVersion" if version else "s3:GetObject", keys)

@@ -1,0 +1,166 @@
+"""SigV4 (header and presigned) and SigV2 checked against botocore's own signers."""
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from .conftest import OTHER, error_of
+
+
+def test_the_root_keys_and_any_12_digit_key_with_secret_test_are_accepted(client, s3):
+    s3.create_bucket(Bucket="mine")
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["mine"]
+    other = client("s3", key=OTHER)
+    assert other.list_buckets()["Buckets"] == []
+    ident = client("sts", key=OTHER).get_caller_identity()
+    assert ident["Account"] == OTHER and ident["Arn"] == f"arn:aws:iam::{OTHER}:root"
+    assert client("sts").get_caller_identity()["Arn"] == "arn:aws:iam::000000000000:root"
+
+
+def test_a_wrong_secret_is_signature_does_not_match_with_what_s3_computed(client):
+    err = error_of(client("s3", secret="wrong").list_buckets)
+    assert err["Code"] == "SignatureDoesNotMatch" and err["Status"] == 403
+    assert err["Message"].startswith("The request signature we calculated does not match")
+    assert err["AWSAccessKeyId"] == "test"
+    assert err["StringToSign"].startswith("AWS4-HMAC-SHA256\n")
+    assert err["CanonicalRequest"].startswith("GET\n/\n")
+    assert err["StringToSignBytes"].startswith("41 57 53 34")  # "AWS4"
+    assert len(err["SignatureProvided"]) == 64
+    # A 12-digit key with another secret than "test" is refused too.
+    assert error_of(client("s3", key=OTHER, secret="nope").list_buckets)["Code"] == "SignatureDoesNotMatch"
+
+
+def test_an_unknown_key_is_invalid_access_key_id(client):
+    err = error_of(client("s3", key="AKIANOTAREALKEY").list_buckets)
+    assert err["Code"] == "InvalidAccessKeyId" and err["Status"] == 403
+    assert err["Message"] == "The AWS Access Key Id you provided does not exist in our records."
+    assert err["AWSAccessKeyId"] == "AKIANOTAREALKEY"
+
+
+def test_query_and_json_services_answer_their_own_codes(client):
+    sts = error_of(client("sts", secret="wrong").get_caller_identity)
+    assert sts["Code"] == "SignatureDoesNotMatch" and sts["Status"] == 403
+    assert "The Canonical String for this request should have been" in sts["Message"]
+    assert error_of(client("sts", key="AKIANOTAREALKEY").get_caller_identity)["Code"] == "InvalidClientTokenId"
+    sns = error_of(client("sns", secret="wrong").list_topics)
+    assert sns["Code"] == "SignatureDoesNotMatch" and sns["Status"] == 403
+    sqs = error_of(client("sqs", secret="wrong").list_queues)
+    assert sqs["Code"] == "SignatureDoesNotMatch" and sqs["Status"] == 403
+    assert error_of(client("sqs", key="AKIANOTAREALKEY").list_queues)["Code"] == "InvalidClientTokenId"
+    assert client("sqs").list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_unsigned_requests_to_other_services_are_missing_authentication_token(cloud):
+    r = httpx.post(cloud.endpoint + "/", data={"Action": "ListTopics", "Version": "2010-03-31"})
+    assert r.status_code == 403
+    assert "<Code>MissingAuthenticationToken</Code>" in r.text
+    r = httpx.post(cloud.endpoint + "/", data={"Action": "GetCallerIdentity", "Version": "2011-06-15"})
+    assert r.status_code == 403 and "MissingAuthenticationToken" in r.text
+
+
+def _signed(cloud, service: str, url: str, *, method="GET", body=b"", headers=None, secret="test", s3=True):
+    creds = Credentials("test", secret)
+    req = AWSRequest(method=method, url=url, data=body, headers=headers or {})
+    (S3SigV4Auth if s3 else SigV4Auth)(creds, service, "us-east-1").add_auth(req)
+    return req.prepare()
+
+
+def _headers(req) -> dict:
+    return {k: v for k, v in req.headers.items() if k.lower() != "content-length"}
+
+
+def test_a_signature_missing_parts_is_incomplete_or_malformed(cloud):
+    form = {"Action": "ListTopics", "Version": "2010-03-31"}
+    auth = "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sns/aws4_request, SignedHeaders=host"
+    r = httpx.post(cloud.endpoint + "/", data=form, headers={"Authorization": auth, "X-Amz-Date": "20240101T000000Z"})
+    assert r.status_code == 403 and "<Code>IncompleteSignature</Code>" in r.text
+    assert "Authorization header requires &apos;Signature&apos; parameter" in r.text or \
+        "Authorization header requires 'Signature' parameter" in r.text
+    bad = "AWS4-HMAC-SHA256 Credential=test/2024/us-east-1, SignedHeaders=host, Signature=abcd"
+    r = httpx.get(cloud.endpoint + "/", headers={"Authorization": bad, "X-Amz-Date": "20240101T000000Z",
+                                                 "x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+    assert r.status_code == 400 and "<Code>AuthorizationHeaderMalformed</Code>" in r.text
+
+
+def test_a_request_signed_too_far_from_the_clock_is_refused(cloud, client):
+    s3, sqs = client("s3"), client("sqs")
+    s3.list_buckets()
+    cloud.advance(16 * 60)  # botocore signs with the wall clock; the server's is now 16 minutes ahead
+    err = error_of(s3.list_buckets)
+    assert err["Code"] == "RequestTimeTooSkewed" and err["Status"] == 403
+    assert err["MaxAllowedSkewMilliseconds"] == "900000"
+    err = error_of(sqs.list_queues)
+    assert err["Code"] == "SignatureDoesNotMatch" and err["Message"].startswith("Signature expired:")
+
+
+def test_the_payload_must_hash_to_x_amz_content_sha256(cloud, s3, bucket):
+    req = _signed(cloud, "s3", f"{cloud.endpoint}/{bucket}?tagging", method="PUT",
+                  body=b"<Tagging><TagSet/></Tagging>")
+    r = httpx.put(req.url, headers=_headers(req), content=b"<Tagging><TagSet></TagSet></Tagging>")
+    assert r.status_code == 400 and "<Code>XAmzContentSHA256Mismatch</Code>" in r.text
+    # A streamed PutObject body is hashed as it streams.
+    req = _signed(cloud, "s3", f"{cloud.endpoint}/{bucket}/streamed", method="PUT", body=b"a" * 1000)
+    r = httpx.put(req.url, headers=_headers(req), content=b"b" * 1000)
+    assert r.status_code == 400 and "XAmzContentSHA256Mismatch" in r.text
+    assert "streamed" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    req = _signed(cloud, "s3", f"{cloud.endpoint}/{bucket}/streamed", method="PUT", body=b"a" * 1000)
+    assert httpx.put(req.url, headers=_headers(req), content=b"a" * 1000).status_code == 200
+
+
+def test_a_tampered_path_or_query_no_longer_matches(cloud, bucket):
+    req = _signed(cloud, "s3", f"{cloud.endpoint}/{bucket}/docs/readme.txt")
+    assert httpx.get(req.url, headers=_headers(req)).content == b"hello"
+    r = httpx.get(f"{cloud.endpoint}/{bucket}/private/secret.txt", headers=_headers(req))
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
+    assert f"<CanonicalRequest>GET\n/{bucket}/private/secret.txt\n" in r.text
+    # Keys that need encoding are encoded once for S3.
+    req = _signed(cloud, "s3", f"{cloud.endpoint}/{bucket}/a%20b%2Bc%C3%A9", method="PUT", body=b"x")
+    assert httpx.put(req.url, headers=_headers(req), content=b"x").status_code == 200
+
+
+def test_presigned_urls_work_until_tampered_with_or_expired(cloud, client, bucket):
+    s3 = client("s3", signature_version="s3v4")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "docs/readme.txt"},
+                                    ExpiresIn=60)
+    assert "X-Amz-Signature=" in url
+    assert httpx.get(url).content == b"hello"
+    r = httpx.get(url.replace("docs/readme.txt", "private/secret.txt"))
+    assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+    sig = url.split("X-Amz-Signature=")[1][:64]
+    r = httpx.get(url.replace(sig, "0" * 64))
+    assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+    r = httpx.get(url.replace("X-Amz-Expires=60", "X-Amz-Expires=600"))
+    assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+    wrong = client("s3", secret="wrong", signature_version="s3v4").generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "docs/readme.txt"})
+    assert httpx.get(wrong).status_code == 403
+    put = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "uploaded"})
+    assert httpx.put(put, content=b"via url").status_code == 200
+    assert s3.get_object(Bucket=bucket, Key="uploaded")["Body"].read() == b"via url"
+    cloud.advance(61)
+    r = httpx.get(url)
+    assert r.status_code == 403 and "Request has expired" in r.text
+
+
+def test_presigned_url_without_all_its_parameters(cloud, bucket):
+    r = httpx.get(f"{cloud.endpoint}/{bucket}/docs/readme.txt?X-Amz-Credential=test%2F20240101%2Fus-east-1"
+                  "%2Fs3%2Faws4_request&X-Amz-Signature=00")
+    assert r.status_code == 400 and "<Code>AuthorizationQueryParametersError</Code>" in r.text
+
+
+def test_sigv2_header_and_query_forms(cloud, client, bucket):
+    v2 = client("s3", signature_version="s3")
+    assert v2.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
+    v2.put_object(Bucket=bucket, Key="v2 key+1", Body=b"v2", ContentType="text/plain", Metadata={"a": "b"})
+    assert v2.get_object(Bucket=bucket, Key="v2 key+1")["Body"].read() == b"v2"
+    err = error_of(client("s3", secret="wrong", signature_version="s3").list_objects, Bucket=bucket)
+    assert err["Code"] == "SignatureDoesNotMatch" and err["StringToSign"].startswith("GET\n")
+    assert "CanonicalRequest" not in err
+    url = v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "docs/readme.txt"})
+    assert "AWSAccessKeyId=test" in url and httpx.get(url).content == b"hello"
+    r = httpx.get(url.replace("docs/readme.txt", "private/secret.txt"))
+    assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
