@@ -1,0 +1,61 @@
+"""Helpers for the CloudWatch Logs tests: a client, a group with a stream, errors, the CLI."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+DAY_MS = 86_400_000
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """The clock stands still between advances, so timestamps a test computes
+    stay where it put them however slowly the machine runs."""
+    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
+        request.getfixturevalue("nubis").freeze()
+
+
+@pytest.fixture
+def logs(aws_client):
+    return aws_client("logs", config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def now_ms(nubis):
+    """The server's clock, in ms (frozen, so it holds until the test advances it)."""
+    return lambda: int(nubis.clock() * 1000)
+
+
+@pytest.fixture
+def stream(logs):
+    """A group ``/app`` with a stream ``s1``: (group, stream)."""
+    logs.create_log_group(logGroupName="/app")
+    logs.create_log_stream(logGroupName="/app", logStreamName="s1")
+    return "/app", "s1"
+
+
+def error_of(call, *args, **kwargs) -> ClientError:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def code(e: ClientError) -> str:
+    return e.response["Error"]["Code"]
+
+
+def put(logs, group: str, stream: str, events: list[tuple[int, str]]) -> dict:
+    return logs.put_log_events(logGroupName=group, logStreamName=stream,
+                               logEvents=[{"timestamp": t, "message": m} for t, m in events])
+
+
+def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    return subprocess.run([sys.executable, "-m", "awscli", "logs", *args, "--endpoint-url", endpoint,
+                           "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
