@@ -119,3 +119,32 @@ def test_stored_bytes_and_metric_filter_count(logs, stream, now_ms):
         {"metricName": "Errors", "metricNamespace": "App", "metricValue": "1"}])
     [desc] = logs.describe_log_groups()["logGroups"]
     assert desc["storedBytes"] == len("héllo".encode()) and desc["metricFilterCount"] == 1
+
+
+def test_names_starting_with_aws_slash_are_reserved(logs):
+    e = error_of(logs.create_log_group, logGroupName="aws/cwagent")
+    assert code(e) == "InvalidParameterException"
+    assert e.response["Error"]["Message"] == "Log groups starting with AWS/ are reserved for AWS."
+    logs.create_log_group(logGroupName="/aws/lambda/ok")
+
+
+def test_deletion_protection(logs):
+    logs.create_log_group(logGroupName="kept", deletionProtectionEnabled=True)
+    assert logs.describe_log_groups()["logGroups"][0]["deletionProtectionEnabled"] is True
+    e = error_of(logs.delete_log_group, logGroupName="kept")
+    assert code(e) == "ValidationException"
+    logs.put_log_group_deletion_protection(logGroupIdentifier="kept", deletionProtectionEnabled=False)
+    logs.delete_log_group(logGroupName="kept")
+
+
+def test_list_log_groups(logs):
+    for name, tags in [("/aws/lambda/a", {"env": "prod"}), ("/aws/lambda/b", {}), ("/ecs/c", {"env": "dev"})]:
+        logs.create_log_group(logGroupName=name, tags=tags)
+    names = lambda r: [g["logGroupName"] for g in r["logGroups"]]
+    assert names(logs.list_log_groups(logGroupNamePattern="^/aws/lambda")) == ["/aws/lambda/a", "/aws/lambda/b"]
+    assert names(logs.list_log_groups(logGroupNamePattern="^/ecs|/b$")) == ["/aws/lambda/b", "/ecs/c"]
+    assert names(logs.list_log_groups(logGroupTags=[{"key": "env", "values": ["prod"]}])) == ["/aws/lambda/a"]
+    page = logs.list_log_groups(limit=2)
+    assert names(page) == ["/aws/lambda/a", "/aws/lambda/b"]
+    rest = logs.list_log_groups(limit=2, nextToken=page["nextToken"])
+    assert names(rest) == ["/ecs/c"] and rest["logGroups"][0]["logGroupArn"].endswith(":log-group:/ecs/c")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 
 from ..base import Provider, RequestContext
 from . import filter_pattern
@@ -127,6 +128,8 @@ class LogsProvider(Provider):
             raise v.constraint(cls, "logGroupClass", "Member must satisfy enum value set: "
                                f"[{', '.join(v.GROUP_CLASSES)}]")
         tags = v.tags(params.get("tags"))
+        if name.lower().startswith("aws/") and not ctx.internal:
+            raise v.invalid("Log groups starting with AWS/ are reserved for AWS.")
         if self.store.group(ctx.account, ctx.region, name) is not None:
             raise v.already_exists("log group")
         self.store.create_group(ctx.account, ctx.region, name, self._now(), params.get("kmsKeyId"), cls,
@@ -134,7 +137,17 @@ class LogsProvider(Provider):
         return {}
 
     def delete_log_group(self, ctx: RequestContext, params: dict) -> dict:
-        self.store.delete_group(self._group(ctx, params))
+        g = self._group(ctx, params)
+        if g.deletion_protection:
+            raise v.validation("Cannot delete log group with deletion protection enabled. "
+                               "Disable deletion protection first.")
+        self.store.delete_group(g)
+        return {}
+
+    def put_log_group_deletion_protection(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group_from_arn_or_name(ctx, v.required(params, "logGroupIdentifier"))
+        g.deletion_protection = bool(v.required(params, "deletionProtectionEnabled"))
+        self.store.save_group(g)
         return {}
 
     def describe_log_groups(self, ctx: RequestContext, params: dict) -> dict:
@@ -168,6 +181,34 @@ class LogsProvider(Provider):
         sizes = self.store.stored_bytes([g.id for g in page])
         counts = self.store.metric_filter_counts() if page else {}
         out: dict = {"logGroups": [self._describe_group(g, sizes.get(g.id, 0), counts.get(g.id, 0)) for g in page]}
+        if len(groups) > limit:
+            out["nextToken"] = _opaque({"after": page[-1].name})
+        return out
+
+    def list_log_groups(self, ctx: RequestContext, params: dict) -> dict:
+        limit = v.limit(params, 50, 1000)
+        groups = self.store.groups_in(ctx.account, ctx.region)
+        pattern = params.get("logGroupNamePattern")
+        if pattern:
+            # A regular expression (^ for a prefix, | for alternatives), case-sensitive.
+            try:
+                rx = re.compile(pattern)
+            except re.error:
+                raise v.invalid(f"Invalid logGroupNamePattern: {pattern}") from None
+            groups = [g for g in groups if rx.search(g.name)]
+        if params.get("logGroupClass"):
+            groups = [g for g in groups if g.cls == params["logGroupClass"]]
+        for tag in params.get("logGroupTags") or ():
+            key, values = tag.get("key"), tag.get("values")
+            groups = [g for g in groups if key in g.tags and (not values or g.tags[key] in values)]
+        if params.get("nextToken"):
+            after = _unopaque(params["nextToken"]).get("after")
+            if not isinstance(after, str):
+                raise v.invalid("The specified nextToken is invalid.")
+            groups = [g for g in groups if g.name > after]
+        page = groups[:limit]
+        out: dict = {"logGroups": [{"logGroupName": g.name, "logGroupArn": g.arn, "logGroupClass": g.cls}
+                                   for g in page]}
         if len(groups) > limit:
             out["nextToken"] = _opaque({"after": page[-1].name})
         return out

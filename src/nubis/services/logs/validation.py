@@ -19,6 +19,10 @@ def invalid(message: str) -> ServiceError:
     return ServiceError("InvalidParameterException", message)
 
 
+def validation(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
 def constraint(value, member: str, rule: str) -> ServiceError:
     return invalid(f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
                    f"{rule}")
