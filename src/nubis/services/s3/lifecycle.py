@@ -248,7 +248,7 @@ class Lifecycle:
         cur = versions[0] if versions[0].is_latest else None
         if cur is not None and not cur.delete_marker:
             rules_here = [r for r in rules if _applies(r, key, cur)]
-            if any((w := _expiry(r, cur)) is not None and w <= run for r in rules_here):
+            if any((_expiry(r, cur) or math.inf) <= run for r in rules_here):
                 if b.versioning is None:
                     store.remove(cur)
                     notes.append(("LifecycleExpiration:Delete", key, cur))
