@@ -225,3 +225,42 @@ def test_large_page_is_streamed_whole(site, web, s3):
     assert r.status_code == 200
     assert r.headers["content-length"] == str(len(body))
     assert r.content == body
+
+
+# -- with IAM enforcement on: only public pages are served ------------------------------------
+
+@pytest.fixture(scope="module")
+def enforcing():
+    from nubis.testing import start
+
+    cloud = start(enforce_iam=True)
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
+
+
+def test_with_enforcement_only_a_public_bucket_is_served(enforcing):
+    import json
+
+    enforcing.reset()
+    s3 = enforcing.client("s3")
+    s3.create_bucket(Bucket=SITE)
+    s3.put_object(Bucket=SITE, Key="index.html", Body=b"home", ContentType="text/html")
+    s3.put_object(Bucket=SITE, Key="error.html", Body=b"denied page", ContentType="text/html")
+    s3.put_bucket_website(Bucket=SITE, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+    port = urlsplit(enforcing.endpoint).port
+
+    def get(path):
+        return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"Host": f"{SITE}.s3-website.localhost:{port}"})
+
+    r = get("/")
+    assert r.status_code == 403
+    assert "<li>Code: AccessDenied</li>" in r.text  # the error document is not public either
+    s3.put_public_access_block(Bucket=SITE, PublicAccessBlockConfiguration={
+        k: False for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")})
+    s3.put_bucket_policy(Bucket=SITE, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{SITE}/*"}]}))
+    r = get("/")
+    assert r.status_code == 200 and r.content == b"home"

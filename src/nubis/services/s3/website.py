@@ -15,7 +15,7 @@ conditional answers, ranges and streamed body that a GET of the object has.
 
 Website endpoints serve only public content on AWS: anonymous readers need a
 public bucket policy or ACL. nubis serves every object unless IAM enforcement
-is on; see ``_read`` for where that check belongs.
+is on; then a page is read as an anonymous s3:GetObject (``_check_public``).
 """
 from __future__ import annotations
 
@@ -171,6 +171,16 @@ class Website:
         o = self.store.current(b.name, check_key(key))
         return o is not None and not o.delete_marker
 
+    def _check_public(self, ctx: RequestContext, request: HttpRequest, b, key: str) -> None:
+        """AccessDenied unless an anonymous reader may s3:GetObject the page (the
+        bucket policy decides; ACLs are not evaluated), as website endpoints
+        serve only public content."""
+        from ...auth.enforce import Caller
+        from . import authz
+
+        client = getattr(request, "client", None)
+        authz.check(self.runtime, ctx, Caller(None, client[0] if client else None), b.name, key, "s3:GetObject", {})
+
     async def _page(self, b, key: str, request: HttpRequest, request_id: str,
                     error_document: bool = False) -> HttpResponse:
         """The object ``key`` as a web page: its GetObject answer, or its redirect."""
@@ -190,9 +200,8 @@ class Website:
                     params[field] = value
         ctx = RequestContext(service="s3", operation=operation.name, account=b.account, region=b.region,
                              request_id=request_id, principal="*", request=request, internal=True)
-        # With IAM enforcement on, this is where the anonymous principal ("*")
-        # must be allowed s3:GetObject on the object (public policy or ACL),
-        # else the page is 403 AccessDenied, as on AWS.
+        if self.config.enforce_iam:
+            self._check_public(ctx, request, b, key)
         result = (self.get_object if operation is get else self.head_object)(ctx, params)
         if inspect.isawaitable(result):
             result = await result
