@@ -261,6 +261,18 @@ def test_deleting_the_configuration_stops_it(nubis, s3, bucket, noon):
     assert keys(s3, bucket) == ["k"]
 
 
+def test_a_deleted_bucket_takes_its_schedule_along(nubis, s3, bucket, noon):
+    lifecycle(s3, bucket, rule(Expiration={"Days": 1}))
+    s3.delete_bucket(Bucket=bucket)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    nubis.advance(5 * DAY)
+    assert keys(s3, bucket) == ["k"]
+    with pytest.raises(ClientError) as e:
+        s3.get_bucket_lifecycle_configuration(Bucket=bucket)
+    assert e.value.response["Error"]["Code"] == "NoSuchLifecycleConfiguration"
+
+
 # -- transitions -------------------------------------------------------------------------------
 
 def test_transitions_change_the_storage_class(nubis, s3, bucket, noon):

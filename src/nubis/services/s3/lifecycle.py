@@ -121,6 +121,10 @@ class Lifecycle:
         self.docs: dict[str, dict] = {}
         provider.scheduler.on(KIND, self.on_timer)
         self.load()
+        # A configuration put before lifecycle acted (an older data directory) has no timer yet.
+        armed = {t["timer_key"] for t in provider.scheduler.pending(KIND)}
+        for bucket in self.docs.keys() - armed:
+            provider.scheduler.at(next_midnight(provider.clock.now()), KIND, {"bucket": bucket}, key=bucket)
 
     def load(self) -> None:
         """Read every bucket's lifecycle document (on start and after a reset)."""
