@@ -140,3 +140,16 @@ def test_an_access_point_in_another_region(make_client, s3):
     with pytest.raises(ClientError) as e:
         s3.list_objects_v2(Bucket=ARN)
     assert error(e) == ("NoSuchBucket", 404)
+
+
+def test_copy_from_an_access_point_arn(s3, bucket, access_point):
+    s3.create_bucket(Bucket="target-bucket")
+    s3.put_object(Bucket=bucket, Key="dir/a b.txt", Body=b"source")
+    s3.copy_object(Bucket="target-bucket", Key="copied", CopySource={"Bucket": ARN, "Key": "dir/a b.txt"})
+    assert s3.get_object(Bucket="target-bucket", Key="copied")["Body"].read() == b"source"
+    s3.copy_object(Bucket="target-bucket", Key="copied2", CopySource=f"{ARN}/object/dir/a b.txt")
+    assert s3.get_object(Bucket="target-bucket", Key="copied2")["Body"].read() == b"source"
+    with pytest.raises(ClientError) as e:
+        s3.copy_object(Bucket="target-bucket", Key="x", CopySource={
+            "Bucket": f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/nope", "Key": "dir/a b.txt"})
+    assert error(e) == ("NoSuchBucket", 404)

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 ALIAS_SUFFIX = "-s3alias"
 _ARN_HOST = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]{1,48}[a-z0-9])-(?P<account>\d{12})$")
+_ARN = re.compile(r"^arn:[^:]+:s3:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):accesspoint/(?P<name>[^/]+)$")
+_ARN_OBJECT = re.compile(r"^(arn:[^:/]+:s3:[a-z0-9-]+:\d{12}:accesspoint/[^/]+)/object/(.+)$", re.S)
 
 # The S3 operations an access point serves (S3 user guide, "Access point
 # compatibility"); everything else is a bucket operation it does not.
@@ -47,18 +49,29 @@ SUPPORTED = frozenset({
 })
 
 
+def copy_source(path: str) -> tuple[str, str, str] | None:
+    """An ``x-amz-copy-source`` of ``<access point ARN>/object/<key>`` as (ARN, "/", key)."""
+    m = _ARN_OBJECT.match(path) if path.startswith("arn:") else None
+    return (m[1], "/", m[2]) if m else None
+
+
 def access_point_named(runtime, ctx: "RequestContext", name: str) -> "AccessPoint | None":
-    """The access point a bucket name stands for (an alias, or ``<name>-<account>``
-    from an ARN's host), or None. IAM evaluation uses this to find the access
-    point (and, through ``S3ControlProvider.policy_of``, its policy) of a request."""
+    """The access point a bucket name stands for (an alias, ``<name>-<account>``
+    from an ARN's host, or the ARN itself in a copy source), or None. IAM
+    evaluation uses this to find the access point (and, through
+    ``S3ControlProvider.policy_of``, its policy) of a request."""
     if name.endswith(ALIAS_SUFFIX):
         control = runtime.provider("s3control")
         return control.by_alias(name) if control is not None else None
     m = _ARN_HOST.match(name)
+    region = ctx.region
     if m is None:
-        return None
+        m = _ARN.match(name) if name.startswith("arn:") else None
+        if m is None:
+            return None
+        region = m["region"]
     control = runtime.provider("s3control")
-    return control.access_point(m["account"], ctx.region, m["name"]) if control is not None else None
+    return control.access_point(m["account"], region, m["name"]) if control is not None else None
 
 
 def bucket_for(s3, ctx: "RequestContext", name: str) -> "Bucket":

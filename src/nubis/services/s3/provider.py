@@ -691,7 +691,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         source = params.get("CopySource") or ""
         path, _, query = source.partition("?")
         path = unquote(path).lstrip("/")
-        bucket, _, key = path.partition("/")
+        bucket, _, key = access_points.copy_source(path) or path.partition("/")  # "<AP ARN>/object/<key>"
         if not bucket or not key:
             raise errors.invalid_argument("Invalid copy source object key", "x-amz-copy-source", source)
         version_id = None
