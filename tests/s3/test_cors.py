@@ -224,3 +224,16 @@ def test_website_endpoint_preflight_and_get(cors_bucket, http, s3):
     r = http("GET", "/photo.jpg", host=host, Origin="https://app.example.com")
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+def test_preflight_of_a_presigned_url(cors_bucket, s3, http):
+    # A browser uploading to a presigned URL sends its preflight to the same URL, query and all.
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "up.bin"}, ExpiresIn=60)
+    u = urlsplit(url)
+    r = http("OPTIONS", f"{u.path}?{u.query}", Origin="https://app.example.com",
+             Access_Control_Request_Method="PUT", Access_Control_Request_Headers="content-type")
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "https://app.example.com"
+    r = http("PUT", f"{u.path}?{u.query}", Origin="https://app.example.com")
+    assert r.status_code == 200
+    assert r.headers["access-control-allow-origin"] == "https://app.example.com"

@@ -228,7 +228,8 @@ class Router:
         if kind in ("s3-website", "execute-api", "cloudfront", "lambda-url"):
             route.data_plane = kind
             return route
-        if request.method == "OPTIONS" and kind in (None, "s3", "s3-path", "service") and not route.signing_name:
+        if request.method == "OPTIONS" and kind in (None, "s3", "s3-path", "service") and route.signing_name in (
+                None, "s3"):  # (a presigned URL's preflight carries its query)
             route.service, route.data_plane = "s3", "s3-preflight"  # a browser's CORS preflight (OPTIONS object)
             return route
 
