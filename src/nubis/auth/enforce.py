@@ -93,6 +93,17 @@ def style_of(service: str, protocol: str) -> str:
 
 def enforce(gateway, ctx, params: dict, route) -> None:
     """Authenticate and authorize one request; raise the AWS error that refuses it."""
+    try:
+        _enforce(gateway, ctx, params, route)
+    except ServiceError as e:
+        if ctx.request.stream is not None:
+            # A refused upload's body is left unread (it may be gigabytes): the
+            # connection can't carry another request after it.
+            e.headers.append(("Connection", "close"))
+        raise
+
+
+def _enforce(gateway, ctx, params: dict, route) -> None:
     runtime = gateway.runtime
     style = style_of(ctx.service, ctx.protocol)
     caller = authenticate(runtime, ctx.request, route, style, params)
