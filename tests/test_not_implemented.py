@@ -13,7 +13,7 @@ CASES = [
     ("codecommit", "list_repositories", {}, "json"),
     ("elasticbeanstalk", "describe_applications", {}, "query"),
     ("route53", "list_health_checks", {}, "rest-xml"),
-    ("lambda", "list_functions", {}, "rest-json"),
+    ("eks", "list_clusters", {}, "rest-json"),
     ("dynamodb", "list_tables", {}, "json"),
     ("cloudwatch", "list_metrics", {}, "smithy-rpc-v2-cbor"),
     ("ec2", "describe_instances", {}, "ec2"),

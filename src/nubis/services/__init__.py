@@ -6,6 +6,7 @@ fraction of a second whatever the catalogue's size.
 from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
+    "lambda": "nubis.services.lambda.provider:LambdaProvider",
     "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
     "s3control": "nubis.services.s3control.provider:S3ControlProvider",

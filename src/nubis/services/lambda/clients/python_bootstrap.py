@@ -1,0 +1,177 @@
+"""nubis's runtime interface client for Python functions.
+
+Started by nubis as the environment's process, it speaks the Lambda Runtime
+API (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html): import
+the handler named by ``_HANDLER`` once, then loop: fetch the next event, call
+the handler with the event and a context object, post the result or the error.
+It uses only the standard library, over one keep-alive connection.
+"""
+import http.client
+import importlib
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+ROOT = "/2018-06-01/runtime"
+
+
+class RuntimeApi:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.conn = http.client.HTTPConnection(host, int(port))
+
+    def call(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, ROOT + path, body=body, headers=headers or {})
+                response = self.conn.getresponse()
+                return response, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                if attempt:
+                    raise
+
+
+class LambdaContext:
+    def __init__(self, request_id, deadline_ms, arn, client_context, identity):
+        self.aws_request_id = request_id
+        self.invoked_function_arn = arn
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+        self.client_context = client_context
+        self.identity = identity
+        self._deadline_ms = deadline_ms
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int(self._deadline_ms - time.time() * 1000))
+
+
+class _RequestIdFilter(logging.Filter):
+    request_id = ""
+
+    def filter(self, record):
+        record.aws_request_id = self.request_id
+        return True
+
+
+def _setup_logging():
+    # Lambda's Python runtime logs "[LEVEL]\t<time>\t<request id>\t<message>".
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+                                           "%Y-%m-%dT%H:%M:%S"))
+    handler.formatter.converter = time.gmtime
+    request_filter = _RequestIdFilter()
+    handler.addFilter(request_filter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    return request_filter
+
+
+class InitError(Exception):
+    def __init__(self, kind, message, trace=()):
+        super().__init__(message)
+        self.kind = kind
+        self.trace = list(trace)
+
+
+def error_document(e, kind=None, trace=None):
+    if trace is None:
+        trace = traceback.format_list(traceback.extract_tb(e.__traceback__)[1:])
+    return {"errorMessage": str(e), "errorType": kind or type(e).__name__, "requestId": "", "stackTrace": trace}
+
+
+def load_handler(spec):
+    try:
+        module_path, function_name = spec.rsplit(".", 1)
+    except ValueError as e:
+        raise InitError("Runtime.MalformedHandlerName", f"Bad handler '{spec}': {e}")
+    module_name = module_path.replace("/", ".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {e}")
+    except SyntaxError as e:
+        raise InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {e}",
+                        [f'  File "{e.filename}" Line {e.lineno}\n    {(e.text or "").strip()}\n'])
+    except Exception as e:
+        raise InitError(type(e).__name__, str(e),
+                        traceback.format_list(traceback.extract_tb(e.__traceback__)[1:]))
+    handler = getattr(module, function_name, None)
+    if handler is None:
+        raise InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+    return handler
+
+
+def _json_header(value):
+    return json.loads(value) if value else None
+
+
+def main():
+    # This file's own directory is not the function's business.
+    if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]
+    extra = [os.environ.get("LAMBDA_TASK_ROOT", os.getcwd()), "/opt/python",
+             f"/opt/python/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"]
+    opt = os.environ.get("NUBIS_LAMBDA_OPT")
+    if opt:  # layers live under this environment's own /opt
+        extra[1:] = [os.path.join(opt, "python"),
+                     os.path.join(opt, f"python/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages")]
+    sys.path[0:0] = extra
+    api = RuntimeApi(API)
+    request_filter = _setup_logging()
+    try:
+        handler = load_handler(os.environ["_HANDLER"])
+    except InitError as e:
+        doc = error_document(e, e.kind, e.trace)
+        print(f"[ERROR] {e.kind}: {e}", flush=True)
+        api.call("POST", "/init/error", json.dumps(doc).encode(),
+                 {"Lambda-Runtime-Function-Error-Type": e.kind, "Content-Type": "application/json"})
+        sys.exit(1)
+    while True:
+        response, body = api.call("GET", "/invocation/next")
+        headers = response.headers
+        request_id = headers["Lambda-Runtime-Aws-Request-Id"]
+        request_filter.request_id = request_id
+        trace = headers.get("Lambda-Runtime-Trace-Id")
+        if trace:
+            os.environ["_X_AMZN_TRACE_ID"] = trace
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        context = LambdaContext(request_id, int(headers.get("Lambda-Runtime-Deadline-Ms", "0")),
+                                headers.get("Lambda-Runtime-Invoked-Function-Arn"),
+                                _json_header(headers.get("Lambda-Runtime-Client-Context")),
+                                _json_header(headers.get("Lambda-Runtime-Cognito-Identity")))
+        try:
+            event = json.loads(body) if body else {}
+            result = handler(event, context)
+            try:
+                out = json.dumps(result).encode()
+            except (TypeError, ValueError) as e:
+                raise InitError("Runtime.MarshalError", f"Unable to marshal response: {e}")
+        except Exception as e:
+            kind = e.kind if isinstance(e, InitError) else None
+            doc = error_document(e, kind)
+            doc["requestId"] = request_id
+            # Lambda's runtime logs the error as a JSON line of its own.
+            print(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}", flush=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            api.call("POST", f"/invocation/{request_id}/error", json.dumps(doc).encode(),
+                     {"Lambda-Runtime-Function-Error-Type": doc["errorType"], "Content-Type": "application/json"})
+            continue
+        # The invocation's log lines reach nubis before its end does.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        api.call("POST", f"/invocation/{request_id}/response", out, {"Content-Type": "application/json"})
+
+
+if __name__ == "__main__":
+    main()

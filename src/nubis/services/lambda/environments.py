@@ -1,0 +1,466 @@
+"""Execution environments: a function version's code running in a process of its own.
+
+An environment is a process started with its runtime's bootstrap, a Runtime
+API listener (``runtime_api.py``) on a loopback port of its own, and pipes
+for its stdout and stderr. It runs one invocation at a time; when it answers,
+it waits warm for the next. A pool keeps them per function version (and
+revision: changed code or configuration gets fresh environments), starts one
+when none is idle, kills one that timed out, crashed or failed its init, and
+reaps idle ones on the controllable clock.
+
+Output is read by a subprocess protocol, so a line reaches its invocation in
+the same loop turn its bytes arrive; the runtime clients flush before they
+post a result, so an invocation's lines are all in before its end is.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as _dt
+import itertools
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from ...protocol.errors import ServiceError
+from . import code as codes
+from . import runtime_api
+
+log = logging.getLogger("nubis.lambda")
+
+CLIENTS = os.path.join(os.path.dirname(__file__), "clients")
+INIT_LIMIT = 10.0          # seconds an init may take before the invocation fails
+TAIL_BYTES = 4096
+
+
+@dataclass
+class Target:
+    """One function version, as an environment runs it."""
+
+    account: str
+    region: str
+    name: str
+    version: str          # "$LATEST" or "3"
+    config: dict
+    code_blob: str
+    layers: list[str] = field(default_factory=list)  # layer blobs, in order
+
+    @property
+    def key(self) -> tuple:
+        return (self.account, self.region, self.name, self.version, self.config.get("RevisionId"))
+
+    @property
+    def function_key(self) -> tuple:
+        return (self.account, self.region, self.name)
+
+
+@dataclass
+class Result:
+    payload: bytes
+    error_type: str | None = None      # set: a function error ("Unhandled")
+    log_tail: str = ""                 # base64 of the log's last 4 KB
+
+
+class Invocation:
+    __slots__ = ("request_id", "payload", "arn", "client_context", "identity", "trace_id", "future", "lines",
+                 "picked", "deadline_ms", "timer", "started", "begun_ms")
+
+    def __init__(self, payload: bytes, arn: str, client_context: str | None, request_id: str | None = None):
+        self.request_id = request_id or str(uuid.uuid4())
+        self.payload = payload
+        self.arn = arn
+        self.client_context = client_context
+        self.identity = None
+        self.trace_id = (f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
+                         "Sampled=0;Lineage=1:" + uuid.uuid4().hex[:8] + ":0")
+        self.future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.lines: list[tuple[int, str]] = []
+        self.picked = 0.0
+        self.deadline_ms = 0
+        self.timer: asyncio.TimerHandle | None = None
+        self.started = 0.0
+        self.begun_ms = 0
+
+    def finish(self, body: bytes, error_type: str | None = None) -> bool:
+        if self.future.done():
+            return False
+        if self.timer is not None:
+            self.timer.cancel()
+        self.future.set_result((body, error_type))
+        return True
+
+
+def _error_body(kind: str, message: str) -> bytes:
+    return json.dumps({"errorType": kind, "errorMessage": message}).encode()
+
+
+class _Pipes(asyncio.SubprocessProtocol):
+    def __init__(self, env: "Environment"):
+        self.env = env
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.env.output(fd, data)
+
+    def process_exited(self) -> None:
+        self.env.exited()
+
+
+class Environment:
+    def __init__(self, pool: "Pool", target: Target):
+        self.pool = pool
+        self.target = target
+        self.state = "starting"
+        self.current: Invocation | None = None
+        self.queue: asyncio.Queue[Invocation] = asyncio.Queue()
+        self.server: asyncio.AbstractServer | None = None
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.pid: int | None = None
+        self.partial = {1: b"", 2: b""}
+        self.init_lines: list[tuple[int, str]] = []
+        self.init_failure: tuple[bytes, str] | None = None
+        self.spawned = 0.0
+        self.init_ms: float | None = None     # reported once, with the first invocation
+        self.last_used = pool.clock.now()
+        day = pool.clock.datetime().strftime("%Y/%m/%d")
+        self.stream = f"{day}/[{target.version}]{uuid.uuid4().hex}"
+        self.tmp: str | None = None
+
+    # -- starting -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Unpack, listen, spawn; an error here is an init error of the first invocation."""
+        t = self.target
+        cfg = t.config
+        blobs = self.pool.blobs
+        task_root = await asyncio.to_thread(codes.unpacked, self.pool.cache_root, blobs.path(t.code_blob),
+                                            t.code_blob)
+        opt = await asyncio.to_thread(codes.merged_layers, self.pool.cache_root,
+                                      [(b, blobs.path(b)) for b in t.layers])
+        self.server = await runtime_api.serve(self)
+        port = self.server.sockets[0].getsockname()[1]
+        self.tmp = tempfile.mkdtemp(prefix="nubis-lambda-tmp-")
+        argv = self._command(cfg.get("Runtime", ""), task_root, opt)
+        env = self._variables(task_root, opt, f"127.0.0.1:{port}")
+        self.spawned = time.monotonic()
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.subprocess_exec(
+            lambda: _Pipes(self), *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE, cwd=task_root, env=env, start_new_session=True)
+        self.pid = self.transport.get_pid()
+
+    def _command(self, runtime: str, task_root: str, opt: str | None) -> list[str]:
+        if runtime.startswith("python"):
+            return [sys.executable, os.path.join(CLIENTS, "python_bootstrap.py")]
+        if runtime.startswith("nodejs"):
+            node = shutil.which("node")
+            if node is None:
+                raise EntrypointError("nubis found no 'node' on this machine to run a Node.js function")
+            return [node, os.path.join(CLIENTS, "node_bootstrap.js")]
+        # provided.*: the package's own bootstrap (or a layer's).
+        candidates = [os.path.join(task_root, "bootstrap")] + ([os.path.join(opt, "bootstrap")] if opt else [])
+        for path in candidates:
+            if os.path.isfile(path) and os.access(path, os.X_OK):
+                return [path]
+        if not runtime.startswith("provided"):
+            raise EntrypointError(f"nubis cannot run the {runtime} runtime yet")
+        raise EntrypointError("Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
+
+    def _variables(self, task_root: str, opt: str | None, api: str) -> dict[str, str]:
+        t, cfg, pool = self.target, self.target.config, self.pool
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "TMPDIR": self.tmp,
+            "HOME": self.tmp,
+            "LAMBDA_TASK_ROOT": task_root,
+            "LAMBDA_RUNTIME_DIR": CLIENTS,
+            "AWS_LAMBDA_RUNTIME_API": api,
+            "_HANDLER": cfg.get("Handler", ""),
+            "AWS_REGION": t.region,
+            "AWS_DEFAULT_REGION": t.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{cfg.get('Runtime', '')}",
+            "AWS_LAMBDA_FUNCTION_NAME": t.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": t.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.get("MemorySize", 128)),
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group(cfg),
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
+            # Until nubis has STS sessions: the account id as the key id, so
+            # that calls back into nubis are made as this account.
+            "AWS_ACCESS_KEY_ID": t.account,
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_SESSION_TOKEN": "test",
+            "AWS_ENDPOINT_URL": pool.endpoint,
+        }
+        if opt:
+            env["NUBIS_LAMBDA_OPT"] = opt
+            env["PATH"] = os.path.join(opt, "bin") + os.pathsep + env["PATH"]
+            env["LD_LIBRARY_PATH"] = os.path.join(opt, "lib")
+            env["NODE_PATH"] = os.path.join(opt, "nodejs", "node_modules")
+        env.update((cfg.get("Environment") or {}).get("Variables") or {})
+        return env
+
+    # -- the Runtime API's side ------------------------------------------------------------
+
+    async def next_event(self) -> tuple[list[tuple[str, str]], bytes]:
+        if self.init_ms is None:
+            self.init_ms = (time.monotonic() - self.spawned) * 1000
+        inv = await self.queue.get()
+        inv.picked = time.monotonic()
+        timeout = self.target.config.get("Timeout", 3)
+        inv.deadline_ms = int(time.time() * 1000 + timeout * 1000)
+        inv.timer = asyncio.get_running_loop().call_later(timeout, self._timed_out, inv)
+        headers = [("Lambda-Runtime-Aws-Request-Id", inv.request_id),
+                   ("Lambda-Runtime-Deadline-Ms", str(inv.deadline_ms)),
+                   ("Lambda-Runtime-Invoked-Function-Arn", inv.arn),
+                   ("Lambda-Runtime-Trace-Id", inv.trace_id)]
+        if inv.client_context:
+            headers.append(("Lambda-Runtime-Client-Context", inv.client_context))
+        if inv.identity:
+            headers.append(("Lambda-Runtime-Cognito-Identity", inv.identity))
+        return headers, inv.payload
+
+    def invocation_response(self, request_id: str, body: bytes) -> bool:
+        inv = self.current
+        return inv is not None and inv.request_id == request_id and inv.finish(body)
+
+    def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> bool:
+        inv = self.current
+        if inv is None or inv.request_id != request_id:
+            return False
+        return inv.finish(body or _error_body(error_type or "Unhandled", ""), error_type or "Unhandled")
+
+    def init_error(self, body: bytes, error_type: str | None) -> None:
+        self.init_failure = (body, error_type or "Runtime.Unknown")
+        if self.current is not None:
+            self.current.finish(body, error_type or "Runtime.Unknown")
+        self.kill()
+
+    # -- the process's side -----------------------------------------------------------------
+
+    def output(self, fd: int, data: bytes) -> None:
+        text = self.partial.get(fd, b"") + data
+        *lines, rest = text.split(b"\n")
+        self.partial[fd] = rest
+        if not lines:
+            return
+        now = int(self.pool.clock.now() * 1000)
+        sink = self.current.lines if self.current is not None and self.current.picked else self.init_lines
+        sink.extend((now, line.decode("utf-8", "replace")) for line in lines)
+
+    def exited(self) -> None:
+        inv = self.current
+        if inv is not None and not inv.future.done():
+            code = self.transport.get_returncode() if self.transport is not None else None
+            if self.init_failure is not None:
+                inv.finish(*self.init_failure)
+            else:
+                why = f"signal: {signal.Signals(-code).name.lower()[3:]}" if code is not None and code < 0 \
+                    else f"exit status {code}"
+                inv.finish(_error_body("Runtime.ExitError",
+                                       f"RequestId: {inv.request_id} Error: Runtime exited with error: {why}"),
+                           "Runtime.ExitError")
+        self.kill()
+
+    def _timed_out(self, inv: Invocation) -> None:
+        seconds = self.target.config.get("Timeout", 3)
+        stamp = self.pool.clock.datetime().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        inv.lines.append((int(self.pool.clock.now() * 1000),
+                          f"{stamp} {inv.request_id} Task timed out after {seconds:.2f} seconds"))
+        inv.finish(_error_body("Sandbox.Timedout",
+                               f"RequestId: {inv.request_id} Error: Task timed out after {seconds:.2f} seconds"),
+                   "Sandbox.Timedout")
+        self.kill()
+
+    def kill(self) -> None:
+        if self.state == "dead":
+            return
+        self.state = "dead"
+        self.pool.forget(self)
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.server is not None:
+            self.server.close()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.queue = asyncio.Queue()
+
+    def max_memory_mb(self) -> int:
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return max(1, int(line.split()[1]) // 1024)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    # -- running one invocation -----------------------------------------------------------------
+
+    async def run(self, inv: Invocation) -> tuple[bytes, str | None, float]:
+        """Hand ``inv`` to the runtime; (body, error type or None, duration ms)."""
+        self.current = inv
+        self.state = "busy"
+        inv.started = time.monotonic()
+        inv.begun_ms = int(self.pool.clock.now() * 1000)
+        if self.init_failure is not None:
+            inv.finish(*self.init_failure)
+        else:
+            self.queue.put_nowait(inv)
+            if self.init_ms is None:
+                # A runtime that never asks for its first event has failed its init.
+                inv.timer = asyncio.get_running_loop().call_later(
+                    INIT_LIMIT + self.target.config.get("Timeout", 3), self._init_timed_out, inv)
+        body, error_type = await inv.future
+        self.current = None
+        duration = (time.monotonic() - (inv.picked or inv.started)) * 1000
+        if self.state == "busy":
+            self.state = "idle"
+            self.last_used = self.pool.clock.now()
+        return body, error_type, duration
+
+    def _init_timed_out(self, inv: Invocation) -> None:
+        if not inv.picked:
+            inv.finish(_error_body("Runtime.Unknown", f"RequestId: {inv.request_id} Error: init timed out"),
+                       "Runtime.Unknown")
+            self.kill()
+
+
+class EntrypointError(Exception):
+    pass
+
+
+def log_group(config: dict) -> str:
+    return (config.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{config['FunctionName']}"
+
+
+class Pool:
+    def __init__(self, provider):
+        self.provider = provider
+        self.clock = provider.clock
+        self.blobs = provider.blobs
+        self.cache_root = os.path.join(provider.runtime.data_dir, "lambda")
+        config = provider.config
+        host = "127.0.0.1" if config.host in ("127.0.0.1", "0.0.0.0", "::", "localhost") else config.host
+        self.endpoint = f"http://{host}:{config.port}"
+        self.idle: dict[tuple, list[Environment]] = {}
+        self.all: set[Environment] = set()
+        self.active: dict[tuple, int] = {}    # function -> invocations under way
+        self._seq = itertools.count()
+
+    def concurrency(self, function_key: tuple) -> int:
+        return self.active.get(function_key, 0)
+
+    def forget(self, env: Environment) -> None:
+        self.all.discard(env)
+        idle = self.idle.get(env.target.key)
+        if idle and env in idle:
+            idle.remove(env)
+
+    def retire(self, function_key: tuple, version: str | None = None, keep: tuple | None = None) -> None:
+        """Kill the idle environments of a function (of one version; all but those of ``keep``)."""
+        for env in list(self.all):
+            t = env.target
+            if (t.function_key == function_key and (version is None or t.version == version) and t.key != keep
+                    and env.state != "busy"):
+                env.kill()
+
+    def reap(self, idle_seconds: float) -> int:
+        cutoff = self.clock.now() - idle_seconds
+        stale = [e for e in self.all if e.state == "idle" and e.last_used <= cutoff]
+        for env in stale:
+            env.kill()
+        return len(stale)
+
+    def shutdown(self) -> None:
+        for env in list(self.all):
+            env.kill()
+
+    async def invoke(self, target: Target, payload: bytes, arn: str, client_context: str | None = None,
+                     reserved: int | None = None, tail: bool = False, request_id: str | None = None) -> Result:
+        fkey = target.function_key
+        if reserved is not None and self.active.get(fkey, 0) >= reserved:
+            raise ServiceError("TooManyRequestsException", "Rate Exceeded.", status=429, Type="User",
+                               Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
+        if sum(self.active.values()) >= 1000:
+            raise ServiceError("TooManyRequestsException", "Rate Exceeded.", status=429, Type="User",
+                               Reason="ConcurrentInvocationLimitExceeded")
+        inv = Invocation(payload, arn, client_context, request_id)
+        self.active[fkey] = self.active.get(fkey, 0) + 1
+        try:
+            return await self._invoke(target, inv, tail)
+        finally:
+            left = self.active[fkey] - 1
+            if left:
+                self.active[fkey] = left
+            else:
+                del self.active[fkey]
+
+    async def _invoke(self, target: Target, inv: Invocation, tail: bool) -> Result:
+        idle = self.idle.get(target.key)
+        env = idle.pop() if idle else None
+        cold = env is None
+        if cold:
+            self.retire(target.function_key, target.version, keep=target.key)
+            env = Environment(self, target)
+            self.all.add(env)
+            self.provider.environment_started()
+            try:
+                await env.start()
+            except EntrypointError as e:
+                env.kill()
+                return self._finish(env, inv, _error_body("Runtime.InvalidEntrypoint", str(e)),
+                                    "Runtime.InvalidEntrypoint", 0.0, tail)
+            except Exception as e:
+                log.exception("starting an environment for %s", target.name)
+                env.kill()
+                return self._finish(env, inv, _error_body("Runtime.Unknown", str(e)), "Runtime.Unknown", 0.0, tail)
+        body, error_type, duration = await env.run(inv)
+        if env.state == "idle":
+            self.idle.setdefault(target.key, []).append(env)
+        return self._finish(env, inv, body, error_type, duration, tail)
+
+    def _finish(self, env: Environment, inv: Invocation, body: bytes, error_type: str | None,
+                duration: float, tail: bool) -> Result:
+        t = env.target
+        now = int(self.clock.now() * 1000)
+        events = []
+        if env.init_lines:
+            events += env.init_lines
+            env.init_lines = []
+        events.append((inv.begun_ms or now, f"START RequestId: {inv.request_id} Version: {t.version}"))
+        events += inv.lines
+        events.append((now, f"END RequestId: {inv.request_id}"))
+        memory = t.config.get("MemorySize", 128)
+        report = (f"REPORT RequestId: {inv.request_id}\tDuration: {duration:.2f} ms\t"
+                  f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {memory} MB\t"
+                  f"Max Memory Used: {env.max_memory_mb()} MB\t")
+        if env.init_ms is not None and not getattr(env, "init_reported", False):
+            env.init_reported = True
+            report += f"Init Duration: {env.init_ms:.2f} ms\t"
+        events.append((now, report))
+        events.sort(key=lambda e: e[0])  # stable: lines of one instant keep their order
+        self.provider.logs.write(t.account, t.region, log_group(t.config), env.stream, events)
+        log_tail = ""
+        if tail:
+            text = "".join(m + "\n" for _, m in events).encode("utf-8")[-TAIL_BYTES:]
+            log_tail = base64.b64encode(text).decode()
+        return Result(body, error_type, log_tail)
+
+
+def lambda_time(t: float) -> str:
+    """LastModified as Lambda writes it: 2024-01-31T12:00:00.000+0000."""
+    d = _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
