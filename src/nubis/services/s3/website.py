@@ -163,12 +163,16 @@ class Website:
                 response = await self._page(b, document, request, request_id, error_document=True)
             except ServiceError as document_error:
                 return _html_error(failed, request_id, document_error)
-            response.status = failed.status
+            if response.status == 200:  # (an error document may redirect too)
+                response.status = failed.status
             return response
         return _html_error(failed, request_id)
 
     def _exists(self, b, key: str) -> bool:
-        o = self.store.current(b.name, check_key(key))
+        try:
+            o = self.store.current(b.name, check_key(key))
+        except ServiceError:  # too long a key: no such object
+            return False
         return o is not None and not o.delete_marker
 
     def _check_public(self, ctx: RequestContext, request: HttpRequest, b, key: str) -> None:
