@@ -20,6 +20,7 @@ from ..protocol.json import dumps
 from ..protocol.wire import Headers, HttpRequest, HttpResponse, uuid4_text
 from ..protocol.xml import escape
 from ..services.base import RequestContext
+from ..services.s3 import browser_post
 from .nubis_api import NubisApi
 from .router import Route, Router
 
@@ -100,6 +101,8 @@ class Gateway:
         model = operation = protocol = route = None
         try:
             route = self.router.route(request)
+            if route.data_plane == browser_post.KIND:  # a form upload streams its file
+                return await browser_post.handle(self.runtime, request, route, _body_stream(receive), request_id)
             if route.data_plane:
                 return await self._data_plane(request, route, receive)
             if route.operation is None:  # query / ec2: the Action is in the form

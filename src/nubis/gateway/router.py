@@ -17,6 +17,7 @@ from ..protocol import models
 from ..protocol.errors import ServiceError
 from ..protocol.rest import uri_template
 from ..protocol.wire import HttpRequest
+from ..services.s3 import browser_post
 from .hosts import HostInfo, HostParser
 
 _SCOPE = re.compile(r"Credential=([^/,\s]*)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
@@ -260,6 +261,8 @@ class Router:
             # is S3 Control's ``{AccountId}.`` host prefix).
             route.host = HostInfo("s3", route.host.name, route.host.region)
             kind = "s3"
+        if request.method == "POST" and kind in ("s3", "s3-path", None) and browser_post.route(request, route):
+            return route  # an HTML form upload to a bucket (S3 POST Object)
         if kind in ("s3", "s3-path"):
             candidates = ["s3"]
         elif route.signing_name:
