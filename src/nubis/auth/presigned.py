@@ -47,3 +47,20 @@ def check_expiry(query: dict[str, str], now: float) -> None:
         if now > until:
             raise ServiceError("AccessDenied", "Request has expired", 403,
                                fields={"Expires": _iso(until), "ServerTime": _iso(now)})
+
+
+def hoist_query_headers(request) -> None:
+    """A SigV2 presigned URL carries the ``x-amz-*``, ``Content-Type`` and
+    ``Content-MD5`` headers it signs as query parameters (as botocore writes
+    them); S3 reads them from there when the request does not send them."""
+    query = request.query_string
+    if "AWSAccessKeyId=" not in query or ("x-amz-" not in query and "content-" not in query):
+        return
+    headers = request.headers
+    hoisted = [(k.lower(), v) for k, v in request.query
+               if (k.lower().startswith("x-amz-") or k.lower() in ("content-type", "content-md5"))
+               and k.lower() not in headers]
+    if hoisted:
+        from ..protocol.wire import Headers
+
+        request.headers = Headers(list(headers.items()) + hoisted)

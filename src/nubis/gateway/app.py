@@ -12,7 +12,7 @@ from typing import AsyncIterator
 
 from ..auth.credentials import account_for
 from ..auth.enforce import enforce
-from ..auth.presigned import check_expiry
+from ..auth.presigned import check_expiry, hoist_query_headers
 from ..config import Config
 from ..protocol import models, protocol_for
 from ..protocol.errors import ServiceError, internal_error
@@ -115,6 +115,7 @@ class Gateway:
             protocol, model, operation = prepared
             if "Expires=" in request.query_string:  # a presigned URL: is its time up?
                 check_expiry(dict(request.query), self.runtime.clock.now())
+                hoist_query_headers(request)
             if route.protocol not in ("query", "ec2"):
                 if operation.has_streaming_input:
                     request.stream = _body_stream(receive)
