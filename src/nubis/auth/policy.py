@@ -40,17 +40,24 @@ class Request:
 # -- wildcards -----------------------------------------------------------------------------
 
 
+# What ``${*}`` and ``${?}`` become in a pattern: the characters themselves, not wildcards.
+_STAR, _QUESTION = "\x00", "\x01"
+_LITERAL = {_STAR: "*", _QUESTION: "?"}
+
+
 @functools.lru_cache(maxsize=4096)
 def _pattern(text: str, ignore_case: bool) -> re.Pattern:
     parts = []
     for ch in text:
-        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))
+        parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(_LITERAL.get(ch, ch)))
     return re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
 
 def like(pattern: str, value: str, ignore_case: bool = False) -> bool:
     """``*`` any run of characters, ``?`` one character."""
     if "*" not in pattern and "?" not in pattern:
+        if _STAR in pattern or _QUESTION in pattern:
+            pattern = pattern.replace(_STAR, "*").replace(_QUESTION, "?")
         return pattern.lower() == value.lower() if ignore_case else pattern == value
     return _pattern(pattern, ignore_case).fullmatch(value) is not None
 
@@ -64,21 +71,22 @@ def _list(value) -> list:
 # -- policy variables ----------------------------------------------------------------------
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_SPECIAL = {"*": "*", "?": "?", "$": "$"}
 
 
-def substitute(text: str, request: Request) -> str | None:
-    """``${aws:username}`` and friends; ``${*}``/``${?}``/``${$}`` are the literal characters.
-    None when a variable has no value and no default (the element then matches nothing)."""
+def substitute(text: str, request: Request, pattern: bool = False) -> str | None:
+    """``${aws:username}`` and friends; ``${*}``/``${?}``/``${$}`` are the literal characters
+    (``pattern``: kept apart from the wildcards of a pattern). None when a variable has
+    no value and no default (the element then matches nothing)."""
     if "${" not in text:
         return text
     missing = False
+    special = {"*": _STAR if pattern else "*", "?": _QUESTION if pattern else "?", "$": "$"}
 
     def one(m: re.Match) -> str:
         nonlocal missing
         inner = m.group(1)
-        if inner in _SPECIAL:
-            return _SPECIAL[inner]
+        if inner in special:
+            return special[inner]
         name, _, default = inner.partition(",")
         value = request.key(name.strip())
         if isinstance(value, list):
@@ -109,7 +117,7 @@ def _resource_matches(patterns, request: Request) -> bool:
     for p in _list(patterns):
         if p == "*":
             return True
-        p = substitute(p, request)
+        p = substitute(p, request, pattern=True)
         if p is not None and _arn_like(p, request.resource):
             return True
     return False
@@ -239,7 +247,8 @@ def _condition(operator: str, key: str, policy_values, request: Request) -> bool
     base = operator[:-len("IfExists")] if if_exists else operator
     value = request.key(key)
     values = [v for v in _list(policy_values)]
-    substituted = [substitute(v, request) if isinstance(v, str) else v for v in values]
+    wildcards = base in ("StringLike", "StringNotLike", "ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals")
+    substituted = [substitute(v, request, wildcards) if isinstance(v, str) else v for v in values]
     values = [v for v in substituted if v is not None]
 
     if base == "Null":
