@@ -61,6 +61,8 @@ class Database:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._group_open = False
         self._group_done: asyncio.Future | None = None
+        # Called when writes are rolled back, for caches that may hold what was read of them.
+        self._rollback_hooks: list = []
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if sync == 'full' else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
@@ -136,6 +138,13 @@ class Database:
             loop.call_soon(self.commit_group)
         return True
 
+    def on_rollback(self, hook) -> None:
+        self._rollback_hooks.append(hook)
+
+    def _rolled_back(self) -> None:
+        for hook in self._rollback_hooks:
+            hook()
+
     def commit_group(self) -> None:
         with self.lock:
             if not self._group_open:
@@ -149,6 +158,7 @@ class Database:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as e:
+                self._rolled_back()
                 if done is not None and not done.done():
                     done.set_exception(e)
                 raise
@@ -180,6 +190,7 @@ class Database:
                 yield self
             except BaseException:
                 self._depth -= 1
+                self._rolled_back()
                 if self._depth == 0 and not self._group_open:
                     self.conn.execute("ROLLBACK")
                 else:

@@ -58,6 +58,11 @@ class Bodies:
             self.blobs.delete(body_id)
 
 
+def is_inline(body_id: str) -> bool:
+    """Whether a body is a row of ``s3_small_bodies`` rather than a file."""
+    return body_id.startswith(_INLINE_PREFIX)
+
+
 def _run(fn, *args):
     return asyncio.get_running_loop().run_in_executor(None, fn, *args)
 

@@ -178,7 +178,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         self._collect_now()
 
     def reset(self) -> None:
-        self.store = S3Store(self.db)
+        self.store.reload()
         self.forget_cors_rules()
         self.lifecycle.load()
 
@@ -202,8 +202,11 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
 
     async def _collect(self) -> None:
         """Remove the blobs whose rows are gone, once that is committed."""
+        if not self.store.files_to_collect:
+            return
         pending = self.store.pending_garbage()
         if not pending:
+            self.store.files_to_collect = False
             return
         await self.db.durable()
         await delete_blobs(self.bodies, pending)

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass
 
 from . import bucket_config
+from .objects import is_inline
 
 SCHEMA = """
 CREATE TABLE s3_buckets (
@@ -75,7 +76,7 @@ CREATE TABLE s3_small_bodies (
 """]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, frozen=True)
 class Bucket:
     name: str
     account: str
@@ -120,7 +121,20 @@ def _bucket(row) -> Bucket:
 class S3Store:
     def __init__(self, db):
         self.db = db
-        row = db.query_one("SELECT MAX(seq) FROM s3_objects")
+        # Whether s3_garbage may hold files to remove (so a write that frees
+        # none does not look).
+        self.files_to_collect = True
+        # Buckets by name, read on every request: kept until a write to
+        # s3_buckets (or a rolled-back transaction, which may have read one).
+        self._buckets: dict[str, Bucket] = {}
+        db.on_rollback(self._buckets.clear)
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget what is kept in memory (after the tables were wiped)."""
+        self._buckets.clear()
+        self.files_to_collect = True
+        row = self.db.query_one("SELECT MAX(seq) FROM s3_objects")
         self.seq = (row[0] or 0) if row else 0
 
     def next_seq(self) -> int:
@@ -130,9 +144,17 @@ class S3Store:
     # -- buckets ----------------------------------------------------------------------------
 
     def bucket(self, name: str) -> Bucket | None:
+        b = self._buckets.get(name)
+        if b is not None:
+            return b
         row = self.db.query_one("SELECT name, account, region, created, versioning, object_lock "
                                 "FROM s3_buckets WHERE name = ?", (name,))
-        return _bucket(row) if row else None
+        if row is None:
+            return None
+        b = _bucket(row)
+        if len(self._buckets) < 10_000:
+            self._buckets[name] = b
+        return b
 
     def buckets(self, account: str, after: str, prefix: str, region: str | None, limit: int) -> list[Bucket]:
         sql = ("SELECT name, account, region, created, versioning, object_lock FROM s3_buckets "
@@ -149,11 +171,13 @@ class S3Store:
         return [_bucket(r) for r in self.db.query(sql, args)]
 
     def add_bucket(self, b: Bucket) -> None:
+        self._buckets.pop(b.name, None)
         self.db.execute("INSERT INTO s3_buckets(name, account, region, created, versioning, object_lock) "
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (b.name, b.account, b.region, b.created, b.versioning, int(b.object_lock)))
 
     def set_versioning(self, name: str, status: str) -> None:
+        self._buckets.pop(name, None)
         self.db.execute("UPDATE s3_buckets SET versioning = ? WHERE name = ?", (status, name))
 
     def bucket_is_empty(self, name: str) -> bool:
@@ -162,6 +186,7 @@ class S3Store:
     def delete_bucket(self, name: str) -> None:
         for (upload_id,) in self.db.query("SELECT upload_id FROM s3_uploads WHERE bucket = ?", (name,)):
             self.drop_upload(upload_id)
+        self._buckets.pop(name, None)
         self.db.execute("DELETE FROM s3_buckets WHERE name = ?", (name,))
 
     # -- objects ----------------------------------------------------------------------------
@@ -294,7 +319,13 @@ class S3Store:
 
     def garbage(self, blobs: list) -> None:
         for blob_id, _size in blobs:
-            self.db.execute("INSERT INTO s3_garbage(blob) VALUES (?) ON CONFLICT DO NOTHING", (blob_id,))
+            if is_inline(blob_id):
+                # A body kept as a row goes with the transaction that drops its
+                # object: no file to remove after the commit.
+                self.db.execute("DELETE FROM s3_small_bodies WHERE id = ?", (blob_id,))
+            else:
+                self.db.execute("INSERT INTO s3_garbage(blob) VALUES (?) ON CONFLICT DO NOTHING", (blob_id,))
+                self.files_to_collect = True
 
     def pending_garbage(self) -> list[str]:
         return [r[0] for r in self.db.query("SELECT blob FROM s3_garbage")]
