@@ -14,8 +14,10 @@ import binascii
 import json
 import re
 
+from ...protocol.errors import ServiceError
+from ...protocol.wire import uuid4_text
 from ..base import Provider, RequestContext
-from . import filter_pattern
+from . import filter_pattern, insights
 from . import validation as v
 from .store import MIGRATIONS, Group, LogsStore, Stream
 
@@ -30,6 +32,7 @@ SWEEP_KIND = "logs:retention"
 SWEEP_MORE = "logs:retention-more"
 FILTER_SCAN = 2000         # rows read per round while filtering
 FILTER_SCAN_MAX = 100_000  # rows one FilterLogEvents call reads before it returns a token
+QUERY_KEPT_MS = 7 * DAY_MS  # Logs Insights keeps a query's results for seven days
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -511,6 +514,91 @@ class LogsProvider(Provider):
                 more = True
         if more:
             self.scheduler.after(1.0, SWEEP_MORE, key="more")
+
+    # -- Logs Insights ----------------------------------------------------------------------------------------
+
+    def start_query(self, ctx: RequestContext, params: dict) -> dict:
+        language = params.get("queryLanguage") or "CWLI"
+        if language != "CWLI":
+            raise v.invalid(f"nubis runs Logs Insights QL (CWLI) queries only, not {language}.")
+        given = [k for k in ("logGroupName", "logGroupNames", "logGroupIdentifiers") if params.get(k)]
+        if len(given) != 1:
+            raise v.invalid("Exactly one of logGroupName, logGroupNames or logGroupIdentifiers must be specified.")
+        if given[0] == "logGroupName":
+            groups = [self._group(ctx, params)]
+        else:
+            names = params[given[0]]
+            if len(names) > 50:
+                raise v.constraint("[...]", given[0], "Member must have length less than or equal to 50")
+            groups = [self._group_from_arn_or_name(ctx, n.removesuffix(":*")) for n in names]
+        start, end = v.required(params, "startTime"), v.required(params, "endTime")
+        if end < start:
+            raise v.invalid("End time should not be before the start time.")
+        limit = v.limit(params, 10_000, 100_000)
+        text = v.required(params, "queryString")
+        try:
+            query = insights.compile(text)
+        except (insights.QueryError, re.error) as e:
+            raise ServiceError("MalformedQueryException", str(e), queryCompileError={"message": str(e)}) from None
+        now = self._now()
+        scanned = [0, 0]
+
+        def records():
+            for g in groups:
+                lo = max(start * 1000, self._cutoff(g, now))
+                log = f"{g.account}:{g.name}"
+                for event_id, ts, ingestion, message, stream in self.store.scan_group(g, lo, end * 1000 + 999):
+                    scanned[0] += 1
+                    scanned[1] += len(message)
+                    r = insights.event_fields(ts, message, ingestion, stream, log)
+                    r["@ptr"] = _opaque({"g": g.id, "e": event_id})
+                    yield r
+
+        results, matched = query.run(records(), limit)
+        statistics = {"recordsMatched": float(matched), "recordsScanned": float(scanned[0]),
+                      "bytesScanned": float(scanned[1]), "logGroupsScanned": float(len(groups))}
+        query_id = uuid4_text()
+        self.store.forget_queries(ctx.account, ctx.region, now - QUERY_KEPT_MS)
+        self.store.save_query(query_id, ctx.account, ctx.region, text, groups[0].name, "Complete", results,
+                              statistics, now)
+        return {"queryId": query_id}
+
+    def _query(self, ctx: RequestContext, params: dict):
+        row = self.store.query_row(ctx.account, ctx.region, v.required(params, "queryId"))
+        if row is None:
+            raise v.not_found("query")
+        return row
+
+    def get_query_results(self, ctx: RequestContext, params: dict) -> dict:
+        _, _, _, status, results, statistics, _ = self._query(ctx, params)
+        return {"queryLanguage": "CWLI", "results": json.loads(results), "statistics": json.loads(statistics),
+                "status": status}
+
+    def stop_query(self, ctx: RequestContext, params: dict) -> dict:
+        self._query(ctx, params)
+        # Queries run to completion when they start: there is nothing left to stop.
+        return {"success": False}
+
+    def describe_queries(self, ctx: RequestContext, params: dict) -> dict:
+        limit = params.get("maxResults") or 1000
+        if not 1 <= limit <= 1000:
+            raise v.constraint(limit, "maxResults", "Member must have value less than or equal to 1000")
+        rows = self.store.queries(ctx.account, ctx.region)
+        if params.get("logGroupName"):
+            rows = [r for r in rows if r[2] == params["logGroupName"]]
+        if params.get("status"):
+            rows = [r for r in rows if r[3] == params["status"]]
+        start = 0
+        if params.get("nextToken"):
+            start = _unopaque(params["nextToken"]).get("start")
+            if not isinstance(start, int):
+                raise v.invalid("The specified nextToken is invalid.")
+        page = rows[start:start + limit]
+        out: dict = {"queries": [{"queryLanguage": "CWLI", "queryId": r[0], "queryString": r[1], "logGroupName": r[2],
+                                  "status": r[3], "createTime": r[4]} for r in page]}
+        if start + limit < len(rows):
+            out["nextToken"] = _opaque({"start": start + limit})
+        return out
 
     # -- metric filters -------------------------------------------------------------------------------------
 

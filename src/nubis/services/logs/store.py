@@ -76,6 +76,19 @@ CREATE TABLE logs_subscription_filters (
     created INTEGER NOT NULL,
     PRIMARY KEY (group_id, name)
 );
+""", """
+CREATE TABLE logs_queries (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    query_string TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    results TEXT NOT NULL,
+    statistics TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE INDEX logs_queries_created ON logs_queries(account, region, created);
 """]
 
 
@@ -279,6 +292,44 @@ class LogsStore:
             if s.id in freed:
                 s.stored_bytes = max(0, s.stored_bytes - freed[s.id])
         return len(rows)
+
+    def scan_group(self, g: Group, lo: int, hi: int, batch: int = 5000):
+        """Every (id, timestamp, ingestion, message, stream name) of ``g`` with ``lo <= timestamp <= hi``,
+        in (timestamp, id) order, read in batches."""
+        after = (-1, -1)
+        while True:
+            rows = self.db.query(
+                "SELECT e.id, e.timestamp, e.ingestion, e.message, s.name FROM logs_events e "
+                "JOIN logs_streams s ON s.id = e.stream_id WHERE e.group_id = ? AND e.timestamp >= ? "
+                "AND e.timestamp <= ? AND (e.timestamp > ? OR (e.timestamp = ? AND e.id > ?)) "
+                "ORDER BY e.timestamp, e.id LIMIT ?", (g.id, lo, hi, after[0], after[0], after[1], batch))
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = (rows[-1][1], rows[-1][0])
+
+    # -- Logs Insights queries ------------------------------------------------------------------------
+
+    def save_query(self, query_id: str, account: str, region: str, text: str, group_name: str, status: str,
+                   results: list, statistics: dict, created: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_queries(id, account, region, query_string, group_name, status, results, statistics, "
+            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (query_id, account, region, text, group_name, status, json.dumps(results), json.dumps(statistics),
+             created))
+
+    def query_row(self, account: str, region: str, query_id: str):
+        return self.db.query_one("SELECT id, query_string, group_name, status, results, statistics, created "
+                                 "FROM logs_queries WHERE id = ? AND account = ? AND region = ?",
+                                 (query_id, account, region))
+
+    def queries(self, account: str, region: str) -> list:
+        return self.db.query("SELECT id, query_string, group_name, status, created FROM logs_queries "
+                             "WHERE account = ? AND region = ? ORDER BY created DESC, id", (account, region))
+
+    def forget_queries(self, account: str, region: str, before: int) -> None:
+        self.db.execute("DELETE FROM logs_queries WHERE account = ? AND region = ? AND created < ?",
+                        (account, region, before))
 
     # -- metric and subscription filters ----------------------------------------------------------
 

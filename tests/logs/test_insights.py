@@ -1,0 +1,87 @@
+"""Logs Insights (StartQuery / GetQueryResults) for the subset nubis runs:
+fields, filter, sort, limit, stats ... by."""
+import pytest
+
+from .conftest import code, error_of, put
+
+
+def rows(result):
+    return [{f["field"]: f["value"] for f in row} for row in result["results"]]
+
+
+def run(logs, query, groups=("app",), start=0, end=None, **kwargs):
+    end = end if end is not None else 4_000_000_000
+    qid = logs.start_query(logGroupNames=list(groups), startTime=start, endTime=end, queryString=query,
+                           **kwargs)["queryId"]
+    result = logs.get_query_results(queryId=qid)
+    assert result["status"] == "Complete"
+    return result
+
+
+@pytest.fixture
+def app(logs, now_ms):
+    logs.create_log_group(logGroupName="app")
+    logs.create_log_stream(logGroupName="app", logStreamName="a")
+    logs.create_log_stream(logGroupName="app", logStreamName="b")
+    t = (now_ms() - 10_000) // 1000 * 1000  # on a whole second
+    put(logs, "app", "a", [(t, '{"level": "info", "ms": 12, "user": {"id": "u1"}}'),
+                           (t + 1000, '{"level": "error", "ms": 900, "user": {"id": "u2"}}'),
+                           (t + 2000, "plain text ERROR line")])
+    put(logs, "app", "b", [(t + 500, '{"level": "error", "ms": 300, "user": {"id": "u1"}}'),
+                           (t + 1500, '{"level": "info", "ms": 40, "user": {"id": "u3"}}')])
+    return t
+
+
+def test_default_fields_sort_and_limit(logs, app):
+    result = run(logs, "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 2")
+    got = rows(result)
+    assert [r["@message"] for r in got] == ["plain text ERROR line", '{"level": "info", "ms": 40, "user": {"id": "u3"}}']
+    assert got[0]["@logStream"] == "a" and "@ptr" in got[0]
+    assert len(got[0]["@timestamp"]) == len("2026-11-29 11:23:19.000")
+    assert result["statistics"]["recordsScanned"] == 5.0
+
+
+def test_filter_on_json_fields_and_messages(logs, app):
+    got = rows(run(logs, 'fields user.id, ms | filter level = "error" and ms > 500'))
+    assert got == [{"user.id": "u2", "ms": "900", "@ptr": got[0]["@ptr"]}]
+    got = rows(run(logs, "filter @message like /ERROR/ | fields @message"))
+    assert [r["@message"] for r in got] == ["plain text ERROR line"]
+    got = rows(run(logs, 'filter level in ["info"] and not ms < 20 | fields ms'))
+    assert [r["ms"] for r in got] == ["40"]
+    got = rows(run(logs, "filter ispresent(user.id) | sort ms asc | fields ms"))
+    assert [r["ms"] for r in got] == ["12", "40", "300", "900"]
+
+
+def test_stats_count_by(logs, app):
+    result = run(logs, "stats count(*) as n, avg(ms), max(ms) by level | sort n desc")
+    got = [{k: v for k, v in r.items()} for r in rows(result)]
+    assert {"level": "error", "n": "2", "avg(ms)": "600", "max(ms)": "900"} in got
+    assert {"level": "info", "n": "2", "avg(ms)": "26", "max(ms)": "40"} in got
+    assert {"n": "1"} in got  # the plain-text line has no level
+    assert result["statistics"]["recordsMatched"] == 5.0
+    assert rows(run(logs, "filter level = 'error' | stats count(*)")) == [{"count(*)": "2"}]
+
+
+def test_time_range_in_seconds(logs, app):
+    start = app // 1000 + 1  # skips the first events of that second
+    got = rows(run(logs, "fields ms", start=start, end=start))
+    assert sorted(r.get("ms") for r in got) == ["40", "900"]
+
+
+def test_errors(logs, app):
+    e = error_of(logs.start_query, logGroupName="app", startTime=0, endTime=1, queryString="fields | nonsense")
+    assert code(e) == "MalformedQueryException"
+    e = error_of(logs.start_query, logGroupName="missing", startTime=0, endTime=1, queryString="fields @message")
+    assert code(e) == "ResourceNotFoundException"
+    e = error_of(logs.start_query, logGroupName="app", logGroupNames=["app"], startTime=0, endTime=1,
+                 queryString="fields @message")
+    assert code(e) == "InvalidParameterException"
+    assert code(error_of(logs.get_query_results, queryId="nope")) == "ResourceNotFoundException"
+
+
+def test_describe_queries(logs, app):
+    qid = logs.start_query(logGroupName="app", startTime=0, endTime=4_000_000_000,
+                           queryString="fields @message")["queryId"]
+    [q] = logs.describe_queries(logGroupName="app")["queries"]
+    assert q["queryId"] == qid and q["status"] == "Complete" and q["queryString"] == "fields @message"
+    assert logs.describe_queries(status="Running")["queries"] == []
