@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -46,29 +47,37 @@ def test_mb_cp_ls_and_download(aws, s3, tmp_path):
     big = tmp_path / "big.bin"
     big_data = os.urandom(20 * MIB)  # over the CLI's 8 MiB multipart threshold: three parts
     big.write_bytes(big_data)
+    piped = os.urandom(10 * MIB)  # from stdin, of unknown length: multipart in two parts
     aws("s3", "cp", str(small), "s3://cli-bucket/docs/small.txt", "--no-progress")
     aws("s3", "cp", str(big), "s3://cli-bucket/data/big.bin", "--no-progress")
-    aws("s3", "cp", "-", "s3://cli-bucket/stdin.txt", input=b"piped in\n")
+    aws("s3", "cp", "-", "s3://cli-bucket/stdin.bin", input=piped)
 
     assert s3.head_object(Bucket="cli-bucket", Key="data/big.bin")["ETag"].endswith('-3"')
-    assert s3.get_object(Bucket="cli-bucket", Key="stdin.txt")["Body"].read() == b"piped in\n"
+    g = s3.get_object(Bucket="cli-bucket", Key="stdin.bin")
+    assert g["ETag"].endswith('-2"') and g["Body"].read() == piped
     assert s3.get_object(Bucket="cli-bucket", Key="docs/small.txt")["Body"].read() == small.read_bytes()
 
     buckets = aws("s3", "ls").stdout.splitlines()
     assert [line.split()[-1] for line in buckets] == ["cli-bucket"]
     top = aws("s3", "ls", "s3://cli-bucket").stdout.splitlines()
     assert [line.split() for line in top if "PRE" in line] == [["PRE", "data/"], ["PRE", "docs/"]]
-    assert [line.split()[-2:] for line in top if "PRE" not in line] == [["9", "stdin.txt"]]
+    assert [line.split()[-2:] for line in top if "PRE" not in line] == [[str(10 * MIB), "stdin.bin"]]
     listing = aws("s3", "ls", "s3://cli-bucket", "--recursive", "--human-readable", "--summarize").stdout
     lines = listing.splitlines()
-    assert [line.split()[-1] for line in lines[:3]] == ["data/big.bin", "docs/small.txt", "stdin.txt"]
+    assert [line.split()[-1] for line in lines[:3]] == ["data/big.bin", "docs/small.txt", "stdin.bin"]
     assert "20.0 MiB data/big.bin" in lines[0] and "19 Bytes docs/small.txt" in lines[1]
-    assert "Total Objects: 3" in listing and "Total Size: 20.0 MiB" in listing
+    assert "Total Objects: 3" in listing and "Total Size: 30.0 MiB" in listing
 
     aws("s3", "cp", "s3://cli-bucket/data/big.bin", str(tmp_path / "back.bin"), "--no-progress")
     assert (tmp_path / "back.bin").read_bytes() == big_data
-    out = aws("s3", "cp", "s3://cli-bucket/stdin.txt", "-")
-    assert out.stdout == "piped in\n"
+    assert aws("s3", "cp", "s3://cli-bucket/docs/small.txt", "-").stdout == "hello from the cli\n"
+
+    aws("s3", "cp", str(small), "s3://cli-bucket/with-options.txt", "--content-type", "text/x-test",
+        "--metadata", "team=blue,tier=2", "--cache-control", "max-age=60", "--storage-class", "STANDARD_IA",
+        "--sse", "AES256", "--no-progress")
+    h = s3.head_object(Bucket="cli-bucket", Key="with-options.txt")
+    assert (h["ContentType"], h["Metadata"], h["CacheControl"], h["StorageClass"], h["ServerSideEncryption"]) == \
+        ("text/x-test", {"team": "blue", "tier": "2"}, "max-age=60", "STANDARD_IA", "AES256")
 
 
 def test_recursive_copy_and_sync(aws, s3, tmp_path):
@@ -77,6 +86,10 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
     (src / "one.txt").write_text("1")
     (src / "a" / "two.txt").write_text("2")
     (src / "a" / "b" / "three.bin").write_bytes(os.urandom(100 * 1024))
+    # Names that must be encoded in paths, queries and listings.
+    (src / "sp ace" / "ü").mkdir(parents=True)
+    (src / "sp ace" / "ü" / "a+b=c&d.txt").write_text("odd")
+    (src / "100%?#~'.txt").write_text("odder")
     aws("s3", "mb", "s3://sync-bucket")
 
     aws("s3", "cp", str(src), "s3://sync-bucket/copied", "--recursive", "--no-progress")
@@ -86,9 +99,11 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
     # (Paths relative to the working directory, as the CLI prints them.)
     first = aws("s3", "sync", "src", "s3://sync-bucket/synced", "--no-progress").stdout
     assert sorted(first.splitlines()) == [
+        "upload: src/100%?#~'.txt to s3://sync-bucket/synced/100%?#~'.txt",
         "upload: src/a/b/three.bin to s3://sync-bucket/synced/a/b/three.bin",
         "upload: src/a/two.txt to s3://sync-bucket/synced/a/two.txt",
-        "upload: src/one.txt to s3://sync-bucket/synced/one.txt"]
+        "upload: src/one.txt to s3://sync-bucket/synced/one.txt",
+        "upload: src/sp ace/ü/a+b=c&d.txt to s3://sync-bucket/synced/sp ace/ü/a+b=c&d.txt"]
     # Sizes and modification times now match: nothing to send again.
     assert aws("s3", "sync", "src", "s3://sync-bucket/synced", "--no-progress").stdout == ""
 
@@ -99,7 +114,8 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
         "delete: s3://sync-bucket/synced/a/two.txt",
         "upload: src/new.txt to s3://sync-bucket/synced/new.txt"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="sync-bucket", Prefix="synced/")["Contents"]]
-    assert keys == ["synced/a/b/three.bin", "synced/new.txt", "synced/one.txt"]
+    assert keys == ["synced/100%?#~'.txt", "synced/a/b/three.bin", "synced/new.txt", "synced/one.txt",
+                    "synced/sp ace/ü/a+b=c&d.txt"]
 
     dest = tmp_path / "dest"
     aws("s3", "sync", "s3://sync-bucket/synced", str(dest), "--no-progress")
@@ -107,7 +123,7 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
     assert aws("s3", "sync", "s3://sync-bucket/synced", str(dest), "--no-progress").stdout == ""
 
 
-def test_mv_presign_rm_and_rb(aws, s3, tmp_path):
+def test_mv_presign_rm_and_rb(aws, s3, nubis, tmp_path):
     aws("s3", "mb", "s3://mv-bucket")
     local = tmp_path / "local.txt"
     local.write_text("moving")
@@ -116,9 +132,20 @@ def test_mv_presign_rm_and_rb(aws, s3, tmp_path):
     aws("s3", "mv", "s3://mv-bucket/from-local.txt", "s3://mv-bucket/dir/renamed.txt", "--no-progress")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="mv-bucket")["Contents"]] == ["dir/renamed.txt"]
 
-    url = aws("s3", "presign", "s3://mv-bucket/dir/renamed.txt", "--expires-in", "300").stdout.strip()
-    with urllib.request.urlopen(url, timeout=10) as r:
-        assert r.read() == b"moving"
+    # awscli v1 presigns with SigV2 unless the profile asks for s3v4.
+    v2 = aws("s3", "presign", "s3://mv-bucket/dir/renamed.txt", "--expires-in", "300").stdout.strip()
+    (tmp_path / "home" / "config").write_text("[default]\ns3 =\n    signature_version = s3v4\n")
+    v4 = aws("s3", "presign", "s3://mv-bucket/dir/renamed.txt", "--expires-in", "300").stdout.strip()
+    (tmp_path / "home" / "config").unlink()
+    assert "Signature=" in v2 and "X-Amz-Signature=" in v4
+    for url in (v2, v4):
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert r.read() == b"moving"
+    nubis.advance(301)
+    for url in (v2, v4):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url, timeout=10)
+        assert info.value.code == 403 and b"<Message>Request has expired</Message>" in info.value.read()
 
     for i in range(3):
         s3.put_object(Bucket="mv-bucket", Key=f"dir/sub/{i}", Body=b"x")
