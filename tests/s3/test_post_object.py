@@ -162,7 +162,10 @@ def test_large_file_over_the_range_stops_without_an_object(s3v4, bucket):
     p = s3v4.generate_presigned_post(bucket, "big", Conditions=[["content-length-range", 0, 1024 * 1024]],
                                      ExpiresIn=60)
     r = post(p["url"], p["fields"], os.urandom(3 * 1024 * 1024))
-    assert r.status_code == 400 and error(r)["Code"] == "EntityTooLarge"
+    assert r.status_code == 400
+    e = error(r)
+    assert (e["Code"], e["ProposedSize"], e["MaxSizeAllowed"]) == ("EntityTooLarge", str(3 * 1024 * 1024),
+                                                                   str(1024 * 1024))
     assert s3v4.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 

@@ -58,7 +58,6 @@ _CONTENT = {"content-type": "ContentType", "cache-control": "CacheControl",
             "x-amz-server-side-encryption": "ServerSideEncryption",
             "x-amz-grant-read": "GrantRead", "x-amz-grant-read-acp": "GrantReadACP",
             "x-amz-grant-write-acp": "GrantWriteACP", "x-amz-grant-full-control": "GrantFullControl"}
-_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- routing (called by the router for POSTs only) ------------------------------------------
@@ -303,12 +302,14 @@ def _meets(op: str, name: str, value: str, expected: str) -> bool:
 
 
 def _expiry(text) -> float:
+    """The policy's ``expiration`` (ISO 8601, GMT) in epoch seconds."""
     if isinstance(text, str):
-        for fmt in _TIME_FORMATS:
-            try:
-                return _dt.datetime.strptime(text, fmt).replace(tzinfo=_dt.timezone.utc).timestamp()
-            except ValueError:
-                pass
+        try:
+            when = _dt.datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            return (when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)).timestamp()
     raise _invalid_policy(f"Invalid 'expiration' value: '{text}'")
 
 
@@ -318,6 +319,9 @@ async def _limited(chunks: AsyncIterator[bytes], minimum: int, maximum: int | No
     async for chunk in chunks:
         size += len(chunk)
         if maximum is not None and size > maximum:
+            # Nothing more is written; the rest is only counted, for the size S3 reports.
+            async for rest in chunks:
+                size += len(rest)
             raise ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
                                ProposedSize=size, MaxSizeAllowed=maximum)
         yield chunk
