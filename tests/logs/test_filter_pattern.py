@@ -101,3 +101,9 @@ def test_extracted_values():
     assert pattern.extract(APACHE)["$status_code"] == "404"
     assert compile("{ $.user.name = Ana && $.bandwidth > 1 }").extract(JSON) == {
         "$.user.name": "Ana", "$.bandwidth": "80"}
+
+
+def test_a_long_message_against_an_ellipsis():
+    words = " ".join(f"w{i}" for i in range(20_000))
+    assert compile("[first = w0, ..., middle = w5000, ..., last]").matches(words)
+    assert not compile("[first = w1, ...]").matches(words)

@@ -88,3 +88,13 @@ def test_deleting_the_group_deletes_its_streams(logs, stream, now_ms):
     assert logs.describe_log_streams(logGroupName=g)["logStreams"] == []
     e = error_of(logs.get_log_events, logGroupName=g, logStreamName=s)
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_a_token_from_another_order_is_refused(logs, stream):
+    g, _ = stream
+    logs.create_log_stream(logGroupName=g, logStreamName="s2")
+    token = logs.describe_log_streams(logGroupName=g, limit=1)["nextToken"]
+    e = error_of(logs.describe_log_streams, logGroupName=g, orderBy="LastEventTime", nextToken=token)
+    assert code(e) == "InvalidParameterException"
+    e = error_of(logs.describe_log_streams, logGroupName=g, nextToken="!!not a token!!")
+    assert code(e) == "InvalidParameterException"

@@ -397,9 +397,7 @@ def _compile_delimited(src: str) -> "Pattern":
     slots = tuple(fields)
 
     def bind(message: str) -> dict | None:
-        values = split_fields(message)
-        bound = _bind(slots, 0, values, 0, {})
-        return bound
+        return _bind(slots, split_fields(message))
 
     def matches(message: str) -> bool:
         return bind(message) is not None
@@ -418,23 +416,54 @@ def _first_word(p: _Parser) -> str:
     raise PatternError("Expected a field name")
 
 
-def _bind(slots: tuple, si: int, values: list, vi: int, named: dict) -> dict | None:
-    """Match fields to slots (an ellipsis takes any number); the named values, or None."""
-    if si == len(slots):
-        return named if vi == len(values) else None
-    slot = slots[si]
-    if slot.name == "...":
-        for k in range(vi, len(values) + 1):
-            found = _bind(slots, si + 1, values, k, named)
+def _bind(slots: tuple, values: list) -> dict | None:
+    """Match an event's fields to the slots; the named values, or None.
+
+    The slots between ellipses form segments: the first is anchored at the
+    start, the last at the end, those between may start anywhere (the earliest
+    place that lets the rest match). Recursion goes by segment, never by field,
+    so a long message cannot exhaust the stack."""
+    segments: list[list[_Field]] = [[]]
+    for slot in slots:
+        if slot.name == "...":
+            segments.append([])
+        else:
+            segments[-1].append(slot)
+    if len(segments) == 1:
+        return _match_at(segments[0], values, 0) if len(values) == len(segments[0]) else None
+    head = _match_at(segments[0], values, 0)
+    tail_start = len(values) - len(segments[-1])
+    if head is None or tail_start < len(segments[0]):
+        return None
+    tail = _match_at(segments[-1], values, tail_start)
+    if tail is None:
+        return None
+
+    def middle(si: int, vi: int, named: dict) -> dict | None:
+        if si == len(segments) - 1:
+            return named
+        seg = segments[si]
+        for start in range(vi, tail_start - len(seg) + 1):
+            found = _match_at(seg, values, start)
             if found is not None:
-                return found
+                rest = middle(si + 1, start + len(seg), {**named, **found})
+                if rest is not None:
+                    return rest
         return None
-    if vi == len(values):
+
+    return middle(1, len(segments[0]), {**head, **tail})
+
+
+def _match_at(segment: list, values: list, start: int) -> dict | None:
+    if start + len(segment) > len(values):
         return None
-    value = values[vi]
-    if slot.test is not None and not slot.test(value):
-        return None
-    return _bind(slots, si + 1, values, vi + 1, {**named, slot.name: value} if slot.name else named)
+    named = {}
+    for slot, value in zip(segment, values[start:]):
+        if slot.test is not None and not slot.test(value):
+            return None
+        if slot.name:
+            named[slot.name] = value
+    return named
 
 
 def split_fields(message: str) -> list[str]:

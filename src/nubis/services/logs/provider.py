@@ -62,6 +62,9 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
+_NO_STREAM = Stream(0, 0, "", 0, None, None, None, 0, 0)
+
+
 class LogsProvider(Provider):
     service = "logs"
     migrations = MIGRATIONS
@@ -339,15 +342,18 @@ class LogsProvider(Provider):
             key = (lambda s: (s.name,))
         streams.sort(key=key, reverse=descending)
         if params.get("nextToken"):
-            after = _unopaque(params["nextToken"]).get("after")
-            if not isinstance(after, list):
+            doc = _unopaque(params["nextToken"])
+            after = doc.get("after")
+            if doc.get("order") != order or not isinstance(after, list) or len(after) != len(key(_NO_STREAM)):
                 raise v.invalid("The specified nextToken is invalid.")
-            after = tuple(after)
-            streams = [s for s in streams if (key(s) < after if descending else key(s) > after)]
+            try:
+                streams = [s for s in streams if (key(s) < tuple(after) if descending else key(s) > tuple(after))]
+            except TypeError:
+                raise v.invalid("The specified nextToken is invalid.") from None
         page = streams[:limit]
         out: dict = {"logStreams": [self._describe_stream(g, s) for s in page]}
         if len(streams) > limit:
-            out["nextToken"] = _opaque({"after": list(key(page[-1]))})
+            out["nextToken"] = _opaque({"order": order, "after": list(key(page[-1]))})
         return out
 
     def _describe_stream(self, g: Group, s: Stream) -> dict:
@@ -450,7 +456,8 @@ class LogsProvider(Provider):
         streams = self.store.streams_of(g)
         if names is not None:
             if not 1 <= len(names) <= 100:
-                raise v.constraint(names, "logStreamNames", "Member must have length less than or equal to 100")
+                raise v.constraint(names, "logStreamNames", "Member must have length greater than or equal to 1"
+                                   if not names else "Member must have length less than or equal to 100")
             wanted = set(names)
             streams = [s for s in streams if s.name in wanted]
         elif prefix:
