@@ -1,6 +1,9 @@
 """S3 bucket policies and the public access block, as enforced with IAM on."""
 from __future__ import annotations
 
+import json
+from urllib.parse import urlsplit, urlunsplit
+
 from .conftest import OTHER, anonymous, error_of, set_policy
 
 
@@ -153,3 +156,34 @@ def test_enforcement_off_lets_any_key_in(nubis, aws_client):
     bad = aws_client("s3", aws_secret_access_key="whatever", aws_access_key_id="AKIAANYTHING")
     bad.create_bucket(Bucket="lax-bucket")
     assert [b["Name"] for b in bad.list_buckets()["Buckets"]] == ["lax-bucket"]
+
+
+def _to_loopback(client, endpoint: str):
+    """botocore sends S3 Control to ``<account>.localhost``: connect to 127.0.0.1 with that Host."""
+    port = urlsplit(endpoint).port
+
+    def send(request, **kwargs):
+        parts = urlsplit(request.url)
+        request.headers["Host"] = parts.netloc
+        request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+    client.meta.events.register("before-send", send)
+    return client
+
+
+def test_access_point_policies_are_a_second_gate(cloud, client, s3, bucket):
+    control = _to_loopback(client("s3control"), cloud.endpoint)
+    alias = control.create_access_point(AccountId="000000000000", Name="readers", Bucket=bucket)["Alias"]
+    assert s3.get_object(Bucket=alias, Key="private/secret.txt")["Body"].read() == b"secret"
+    arn = "arn:aws:s3:us-east-1:000000000000:accesspoint/readers"
+    control.put_access_point_policy(AccountId="000000000000", Name="readers", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                                                "Resource": f"{arn}/object/private/*"}]}))
+    assert error_of(s3.get_object, Bucket=alias, Key="private/secret.txt")["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=alias, Key="docs/readme.txt")["Body"].read() == b"hello"
+    assert s3.get_object(Bucket=bucket, Key="private/secret.txt")["Body"].read() == b"secret"
+    # The bucket policy sees the access point in s3:DataAccessPointArn.
+    set_policy(s3, bucket, {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                            "Resource": _arn(bucket, "*"),
+                            "Condition": {"StringEquals": {"s3:DataAccessPointArn": arn}}})
+    assert error_of(s3.get_object, Bucket=alias, Key="docs/readme.txt")["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"

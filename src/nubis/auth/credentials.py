@@ -46,6 +46,9 @@ class Credential:
     expires: float | None = None        # epoch seconds (STS keys)
     user_id: str | None = None          # aws:userid
     username: str | None = None         # aws:username (IAM users only)
+    # The identity policies of the principal (documents or JSON text); None: not
+    # limited by any (an account's root).
+    policies: tuple | None = None
 
     @property
     def is_root(self) -> bool:

@@ -338,13 +338,20 @@ def statements(policy) -> list[dict]:
     if policy is None:
         return []
     if isinstance(policy, (str, bytes)):
-        try:
-            policy = json.loads(policy)
-        except ValueError:
-            return []
+        return _parsed(policy)
     if not isinstance(policy, dict):
         return []
     return [s for s in _list(policy.get("Statement")) if isinstance(s, dict)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text) -> list[dict]:
+    # A stored policy is read on every request it governs: parse each text once.
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return []
+    return statements(doc) if isinstance(doc, dict) else []
 
 
 def evaluate(policies: Iterable, request: Request, *, resource_policy: bool = False) -> str:
@@ -360,6 +367,25 @@ def evaluate(policies: Iterable, request: Request, *, resource_policy: bool = Fa
             if st.get("Effect") == "Allow":
                 allowed = True
     return ALLOW if allowed else IMPLICIT
+
+
+def decide(request: Request, resource_policies: Iterable, identity_policies: Iterable | None,
+           same_account: bool) -> bool:
+    """Whether a request is allowed (the user guide's evaluation logic, within one
+    account and across accounts): an explicit deny in any policy refuses; within the
+    resource owner's account an allow in either the identity or the resource policies
+    suffices; from another account (or anonymous) both must allow.
+    ``identity_policies`` None: the caller is unrestricted by identity policies (an
+    account's root; an anonymous caller has none to pass)."""
+    resource = evaluate(resource_policies, request, resource_policy=True)
+    if resource == DENY:
+        return False
+    identity = ALLOW if identity_policies is None else evaluate(identity_policies, request)
+    if identity == DENY:
+        return False
+    if same_account:
+        return identity == ALLOW or resource == ALLOW
+    return identity == ALLOW and resource == ALLOW
 
 
 def is_public(policy) -> bool:

@@ -14,9 +14,13 @@ authorizes a request" goes, with callers that are accounts' roots:
   policy; when that policy is public and the bucket's public access block
   has ``RestrictPublicBuckets``, only the owner's account gets in.
 
-A denial is ``AccessDenied`` "Access Denied". Access point policies are not
-evaluated yet: when ``access_points.py`` exists, its policy joins the bucket
-policy here (see :func:`_policies`).
+A request made through an access point passes two such gates: the access
+point's policy (resource ``arn:aws:s3:<region>:<account>:accesspoint/<name>
+[/object/<key>]``) and then the bucket's (with ``s3:DataAccessPointArn`` and
+``s3:DataAccessPointAccount`` set, so a bucket can delegate to its access
+points). Identity policies join once IAM users exist (``Credential.policies``).
+
+A denial is ``AccessDenied`` "Access Denied".
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from urllib.parse import unquote
 
 from ...auth import policy
 from ...protocol.errors import ServiceError
+from . import access_points
 
 # Operation -> IAM action, where it is not "s3:" + the operation's name.
 ACTIONS = {
@@ -125,37 +130,47 @@ def _condition_keys(ctx, params: dict, caller) -> dict:
     return keys
 
 
-def _policies(provider, bucket: str) -> list:
-    # An access point's policy would join here (services/s3/access_points.py, not there yet).
-    text = provider.bucket_policy(bucket)
-    return [text] if text else []
+def _public_restricted(policies: list, public_access_block: dict) -> bool:
+    return bool(public_access_block.get("RestrictPublicBuckets")) and any(policy.is_public(p) for p in policies)
 
 
-def check(runtime, ctx, caller, bucket_name: str, key: str | None, action: str, keys: dict) -> None:
-    """Raise AccessDenied unless ``caller`` may do ``action`` on the bucket (or its key)."""
+def check(runtime, ctx, caller, name: str, key: str | None, action: str, keys: dict) -> None:
+    """Raise AccessDenied unless ``caller`` may do ``action`` on the bucket ``name``
+    (or its ``key``); ``name`` may be an access point's alias or ARN host."""
     provider = runtime.provider("s3")
-    b = provider.store.bucket(bucket_name)
+    b = provider.store.bucket(name)
+    ap = None
     if b is None:
-        if caller.anonymous and ctx.operation == "CreateBucket":
-            raise denied()
-        return  # the operation answers NoSuchBucket (or creates it)
-    now = runtime.clock.now()
-    policies = _policies(provider, b.name)
-    request = caller.request(action, resource_of(b.name, key), now,
-                             {**keys, "s3:ResourceAccount": b.account})
-    decision = policy.evaluate(policies, request, resource_policy=True) if policies else policy.IMPLICIT
-    owner = caller.account == b.account
-    if decision == policy.DENY:
-        if owner and caller.credential.is_root and action in POLICY_ACTIONS:
-            return
-        raise denied()
-    if owner:
+        ap = access_points.access_point_named(runtime, ctx, name)
+        b = provider.store.bucket(ap.bucket) if ap is not None else None
+        if b is None:
+            if caller.anonymous and ctx.operation == "CreateBucket":
+                raise denied()
+            return  # the operation answers NoSuchBucket (or creates the bucket)
+    cred = caller.credential
+    if cred is not None and cred.is_root and cred.account == b.account and action in POLICY_ACTIONS:
         return
-    if decision != policy.ALLOW:
-        raise denied()
-    if any(policy.is_public(p) for p in policies) and provider.bucket_public_access_block(b.name).get(
-            "RestrictPublicBuckets"):
-        raise denied()
+    keys = {**keys, "s3:ResourceAccount": b.account}
+    # The gates a request passes: the access point's (when it came through one), then the bucket's.
+    gates = []
+    if ap is not None:
+        ap_arn = f"arn:aws:s3:{ap.region}:{ap.account}:accesspoint/{ap.name}"
+        keys["s3:DataAccessPointArn"], keys["s3:DataAccessPointAccount"] = ap_arn, ap.account
+        doc = runtime.provider("s3control").policy_of(ap_arn)
+        gates.append((ap.account, [doc] if doc else [], ap_arn + (f"/object/{key}" if key is not None else ""),
+                      ap.public_access_block or {}))
+    text = provider.bucket_policy(b.name)
+    gates.append((b.account, [text] if text else [], resource_of(b.name, key),
+                  provider.bucket_public_access_block(b.name)))
+    now = runtime.clock.now()
+    identity = cred.policies if cred is not None else None
+    for owner, policies, resource, pab in gates:
+        request = caller.request(action, resource, now, keys)
+        same = cred is not None and cred.account == owner
+        if not policy.decide(request, policies, identity, same):
+            raise denied()
+        if not same and _public_restricted(policies, pab):
+            raise denied()
     if caller.anonymous:
         ctx.account = b.account  # what an anonymous caller writes belongs to the bucket owner
 
@@ -181,7 +196,8 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
     if operation in ("CopyObject", "UploadPartCopy") and params.get("CopySource"):
         source = unquote(params["CopySource"]).lstrip("/")
         source, _, version = source.partition("?versionId=")
-        src_bucket, _, src_key = source.partition("/")
+        through = access_points.copy_source(source)  # <access point ARN>/object/<key>
+        src_bucket, _, src_key = through if through else source.partition("/")
         if src_bucket and src_key:
             check(runtime, ctx, caller, src_bucket, src_key,
                   "s3:GetObjectVersion" if version else "s3:GetObject", keys)
