@@ -21,6 +21,10 @@ def md5_etag(parts: list[bytes]) -> str:
     return f'"{hashlib.md5(b"".join(hashlib.md5(p).digest() for p in parts)).hexdigest()}-{len(parts)}"'
 
 
+def crc32(data: bytes) -> str:
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+
+
 def composite_crc32(parts: list[bytes]) -> str:
     digests = b"".join(zlib.crc32(p).to_bytes(4, "big") for p in parts)
     return f"{base64.b64encode(zlib.crc32(digests).to_bytes(4, 'big')).decode()}-{len(parts)}"
@@ -60,6 +64,8 @@ def test_upload_file_is_multipart_with_crc32_checksums(s3, bucket, data, tmp_pat
     assert h["ChecksumCRC32"] == composite_crc32(chunks(data)) and h["ChecksumType"] == "COMPOSITE"
     attrs = s3.get_object_attributes(Bucket=bucket, Key="up/file", ObjectAttributes=["ObjectParts"])
     assert attrs["ObjectParts"]["TotalPartsCount"] == 4
+    assert attrs["ObjectParts"]["Parts"] == [{"PartNumber": n, "Size": len(p), "ChecksumCRC32": crc32(p)}
+                                             for n, p in enumerate(chunks(data), 1)]
     assert s3.get_object(Bucket=bucket, Key="up/file")["Body"].read() == data
 
 
@@ -94,5 +100,9 @@ def test_managed_copy_of_a_multipart_object_uses_upload_part_copy(s3, bucket, da
     assert g["Body"].read() == data
     # The same part boundaries as the source, so the same multipart ETag.
     assert g["ETag"] == md5_etag(chunks(data))
-    # A multipart copy starts a new object: what it has is what CreateMultipartUpload said.
+    # A multipart copy starts a new object: what it has is what CreateMultipartUpload said;
+    # without a checksum algorithm there, it has no additional checksum, so no part list.
+    attrs = s3.get_object_attributes(Bucket=bucket, Key="copied", ObjectAttributes=["ObjectParts", "Checksum"])
+    assert attrs["ObjectParts"]["TotalPartsCount"] == 4 and "Parts" not in attrs["ObjectParts"]
+    assert "Checksum" not in attrs
     assert g["ContentType"] == "application/x-test" and g["Metadata"] == {"m": "1"}

@@ -902,9 +902,15 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         if "ObjectParts" in wanted and o.meta.get("Multipart"):
             marker = params.get("PartNumberMarker") or 0
             limit = params.get("MaxParts") or 1000
-            parts = [{"PartNumber": i + 1, "Size": s} for i, (_, s) in enumerate(o.blobs)][marker:]
+            field, sums = next(iter(o.meta.get("Checksums") or {}), None), o.meta.get("PartChecksums") or []
+            parts = [{"PartNumber": i + 1, "Size": s, **({field: sums[i]} if i < len(sums) else {})}
+                     for i, (_, s) in enumerate(o.blobs)][marker:]
             out["ObjectParts"] = {"TotalPartsCount": len(o.blobs), "PartNumberMarker": marker,
-                                  "MaxParts": limit, "IsTruncated": len(parts) > limit, "Parts": parts[:limit]}
+                                  "MaxParts": limit, "IsTruncated": len(parts) > limit}
+            # S3 lists the parts only of an object with an additional checksum (API reference,
+            # GetObjectAttributesParts).
+            if field:
+                out["ObjectParts"]["Parts"] = parts[:limit]
             if len(parts) > limit:
                 out["ObjectParts"]["NextPartNumberMarker"] = parts[limit - 1]["PartNumber"]
         return out
@@ -1217,6 +1223,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         if checksums:
             meta["Checksums"] = checksums
             meta["ChecksumType"] = kind or "COMPOSITE"
+            meta["PartChecksums"] = values  # GetObjectAttributes lists each part's own
         raw = check_key(key)
         with self.db.transaction():
             self._check_write_conditions(b, raw, key, params)
