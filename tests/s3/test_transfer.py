@@ -106,3 +106,37 @@ def test_managed_copy_of_a_multipart_object_uses_upload_part_copy(s3, bucket, da
     assert attrs["ObjectParts"]["TotalPartsCount"] == 4 and "Parts" not in attrs["ObjectParts"]
     assert "Checksum" not in attrs
     assert g["ContentType"] == "application/x-test" and g["Metadata"] == {"m": "1"}
+
+
+class Unseekable(io.RawIOBase):
+    """A pipe-like file object: s3transfer must read it part by part, in order."""
+
+    def __init__(self, data: bytes):
+        self._data = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        return self._data.read(n)
+
+
+def test_upload_fileobj_from_a_stream_with_sha256(s3, bucket, data):
+    s3.upload_fileobj(Unseekable(data), bucket, "sha", Config=CONFIG, ExtraArgs={"ChecksumAlgorithm": "SHA256"})
+    h = s3.head_object(Bucket=bucket, Key="sha", ChecksumMode="ENABLED")
+    sums = b"".join(hashlib.sha256(p).digest() for p in chunks(data))
+    assert h["ChecksumSHA256"] == f"{base64.b64encode(hashlib.sha256(sums).digest()).decode()}-4"
+    assert (h["ChecksumType"], h["ETag"]) == ("COMPOSITE", md5_etag(chunks(data)))
+
+
+def test_upload_with_crc64nvme_is_a_full_object_checksum(s3, bucket, data, tmp_path):
+    from botocore.httpchecksum import CrtCrc64NvmeChecksum
+
+    s3.upload_fileobj(Unseekable(data), bucket, "nvme", Config=CONFIG, ExtraArgs={"ChecksumAlgorithm": "CRC64NVME"})
+    h = s3.head_object(Bucket=bucket, Key="nvme", ChecksumMode="ENABLED")
+    whole = CrtCrc64NvmeChecksum()
+    whole.update(data)
+    assert (h["ChecksumCRC64NVME"], h["ChecksumType"]) == (whole.b64digest(), "FULL_OBJECT")
+    dest = tmp_path / "nvme.bin"
+    s3.download_file(bucket, "nvme", str(dest), Config=CONFIG)
+    assert dest.read_bytes() == data
