@@ -378,6 +378,9 @@ class LogsProvider(Provider):
             ts, msg = e.get("timestamp"), e.get("message")
             if ts is None:
                 raise v.constraint("null", f"logEvents.{i + 1}.member.timestamp", "Member must not be null")
+            if isinstance(ts, bool) or not isinstance(ts, (int, float)) or ts < 0:
+                raise v.constraint(ts, f"logEvents.{i + 1}.member.timestamp",
+                                   "Member must have value greater than or equal to 0")
             if msg is None or msg == "":
                 raise v.constraint(msg or "null", f"logEvents.{i + 1}.member.message",
                                    "Member must have length greater than or equal to 1")
@@ -398,7 +401,7 @@ class LogsProvider(Provider):
         accepted = events[max(too_old, expired):len(events) if too_new is None else too_new]
         if accepted and accepted[-1]["timestamp"] - accepted[0]["timestamp"] > DAY_MS:
             raise v.invalid("Log events in a single PutLogEvents request cannot span more than 24 hours.")
-        rows = [(e["timestamp"], e["message"]) for e in accepted]
+        rows = [(int(e["timestamp"]), e["message"]) for e in accepted]
         stored = sum(len(m.encode("utf-8")) for _, m in rows)
         self.store.put_events(g, s, rows, now, stored)
         out: dict = {"nextSequenceToken": f"{s.sequence + 1:056d}"}
