@@ -86,14 +86,16 @@ class Cors:
         else:
             self._cors_rules.pop(bucket, None)
 
+    # A change drops every cached entry: the request may name the bucket by an
+    # access point alias, and changes are rare.
     def put_bucket_cors(self, ctx, params: dict) -> dict:
         out = super().put_bucket_cors(ctx, params)
-        self.forget_cors_rules(params["Bucket"])
+        self.forget_cors_rules()
         return out
 
     def delete_bucket_cors(self, ctx, params: dict) -> dict:
         out = super().delete_bucket_cors(ctx, params)
-        self.forget_cors_rules(params["Bucket"])
+        self.forget_cors_rules()
         return out
 
     def forget_bucket_configs(self, bucket: str) -> None:
