@@ -11,6 +11,7 @@ import importlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import traceback
@@ -27,6 +28,11 @@ class RuntimeApi:
     def call(self, method, path, body=None, headers=None):
         for attempt in (0, 1):
             try:
+                if self.conn.sock is None:
+                    self.conn.connect()
+                    # http.client sends a body apart from its headers: without
+                    # this, Nagle holds the body back for the server's ACK.
+                    self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 self.conn.request(method, ROOT + path, body=body, headers=headers or {})
                 response = self.conn.getresponse()
                 return response, response.read()
