@@ -19,7 +19,8 @@ NO_RETRY = Config(retries={"max_attempts": 1})
 
 @pytest.fixture(scope="module")
 def enforcing():
-    cloud = start(enforce_iam=True)
+    # STS stands in for the key sources to come (see session_keys.py).
+    cloud = start(enforce_iam=True, providers="sts=auth.session_keys:StsWithSessionKeys")
     try:
         yield cloud
     finally:

@@ -55,22 +55,28 @@ class Credential:
         return self.principal.endswith(":root")
 
 
-# A lookup added by a service: access key id -> Credential, or None when it
-# does not know the key.
+# A lookup: access key id -> Credential, or None when it does not know the key.
 Lookup = Callable[[str], "Credential | None"]
+
+# The services whose keys outlive a restart (IAM access keys, STS sessions):
+# their provider's ``credential_for(access_key) -> Credential | None`` is asked,
+# in this order, about a key that is neither the root key nor 12 digits.
+KEY_SERVICES = ("sts", "iam")
 
 
 class Resolver:
     """Access key id -> :class:`Credential` (None: unknown key)."""
 
-    def __init__(self, root_key: str, root_secret: str, default_account: str):
+    def __init__(self, root_key: str, root_secret: str, default_account: str,
+                 provider: Callable | None = None):
         self.root_key = root_key
         self.root_secret = root_secret
         self.default_account = default_account
+        self._provider = provider  # service -> its started provider (Runtime.provider)
         self._lookups: list[Lookup] = []
 
     def register(self, lookup: Lookup) -> None:
-        """Let a service answer for its keys (IAM access keys, STS session keys)."""
+        """Add a lookup that is asked first (in-process key sources, tests)."""
         self._lookups.append(lookup)
 
     def resolve(self, access_key: str) -> Credential | None:
@@ -82,6 +88,12 @@ class Resolver:
             return self.root(access_key, self.root_secret, self.default_account)
         if _ACCOUNT.match(access_key):
             return self.root(access_key, "test", access_key)
+        if self._provider is not None:
+            for service in KEY_SERVICES:
+                lookup = getattr(self._provider(service), "credential_for", None)
+                found = lookup(access_key) if lookup is not None else None
+                if found is not None:
+                    return found
         return None
 
     @staticmethod

@@ -35,7 +35,8 @@ def resolver(runtime) -> Resolver:
     found = _resolvers.get(runtime)
     if found is None:
         c = runtime.config
-        found = _resolvers[runtime] = Resolver(c.root_access_key_id, c.root_secret_access_key, c.default_account)
+        found = _resolvers[runtime] = Resolver(c.root_access_key_id, c.root_secret_access_key, c.default_account,
+                                               runtime.provider)
     return found
 
 
@@ -67,7 +68,7 @@ class Caller:
         if c is not None:
             g["aws:principalaccount"] = c.account
             g["aws:principalarn"] = c.principal
-            g["aws:principaltype"] = "Account" if c.is_root else "User"
+            g["aws:principaltype"] = _principal_type(c.principal)
             g["aws:userid"] = c.user_id or c.account
             if c.username:
                 g["aws:username"] = c.username
@@ -76,6 +77,16 @@ class Caller:
         if keys:
             g.update({k.lower(): v for k, v in keys.items() if v is not None})
         return Request(action, resource, c.principal if c else None, c.account if c else None, keys=g)
+
+
+def _principal_type(arn: str) -> str:
+    if arn.endswith(":root"):
+        return "Account"
+    if ":assumed-role/" in arn:
+        return "AssumedRole"
+    if ":federated-user/" in arn:
+        return "FederatedUser"
+    return "User"
 
 
 def style_of(service: str, protocol: str) -> str:
@@ -208,6 +219,13 @@ def _check_s3_payload(request, params: dict, sig: sigv4.Signature, key: bytes, p
 def _v2(runtime, request, route, access_key: str, provided: str, expires: str | None, source_ip) -> Caller:
     token = request.headers.get("x-amz-security-token") or dict(request.query).get("x-amz-security-token")
     cred = _credential(runtime, errors.S3, access_key, token)
+    if expires is None:  # the header form: within 15 minutes of the clock, as SigV4
+        stamp = request.headers.get("x-amz-date") or request.headers.get("date")
+        amz_date = sigv4.http_date(stamp) if stamp else None
+        if amz_date is None:
+            raise ServiceError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
+        sigv4.check_time(sigv4.Signature(access_key, amz_date[:8], "", "s3", [], provided, amz_date, False, token),
+                         runtime.clock.now(), errors.S3)
     bucket_host = route.host.name if route.host.kind == "s3" and route.host.name else None
     sigv2.verify(request, bucket_host, access_key, provided, cred.secret, expires)
     return Caller(cred, source_ip, "REST-QUERY-STRING" if expires is not None else "REST-HEADER", "AWS")

@@ -77,7 +77,7 @@ def from_header(header: str, headers, style: str) -> Signature:
     amz_date = headers.get("x-amz-date")
     if amz_date is None:
         date_header = headers.get("date")
-        amz_date = _from_http_date(date_header) if date_header else None
+        amz_date = http_date(date_header) if date_header else None
     if not amz_date:
         if style == errors.S3:
             raise ServiceError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
@@ -114,7 +114,10 @@ def from_query(query: dict[str, str], style: str) -> Signature:
                      query["X-Amz-Signature"], query["X-Amz-Date"], True, query.get("X-Amz-Security-Token"))
 
 
-def _from_http_date(text: str) -> str | None:
+def http_date(text: str) -> str | None:
+    """An RFC 7231 date (or an ISO 8601 basic one) as ``YYYYMMDDTHHMMSSZ``; None if neither."""
+    if parse_time(text.strip()) is not None:
+        return text.strip()
     from email.utils import parsedate_to_datetime
 
     try:
