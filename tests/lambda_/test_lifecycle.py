@@ -1,0 +1,57 @@
+"""Environments over time (idle ones are reaped on the clock) and functions across a restart."""
+from __future__ import annotations
+
+import json
+
+from nubis.testing import start
+
+from conftest import ROLE, zip_of
+
+PID = {"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"}
+
+
+def _pid(lam, name="pid"):
+    return json.loads(lam.invoke(FunctionName=name)["Payload"].read())
+
+
+def test_idle_environment_is_reaped_after_ten_minutes(lam, make_function, nubis):
+    nubis.freeze()
+    make_function("pid", PID)
+    first = _pid(lam)
+    nubis.advance(5 * 60)
+    assert _pid(lam) == first  # still warm
+    nubis.advance(11 * 60)
+    assert _pid(lam) != first  # a cold start in a new process
+
+
+def test_update_gets_fresh_environments(lam, make_function):
+    make_function("pid", PID)
+    first = _pid(lam)
+    lam.update_function_configuration(FunctionName="pid", Environment={"Variables": {"CHANGED": "yes"}})
+    assert _pid(lam) != first
+
+
+def test_functions_survive_a_restart(tmp_path):
+    settings = dict(data_dir=str(tmp_path), ephemeral=False)
+    cloud = start(**settings)
+    try:
+        lam = cloud.client("lambda")
+        lam.create_function(FunctionName="durable", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    return {'kept': e}\n"})},
+                            Tags={"k": "v"})
+        lam.publish_version(FunctionName="durable")
+        lam.create_alias(FunctionName="durable", Name="live", FunctionVersion="1")
+        sha = lam.get_function(FunctionName="durable")["Configuration"]["CodeSha256"]
+    finally:
+        cloud.stop()
+    cloud = start(**settings)
+    try:
+        lam = cloud.client("lambda")
+        got = lam.get_function(FunctionName="durable")
+        assert got["Configuration"]["CodeSha256"] == sha and got["Tags"] == {"k": "v"}
+        assert lam.get_alias(FunctionName="durable", Name="live")["FunctionVersion"] == "1"
+        out = lam.invoke(FunctionName="durable", Qualifier="live", Payload=b'{"a": 1}')
+        assert json.loads(out["Payload"].read()) == {"kept": {"a": 1}}
+        assert out["ExecutedVersion"] == "1"
+    finally:
+        cloud.stop()
