@@ -7,11 +7,12 @@ import hashlib
 import io
 import os
 import socket
+import threading
 import time
 
 import pytest
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from conftest import ServerProcess
 
 MIB = 1024 * 1024
@@ -76,6 +77,27 @@ def crashed(tmp_path_factory):
         part_etags = [s3.upload_part(Bucket=BUCKET, Key="in-progress", UploadId=upload_id, PartNumber=n,
                                      Body=body)["ETag"] for n, body in enumerate(parts, 1)]
 
+        # Writers that keep putting objects (database rows and blobs) until the server dies;
+        # each body acknowledged is remembered.
+        stop = threading.Event()
+        during: dict[str, str] = {}
+
+        def writer(n: int) -> None:
+            client = server.client("s3")
+            for i in range(10_000):
+                key, body = f"during/{n}/{i}", os.urandom(100 * 1024 if i % 2 else 1024)
+                try:
+                    client.put_object(Bucket=BUCKET, Key=key, Body=body)
+                except (BotoCoreError, ClientError):
+                    return  # never acknowledged
+                during[key] = hashlib.md5(body).hexdigest()
+                if stop.is_set():
+                    return
+
+        writers = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+        for t in writers:
+            t.start()
+
         # Three writes under way when the process dies: a 200 MiB new object, a replacement
         # of an existing key, and a third part of the upload in progress.
         huge = start_put(server.port, f"/{BUCKET}/huge", 200 * MIB)
@@ -87,14 +109,18 @@ def crashed(tmp_path_factory):
         stream(part3, 4 * MIB)
         time.sleep(0.3)  # the server is streaming the three bodies to disk
         server.kill9()
+        stop.set()
+        for t in writers:
+            t.join(30)
         for sock in (huge, replacing, part3):
             sock.close()
+        assert len(during) >= 10
         left_by_crash = blob_files(data_dir)
 
         server = ServerProcess("--data-dir", data_dir)
         servers.append(server)
         yield {"s3": server.client("s3"), "acked": acked, "etags": etags, "data_dir": data_dir,
-               "upload_id": upload_id, "parts": parts, "part_etags": part_etags, "left_by_crash": left_by_crash}
+               "during": during, "upload_id": upload_id, "parts": parts, "part_etags": part_etags, "left_by_crash": left_by_crash}
     finally:
         for s in servers:
             s.stop()
@@ -105,8 +131,9 @@ def test_the_interrupted_put_left_no_object(crashed):
     with pytest.raises(ClientError) as info:
         s3.get_object(Bucket=BUCKET, Key="huge")
     assert info.value.response["Error"]["Code"] == "NoSuchKey"
-    assert sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]) == \
-        ["multipart", "one-mib", "replaced", "tiny"]
+    listed = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
+              for o in page.get("Contents", [])]
+    assert [k for k in listed if not k.startswith("during/")] == ["multipart", "one-mib", "replaced", "tiny"]
     assert [v["Key"] for v in s3.list_object_versions(Bucket=BUCKET).get("Versions", [])].count("huge") == 0
 
 
@@ -116,6 +143,9 @@ def test_every_acknowledged_object_is_intact(crashed):
         g = s3.get_object(Bucket=BUCKET, Key=key)
         assert (g["ETag"], g["ContentLength"]) == (crashed["etags"][key], len(body)), key
         assert hashlib.sha256(g["Body"].read()).digest() == hashlib.sha256(body).digest(), key
+    # Every PUT the writers had an answer for, up to the kill.
+    for key, md5 in crashed["during"].items():
+        assert hashlib.md5(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).hexdigest() == md5, key
     # The replacement that never finished did not touch the acknowledged body.
     assert crashed["etags"]["replaced"] == f'"{hashlib.md5(crashed["acked"]["replaced"]).hexdigest()}"'
 
