@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from ...protocol.errors import ServiceError, not_implemented
+from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import names
 from .store import MIGRATIONS, AccessPoint, S3ControlStore
@@ -108,8 +108,8 @@ class S3ControlProvider(Provider):
         arn = params["ResourceArn"]
         parsed = names.parse_arn(arn)
         if parsed is None:
-            raise not_implemented("s3control", f"{ctx.operation} on {arn.split(':', 6)[-1].split('/')[0]!r} "
-                                  "resources (nubis tags access points)")
+            raise ServiceError("NotImplemented", f"nubis does not implement s3control:{ctx.operation} for {arn} "
+                               "yet (only for access points).", 501, sender_fault=False)
         region, arn_account, name = parsed
         if arn_account != account:
             raise access_denied()
