@@ -46,7 +46,7 @@ def test_test_metric_filter(logs):
 
 def test_subscription_filters(logs):
     logs.create_log_group(logGroupName="g")
-    arn = "arn:aws:lambda:us-east-1:000000000000:function:consume"
+    arn = "arn:aws:firehose:us-east-1:000000000000:deliverystream/archive"
     logs.put_subscription_filter(logGroupName="g", filterName="to-lambda", filterPattern="ERROR", destinationArn=arn)
     [f] = logs.describe_subscription_filters(logGroupName="g")["subscriptionFilters"]
     assert (f["filterName"], f["logGroupName"], f["filterPattern"], f["destinationArn"], f["distribution"]) == (

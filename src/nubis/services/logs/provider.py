@@ -20,6 +20,7 @@ from ..base import Provider, RequestContext
 from . import filter_pattern, insights
 from . import validation as v
 from .store import MIGRATIONS, Group, LogsStore, Stream
+from .subscriptions import Subscriptions
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -74,10 +75,13 @@ class LogsProvider(Provider):
         self.scheduler.on(SWEEP_KIND, self._sweep)
         self.scheduler.on(SWEEP_MORE, self._sweep)
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
+        self.subscriptions = Subscriptions(self)
+        self.subscriptions.load()
 
     def reset(self) -> None:
         self.store.load()
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
+        self.subscriptions.load()
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -148,6 +152,7 @@ class LogsProvider(Provider):
             raise v.validation("Cannot delete log group with deletion protection enabled. "
                                "Disable deletion protection first.")
         self.store.delete_group(g)
+        self.subscriptions.forget(g.id)
         return {}
 
     def put_log_group_deletion_protection(self, ctx: RequestContext, params: dict) -> dict:
@@ -404,6 +409,7 @@ class LogsProvider(Provider):
         rows = [(int(e["timestamp"]), e["message"]) for e in accepted]
         stored = sum(len(m.encode("utf-8")) for _, m in rows)
         self.store.put_events(g, s, rows, now, stored)
+        self.subscriptions.on_put(g, s, rows)
         out: dict = {"nextSequenceToken": f"{s.sequence + 1:056d}"}
         rejected = {}
         if too_old:
@@ -676,7 +682,7 @@ class LogsProvider(Provider):
 
     # -- subscription filters ------------------------------------------------------------------------------------
 
-    def put_subscription_filter(self, ctx: RequestContext, params: dict) -> dict:
+    async def put_subscription_filter(self, ctx: RequestContext, params: dict) -> dict:
         g = self._group(ctx, params)
         name = v.name(params, "filterName", v.FILTER_NAME)
         text = v.required(params, "filterPattern")
@@ -688,8 +694,10 @@ class LogsProvider(Provider):
         existing = {r[0] for r in self.store.subscription_filters(g)}
         if name not in existing and len(existing) >= 2:
             raise v.limit_exceeded("Resource limit exceeded.")
+        await self.subscriptions.check_destination(ctx, destination)
         self.store.put_subscription_filter(g, name, text, destination, params.get("roleArn"), distribution,
                                            self._now())
+        self.subscriptions.refresh(g)
         return {}
 
     def describe_subscription_filters(self, ctx: RequestContext, params: dict) -> dict:
@@ -705,6 +713,7 @@ class LogsProvider(Provider):
         g = self._group(ctx, params)
         if not self.store.delete_subscription_filter(g, v.required(params, "filterName")):
             raise v.not_found("subscription filter")
+        self.subscriptions.refresh(g)
         return {}
 
 

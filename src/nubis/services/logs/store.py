@@ -363,6 +363,11 @@ class LogsStore:
             "distribution = excluded.distribution",
             (g.account, g.region, g.id, name, pattern, destination, role_arn, distribution, now))
 
+    def all_subscription_filters(self) -> list[tuple]:
+        """(group_id, name, pattern, destination) of every subscription filter."""
+        return self.db.query("SELECT group_id, name, pattern, destination FROM logs_subscription_filters "
+                             "ORDER BY group_id, name")
+
     def subscription_filters(self, g: Group) -> list[tuple]:
         """(name, pattern, destination, role_arn, distribution, created), by name."""
         return self.db.query("SELECT name, pattern, destination, role_arn, distribution, created "
