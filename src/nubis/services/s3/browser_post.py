@@ -194,13 +194,12 @@ def _enforce(runtime, ctx: RequestContext, fields: dict, params: dict, request: 
     the PutObject the form makes (an unsigned form is an anonymous caller).
     The string to sign is the base64 policy as sent."""
     from ...auth import enforce
+    from ...auth.errors import S3
 
     credential = None
     if ctx.access_key:
-        credential = enforce.resolver(runtime).resolve(ctx.access_key)
-        if credential is None:
-            raise ServiceError("InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our "
-                               "records.", 403, AWSAccessKeyId=ctx.access_key)
+        # The key's credential (STS keys: with their x-amz-security-token, unexpired).
+        credential = enforce._credential(runtime, S3, ctx.access_key, fields.get("x-amz-security-token"))
         given = fields.get("x-amz-signature") or fields.get("signature") or ""
         if not hmac.compare_digest(expected_signature(credential.secret, fields), given):
             raise ServiceError("SignatureDoesNotMatch", "The request signature we calculated does not match "
