@@ -187,3 +187,15 @@ def test_access_point_policies_are_a_second_gate(cloud, client, s3, bucket):
                             "Condition": {"StringEquals": {"s3:DataAccessPointArn": arn}}})
     assert error_of(s3.get_object, Bucket=alias, Key="docs/readme.txt")["Code"] == "AccessDenied"
     assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
+
+
+def test_existing_object_tags_in_conditions(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="docs/classified", Body=b"x", Tagging="classification=secret")
+    set_policy(s3, bucket, {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                            "Resource": _arn(bucket, "*"),
+                            "Condition": {"StringEquals": {"s3:ExistingObjectTag/classification": "secret"}}})
+    assert error_of(s3.get_object, Bucket=bucket, Key="docs/classified")["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
+    s3.put_object_tagging(Bucket=bucket, Key="docs/classified",
+                          Tagging={"TagSet": [{"Key": "classification", "Value": "public"}]})
+    assert s3.get_object(Bucket=bucket, Key="docs/classified")["Body"].read() == b"x"

@@ -47,3 +47,10 @@ def test_identity_policies_limit_a_principal_of_the_owner_account(client, s3, bu
         {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "s3:GetObject",
          "Resource": f"arn:aws:s3:::{bucket}/private/*"}]}))
     assert role.get_object(Bucket=bucket, Key="private/secret.txt")["Body"].read() == b"secret"
+
+
+def test_identity_policies_govern_bucket_listing_and_creation(client, s3, bucket):
+    role = client("s3", key=SESSION_KEY, secret=SESSION_SECRET, token=SESSION_TOKEN)
+    assert error_of(role.list_buckets)["Code"] == "AccessDenied"
+    assert error_of(role.create_bucket, Bucket="role-bucket")["Code"] == "AccessDenied"
+    assert error_of(role.list_objects_v2, Bucket=bucket)["Code"] == "AccessDenied"

@@ -24,11 +24,13 @@ A denial is ``AccessDenied`` "Access Denied".
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import unquote
 
 from ...auth import policy
 from ...protocol.errors import ServiceError
 from . import access_points
+from .names import check_key
 
 # Operation -> IAM action, where it is not "s3:" + the operation's name.
 ACTIONS = {
@@ -130,6 +132,22 @@ def _condition_keys(ctx, params: dict, caller) -> dict:
     return keys
 
 
+def _mentions_object_tags(policies) -> bool:
+    return any("existingobjecttag/" in (p if isinstance(p, str) else json.dumps(p)).lower() for p in policies)
+
+
+def _object_tags(provider, bucket: str, key: str, version_id: str | None) -> dict:
+    """``s3:ExistingObjectTag/<tag>`` of the object a request names (none when it does not exist)."""
+    try:
+        raw = check_key(key)
+    except ServiceError:
+        return {}
+    o = provider.store.version(bucket, raw, version_id) if version_id else provider.store.current(bucket, raw)
+    if o is None or o.delete_marker:
+        return {}
+    return {f"s3:ExistingObjectTag/{t['Key']}": t["Value"] for t in o.tags}
+
+
 def _public_restricted(policies: list, public_access_block: dict) -> bool:
     return bool(public_access_block.get("RestrictPublicBuckets")) and any(policy.is_public(p) for p in policies)
 
@@ -144,9 +162,7 @@ def check(runtime, ctx, caller, name: str, key: str | None, action: str, keys: d
         ap = access_points.access_point_named(runtime, ctx, name)
         b = provider.store.bucket(ap.bucket) if ap is not None else None
         if b is None:
-            if caller.anonymous and ctx.operation == "CreateBucket":
-                raise denied()
-            return  # the operation answers NoSuchBucket (or creates the bucket)
+            return  # the operation answers NoSuchBucket
     cred = caller.credential
     if cred is not None and cred.is_root and cred.account == b.account and action in POLICY_ACTIONS:
         return
@@ -164,6 +180,8 @@ def check(runtime, ctx, caller, name: str, key: str | None, action: str, keys: d
                   provider.bucket_public_access_block(b.name)))
     now = runtime.clock.now()
     identity = cred.policies if cred is not None else None
+    if key is not None and _mentions_object_tags([*(p for g in gates for p in g[1]), *(identity or ())]):
+        keys.update(_object_tags(provider, b.name, key, keys.get("s3:VersionId")))
     for owner, policies, resource, pab in gates:
         request = caller.request(action, resource, now, keys)
         same = cred is not None and cred.account == owner
@@ -175,16 +193,28 @@ def check(runtime, ctx, caller, name: str, key: str | None, action: str, keys: d
         ctx.account = b.account  # what an anonymous caller writes belongs to the bucket owner
 
 
+def _identity_allows(runtime, caller, action: str, resource: str) -> bool:
+    """For what no resource policy governs (ListBuckets, CreateBucket): anonymous
+    callers never, roots always, others as their identity policies say."""
+    if caller.anonymous:
+        return False
+    policies = caller.credential.policies
+    if policies is None:
+        return True
+    request = caller.request(action, resource, runtime.clock.now())
+    return policy.evaluate(policies, request) == policy.ALLOW
+
+
 def authorize(runtime, ctx, params: dict, caller) -> None:
     """The S3 hook of ``auth/enforce.py``: raise AccessDenied when the caller may not run the operation."""
     operation = ctx.operation
     bucket = params.get("Bucket")
     keys = _condition_keys(ctx, params, caller)
-    if operation in NO_BUCKET or not bucket:
-        if caller.anonymous:
-            raise denied()
-        return  # an account's root may list and create its own buckets
     action = action_of(operation, params)
+    if operation in NO_BUCKET or not bucket:  # CreateBucket: the bucket is not there yet, or not the caller's
+        if not _identity_allows(runtime, caller, action, resource_of(bucket)):
+            raise denied()
+        return
     if operation == "DeleteObjects":
         # Each key is a DeleteObject (or DeleteObjectVersion) of its own; one refused key refuses the request.
         for entry in (params.get("Delete") or {}).get("Objects") or []:
@@ -200,4 +230,4 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
         src_bucket, _, src_key = through if through else source.partition("/")
         if src_bucket and src_key:
             check(runtime, ctx, caller, src_bucket, src_key,
-                  "s3:GetObjectVersion" if version else "s3:GetObject", keys)
+                  "s3:GetObjectVersion" if version else "s3:GetObject", {**keys, "s3:VersionId": version or None})
