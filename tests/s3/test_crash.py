@@ -180,3 +180,36 @@ def test_a_restart_removes_what_the_crash_left(crashed):
     while any(n.endswith(".part") for n in blob_files(crashed["data_dir"])) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert [n for n in blob_files(crashed["data_dir"]) if n.endswith(".part")] == []
+
+
+def test_a_client_that_goes_away_mid_body_leaves_nothing(server_process, tmp_path):
+    data_dir = str(tmp_path / "data")
+    server = server_process("--data-dir", data_dir)
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_object(Bucket=BUCKET, Key="kept", Body=b"k" * (200 * 1024))
+    plain = start_put(server.port, f"/{BUCKET}/kept", 20 * MIB)
+    stream(plain, 8 * MIB)
+    # The SDKs' streaming form: aws-chunked inside HTTP chunked, the checksum in a trailer never sent.
+    chunked = socket.create_connection(("127.0.0.1", server.port))
+    chunked.sendall((f"PUT /{BUCKET}/chunked HTTP/1.1\r\nHost: localhost:{server.port}\r\n"
+                     "Transfer-Encoding: chunked\r\nContent-Encoding: aws-chunked\r\n"
+                     f"x-amz-decoded-content-length: {20 * MIB}\r\n"
+                     "x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER\r\n"
+                     "x-amz-trailer: x-amz-checksum-crc32\r\n\r\n").encode())
+    inner = b"%x\r\n" % MIB + b"c" * MIB + b"\r\n"
+    for _ in range(6):
+        chunked.sendall(b"%x\r\n" % len(inner) + inner + b"\r\n")
+    wait_for_partial(data_dir, 4 * MIB)
+    plain.close()
+    chunked.close()
+
+    deadline = time.monotonic() + 10
+    while any(n.endswith(".part") for n in blob_files(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [n for n in blob_files(data_dir) if n.endswith(".part")] == []
+    assert s3.get_object(Bucket=BUCKET, Key="kept")["Body"].read() == b"k" * (200 * 1024)
+    with pytest.raises(ClientError) as info:
+        s3.head_object(Bucket=BUCKET, Key="chunked")
+    assert info.value.response["Error"]["Code"] == "404"
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]] == ["kept"]
