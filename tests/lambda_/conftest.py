@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-role"
-NO_RETRY = Config(retries={"max_attempts": 1}, read_timeout=60)
+NO_RETRY = Config(retries={"total_max_attempts": 1}, read_timeout=60)
 
 
 def zip_of(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
