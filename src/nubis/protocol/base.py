@@ -73,7 +73,14 @@ def iso8601(value) -> str:
 
 
 def rfc822(value) -> str:
+    if value.__class__ is _dt.datetime:
+        return _rfc822_of(value)  # Last-Modified and friends: the same few times again and again
     dt = to_datetime(value)
+    return email.utils.formatdate(calendar.timegm(dt.utctimetuple()), usegmt=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rfc822_of(dt: _dt.datetime) -> str:
     return email.utils.formatdate(calendar.timegm(dt.utctimetuple()), usegmt=True)
 
 

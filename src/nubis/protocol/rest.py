@@ -89,22 +89,46 @@ def host_labels(request, operation) -> dict:
     return m.groupdict() if m else {}
 
 
+class _InputPlan:
+    """An input shape's members by where they travel: path labels, query
+    names, header names (lower-cased), header prefixes, host labels."""
+
+    def __init__(self, shape):
+        self.uri: list[tuple] = []
+        self.query: dict[str, tuple] = {}
+        self.query_map: tuple | None = None
+        self.headers: dict[str, tuple] = {}
+        self.prefixed: list[tuple[str, str]] = []
+        self.host_labels: list[str] = []
+        for key, member in shape.members.items():
+            loc = member.serialization.get("location")
+            name = member.serialization.get("name", key)
+            if loc == "uri":
+                self.uri.append((key, member, name))
+            elif loc == "querystring":
+                if member.type_name == "map":
+                    self.query_map = (key, member)
+                else:
+                    self.query[name] = (key, member, member.type_name == "list")
+            elif loc == "header":
+                self.headers[name.lower()] = (key, member, member.type_name == "list")
+            elif loc == "headers":
+                self.prefixed.append((key, name.lower()))
+            elif member.serialization.get("hostLabel"):
+                self.host_labels.append(key)
+
+
 class RestProtocol(Protocol):
     content_type = ""
 
     # -- requests -------------------------------------------------------------
 
-    def _plan(self, shape) -> list[tuple]:
-        """(key, member, location, wire name, lower-cased name) of each input
-        member, found once per shape."""
+    def _plan(self, shape) -> "_InputPlan":
+        """Where each input member of ``shape`` comes from, found once per shape."""
         plans = self.__dict__.setdefault("_plans", {})
         hit = plans.get(id(shape))
         if hit is None or hit[0] is not shape:
-            rows = []
-            for key, member in shape.members.items():
-                name = member.serialization.get("name", key)
-                rows.append((key, member, member.serialization.get("location"), name, name.lower()))
-            hit = plans[id(shape)] = (shape, rows)
+            hit = plans[id(shape)] = (shape, _InputPlan(shape))
         return hit[1]
 
     def parse(self, request, operation, uri_params=None) -> dict:
@@ -113,56 +137,47 @@ class RestProtocol(Protocol):
             return {}
         if uri_params is None:
             uri_params = uri_template(operation).match(request.path) or {}
+        plan = self._plan(shape)
         params: dict = {}
+        for key, member, name in plan.uri:
+            if name in uri_params:
+                params[key] = parse_scalar(member, uri_params[name])
         query = request.query
-        claimed = {k for k, _ in uri_template(operation).literal_query}
-        query_map = None
-        hosted = None
-        headers = request.headers.as_dict()
-        for key, member, loc, name, lname in self._plan(shape):
-            if loc == "uri":
-                if name in uri_params:
-                    params[key] = parse_scalar(member, uri_params[name])
-            elif loc == "querystring":
-                if member.type_name == "map":
-                    query_map = (key, member)
+        if query:
+            by_name = plan.query
+            found_map: dict = {}
+            claimed = {k for k, _ in uri_template(operation).literal_query} if plan.query_map else ()
+            for k, v in query:
+                hit = by_name.get(k)
+                if hit is None:
+                    if plan.query_map is not None and k not in claimed:
+                        if plan.query_map[1].value.type_name == "list":
+                            found_map.setdefault(k, []).append(v)
+                        else:
+                            found_map[k] = v
                     continue
-                claimed.add(name)
-                values = [v for k, v in query if k == name]
-                if not values:
-                    continue
-                if member.type_name == "list":
-                    params[key] = [parse_scalar(member.member, v) for v in values]
-                else:
-                    params[key] = parse_scalar(member, values[0])
-            elif loc == "header":
-                text = headers.get(lname)
-                if text is not None:
-                    if member.type_name == "list" and text == "":
-                        continue
+                key, member, is_list = hit
+                if is_list:
+                    params.setdefault(key, []).append(parse_scalar(member.member, v))
+                elif key not in params:
+                    params[key] = parse_scalar(member, v)
+            if found_map:
+                params[plan.query_map[0]] = found_map
+        by_header, prefixed = plan.headers, plan.prefixed
+        for lname, text in request.headers.as_dict().items():
+            hit = by_header.get(lname)
+            if hit is not None:
+                key, member, is_list = hit
+                if not (is_list and text == ""):
                     params[key] = parse_header(member, text)
-            elif loc == "headers":
-                prefix = lname
-                found = {k[len(prefix):]: v for k, v in headers.items() if k.startswith(prefix)}
-                if found:
-                    params[key] = found
-            elif member.serialization.get("hostLabel"):
-                if hosted is None:
-                    hosted = host_labels(request, operation)
+            for key, prefix in prefixed:
+                if lname.startswith(prefix):
+                    params.setdefault(key, {})[lname[len(prefix):]] = text
+        if plan.host_labels:
+            hosted = host_labels(request, operation)
+            for key in plan.host_labels:
                 if key in hosted:
                     params[key] = hosted[key]
-        if query_map is not None:
-            key, member = query_map
-            found: dict = {}
-            for k, v in query:
-                if k in claimed:
-                    continue
-                if member.value.type_name == "list":
-                    found.setdefault(k, []).append(v)
-                else:
-                    found[k] = v
-            if found:
-                params[key] = found
         payload = shape.serialization.get("payload")
         if payload is not None:
             member = shape.members[payload]
@@ -188,6 +203,21 @@ class RestProtocol(Protocol):
 
     # -- responses ------------------------------------------------------------
 
+    def _output_plan(self, shape) -> dict:
+        """``{member: (location, wire name, member shape)}`` of an output shape's
+        non-body members, made once: a response walks its own few keys, not the
+        shape's members (GetObjectOutput has sixty)."""
+        plans = self.__dict__.setdefault("_out_plans", {})
+        hit = plans.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            plan = {}
+            for key, member in shape.members.items():
+                loc = member.serialization.get("location")
+                if loc in ("statusCode", "header", "headers"):
+                    plan[key] = (loc, member.serialization.get("name", key if loc == "header" else ""), member)
+            hit = plans[id(shape)] = (shape, plan)
+        return hit[1]
+
     def serialize(self, operation, output, request_id) -> HttpResponse:
         output = output or {}
         shape = operation.output_shape
@@ -197,20 +227,22 @@ class RestProtocol(Protocol):
             return HttpResponse(status, headers, b"")
         body = b""
         stream = None
-        for key, member in shape.members.items():
-            value = output.get(key)
+        plan = self._output_plan(shape)
+        for key, value in output.items():
             if value is None:
                 continue
-            loc = member.serialization.get("location")
-            if loc == "statusCode":
-                status = int(value)
-            elif loc == "header":
+            found = plan.get(key)
+            if found is None:
+                continue
+            loc, name, member = found
+            if loc == "header":
                 if member.type_name == "list" and not value:
                     continue
-                headers.append((member.serialization.get("name", key), header_text(member, value)))
-            elif loc == "headers":
-                prefix = member.serialization.get("name", "")
-                headers.extend((prefix + k, str(v)) for k, v in value.items())
+                headers.append((name, header_text(member, value)))
+            elif loc == "statusCode":
+                status = int(value)
+            else:
+                headers.extend((name + k, str(v)) for k, v in value.items())
         payload = shape.serialization.get("payload")
         if payload is not None:
             member = shape.members[payload]
