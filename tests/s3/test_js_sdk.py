@@ -103,6 +103,8 @@ def test_lib_storage_upload_is_multipart_with_checksums(run_js, s3, tmp_path):
                          "ContentType": "application/x-upload", "ContentLength": len(data),
                          "Metadata": {"via": "lib-storage"}}
     assert r["loaded"] == len(data) and r["same"]
+    # A body smaller than one part goes as a single PutObject.
+    assert r["small"] == {"ETag": etag(b"tiny"), "operations": ["PutObjectCommand"]}
     assert s3.list_multipart_uploads(Bucket="js-upload").get("Uploads", []) == []
 
 
@@ -112,8 +114,10 @@ def test_paging_delete_objects_and_errors(run_js):
         {"keys": ["k/0", "k/1", "k/2"], "KeyCount": 3, "IsTruncated": True},
         {"keys": ["k/3", "k/4", "k/5"], "KeyCount": 3, "IsTruncated": True},
         {"keys": ["k/6"], "KeyCount": 1, "IsTruncated": False}]
+    odd = "dir/ü ñ+&=?#%~'.txt"
+    assert r["odd"] == {"body": "odd", "listed": [odd, odd + ".copy"]}
     # Deleting a key that does not exist succeeds, as on S3.
-    assert r["deleted"] == ["k/0", "k/1", "never-was"] and r["errors"] == []
+    assert r["deleted"] == sorted(["k/0", "k/1", "never-was", odd, odd + ".copy"]) and r["errors"] == []
     assert r["remaining"] == ["k/2", "k/3", "k/4", "k/5", "k/6"]
     assert r["noSuchKey"] == {"name": "NoSuchKey", "message": "The specified key does not exist.", "status": 404,
                               "fault": "client", "Key": "k/0"}
