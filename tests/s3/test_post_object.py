@@ -381,3 +381,18 @@ def test_with_iam_enforcement_the_signature_and_bucket_policy_count(enforcing):
     assert post(url, {"key": "private/anon"}).status_code == 403
     keys = sorted(o["Key"] for o in owner.list_objects_v2(Bucket="guarded")["Contents"])
     assert keys == ["ok-s3", "ok-s3v4", "public/anon"]
+
+
+def test_bucket_host_under_the_base_name(nubis, s3v4, bucket):
+    """``<bucket>.localhost``: what boto3 builds for virtual addressing against a custom endpoint."""
+    port = urlsplit(nubis.endpoint).port
+    client = boto3.client("s3", endpoint_url=f"http://localhost:{port}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(signature_version="s3v4", s3={"addressing_style": "virtual"}))
+    p = client.generate_presigned_post(bucket, "base.txt", Fields={"success_action_status": "201"},
+                                       Conditions=[{"success_action_status": "201"}], ExpiresIn=60)
+    assert urlsplit(p["url"]).netloc == f"{bucket}.localhost:{port}"
+    r = post(p["url"], p["fields"], b"base host", virtual=True)
+    assert r.status_code == 201, r.text
+    assert ET.fromstring(r.content).find("Location").text == f"http://{bucket}.localhost:{port}/base.txt"
+    assert s3v4.get_object(Bucket=bucket, Key="base.txt")["Body"].read() == b"base host"

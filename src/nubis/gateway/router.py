@@ -261,7 +261,7 @@ class Router:
             # is S3 Control's ``{AccountId}.`` host prefix).
             route.host = HostInfo("s3", route.host.name, route.host.region)
             kind = "s3"
-        if request.method == "POST" and kind in ("s3", "s3-path", None) and browser_post.route(request, route):
+        if request.method == "POST" and browser_post.route(request, route):
             return route  # an HTML form upload to a bucket (S3 POST Object)
         if kind in ("s3", "s3-path"):
             candidates = ["s3"]

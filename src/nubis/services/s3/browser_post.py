@@ -71,10 +71,16 @@ def route(request, route) -> bool:
     if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         return False
     host, path = route.host, request.path
-    if host.kind == "s3" and host.name:
+    if host.kind not in ("s3", "s3-path", "service", None):
+        return False
+    if host.kind in ("s3", "service") and host.name:
+        # ``<bucket>.s3.localhost``, or ``<bucket>.localhost`` (what SDKs build for
+        # virtual-host addressing against a custom endpoint): no service but S3
+        # takes a form at a host's root.
         if path not in ("", "/"):
             return False
         bucket = host.name
+        route.host = type(host)("s3", host.name, host.region)
     else:
         name = path[1:-1] if path.endswith("/") else path[1:]
         if not path.startswith("/") or not name or "/" in name:
