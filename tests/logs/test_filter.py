@@ -6,7 +6,8 @@ def fill(logs, now):
     logs.create_log_group(logGroupName="g")
     for name in ("web-1", "web-2", "worker"):
         logs.create_log_stream(logGroupName="g", logStreamName=name)
-    put(logs, "g", "web-1", [(now - 50, "GET / 200"), (now - 30, "ERROR timeout"), (now - 10, '{"level": "warn", "ms": 900}')])
+    put(logs, "g", "web-1", [(now - 50, "GET / 200"), (now - 30, "ERROR timeout"),
+                             (now - 10, '{"level": "warn", "ms": 900}')])
     put(logs, "g", "web-2", [(now - 40, "GET /x 404"), (now - 20, "ERROR disk full")])
     put(logs, "g", "worker", [(now - 45, '{"level": "error", "ms": 12}'), (now - 5, "done")])
 

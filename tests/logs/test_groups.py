@@ -6,7 +6,8 @@ from .conftest import code, error_of
 
 def test_create_describe_delete(logs, now_ms):
     created = now_ms()
-    logs.create_log_group(logGroupName="/aws/lambda/fn", tags={"team": "a"}, kmsKeyId="arn:aws:kms:us-east-1:000000000000:key/k1")
+    logs.create_log_group(logGroupName="/aws/lambda/fn", tags={"team": "a"},
+                          kmsKeyId="arn:aws:kms:us-east-1:000000000000:key/k1")
     [g] = logs.describe_log_groups()["logGroups"]
     assert g["logGroupName"] == "/aws/lambda/fn"
     assert g["arn"] == "arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/fn:*"

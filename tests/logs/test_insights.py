@@ -35,7 +35,8 @@ def app(logs, now_ms):
 def test_default_fields_sort_and_limit(logs, app):
     result = run(logs, "fields @timestamp, @message, @logStream | sort @timestamp desc | limit 2")
     got = rows(result)
-    assert [r["@message"] for r in got] == ["plain text ERROR line", '{"level": "info", "ms": 40, "user": {"id": "u3"}}']
+    assert [r["@message"] for r in got] == ["plain text ERROR line",
+                                            '{"level": "info", "ms": 40, "user": {"id": "u3"}}']
     assert got[0]["@logStream"] == "a" and "@ptr" in got[0]
     assert len(got[0]["@timestamp"]) == len("2026-11-29 11:23:19.000")
     assert result["statistics"]["recordsScanned"] == 5.0

@@ -22,7 +22,8 @@ def test_metric_filters(logs, now_ms):
     assert [f["filterName"] for f in logs.describe_metric_filters(metricName="Errors",
                                                                   metricNamespace="App")["metricFilters"]] == ["errors"]
     # Putting again replaces.
-    logs.put_metric_filter(logGroupName="g", filterName="errors", filterPattern="FATAL", metricTransformations=TRANSFORM)
+    logs.put_metric_filter(logGroupName="g", filterName="errors", filterPattern="FATAL",
+                           metricTransformations=TRANSFORM)
     assert logs.describe_metric_filters(logGroupName="g")["metricFilters"][0]["filterPattern"] == "FATAL"
     e = error_of(logs.put_metric_filter, logGroupName="g", filterName="bad", filterPattern="{ $.x = ",
                  metricTransformations=TRANSFORM)

@@ -63,9 +63,6 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-_NO_STREAM = Stream(0, 0, "", 0, None, None, None, 0, 0)
-
-
 class LogsProvider(Provider):
     service = "logs"
     migrations = MIGRATIONS
@@ -349,7 +346,8 @@ class LogsProvider(Provider):
         if params.get("nextToken"):
             doc = _unopaque(params["nextToken"])
             after = doc.get("after")
-            if doc.get("order") != order or not isinstance(after, list) or len(after) != len(key(_NO_STREAM)):
+            if doc.get("order") != order or not isinstance(after, list) or len(after) != (
+                    2 if order == "LastEventTime" else 1):
                 raise v.invalid("The specified nextToken is invalid.")
             try:
                 streams = [s for s in streams if (key(s) < tuple(after) if descending else key(s) > tuple(after))]
@@ -386,7 +384,7 @@ class LogsProvider(Provider):
             if isinstance(ts, bool) or not isinstance(ts, (int, float)) or ts < 0:
                 raise v.constraint(ts, f"logEvents.{i + 1}.member.timestamp",
                                    "Member must have value greater than or equal to 0")
-            if msg is None or msg == "":
+            if not isinstance(msg, str) or msg == "":
                 raise v.constraint(msg or "null", f"logEvents.{i + 1}.member.message",
                                    "Member must have length greater than or equal to 1")
             if previous is not None and ts < previous:
@@ -690,7 +688,8 @@ class LogsProvider(Provider):
         destination = v.required(params, "destinationArn")
         distribution = params.get("distribution") or "ByLogStream"
         if distribution not in ("Random", "ByLogStream"):
-            raise v.constraint(distribution, "distribution", "Member must satisfy enum value set: [Random, ByLogStream]")
+            raise v.constraint(distribution, "distribution",
+                               "Member must satisfy enum value set: [Random, ByLogStream]")
         existing = {r[0] for r in self.store.subscription_filters(g)}
         if name not in existing and len(existing) >= 2:
             raise v.limit_exceeded("Resource limit exceeded.")
