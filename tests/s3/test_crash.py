@@ -52,7 +52,8 @@ def wait_for_partial(data_dir: str, at_least: int, timeout: float = 20) -> None:
 
 @pytest.fixture(scope="module")
 def crashed(tmp_path_factory):
-    """A server killed with -9 mid-writes and started again; yields (server, what was acknowledged, data dir)."""
+    """A server killed with -9 mid-writes and started again on the same data directory; yields a
+    client of the new one and what the old one had acknowledged."""
     data_dir = str(tmp_path_factory.mktemp("crash") / "data")
     servers = []
     try:
@@ -119,8 +120,9 @@ def crashed(tmp_path_factory):
 
         server = ServerProcess("--data-dir", data_dir)
         servers.append(server)
-        yield {"s3": server.client("s3"), "acked": acked, "etags": etags, "data_dir": data_dir,
-               "during": during, "upload_id": upload_id, "parts": parts, "part_etags": part_etags, "left_by_crash": left_by_crash}
+        yield {"s3": server.client("s3"), "acked": acked, "etags": etags, "during": during,
+               "upload_id": upload_id, "parts": parts, "part_etags": part_etags,
+               "data_dir": data_dir, "left_by_crash": left_by_crash}
     finally:
         for s in servers:
             s.stop()
