@@ -396,3 +396,30 @@ def test_bucket_host_under_the_base_name(nubis, s3v4, bucket):
     assert r.status_code == 201, r.text
     assert ET.fromstring(r.content).find("Location").text == f"http://{bucket}.localhost:{port}/base.txt"
     assert s3v4.get_object(Bucket=bucket, Key="base.txt")["Body"].read() == b"base host"
+
+
+def test_acl_storage_class_expires_and_the_old_redirect_field(s3v4, bucket):
+    fields = {"acl": "public-read", "x-amz-storage-class": "STANDARD_IA", "Content-Disposition": "inline",
+              "Expires": "Thu, 01 Dec 2044 16:00:00 GMT", "redirect": "http://example.com/ok"}
+    p = s3v4.generate_presigned_post(bucket, "attrs.txt", Fields=fields,
+                                     Conditions=[{k: v} for k, v in fields.items()], ExpiresIn=60)
+    r = post(p["url"], p["fields"], b"attributes")
+    # A new bucket's owner enforces its ownership: no ACLs, as for a PUT.
+    assert r.status_code == 400 and error(r)["Code"] == "AccessControlListNotSupported"
+    s3v4.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+    r = post(p["url"], p["fields"], b"attributes")
+    assert r.status_code == 303, r.text
+    assert r.headers["Location"].startswith("http://example.com/ok?bucket=")
+    head = s3v4.head_object(Bucket=bucket, Key="attrs.txt")
+    assert head["StorageClass"] == "STANDARD_IA"
+    assert head["ContentDisposition"] == "inline"
+    assert head["ResponseMetadata"]["HTTPHeaders"]["expires"] == "Thu, 01 Dec 2044 16:00:00 GMT"
+    grants = s3v4.get_object_acl(Bucket=bucket, Key="attrs.txt")["Grants"]
+    assert any(g["Grantee"].get("URI", "").endswith("/global/AllUsers") and g["Permission"] == "READ"
+               for g in grants)
+    # A storage class S3 does not have is S3's error.
+    p = s3v4.generate_presigned_post(bucket, "bad.txt", Fields={"x-amz-storage-class": "COLD"},
+                                     Conditions=[{"x-amz-storage-class": "COLD"}], ExpiresIn=60)
+    r = post(p["url"], p["fields"])
+    assert r.status_code == 400 and error(r)["Code"] == "InvalidStorageClass"
