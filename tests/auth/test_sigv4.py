@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlsplit, urlunsplit
 
+import boto3
 import httpx
+from botocore.config import Config
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -166,3 +169,38 @@ def test_sigv2_header_and_query_forms(cloud, client, bucket):
     assert "AWSAccessKeyId=test" in url and httpx.get(url).content == b"hello"
     r = httpx.get(url.replace("docs/readme.txt", "private/secret.txt"))
     assert r.status_code == 403 and "SignatureDoesNotMatch" in r.text
+
+
+def test_multipart_uploads_and_sub_resources_sign_and_verify(client, bucket):
+    for version in ("s3v4", "s3"):
+        s3 = client("s3", signature_version=version)
+        key = f"multi/{version} part ü"
+        upload = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+        etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=1, Body=b"p" * 100)["ETag"]
+        assert [p["PartNumber"] for p in s3.list_parts(Bucket=bucket, Key=key, UploadId=upload)["Parts"]] == [1]
+        s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+        assert s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-1")["Body"].read() == b"pp"
+        s3.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": "a", "Value": "b c"}]})
+        assert s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"] == [{"Key": "a", "Value": "b c"}]
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix="multi/", Delimiter="/", StartAfter="multi/a b")
+        assert key in [o["Key"] for o in listed["Contents"]]
+
+
+def test_virtual_hosted_requests_sign_with_the_bucket_in_the_host(cloud, bucket):
+    port = urlsplit(cloud.endpoint).port
+    for version in ("s3v4", "s3"):
+        s3 = boto3.client("s3", endpoint_url=f"http://s3.localhost:{port}", region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(signature_version=version, s3={"addressing_style": "virtual"},
+                                        retries={"max_attempts": 1}))
+
+        def to_loopback(request, **kwargs):
+            parts = urlsplit(request.url)
+            request.headers["Host"] = parts.netloc
+            request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+
+        s3.meta.events.register("before-send.s3", to_loopback)
+        assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
+        s3.put_object(Bucket=bucket, Key=f"vhost/{version}", Body=b"v")
+        assert s3.get_object_tagging(Bucket=bucket, Key=f"vhost/{version}")["TagSet"] == []

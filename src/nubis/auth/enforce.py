@@ -89,8 +89,18 @@ def _principal_type(arn: str) -> str:
     return "User"
 
 
+_styles: dict[tuple, str] = {}
+
+
 def style_of(service: str, protocol: str) -> str:
     """How the service's front end words authentication errors (see ``errors``)."""
+    found = _styles.get((service, protocol))
+    if found is None:
+        found = _styles[(service, protocol)] = _style(service, protocol)
+    return found
+
+
+def _style(service: str, protocol: str) -> str:
     if service == "s3":
         return errors.S3
     if protocol in ("query", "ec2"):
