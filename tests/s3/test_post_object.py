@@ -423,3 +423,21 @@ def test_acl_storage_class_expires_and_the_old_redirect_field(s3v4, bucket):
                                      Conditions=[{"x-amz-storage-class": "COLD"}], ExpiresIn=60)
     r = post(p["url"], p["fields"])
     assert r.status_code == 400 and error(r)["Code"] == "InvalidStorageClass"
+
+
+def test_malformed_forms(nubis, bucket):
+    url = f"{nubis.endpoint}/{bucket}"
+    # The body ends inside the file part.
+    body = (b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nk\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\ncut sho')
+    r = httpx.post(url, content=body, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert r.status_code == 400 and error(r)["Code"] == "MalformedPOSTRequest"
+    r = httpx.post(url, content=body, headers={"Content-Type": "multipart/form-data"})  # no boundary
+    assert r.status_code == 400 and error(r)["Code"] == "MalformedPOSTRequest"
+    # More than 20 KB of fields before the file.
+    r = post(url, {"key": "k", "x-amz-meta-big": "x" * 21 * 1024})
+    assert r.status_code == 400 and error(r)["Code"] == "MaxPostPreDataLengthExceeded"
+    # A POST to a key is not a form upload: nothing is stored.
+    r = post(f"{url}/some/key", {"key": "k"})
+    assert r.status_code >= 400
+    assert httpx.head(f"{url}/k").status_code == 404
