@@ -146,3 +146,11 @@ def test_what_counts_as_public():
     assert not is_public(idp(allow(Principal="*", Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})))
     assert not is_public(idp({**allow(Principal="*"), "Effect": "Deny"}))
     assert is_public(idp(allow(Principal="*", Condition={"StringLike": {"aws:SourceArn": "*"}})))
+
+
+def test_a_role_names_its_sessions():
+    session = req(principal="arn:aws:sts::111122223333:assumed-role/reader/alice-session")
+    st = allow(Principal={"AWS": "arn:aws:iam::111122223333:role/reader"})
+    assert evaluate([idp(st)], session, resource_policy=True) == ALLOW
+    other = allow(Principal={"AWS": "arn:aws:iam::111122223333:role/writer"})
+    assert evaluate([idp(other)], session, resource_policy=True) == IMPLICIT

@@ -54,3 +54,16 @@ def test_identity_policies_govern_bucket_listing_and_creation(client, s3, bucket
     assert error_of(role.list_buckets)["Code"] == "AccessDenied"
     assert error_of(role.create_bucket, Bucket="role-bucket")["Code"] == "AccessDenied"
     assert error_of(role.list_objects_v2, Bucket=bucket)["Code"] == "AccessDenied"
+
+
+def test_a_bucket_policy_naming_the_role_and_its_principal_arn(client, s3, bucket):
+    import json
+    role = client("s3", key=SESSION_KEY, secret=SESSION_SECRET, token=SESSION_TOKEN)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:role/reader"}, "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{bucket}"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/docs/*",
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::000000000000:role/reader"}}}]}))
+    assert role.list_objects_v2(Bucket=bucket)["KeyCount"] == 2
+    assert error_of(role.get_object, Bucket=bucket, Key="docs/readme.txt")["Code"] == "AccessDenied"
+    assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"

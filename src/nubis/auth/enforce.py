@@ -22,7 +22,7 @@ from ..protocol import models
 from ..protocol.errors import ServiceError
 from . import errors, sigv2, sigv4
 from .credentials import Credential, Resolver
-from .policy import Request
+from .policy import Request, role_of_session
 
 # service -> "module:function" of its authorizer: fn(runtime, ctx, params, caller).
 AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize"}
@@ -67,7 +67,8 @@ class Caller:
             g["aws:sourceip"] = self.source_ip
         if c is not None:
             g["aws:principalaccount"] = c.account
-            g["aws:principalarn"] = c.principal
+            # A role session's aws:PrincipalArn is its role's ARN.
+            g["aws:principalarn"] = role_of_session(c.principal) or c.principal
             g["aws:principaltype"] = _principal_type(c.principal)
             g["aws:userid"] = c.user_id or c.account
             if c.username:

@@ -151,7 +151,7 @@ def _principal_matches(element, request: Request) -> bool:
                     # The account's root names the account: any of its principals.
                     if request.account == v.split(":")[4]:
                         return True
-                elif v == request.principal:
+                elif v == request.principal or v == role_of_session(request.principal):
                     return True
             elif kind == "Service":
                 if request.service_principal and v == request.service_principal:
@@ -160,6 +160,16 @@ def _principal_matches(element, request: Request) -> bool:
                 if request.key("s3:canonicaluser") is not None and v == request.key("s3:canonicaluser"):
                     return True
     return False
+
+
+def role_of_session(arn: str) -> str | None:
+    """``arn:aws:sts::<account>:assumed-role/<role>/<session>`` -> the role's ARN (a
+    policy naming a role matches its sessions). The session ARN has no role path."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "sts" or not parts[5].startswith("assumed-role/"):
+        return None
+    role = parts[5].split("/")[1] if parts[5].count("/") >= 2 else None
+    return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}" if role else None
 
 
 # -- conditions ----------------------------------------------------------------------------
