@@ -174,6 +174,20 @@ def rest_routes(service: str, protocol: str) -> RestRoutes:
 
 
 @functools.cache
+def _by_kind(candidates: tuple) -> tuple[tuple, tuple]:
+    """Of the candidate services: the REST ones (with their protocol and
+    routes) and the query/ec2 ones."""
+    index = models.service_index()
+    rest = []
+    for s in candidates:
+        protocol = next((p for p in index[s]["protocols"] if p in ("rest-json", "rest-xml")), None)
+        if protocol is not None:
+            rest.append((s, protocol, rest_routes(s, protocol)))
+    query = tuple(s for s in candidates if {"query", "ec2"} & set(index[s]["protocols"]))
+    return tuple(rest), query
+
+
+@functools.cache
 def _operation_names(service: str, protocol: str | None = None) -> frozenset:
     return frozenset(models.load_service(service, protocol).operation_names)
 
@@ -312,25 +326,22 @@ class Router:
                 route.protocol = "query"
                 return route
             candidates = ["s3"]
-        index = models.service_index()
-        rest = [s for s in candidates if {"rest-json", "rest-xml"} & set(index[s]["protocols"])]
-        query = [s for s in candidates if {"query", "ec2"} & set(index[s]["protocols"])]
+        rest, query = _by_kind(tuple(candidates))
         if query and (_is_form(request) or "Action=" in request.query_string or not rest):
             route.protocol = "query"
-            route.candidates = query
+            route.candidates = list(query)
             return route
         path = request.path
         if route.host.kind == "s3" and route.host.name:
             path = "/" + route.host.name + (path if path != "/" else "")
         query = dict(request.query)
         best = None
-        for service in rest:
-            protocol = next(p for p in index[service]["protocols"] if p in ("rest-json", "rest-xml"))
-            found = rest_routes(service, protocol).match(request.method, path, query, request.headers)
+        for service, protocol, routes in rest:
+            found = routes.match(request.method, path, query, request.headers)
             if found and (best is None or found[2] > best[3]):
                 best = (service, protocol, found[0], found[2], found[1])
         if best is None:
-            service = rest[0] if rest else candidates[0]
+            service = rest[0][0] if rest else candidates[0]
             raise unknown_operation(service, f"{request.method} {request.path}")
         route.service, route.protocol, route.operation, _, route.uri_params = best
         return route
