@@ -31,7 +31,7 @@ def zip_of(files: dict) -> bytes:
 def consumer(aws_client):
     lam = aws_client("lambda")
     return lam.create_function(FunctionName="consumer", Runtime="python3.12", Handler="app.handler",
-                               Role="arn:aws:iam::000000000000:role/r",
+                               Role="arn:aws:iam::000000000000:role/r", Timeout=30,  # for a loaded machine
                                Code={"ZipFile": zip_of({"app.py": HANDLER})})["FunctionArn"]
 
 
@@ -46,7 +46,11 @@ def received(logs, timeout: float = 60.0) -> list[dict]:
         if events:
             return [json.loads(e["message"].split("GOT ", 1)[1]) for e in events]
         time.sleep(0.3)
-    raise AssertionError("the function was not invoked")
+    try:
+        seen = [e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/consumer")["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        seen = "no log group"
+    raise AssertionError(f"the function did not receive the events; its logs: {seen}")
 
 
 def test_matching_events_reach_the_function(logs, stream, consumer, now_ms):
