@@ -52,9 +52,11 @@ def test_prefix_pattern_limit_and_paging(logs):
         logs.create_log_group(logGroupName=name)
     names = lambda r: [g["logGroupName"] for g in r["logGroups"]]
     assert names(logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/")) == ["/aws/lambda/a", "/aws/lambda/b"]
-    # The pattern matches anywhere in the name, ignoring case.
-    assert names(logs.describe_log_groups(logGroupNamePattern="lambda")) == [
-        "/aws/lambda/a", "/aws/lambda/b", "/other/LAMBDA-x"]
+    # The pattern matches anywhere in the name, case-sensitive, and the answer is brief.
+    found = logs.describe_log_groups(logGroupNamePattern="lambda")
+    assert names(found) == ["/aws/lambda/a", "/aws/lambda/b"]
+    assert set(found["logGroups"][0]) == {"logGroupName", "creationTime", "arn"}
+    assert names(logs.describe_log_groups(logGroupNamePattern="LAMBDA")) == ["/other/LAMBDA-x"]
     e = error_of(logs.describe_log_groups, logGroupNamePrefix="/a", logGroupNamePattern="b")
     assert code(e) == "InvalidParameterException"
     page1 = logs.describe_log_groups(limit=2)

@@ -172,8 +172,7 @@ class LogsProvider(Provider):
         if prefix:
             groups = [g for g in groups if g.name.startswith(prefix)]
         if pattern:
-            needle = pattern.lower()  # the pattern matches anywhere in the name, ignoring case
-            groups = [g for g in groups if needle in g.name.lower()]
+            groups = [g for g in groups if pattern in g.name]  # a case-sensitive substring
         if params.get("logGroupClass"):
             groups = [g for g in groups if g.cls == params["logGroupClass"]]
         idents = params.get("logGroupIdentifiers")
@@ -188,7 +187,11 @@ class LogsProvider(Provider):
         page = groups[:limit]
         sizes = self.store.stored_bytes([g.id for g in page])
         counts = self.store.metric_filter_counts() if page else {}
-        out: dict = {"logGroups": [self._describe_group(g, sizes.get(g.id, 0), counts.get(g.id, 0)) for g in page]}
+        described = [self._describe_group(g, sizes.get(g.id, 0), counts.get(g.id, 0)) for g in page]
+        if pattern is not None:
+            # "only arn, creationTime, and logGroupName are included in the response"
+            described = [{k: d[k] for k in ("logGroupName", "creationTime", "arn")} for d in described]
+        out: dict = {"logGroups": described}
         if len(groups) > limit:
             out["nextToken"] = _opaque({"after": page[-1].name})
         return out
