@@ -1,6 +1,7 @@
 """The AWS CLI's S3 commands (``aws s3 ...`` and a few ``aws s3api ...``) against nubis, as a user types them."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -74,10 +75,11 @@ def test_mb_cp_ls_and_download(aws, s3, tmp_path):
 
     aws("s3", "cp", str(small), "s3://cli-bucket/with-options.txt", "--content-type", "text/x-test",
         "--metadata", "team=blue,tier=2", "--cache-control", "max-age=60", "--storage-class", "STANDARD_IA",
-        "--sse", "AES256", "--no-progress")
-    h = s3.head_object(Bucket="cli-bucket", Key="with-options.txt")
+        "--sse", "AES256", "--checksum-algorithm", "SHA256", "--no-progress")
+    h = s3.head_object(Bucket="cli-bucket", Key="with-options.txt", ChecksumMode="ENABLED")
     assert (h["ContentType"], h["Metadata"], h["CacheControl"], h["StorageClass"], h["ServerSideEncryption"]) == \
         ("text/x-test", {"team": "blue", "tier": "2"}, "max-age=60", "STANDARD_IA", "AES256")
+    assert h["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(small.read_bytes()).digest()).decode()
 
 
 def test_recursive_copy_and_sync(aws, s3, tmp_path):
