@@ -259,3 +259,21 @@ def test_logs_reach_cloudwatch_logs(lam, make_function, aws_client):
     assert messages[-2].startswith("END RequestId:") and messages[-1].startswith("REPORT RequestId:")
     streams = logs.describe_log_streams(logGroupName="/aws/lambda/logged")["logStreams"]
     assert len(streams) == 1 and "/[$LATEST]" in streams[0]["logStreamName"]
+
+
+def test_process_exit_and_unserializable_result(lam, make_function):
+    source = """
+import os
+def handler(event, context):
+    if event.get("exit"):
+        os._exit(3)
+    return object()
+"""
+    make_function("odd", {"app.py": source})
+    out, doc = invoke(lam, "odd", {"exit": True})
+    assert out["FunctionError"] == "Unhandled"
+    assert doc["errorType"] == "Runtime.ExitError"
+    assert doc["errorMessage"].endswith("Runtime exited with error: exit status 3")
+    out, doc = invoke(lam, "odd")  # a new environment; the result cannot be JSON
+    assert out["FunctionError"] == "Unhandled"
+    assert doc["errorType"] == "Runtime.MarshalError" and "Unable to marshal response" in doc["errorMessage"]

@@ -71,6 +71,11 @@ def unpacked(cache_root: str, blob_path: str, blob_id: str) -> str:
     return target
 
 
+def forget(cache_root: str, blob_id: str) -> None:
+    """Remove a deleted package's unpacked copy."""
+    shutil.rmtree(os.path.join(cache_root, "code", blob_id), ignore_errors=True)
+
+
 def merged_layers(cache_root: str, layers: list[tuple[str, str]]) -> str | None:
     """One directory with every layer unzipped into it, later layers over earlier ones.
 

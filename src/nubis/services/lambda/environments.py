@@ -8,9 +8,11 @@ revision: changed code or configuration gets fresh environments), starts one
 when none is idle, kills one that timed out, crashed or failed its init, and
 reaps idle ones on the controllable clock.
 
-Output is read by a subprocess protocol, so a line reaches its invocation in
-the same loop turn its bytes arrive; the runtime clients flush before they
-post a result, so an invocation's lines are all in before its end is.
+Output (stdout and stderr share one pipe, so their lines keep their order,
+as in one log stream) is read by a subprocess protocol. nubis's own runtime
+clients end an invocation's output with a marker line before they post its
+result; the invocation ends when both have arrived, so none of its lines
+slips into the next one's log.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ log = logging.getLogger("nubis.lambda")
 
 CLIENTS = os.path.join(os.path.dirname(__file__), "clients")
 INIT_LIMIT = 10.0          # seconds an init may take before the invocation fails
+END_MARK = b"\x1fnubis-lambda-end "   # what the runtime clients write after an invocation's output
 TAIL_BYTES = 4096
 
 
@@ -123,7 +126,10 @@ class Environment:
         self.server: asyncio.AbstractServer | None = None
         self.transport: asyncio.SubprocessTransport | None = None
         self.pid: int | None = None
-        self.partial = {1: b"", 2: b""}
+        self.partial = b""
+        self.own_client = False
+        self.marked: str | None = None           # request id of the last end marker seen
+        self.mark_waiter: asyncio.Future | None = None
         self.init_lines: list[tuple[int, str]] = []
         self.init_failure: tuple[bytes, str] | None = None
         self.spawned = 0.0
@@ -153,16 +159,18 @@ class Environment:
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.subprocess_exec(
             lambda: _Pipes(self), *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=task_root, env=env, start_new_session=True)
+            stderr=asyncio.subprocess.STDOUT, cwd=task_root, env=env, start_new_session=True)
         self.pid = self.transport.get_pid()
 
     def _command(self, runtime: str, task_root: str, opt: str | None) -> list[str]:
         if runtime.startswith("python"):
+            self.own_client = True
             return [sys.executable, os.path.join(CLIENTS, "python_bootstrap.py")]
         if runtime.startswith("nodejs"):
             node = shutil.which("node")
             if node is None:
                 raise EntrypointError("nubis found no 'node' on this machine to run a Node.js function")
+            self.own_client = True
             return [node, os.path.join(CLIENTS, "node_bootstrap.js")]
         # provided.*: the package's own bootstrap (or a layer's).
         candidates = [os.path.join(task_root, "bootstrap")] + ([os.path.join(opt, "bootstrap")] if opt else [])
@@ -248,14 +256,18 @@ class Environment:
     # -- the process's side -----------------------------------------------------------------
 
     def output(self, fd: int, data: bytes) -> None:
-        text = self.partial.get(fd, b"") + data
-        *lines, rest = text.split(b"\n")
-        self.partial[fd] = rest
+        *lines, self.partial = (self.partial + data).split(b"\n")
         if not lines:
             return
         now = int(self.pool.clock.now() * 1000)
         sink = self.current.lines if self.current is not None and self.current.picked else self.init_lines
-        sink.extend((now, line.decode("utf-8", "replace")) for line in lines)
+        for line in lines:
+            if line.startswith(END_MARK):
+                self.marked = line[len(END_MARK):].decode("latin-1")
+                if self.mark_waiter is not None and not self.mark_waiter.done():
+                    self.mark_waiter.set_result(None)
+                continue
+            sink.append((now, line.decode("utf-8", "replace")))
 
     def exited(self) -> None:
         inv = self.current
@@ -324,6 +336,14 @@ class Environment:
                 inv.timer = asyncio.get_running_loop().call_later(
                     INIT_LIMIT + self.target.config.get("Timeout", 3), self._init_timed_out, inv)
         body, error_type = await inv.future
+        if self.own_client and self.state == "busy" and self.marked != inv.request_id:
+            # The result came in before the last of the output: wait for its marker.
+            self.mark_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await asyncio.wait_for(self.mark_waiter, 1.0)
+            except asyncio.TimeoutError:
+                pass
+            self.mark_waiter = None
         self.current = None
         duration = (time.monotonic() - (inv.picked or inv.started)) * 1000
         if self.state == "busy":

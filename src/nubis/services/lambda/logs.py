@@ -38,9 +38,10 @@ class LogWriter:
 
     async def _run(self) -> None:
         while True:
-            item = await self.queue.get()
+            batch = self._batch(await self.queue.get())
             try:
-                await self._send(*item)
+                for key, events in batch.items():
+                    await self._send(*key, events)
             except asyncio.CancelledError:
                 raise
             except ServiceError as e:
@@ -49,6 +50,17 @@ class LogWriter:
                     self.warned = True
             except Exception:
                 log.exception("writing function logs")
+
+    def _batch(self, first) -> dict:
+        """The first item and everything queued behind it, one entry per stream
+        (one PutLogEvents for many invocations under load)."""
+        batch: dict[tuple, list] = {}
+        item = first
+        while True:
+            batch.setdefault(item[:4], []).extend(item[4])
+            if self.queue.empty() or sum(len(e) for e in batch.values()) > 5000:
+                return batch
+            item = self.queue.get_nowait()
 
     async def _send(self, account: str, region: str, group: str, stream: str, events) -> None:
         call = self.internal.call

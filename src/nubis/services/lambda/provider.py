@@ -32,6 +32,7 @@ from .store import MIGRATIONS, Function, LambdaStore
 from .versions import VersionsMixin
 
 MAX_PAYLOAD = 6 * 1024 * 1024
+MAX_EVENT_PAYLOAD = 1024 * 1024
 IDLE_MINUTES = 10.0          # an environment unused this long is stopped
 ACCOUNT_CONCURRENCY = 1000
 MAX_TAGS = 50
@@ -166,6 +167,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             for b in blobs:
                 if not self.store.blob_in_use(b):
                     self.blobs.delete(b)
+                    await asyncio.to_thread(codes.forget, self.pool.cache_root, b)
         asyncio.get_running_loop().create_task(later())
 
     def code_location(self, ctx: RequestContext, blob: str) -> str:
@@ -457,7 +459,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
     async def invoke(self, ctx: RequestContext, params: dict) -> dict:
         fn, qualifier = self.function(ctx, params["FunctionName"], params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
-        limit = MAX_PAYLOAD if kind == "RequestResponse" else 256 * 1024
+        limit = MAX_PAYLOAD if kind == "RequestResponse" else MAX_EVENT_PAYLOAD
         payload = await _read_payload(params.get("Payload"), limit)
         if payload.strip():
             try:

@@ -116,9 +116,12 @@ function invokeHandler(handler, event, context) {
   });
 }
 
-function flushed() {
-  // The invocation's log lines reach nubis before its end does.
-  return new Promise((resolve) => process.stdout.write("", () => process.stderr.write("", resolve)));
+// Ends an invocation's output, so that nubis knows all of its lines are in.
+const END_MARK = "\x1fnubis-lambda-end ";
+
+function flushed(requestId) {
+  return new Promise((resolve) => process.stderr.write("", () =>
+    process.stdout.write(requestId === undefined ? "" : `${END_MARK}${requestId}\n`, resolve)));
 }
 
 async function main() {
@@ -163,13 +166,13 @@ async function main() {
     } catch (e) {
       const doc = errorDocument(e);
       console.error(`Invoke Error \t${JSON.stringify(doc)}`);
-      await flushed();
+      await flushed(requestId);
       await call("POST", `/invocation/${requestId}/error`, JSON.stringify(doc), {
         "Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc.errorType,
       });
       continue;
     }
-    await flushed();
+    await flushed(requestId);
     const body = result === undefined ? "null" : JSON.stringify(result);
     await call("POST", `/invocation/${requestId}/response`, body, { "Content-Type": "application/json" });
   }

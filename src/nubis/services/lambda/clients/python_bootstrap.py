@@ -17,6 +17,8 @@ import time
 import traceback
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+# Ends an invocation's output, so that nubis knows all of its lines are in.
+END_MARK = "\x1fnubis-lambda-end "
 ROOT = "/2018-06-01/runtime"
 
 
@@ -116,6 +118,12 @@ def load_handler(spec):
     return handler
 
 
+def end_output(request_id):
+    sys.stderr.flush()
+    sys.stdout.write(END_MARK + request_id + "\n")
+    sys.stdout.flush()
+
+
 def _json_header(value):
     return json.loads(value) if value else None
 
@@ -168,14 +176,11 @@ def main():
             doc["requestId"] = request_id
             # Lambda's runtime logs the error as a JSON line of its own.
             print(f"[ERROR] {doc['errorType']}: {doc['errorMessage']}", flush=True)
-            sys.stdout.flush()
-            sys.stderr.flush()
+            end_output(request_id)
             api.call("POST", f"/invocation/{request_id}/error", json.dumps(doc).encode(),
                      {"Lambda-Runtime-Function-Error-Type": doc["errorType"], "Content-Type": "application/json"})
             continue
-        # The invocation's log lines reach nubis before its end does.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        end_output(request_id)
         api.call("POST", f"/invocation/{request_id}/response", out, {"Content-Type": "application/json"})
 
 
