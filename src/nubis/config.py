@@ -40,6 +40,8 @@ class Config:
     hostname: str = "localhost"
     # Extra providers, "service=module:Class,..." (plugins and tests).
     providers: str = ""
+    # A Lambda execution environment unused this many minutes is stopped.
+    lambda_idle_minutes: int = 10
     # Check SigV4 signatures and evaluate policies (auth/enforce.py); off:
     # any key is accepted and nothing is denied.
     enforce_iam: bool = False

@@ -33,7 +33,7 @@ from .versions import VersionsMixin
 
 MAX_PAYLOAD = 6 * 1024 * 1024
 MAX_EVENT_PAYLOAD = 1024 * 1024
-IDLE_MINUTES = 10.0          # an environment unused this long is stopped
+IDLE_MINUTES = 10            # an environment unused this long is stopped (the setting's default)
 ACCOUNT_CONCURRENCY = 1000
 MAX_TAGS = 50
 
@@ -48,7 +48,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.logs = LogWriter(self.internal)
         self._secret = os.urandom(16)
         self._reaping = False
-        self.idle_seconds = float(os.environ.get("NUBIS_LAMBDA_IDLE_MINUTES", IDLE_MINUTES)) * 60
+        self.idle_seconds = getattr(self.config, "lambda_idle_minutes", IDLE_MINUTES) * 60.0
         self.scheduler.on("lambda:reap", self._reap)
         self.start_async()
 
