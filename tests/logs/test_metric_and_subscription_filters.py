@@ -61,3 +61,16 @@ def test_subscription_filters(logs):
         "second"]
     assert code(error_of(logs.delete_subscription_filter, logGroupName="g", filterName="to-lambda")) == \
         "ResourceNotFoundException"
+
+
+def test_a_group_holds_at_most_100_metric_filters(logs):
+    logs.create_log_group(logGroupName="g")
+    for i in range(100):
+        logs.put_metric_filter(logGroupName="g", filterName=f"f{i:03d}", filterPattern="ERROR",
+                               metricTransformations=TRANSFORM)
+    e = error_of(logs.put_metric_filter, logGroupName="g", filterName="one-more", filterPattern="ERROR",
+                 metricTransformations=TRANSFORM)
+    assert code(e) == "LimitExceededException"
+    logs.put_metric_filter(logGroupName="g", filterName="f000", filterPattern="WARN", metricTransformations=TRANSFORM)
+    assert len([f for p in logs.get_paginator("describe_metric_filters").paginate(logGroupName="g")
+                for f in p["metricFilters"]]) == 100

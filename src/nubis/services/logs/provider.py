@@ -18,6 +18,7 @@ from ...protocol.errors import ServiceError
 from ...protocol.wire import uuid4_text
 from ..base import Provider, RequestContext
 from . import filter_pattern, insights
+from .account_config import AccountConfig
 from . import validation as v
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
@@ -63,7 +64,7 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(Provider):
+class LogsProvider(AccountConfig, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -625,6 +626,8 @@ class LogsProvider(Provider):
         text = v.required(params, "filterPattern")
         self._pattern(text)
         transformations = v.required(params, "metricTransformations")
+        if self.store.metric_filter_count(g) >= 100 and not self.store.has_metric_filter(g, name):
+            raise v.limit_exceeded("Resource limit exceeded.")
         if len(transformations) != 1:
             raise v.constraint("[...]", "metricTransformations", "Member must have length less than or equal to 1")
         for t in transformations:

@@ -89,6 +89,29 @@ CREATE TABLE logs_queries (
     created INTEGER NOT NULL
 );
 CREATE INDEX logs_queries_created ON logs_queries(account, region, created);
+""", """
+CREATE TABLE logs_resource_policies (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    policy_key TEXT NOT NULL,
+    name TEXT,
+    document TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    resource_arn TEXT,
+    revision TEXT NOT NULL,
+    updated INTEGER NOT NULL,
+    PRIMARY KEY (account, region, policy_key)
+);
+CREATE TABLE logs_query_definitions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    query_string TEXT NOT NULL,
+    group_names TEXT NOT NULL,
+    language TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
 """]
 
 
@@ -169,6 +192,7 @@ class LogsStore:
         with self.db.transaction():
             for table in ("logs_events", "logs_streams", "logs_metric_filters", "logs_subscription_filters"):
                 self.db.execute(f"DELETE FROM {table} WHERE group_id = ?", (g.id,))
+            self.db.execute("DELETE FROM logs_resource_policies WHERE resource_arn = ?", (g.arn,))
             self.db.execute("DELETE FROM logs_groups WHERE id = ?", (g.id,))
         self.groups.pop((g.account, g.region, g.name), None)
         self.by_id.pop(g.id, None)
@@ -331,11 +355,61 @@ class LogsStore:
         self.db.execute("DELETE FROM logs_queries WHERE account = ? AND region = ? AND created < ?",
                         (account, region, before))
 
+    # -- resource policies and query definitions -----------------------------------------------------
+
+    def put_resource_policy(self, account: str, region: str, key: str, name: str | None, document: str,
+                            scope: str, resource_arn: str | None, revision: str, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_resource_policies(account, region, policy_key, name, document, scope, resource_arn, "
+            "revision, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account, region, policy_key) DO UPDATE "
+            "SET document = excluded.document, revision = excluded.revision, updated = excluded.updated",
+            (account, region, key, name, document, scope, resource_arn, revision, now))
+
+    def resource_policies(self, account: str, region: str) -> list:
+        """(key, name, document, scope, resource_arn, revision, updated), by key."""
+        return self.db.query("SELECT policy_key, name, document, scope, resource_arn, revision, updated "
+                             "FROM logs_resource_policies WHERE account = ? AND region = ? ORDER BY policy_key",
+                             (account, region))
+
+    def delete_resource_policy(self, account: str, region: str, key: str) -> bool:
+        return self.db.execute("DELETE FROM logs_resource_policies WHERE account = ? AND region = ? AND "
+                               "policy_key = ?", (account, region, key)).rowcount > 0
+
+    def put_query_definition(self, definition_id: str, account: str, region: str, name: str, text: str,
+                             group_names: list, language: str, now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_query_definitions(id, account, region, name, query_string, group_names, language, "
+            "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, "
+            "query_string = excluded.query_string, group_names = excluded.group_names, "
+            "language = excluded.language, updated = excluded.updated",
+            (definition_id, account, region, name, text, json.dumps(group_names), language, now))
+
+    def query_definitions(self, account: str, region: str) -> list[tuple]:
+        """(id, name, query_string, group_names, language, updated), by name."""
+        return [(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in self.db.query(
+            "SELECT id, name, query_string, group_names, language, updated FROM logs_query_definitions "
+            "WHERE account = ? AND region = ? ORDER BY name, id", (account, region))]
+
+    def query_definition_exists(self, account: str, region: str, definition_id: str) -> bool:
+        return self.db.query_one("SELECT 1 FROM logs_query_definitions WHERE id = ? AND account = ? AND region = ?",
+                                 (definition_id, account, region)) is not None
+
+    def delete_query_definition(self, account: str, region: str, definition_id: str) -> bool:
+        return self.db.execute("DELETE FROM logs_query_definitions WHERE id = ? AND account = ? AND region = ?",
+                               (definition_id, account, region)).rowcount > 0
+
     # -- metric and subscription filters ----------------------------------------------------------
 
     def metric_filter_counts(self) -> dict[int, int]:
         return {r[0]: r[1] for r in self.db.query(
             "SELECT group_id, COUNT(*) FROM logs_metric_filters GROUP BY group_id")}
+
+    def metric_filter_count(self, g: Group) -> int:
+        return self.db.query_one("SELECT COUNT(*) FROM logs_metric_filters WHERE group_id = ?", (g.id,))[0]
+
+    def has_metric_filter(self, g: Group, name: str) -> bool:
+        return self.db.query_one("SELECT 1 FROM logs_metric_filters WHERE group_id = ? AND name = ?",
+                                 (g.id, name)) is not None
 
     def put_metric_filter(self, g: Group, name: str, pattern: str, transformations: list, now: int) -> None:
         self.db.execute(
