@@ -92,6 +92,7 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
     (src / "sp ace" / "ü").mkdir(parents=True)
     (src / "sp ace" / "ü" / "a+b=c&d.txt").write_text("odd")
     (src / "100%?#~'.txt").write_text("odder")
+    (src / "empty").write_bytes(b"")
     aws("s3", "mb", "s3://sync-bucket")
 
     aws("s3", "cp", str(src), "s3://sync-bucket/copied", "--recursive", "--no-progress")
@@ -104,6 +105,7 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
         "upload: src/100%?#~'.txt to s3://sync-bucket/synced/100%?#~'.txt",
         "upload: src/a/b/three.bin to s3://sync-bucket/synced/a/b/three.bin",
         "upload: src/a/two.txt to s3://sync-bucket/synced/a/two.txt",
+        "upload: src/empty to s3://sync-bucket/synced/empty",
         "upload: src/one.txt to s3://sync-bucket/synced/one.txt",
         "upload: src/sp ace/ü/a+b=c&d.txt to s3://sync-bucket/synced/sp ace/ü/a+b=c&d.txt"]
     # Sizes and modification times now match: nothing to send again.
@@ -116,8 +118,8 @@ def test_recursive_copy_and_sync(aws, s3, tmp_path):
         "delete: s3://sync-bucket/synced/a/two.txt",
         "upload: src/new.txt to s3://sync-bucket/synced/new.txt"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="sync-bucket", Prefix="synced/")["Contents"]]
-    assert keys == ["synced/100%?#~'.txt", "synced/a/b/three.bin", "synced/new.txt", "synced/one.txt",
-                    "synced/sp ace/ü/a+b=c&d.txt"]
+    assert keys == ["synced/100%?#~'.txt", "synced/a/b/three.bin", "synced/empty", "synced/new.txt",
+                    "synced/one.txt", "synced/sp ace/ü/a+b=c&d.txt"]
 
     dest = tmp_path / "dest"
     aws("s3", "sync", "s3://sync-bucket/synced", str(dest), "--no-progress")
