@@ -118,3 +118,19 @@ def test_event_invoke_config_operations(lam, make_function, unchecked_lam):
     assert code(e) == "ValidationException"
     lam.delete_function_event_invoke_config(FunctionName="cfg")
     assert code(error_of(lam.get_function_event_invoke_config, FunctionName="cfg")) == "ResourceNotFoundException"
+
+
+def test_sns_delivers_to_a_function(lam, make_function, sqs, queues, aws_client):
+    source = """
+import boto3, json
+def handler(event, context):
+    record = event["Records"][0]
+    url = boto3.client("sqs").get_queue_url(QueueName="ok")["QueueUrl"]
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=record["Sns"]["Message"])
+"""
+    arn = make_function("subscriber", {"app.py": source}, Timeout=30)["FunctionArn"]
+    sns = aws_client("sns")
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="extra, extra")
+    assert wait_messages(sqs, queues["ok"]) == ["extra, extra"]

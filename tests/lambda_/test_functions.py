@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import urllib.error
 import urllib.request
 import zipfile
 
@@ -163,3 +164,18 @@ def test_account_settings(lam, make_function):
     assert out["AccountLimit"]["CodeSizeUnzipped"] == 262144000
     assert out["AccountLimit"]["ConcurrentExecutions"] == 1000
     assert out["AccountUsage"] == {"FunctionCount": 1, "TotalCodeSize": package_size}
+
+
+def test_code_location_expires_on_the_clock(lam, make_function, nubis):
+    nubis.freeze()
+    make_function("loc", HANDLER)
+    url = lam.get_function(FunctionName="loc")["Code"]["Location"]
+    with urllib.request.urlopen(url) as r:
+        assert r.status == 200
+    nubis.advance(601)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url)
+    assert info.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url.replace("Signature=", "Signature=0"))
+    assert info.value.code == 403
