@@ -96,6 +96,21 @@ def stop_all() -> None:
         stop(proc, timeout=3.0)
 
 
+def unpin(pid: int) -> None:
+    """Let every thread of ``pid`` and its children run on any CPU again."""
+    everything = set(range(os.cpu_count() or 1))
+    for p in [pid, *_descendants(pid)]:
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                os.sched_setaffinity(int(tid), everything)
+            except OSError:
+                pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

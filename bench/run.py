@@ -185,7 +185,8 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
     if transfers:
         out += _table("Large objects through one connection",
                       "PutObject then GetObject of one object (`bench/transfer.py`); RSS growth is the server's peak "
-                      "resident memory during the transfer over its level before it.",
+                      "resident memory during the transfer over its level before it. Placement: "
+                      + meta.get("transfer_placement", meta["placement"]) + ".",
                       ["server, size", "PUT MB/s", "PUT RSS growth (MiB)", "GET MB/s", "GET RSS growth (MiB)",
                        "status"], transfers,
                       lambda r: [f"{r['put_mb_s']:,.0f}", f"{r['put_rss_growth_mib']:.1f}", f"{r['get_mb_s']:,.0f}",
@@ -295,6 +296,13 @@ def main(argv=None) -> int:
                     meta["drains"][server] = run_drain(servers[server][1], messages, driver_cpus)
         if args.transfer_mb:
             meta["transfers"] = {}
+            if pin:
+                # One large body is hashed (MD5 ~600 MB/s a core here), written and
+                # received at once: each server may use every CPU for it, as on a
+                # developer's machine; the client stays where it was.
+                for proc, _ in servers.values():
+                    procs.unpin(proc.pid)
+                meta["transfer_placement"] = "servers on every CPU, transfer client on CPU 1"
             for size in args.transfer_mb:
                 for server in ("nubis", "moto", "s3rver"):
                     if server in servers and servers[server][0].poll() is None and (

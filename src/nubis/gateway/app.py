@@ -20,7 +20,6 @@ from ..protocol.json import dumps
 from ..protocol.wire import Headers, HttpRequest, HttpResponse, uuid4_text
 from ..protocol.xml import escape
 from ..services.base import RequestContext
-from ..services.s3 import browser_post
 from .nubis_api import NubisApi
 from .router import Route, Router
 
@@ -28,7 +27,7 @@ log = logging.getLogger("nubis.gateway")
 
 MAX_BODY_IN_MEMORY = 512 * 1024 * 1024  # a non-streaming operation's body limit
 # The service whose provider serves each data-plane kind (see ``_provider_data_plane``).
-DATA_PLANE_SERVICES = {"s3-website": "s3", "s3-preflight": "s3", "execute-api": "apigateway",
+DATA_PLANE_SERVICES = {"s3-website": "s3", "s3-preflight": "s3", "s3-post": "s3", "execute-api": "apigateway",
                        "cloudfront": "cloudfront", "lambda-url": "lambda"}
 
 
@@ -101,8 +100,6 @@ class Gateway:
         model = operation = protocol = route = None
         try:
             route = self.router.route(request)
-            if route.data_plane == browser_post.KIND:  # a form upload streams its file
-                return await browser_post.handle(self.runtime, request, route, _body_stream(receive), request_id)
             if route.data_plane:
                 return await self._data_plane(request, route, receive)
             if route.operation is None:  # query / ec2: the Action is in the form
@@ -154,7 +151,10 @@ class Gateway:
         if handler is None:
             raise ServiceError("NotImplemented", f"nubis does not serve {route.data_plane} yet.", status=501,
                                sender_fault=False)
-        request.body = await _read_body(receive)
+        if getattr(handler, "streams_body", False):  # e.g. a form upload's file
+            request.stream = _body_stream(receive)
+        else:
+            request.body = await _read_body(receive)
         return await handler(request, route)
 
     def _provider_data_plane(self, kind: str):

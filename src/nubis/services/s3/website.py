@@ -29,6 +29,7 @@ from ...protocol import models, protocol_for
 from ...protocol.errors import ServiceError
 from ...protocol.wire import HttpRequest, HttpResponse, uuid4_text
 from ..base import RequestContext
+from . import browser_post
 from .names import check_key
 
 _REASONS = {301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request", 403: "Forbidden",
@@ -101,7 +102,14 @@ class Website:
 
     def data_plane(self, kind: str):
         """The handler of a data-plane host kind S3 serves (the gateway's hook)."""
+        if kind == browser_post.KIND:
+            return self._form_upload
         return {"s3-website": self.serve_website, "s3-preflight": self.preflight}.get(kind)
+
+    async def _form_upload(self, request: HttpRequest, route) -> HttpResponse:
+        return await browser_post.handle(self.runtime, request, route, request.stream, uuid4_text())
+
+    _form_upload.streams_body = True
 
     async def serve_website(self, request: HttpRequest, route) -> HttpResponse:
         response = await self._website(request, route)
