@@ -24,6 +24,11 @@ CASES = [
     ("ERROR -Exiting", "ERROR: retrying", True),
     ("ERROR -Exiting", "ERROR: Exiting now", False),
     ('ERROR -"disk full"', "ERROR: disk full", False),
+    # "?" opens a group of terms (CDK's anyTermGroup): one group must match entirely
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "WARN Deadlock found", True),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "ERROR in MainThread", True),
+    ('?"ERROR" "MainThread" ?"WARN" "Deadlock"', "ERROR in worker; WARN", False),
+    ("?ERROR ?WARN -debug", "WARN debug", False),
     ("Exc*tion", "java.lang.Exception: x", True),
     ("%[0-9]{3}-[0-9]{4}%", "call 555-1234 now", True),
     ("%[0-9]{3}-[0-9]{4}%", "call me", False),

@@ -4,9 +4,9 @@ FilterLogEvents), after the user guide's "Filter pattern syntax".
 Three forms, told apart by the first character:
 
 - text terms: ``ERROR``, ``"quoted phrase"``, ``-excluded``, ``?either ?or``,
-  ``%regex%``. All plain terms must occur (case-sensitive), no ``-`` term may,
-  and when there are ``?`` terms at least one of them must. An empty pattern
-  (or ``""``) matches every event.
+  ``%regex%``. All plain terms must occur (case-sensitive) and no ``-`` term
+  may; each ``?`` opens an alternative group of terms, of which one group
+  must match. An empty pattern (or ``""``) matches every event.
 - JSON: ``{ $.a.b[0] = "x" && ($.n > 5 || $.f IS NULL) }``, with ``=``,
   ``!=``, ``<``, ``<=``, ``>``, ``>=``, ``IS NULL``, ``IS TRUE``, ``IS FALSE``,
   ``NOT EXISTS``, ``*`` wildcards in strings and ``%regex%`` values.
@@ -491,15 +491,24 @@ def split_fields(message: str) -> list[str]:
 # -- text terms ----------------------------------------------------------------------------
 
 def _compile_terms(src: str) -> "Pattern":
-    required, excluded, optional = [], [], []
+    # A "?" opens an alternative; the terms after it, up to the next "?", belong
+    # to it (``?"ERROR" "MainThread" ?"WARN" "Deadlock"`` is two groups, as
+    # CDK's anyTermGroup writes it). Without "?", every term is one group.
+    groups: list[tuple[list, list]] = [([], [])]   # (must occur, must not occur)
+    opened = False
     i, n = 0, len(src)
     while i < n:
         if src[i].isspace():
             i += 1
             continue
-        bucket = required
+        exclude = False
         if src[i] in "?-" and i + 1 < n and not src[i + 1].isspace():
-            bucket = optional if src[i] == "?" else excluded
+            if src[i] == "?":
+                if opened or groups[0] != ([], []):
+                    groups.append(([], []))
+                opened = True
+            else:
+                exclude = True
             i += 1
         if src[i] == '"':
             text, i = _quoted(src, i)
@@ -517,11 +526,12 @@ def _compile_terms(src: str) -> "Pattern":
                 i += 1
             term = _term(src[start:i])
         if term is not None:
-            bucket.append(term)
+            groups[-1][1 if exclude else 0].append(term)
+    alternatives = tuple((tuple(need), tuple(avoid)) for need, avoid in groups)
 
     def matches(message: str) -> bool:
-        return (all(t(message) for t in required) and not any(t(message) for t in excluded)
-                and (not optional or any(t(message) for t in optional)))
+        return any(all(t(message) for t in need) and not any(t(message) for t in avoid)
+                   for need, avoid in alternatives)
 
     return Pattern(src, matches, lambda message: {})
 
