@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 
 import pytest
@@ -163,10 +166,12 @@ def test_invalid_payload_and_too_large(lam, make_function):
 
 
 def test_client_context_reaches_the_function(lam, make_function):
-    make_function("cc", {"app.py": "def handler(e, c):\n    return c.client_context\n"})
-    context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
-    _, doc = invoke(lam, "cc", ClientContext=context)
-    assert doc == {"custom": {"k": "v"}}
+    source = ("def handler(e, c):\n    cc = c.client_context\n"
+              "    return [cc.custom, cc.env, cc.client.app_title, c.identity.cognito_identity_id]\n")
+    make_function("cc", {"app.py": source})
+    context = {"custom": {"k": "v"}, "env": {"platform": "test"}, "client": {"app_title": "app"}}
+    _, doc = invoke(lam, "cc", ClientContext=base64.b64encode(json.dumps(context).encode()).decode())
+    assert doc == [{"k": "v"}, {"platform": "test"}, "app", None]
 
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -277,3 +282,17 @@ def handler(event, context):
     out, doc = invoke(lam, "odd")  # a new environment; the result cannot be JSON
     assert out["FunctionError"] == "Unhandled"
     assert doc["errorType"] == "Runtime.MarshalError" and "Unable to marshal response" in doc["errorMessage"]
+
+
+def test_aws_cli_invoke(lam, make_function, nubis, tmp_path):
+    make_function("cli", {"app.py": "def handler(e, c):\n    return {'got': e}\n"})
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    out_file = tmp_path / "out.json"
+    run = subprocess.run([sys.executable, "-m", "awscli", "lambda", "invoke", "--function-name", "cli",
+                          "--payload", '{"a": 1}',
+                          "--endpoint-url", nubis.endpoint, str(out_file)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["StatusCode"] == 200
+    assert json.loads(out_file.read_text()) == {"got": {"a": 1}}

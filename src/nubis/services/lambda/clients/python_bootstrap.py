@@ -44,6 +44,30 @@ class RuntimeApi:
                     raise
 
 
+class Client:
+    """The mobile client in a ClientContext (Lambda's context.client_context.client)."""
+
+    def __init__(self, doc):
+        self.installation_id = doc.get("installation_id")
+        self.app_title = doc.get("app_title")
+        self.app_version_name = doc.get("app_version_name")
+        self.app_version_code = doc.get("app_version_code")
+        self.app_package_name = doc.get("app_package_name")
+
+
+class ClientContext:
+    def __init__(self, doc):
+        self.client = Client(doc["client"]) if doc.get("client") else None
+        self.custom = doc.get("custom")
+        self.env = doc.get("env")
+
+
+class CognitoIdentity:
+    def __init__(self, doc):
+        self.cognito_identity_id = doc.get("cognitoIdentityId")
+        self.cognito_identity_pool_id = doc.get("cognitoIdentityPoolId")
+
+
 class LambdaContext:
     def __init__(self, request_id, deadline_ms, arn, client_context, identity):
         self.aws_request_id = request_id
@@ -53,8 +77,8 @@ class LambdaContext:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.client_context = client_context
-        self.identity = identity
+        self.client_context = ClientContext(client_context) if client_context else None
+        self.identity = CognitoIdentity(identity or {})
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self):
