@@ -1,5 +1,6 @@
 // ListObjectsV2 paging through the SDK's paginator, DeleteObjects, and how S3 errors reach the caller.
-import { CopyObjectCommand, CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command,
+import { CopyObjectCommand, CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand,
+         ListObjectsV2Command,
          PutObjectCommand, paginateListObjectsV2 } from "@aws-sdk/client-s3";
 import { client, output } from "./client.mjs";
 
@@ -16,12 +17,14 @@ for await (const page of paginateListObjectsV2({ client: s3, pageSize: 3 }, { Bu
 // A key that needs encoding in the path, the copy source and the listing.
 const odd = "dir/ü ñ+&=?#%~'.txt";
 await s3.send(new PutObjectCommand({ Bucket, Key: odd, Body: "odd" }));
-await s3.send(new CopyObjectCommand({ Bucket, Key: `${odd}.copy`, CopySource: `${Bucket}/${encodeURIComponent(odd)}` }));
+const CopySource = `${Bucket}/${encodeURIComponent(odd)}`;
+await s3.send(new CopyObjectCommand({ Bucket, Key: `${odd}.copy`, CopySource }));
 const oddBody = await (await s3.send(new GetObjectCommand({ Bucket, Key: `${odd}.copy` }))).Body.transformToString();
-const oddListed = ((await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "dir/" }))).Contents ?? []).map((o) => o.Key);
+const oddPage = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: "dir/" }));
+const oddListed = (oddPage.Contents ?? []).map((o) => o.Key);
 
 const deleted = await s3.send(new DeleteObjectsCommand({
-  Bucket, Delete: { Objects: [{ Key: "k/0" }, { Key: "k/1" }, { Key: "never-was" }, { Key: odd }, { Key: `${odd}.copy` }] } }));
+  Bucket, Delete: { Objects: ["k/0", "k/1", "never-was", odd, `${odd}.copy`].map((Key) => ({ Key })) } }));
 const after = await s3.send(new ListObjectsV2Command({ Bucket }));
 
 async function failure(command) {

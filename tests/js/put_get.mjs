@@ -21,7 +21,7 @@ async function put(Key, Body, extra = {}) {
     put: { ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 },
     head: { ETag: head.ETag, ChecksumCRC32: head.ChecksumCRC32, ChecksumType: head.ChecksumType,
             ContentType: head.ContentType, ContentLength: head.ContentLength },
-    same: Buffer.compare(body, typeof Body === "string" ? Buffer.from(Body) : Buffer.isBuffer(Body) ? Body : data) === 0,
+    same: body.equals(typeof Body === "string" ? Buffer.from(Body) : Buffer.isBuffer(Body) ? Body : data),
     text: typeof Body === "string" ? body.toString() : undefined,
   };
 }

@@ -26,14 +26,16 @@ const got = await s3.send(new GetObjectCommand({ Bucket, Key: "uploaded.bin" }))
 const body = Buffer.from(await got.Body.transformToByteArray());
 
 // A body smaller than a part is one PutObject.
-const small = await new Upload({ client: s3, params: { Bucket, Key: "small.txt", Body: Readable.from([Buffer.from("tiny")]) } }).done();
+const small = await new Upload({
+  client: s3, params: { Bucket, Key: "small.txt", Body: Readable.from([Buffer.from("tiny")]) } }).done();
 const smallOperations = sent.slice(-1).map((s) => s.operation);
 
 output({
   small: { ETag: small.ETag, operations: smallOperations },
   operations: sent.slice(0, -1).map((s) => s.operation),
   partHeaders: sent.filter((s) => s.operation === "UploadPartCommand").map((s) => s.headers),
-  done: { ETag: done.ETag, Key: done.Key, Bucket: done.Bucket, Location: done.Location, ChecksumCRC32: done.ChecksumCRC32 },
+  done: { ETag: done.ETag, Key: done.Key, Bucket: done.Bucket, Location: done.Location,
+          ChecksumCRC32: done.ChecksumCRC32 },
   head: { ETag: head.ETag, ChecksumCRC32: head.ChecksumCRC32, ChecksumType: head.ChecksumType,
           ContentType: head.ContentType, ContentLength: head.ContentLength, Metadata: head.Metadata },
   loaded: Math.max(...progress),
