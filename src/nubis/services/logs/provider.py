@@ -367,7 +367,8 @@ class LogsProvider(AccountConfig, Provider):
         return {"logStreamName": s.name, "creationTime": s.created, "firstEventTimestamp": s.first_event,
                 "lastEventTimestamp": s.last_event, "lastIngestionTime": s.last_ingestion,
                 "uploadSequenceToken": f"{s.sequence + 1:056d}", "arn": f"{g.arn}:log-stream:{s.name}",
-                "storedBytes": s.stored_bytes}
+                # "no longer supported for log streams, and is always reported as zero"
+                "storedBytes": 0}
 
     # -- events ---------------------------------------------------------------------------------------------
 
