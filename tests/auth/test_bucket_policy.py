@@ -199,3 +199,27 @@ def test_existing_object_tags_in_conditions(s3, bucket):
     s3.put_object_tagging(Bucket=bucket, Key="docs/classified",
                           Tagging={"TagSet": [{"Key": "classification", "Value": "public"}]})
     assert s3.get_object(Bucket=bucket, Key="docs/classified")["Body"].read() == b"x"
+
+
+def test_acls_grant_access_where_object_ownership_allows_them(cloud, client, s3):
+    s3.create_bucket(Bucket="acl-bucket", ObjectOwnership="ObjectWriter")
+    s3.delete_public_access_block(Bucket="acl-bucket")
+    s3.put_object(Bucket="acl-bucket", Key="public", Body=b"for all", ACL="public-read")
+    s3.put_object(Bucket="acl-bucket", Key="private", Body=b"mine")
+    r = anonymous(cloud, "GET", "/acl-bucket/public")
+    assert r.status_code == 200 and r.content == b"for all"
+    assert anonymous(cloud, "GET", "/acl-bucket/private").status_code == 403
+    assert anonymous(cloud, "GET", "/acl-bucket?list-type=2").status_code == 403
+    s3.put_bucket_acl(Bucket="acl-bucket", ACL="authenticated-read")
+    other = client("s3", key=OTHER)
+    assert [o["Key"] for o in other.list_objects_v2(Bucket="acl-bucket")["Contents"]] == ["private", "public"]
+    assert anonymous(cloud, "GET", "/acl-bucket?list-type=2").status_code == 403
+    # An explicit deny still wins; IgnorePublicAcls takes the public grants away.
+    set_policy(s3, "acl-bucket", {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+                                  "Resource": _arn("acl-bucket", "public")})
+    assert anonymous(cloud, "GET", "/acl-bucket/public").status_code == 403
+    s3.delete_bucket_policy(Bucket="acl-bucket")
+    assert anonymous(cloud, "GET", "/acl-bucket/public").status_code == 200
+    s3.put_public_access_block(Bucket="acl-bucket", PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+    assert anonymous(cloud, "GET", "/acl-bucket/public").status_code == 403
+    assert error_of(other.list_objects_v2, Bucket="acl-bucket")["Code"] == "AccessDenied"

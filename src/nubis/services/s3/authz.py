@@ -20,6 +20,10 @@ point's policy (resource ``arn:aws:s3:<region>:<account>:accesspoint/<name>
 ``s3:DataAccessPointAccount`` set, so a bucket can delegate to its access
 points). Identity policies join once IAM users exist (``Credential.policies``).
 
+Where a bucket's object ownership is not ``BucketOwnerEnforced`` (the default
+since 2023), its ACL and its objects' ACLs are one more way in at the bucket's
+gate, unless a policy denies or ``IgnorePublicAcls`` discounts public grants.
+
 A denial is ``AccessDenied`` "Access Denied".
 """
 from __future__ import annotations
@@ -30,6 +34,7 @@ from urllib.parse import unquote
 from ...auth import policy
 from ...protocol.errors import ServiceError
 from . import access_points
+from .bucket_config import canonical_user_id
 from .names import check_key
 
 # Operation -> IAM action, where it is not "s3:" + the operation's name.
@@ -148,6 +153,56 @@ def _object_tags(provider, bucket: str, key: str, version_id: str | None) -> dic
     return {f"s3:ExistingObjectTag/{t['Key']}": t["Value"] for t in o.tags}
 
 
+# What each ACL permission grants (S3 user guide, "Access control list (ACL) overview":
+# mapping of ACL permissions to access policy permissions).
+_BUCKET_ACL = {"READ": {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"},
+               "WRITE": {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"},
+               "READ_ACP": {"s3:GetBucketAcl"}, "WRITE_ACP": {"s3:PutBucketAcl"}}
+_OBJECT_ACL = {"READ": {"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTorrent",
+                        "s3:GetObjectVersionTorrent"},
+               "READ_ACP": {"s3:GetObjectAcl", "s3:GetObjectVersionAcl"},
+               "WRITE_ACP": {"s3:PutObjectAcl", "s3:PutObjectVersionAcl"}}
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+
+
+def _acl_allows(provider, ctx, caller, b, key: str | None, version_id: str | None, action: str,
+                pab: dict) -> bool:
+    """Whether the bucket's (or the object's) ACL grants ``action`` to the caller; ACLs
+    count only where object ownership is not ``BucketOwnerEnforced`` (the default)."""
+    if provider.bucket_object_ownership(b.name) in ("BucketOwnerEnforced", None):
+        return False
+    table = _BUCKET_ACL
+    grants = None
+    if any(action in perms for perms in _OBJECT_ACL.values()) and key is not None:
+        table = _OBJECT_ACL
+        try:
+            raw = check_key(key)
+        except ServiceError:
+            return False
+        o = provider.store.version(b.name, raw, version_id) if version_id else provider.store.current(b.name, raw)
+        if o is None or o.delete_marker:
+            return False
+        grants = o.meta.get("Grants") or []
+    elif action not in set().union(*_BUCKET_ACL.values()):
+        return False
+    if grants is None:
+        grants = provider.bucket_acl(ctx, b.name).get("Grants", [])
+    me = canonical_user_id(caller.account) if caller.account else None
+    for g in grants:
+        grantee, permission = g.get("Grantee", {}), g.get("Permission")
+        if permission != "FULL_CONTROL" and action not in table.get(permission, ()):
+            continue
+        uri = grantee.get("URI")
+        if uri in (_ALL_USERS, _AUTHENTICATED):
+            if pab.get("IgnorePublicAcls") or (uri == _AUTHENTICATED and caller.anonymous):
+                continue
+            return True
+        if me is not None and grantee.get("ID") == me:
+            return True
+    return False
+
+
 def _public_restricted(policies: list, public_access_block: dict) -> bool:
     return bool(public_access_block.get("RestrictPublicBuckets")) and any(policy.is_public(p) for p in policies)
 
@@ -182,13 +237,16 @@ def check(runtime, ctx, caller, name: str, key: str | None, action: str, keys: d
     identity = cred.policies if cred is not None else None
     if key is not None and _mentions_object_tags([*(p for g in gates for p in g[1]), *(identity or ())]):
         keys.update(_object_tags(provider, b.name, key, keys.get("s3:VersionId")))
-    for owner, policies, resource, pab in gates:
+    for i, (owner, policies, resource, pab) in enumerate(gates):
         request = caller.request(action, resource, now, keys)
         same = cred is not None and cred.account == owner
-        if not policy.decide(request, policies, identity, same):
-            raise denied()
-        if not same and _public_restricted(policies, pab):
-            raise denied()
+        if not policy.decide(request, policies, identity, same) or (not same and _public_restricted(policies, pab)):
+            # The bucket's gate has one more way in: an ACL grant (no explicit deny, identity allowing).
+            bucket_gate = i == len(gates) - 1
+            if not (bucket_gate and policy.evaluate(policies, request, resource_policy=True) != policy.DENY
+                    and (identity is None or policy.evaluate(identity, request) == policy.ALLOW)
+                    and _acl_allows(provider, ctx, caller, b, key, keys.get("s3:VersionId"), action, pab)):
+                raise denied()
     if caller.anonymous:
         ctx.account = b.account  # what an anonymous caller writes belongs to the bucket owner
 
