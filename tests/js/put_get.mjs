@@ -15,8 +15,11 @@ async function put(Key, Body, extra = {}) {
   const sentHeaders = sent.at(-1).headers;
   const head = await s3.send(new HeadObjectCommand({ Bucket, Key, ChecksumMode: "ENABLED" }));
   const got = await s3.send(new GetObjectCommand({ Bucket, Key }));
+  // The SDK asks for the checksum on GET by default and checks the body against it as it reads.
+  const getChecksumMode = sent.at(-1).headers["x-amz-checksum-mode"];
   const body = Buffer.from(await got.Body.transformToByteArray());
   return {
+    getChecksumMode, gotChecksumCRC32: got.ChecksumCRC32,
     sent: sentHeaders,
     put: { ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 },
     head: { ETag: head.ETag, ChecksumCRC32: head.ChecksumCRC32, ChecksumType: head.ChecksumType,

@@ -80,6 +80,8 @@ def test_put_and_get_with_the_default_crc32_checksum(run_js, s3, tmp_path):
     assert stream["same"] and stream["put"] == {"ETag": etag(data), "ChecksumCRC32": crc32(data)}
     assert stream["head"] == {"ETag": etag(data), "ChecksumCRC32": crc32(data), "ChecksumType": "FULL_OBJECT",
                               "ContentType": "application/octet-stream", "ContentLength": len(data)}
+    for put in (small, buffer, stream):  # each GET's body was checked by the SDK against this checksum
+        assert put["getChecksumMode"] == "ENABLED" and put["gotChecksumCRC32"] == put["head"]["ChecksumCRC32"]
     # What boto3 reads back is the decoded body, not the chunk framing.
     assert s3.get_object(Bucket="js-objects", Key="stream.bin")["Body"].read() == data
 
