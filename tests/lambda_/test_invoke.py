@@ -124,6 +124,7 @@ def test_timeout_kills_and_replaces_the_process(lam, make_function):
 import os, time
 def handler(event, context):
     if event.get("sleep"):
+        print("going to sleep")
         time.sleep(event["sleep"])
     return os.getpid()
 """
@@ -135,7 +136,8 @@ def handler(event, context):
     assert out["FunctionError"] == "Unhandled"
     assert doc["errorType"] == "Sandbox.Timedout"
     assert doc["errorMessage"].endswith("Task timed out after 1.00 seconds")
-    assert "Task timed out after 1.00 seconds" in base64.b64decode(out["LogResult"]).decode()
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert "going to sleep" in log and "Task timed out after 1.00 seconds" in log
     _, new_pid = invoke(lam, "slow")
     assert new_pid != pid  # a fresh environment
 

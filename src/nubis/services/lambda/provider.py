@@ -72,6 +72,10 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
 
     def _reap(self, payload: dict) -> None:
         self.pool.reap(self.idle_seconds)
+        if not self.pool.all:
+            # Nothing left to watch: no timer while Lambda is not in use.
+            self.scheduler.cancel("lambda:reap", "reap")
+            self._reaping = False
 
     # -- names ------------------------------------------------------------------------------
 

@@ -163,6 +163,10 @@ def main():
         extra[1:] = [os.path.join(opt, "python"),
                      os.path.join(opt, f"python/lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages")]
     sys.path[0:0] = extra
+    # Line by line, as Lambda's runtime writes them: what a function printed
+    # before it timed out still reaches its log.
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
     api = RuntimeApi(API)
     request_filter = _setup_logging()
     try:
