@@ -86,3 +86,22 @@ def test_describe_queries(logs, app):
     [q] = logs.describe_queries(logGroupName="app")["queries"]
     assert q["queryId"] == qid and q["status"] == "Complete" and q["queryString"] == "fields @message"
     assert logs.describe_queries(status="Running")["queries"] == []
+
+
+def test_log_record_from_a_result_pointer(logs, app):
+    result = run(logs, 'fields @message | filter level = "error" and ms > 500')
+    pointer = next(f["value"] for f in result["results"][0] if f["field"] == "@ptr")
+    record = logs.get_log_record(logRecordPointer=pointer)["logRecord"]
+    assert record["@message"] == '{"level": "error", "ms": 900, "user": {"id": "u2"}}'
+    assert record["user.id"] == "u2" and record["ms"] == "900" and record["@logStream"] == "a"
+    assert record["@timestamp"] == str(app + 1000) and record["@log"] == "000000000000:app"
+    assert code(error_of(logs.get_log_record, logRecordPointer="bm90IGEgcG9pbnRlcg==")) == "InvalidParameterException"
+    logs.delete_log_group(logGroupName="app")
+    assert code(error_of(logs.get_log_record, logRecordPointer=pointer)) == "ResourceNotFoundException"
+
+
+def test_log_group_fields(logs, app):
+    fields = {f["name"]: f["percent"] for f in logs.get_log_group_fields(logGroupName="app")["logGroupFields"]}
+    assert fields["@message"] == 100 and fields["@timestamp"] == 100
+    assert fields["level"] == 80 and fields["user.id"] == 80
+    assert list(fields)[0].startswith("@")  # sorted by frequency

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-__all__ = ["QueryError", "Query", "compile", "event_fields", "format_time"]
+__all__ = ["QueryError", "Query", "compile", "event_fields", "format_time", "text"]
 
 
 class QueryError(ValueError):
@@ -91,7 +91,7 @@ def _flatten(value: Any, prefix: str, out: dict) -> None:
         out.setdefault(prefix[:-1], value)
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
@@ -208,12 +208,12 @@ class _Parser:
             self.take()
             kind, value = self.literal()
             if kind == "regex":
-                return lambda r: (lambda v: v is not _MISSING and value.search(_text(v)) is not None)(
+                return lambda r: (lambda v: v is not _MISSING and value.search(text(v)) is not None)(
                     r.get(left, _MISSING))
             if kind != "value":
                 self.fail("expected a string or /regex/")
-            needle = _text(value)
-            return lambda r: (lambda v: v is not _MISSING and needle in _text(v))(r.get(left, _MISSING))
+            needle = text(value)
+            return lambda r: (lambda v: v is not _MISSING and needle in text(v))(r.get(left, _MISSING))
         negate = False
         if self.word("not") and self.toks[self.i + 1].text.lower() == "in":
             self.take()
@@ -230,8 +230,8 @@ class _Parser:
                 if self.op(","):
                     self.take()
             self.take()
-            texts = {_text(v) for v in values}
-            return lambda r: (lambda v: v is not _MISSING and (_text(v) in texts) != negate)(r.get(left, _MISSING))
+            texts = {text(v) for v in values}
+            return lambda r: (lambda v: v is not _MISSING and (text(v) in texts) != negate)(r.get(left, _MISSING))
         if not self.op("=", "!=", "<", "<=", ">", ">="):
             self.fail("expected a comparison")
         op = self.take().text
@@ -248,7 +248,7 @@ class _Parser:
             if na is not None and nb is not None:
                 x, y = na, nb
             else:
-                x, y = _text(a), _text(b)
+                x, y = text(a), text(b)
             return {"=": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
         return test
 
@@ -327,12 +327,12 @@ def _with_aliases(r: dict, step: list[tuple[str, str]]) -> dict:
 def _show(column: str, value: Any) -> str:
     if column in ("@timestamp", "@ingestionTime") and isinstance(value, int):
         return format_time(value)
-    return _text(value)
+    return text(value)
 
 
 def _sort_key(value: Any) -> tuple:
     n = _num(value)
-    return (0, n, "") if n is not None else (1, 0.0, _text(value))
+    return (0, n, "") if n is not None else (1, 0.0, text(value))
 
 
 def _aggregate(rows: list[dict], stats: _Stats) -> list[dict]:
@@ -364,7 +364,7 @@ def _aggregate(rows: list[dict], stats: _Stats) -> list[dict]:
                              "max": max(nums)}[agg.func]
         out.append(row)
     if any(seconds is not None for _, _, seconds in stats.by):
-        out.sort(key=lambda r: tuple(_text(r.get(c, "")) for c, _, _ in stats.by))
+        out.sort(key=lambda r: tuple(text(r.get(c, "")) for c, _, _ in stats.by))
     return out
 
 

@@ -35,6 +35,7 @@ SWEEP_MORE = "logs:retention-more"
 FILTER_SCAN = 2000         # rows read per round while filtering
 FILTER_SCAN_MAX = 100_000  # rows one FilterLogEvents call reads before it returns a token
 QUERY_KEPT_MS = 7 * DAY_MS  # Logs Insights keeps a query's results for seven days
+FIELD_SAMPLE = 10_000      # events GetLogGroupFields reads
 
 
 # -- tokens -----------------------------------------------------------------------------------
@@ -581,6 +582,34 @@ class LogsProvider(AccountConfig, Provider):
         self.store.save_query(query_id, ctx.account, ctx.region, text, groups[0].name, "Complete", results,
                               statistics, now)
         return {"queryId": query_id}
+
+    def get_log_record(self, ctx: RequestContext, params: dict) -> dict:
+        pointer = _unopaque(v.required(params, "logRecordPointer"))
+        g = self.store.by_id.get(pointer.get("g")) if isinstance(pointer.get("g"), int) else None
+        found = self.store.event(g.id, pointer.get("e")) if g is not None and (g.account, g.region) == (
+            ctx.account, ctx.region) and isinstance(pointer.get("e"), int) else None
+        if found is None or found[0] < self._cutoff(g, self._now()):
+            raise v.not_found("log record")
+        ts, ingestion, message, stream = found
+        record = insights.event_fields(ts, message, ingestion, stream, f"{g.account}:{g.name}")
+        # Every field as text; the two times as epoch milliseconds.
+        return {"logRecord": {k: str(val) if k in ("@timestamp", "@ingestionTime") else insights.text(val)
+                              for k, val in record.items()}}
+
+    def get_log_group_fields(self, ctx: RequestContext, params: dict) -> dict:
+        g = self._group_by_identifier(ctx, params)
+        end_ms = (params["time"] * 1000) if params.get("time") is not None else self._now()
+        lo = max(end_ms - 15 * 60_000, self._cutoff(g, self._now()))  # the 15 minutes before ``time``
+        counts: dict[str, int] = {}
+        total = 0
+        for _, ts, ingestion, message, stream in self.store.scan_group(g, lo, end_ms):
+            total += 1
+            for name in insights.event_fields(ts, message, ingestion, stream, ""):
+                counts[name] = counts.get(name, 0) + 1
+            if total >= FIELD_SAMPLE:
+                break
+        fields = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return {"logGroupFields": [{"name": k, "percent": round(100 * n / total)} for k, n in fields]}
 
     def _query(self, ctx: RequestContext, params: dict):
         row = self.store.query_row(ctx.account, ctx.region, v.required(params, "queryId"))

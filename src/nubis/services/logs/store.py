@@ -332,6 +332,12 @@ class LogsStore:
                 return
             after = (rows[-1][1], rows[-1][0])
 
+    def event(self, group_id: int, event_id: int):
+        """(timestamp, ingestion, message, stream name) of one event, or None."""
+        return self.db.query_one(
+            "SELECT e.timestamp, e.ingestion, e.message, s.name FROM logs_events e JOIN logs_streams s "
+            "ON s.id = e.stream_id WHERE e.id = ? AND e.group_id = ?", (event_id, group_id))
+
     # -- Logs Insights queries ------------------------------------------------------------------------
 
     def save_query(self, query_id: str, account: str, region: str, text: str, group_name: str, status: str,
