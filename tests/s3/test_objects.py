@@ -507,3 +507,22 @@ def test_an_event_to_a_deleted_queue_is_dropped_and_later_ones_flow(aws_client, 
             break
     assert [r["eventName"] for r in records] == ["ObjectCreated:Put"]
     assert records[0]["s3"]["configurationId"] == "q1"
+
+
+def test_a_put_over_5_gib_is_refused_before_its_body_is_read(nubis, bucket):
+    # Only the headers and a few bytes are sent: S3 answers from Content-Length
+    # and closes the connection rather than wait for 5 GiB.
+    import socket
+    from urllib.parse import urlsplit
+    length = 5 * 1024 ** 3 + 1
+    host, port = urlsplit(nubis.endpoint).hostname, urlsplit(nubis.endpoint).port
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(f"PUT /{bucket}/huge HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode() + b"x" * 10)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"<Code>EntityTooLarge</Code>" in answer
+    assert f"<ProposedSize>{length}</ProposedSize>".encode() in answer
+    assert b"<MaxSizeAllowed>5368709120</MaxSizeAllowed>" in answer

@@ -32,6 +32,7 @@ from . import chunked
 
 US_EAST_1 = "us-east-1"
 MIN_PART = 5 * 1024 * 1024
+MAX_UPLOAD = 5 * 1024 ** 3  # one PutObject or UploadPart
 MAX_TAGS = 10
 CONTENT_FIELDS = ("ContentType", "ContentEncoding", "ContentDisposition", "ContentLanguage", "CacheControl",
                   "WebsiteRedirectLocation")
@@ -160,6 +161,19 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 def _invalid_range(header: str, size: int) -> ServiceError:
     return ServiceError("InvalidRange", "The requested range is not satisfiable", 416,
                         RangeRequested=header, ActualObjectSize=size)
+
+
+def _check_upload_size(ctx: RequestContext) -> None:
+    """S3's 5 GiB limit of one PUT (or part), told by the request's length before its body is read."""
+    if ctx.request is None:
+        return
+    headers = ctx.request.headers
+    length = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD:
+        error = ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
+                             ProposedSize=int(length), MaxSizeAllowed=MAX_UPLOAD)
+        error.headers.append(("Connection", "close"))  # rather than read gigabytes to keep it open
+        raise error
 
 
 def _new_version_id() -> str:
@@ -450,6 +464,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         return o.version_id if (b.versioning or o.version_id != "null") else None
 
     async def put_object(self, ctx: RequestContext, params: dict) -> dict:
+        _check_upload_size(ctx)
         try:
             return self.lifecycle.written(params, await self._put_object(ctx, params))
         except BaseException:
@@ -1100,6 +1115,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         return n
 
     async def upload_part(self, ctx: RequestContext, params: dict) -> dict:
+        _check_upload_size(ctx)
         try:
             return await self._upload_part(ctx, params)
         except BaseException:
