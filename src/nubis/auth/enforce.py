@@ -11,9 +11,9 @@ Calls through the internal client never come here: they are trusted.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import importlib
+import time
 import weakref
 from dataclasses import dataclass
 from typing import Callable
@@ -61,8 +61,8 @@ class Caller:
     def request(self, action: str, resource: str, now: float, keys: dict | None = None) -> Request:
         """A policy evaluation request with the global condition keys of this caller."""
         c = self.credential
-        g: dict = {"aws:currenttime": _dt.datetime.fromtimestamp(now, tz=_dt.timezone.utc).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"), "aws:epochtime": str(int(now)), "aws:securetransport": "false"}
+        g: dict = {"aws:currenttime": _iso_time(now), "aws:epochtime": str(int(now)),
+                   "aws:securetransport": "false"}
         if self.source_ip:
             g["aws:sourceip"] = self.source_ip
         if c is not None:
@@ -78,6 +78,17 @@ class Caller:
         if keys:
             g.update({k.lower(): v for k, v in keys.items() if v is not None})
         return Request(action, resource, c.principal if c else None, c.account if c else None, keys=g)
+
+
+_last_time: list = [None, ""]
+
+
+def _iso_time(now: float) -> str:
+    """aws:CurrentTime, formatted once per second."""
+    second = int(now)
+    if _last_time[0] != second:
+        _last_time[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
+    return _last_time[1]
 
 
 def _principal_type(arn: str) -> str:
@@ -221,7 +232,7 @@ def _check_s3_payload(request, params: dict, sig: sigv4.Signature, key: bytes, p
             if value is request.stream:
                 params[name] = sigv4.hashed_stream(value, payload)
                 break
-    else:
+    elif request.body or payload != sigv4.EMPTY_SHA256:
         computed = hashlib.sha256(request.body).hexdigest()
         if computed != payload:
             raise sigv4.content_mismatch(payload, computed)

@@ -130,8 +130,14 @@ def http_date(text: str) -> str | None:
 
 
 def parse_time(amz_date: str) -> float | None:
+    """``YYYYMMDDTHHMMSSZ`` as epoch seconds (None when it is not that); by hand, as
+    strptime would be a tenth of the cost of checking a request."""
+    s = amz_date
+    if len(s) != 16 or s[8] != "T" or s[15] != "Z" or not s[:8].isdigit() or not s[9:15].isdigit():
+        return None
     try:
-        return _dt.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
+        return _dt.datetime(int(s[:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]), int(s[13:15]),
+                            tzinfo=_dt.timezone.utc).timestamp()
     except ValueError:
         return None
 
@@ -233,7 +239,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 def sign(key: bytes, text: str) -> str:
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
 
 
 def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) -> bytes:
