@@ -134,3 +134,23 @@ def handler(event, context):
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     sns.publish(TopicArn=topic, Message="extra, extra")
     assert wait_messages(sqs, queues["ok"]) == ["extra, extra"]
+
+
+def test_lambda_destination_and_dead_letter_queue(lam, make_function, sqs, queues):
+    forward = """
+import boto3, json
+def handler(event, context):
+    url = boto3.client("sqs").get_queue_url(QueueName="ok")["QueueUrl"]
+    boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(event))
+"""
+    target = make_function("forwarder", {"app.py": forward}, Timeout=30)["FunctionArn"]
+    make_function("worker", {"app.py": SOURCE}, Timeout=30,
+                  DeadLetterConfig={"TargetArn": QUEUE_ARN.format("failed")})
+    lam.put_function_event_invoke_config(FunctionName="worker", MaximumRetryAttempts=0, DestinationConfig={
+        "OnSuccess": {"Destination": target}})
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"step": 1}))
+    record = json.loads(wait_messages(sqs, queues["ok"])[0])
+    assert record["requestContext"]["condition"] == "Success" and record["requestPayload"] == {"step": 1}
+    # A failure with no OnFailure destination goes to the function's dead-letter queue, as sent.
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"fail": True}))
+    assert [json.loads(b) for b in wait_messages(sqs, queues["failed"])] == [{"fail": True}]

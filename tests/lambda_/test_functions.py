@@ -99,6 +99,9 @@ def test_code_from_s3(lam, aws_client):
                               Code={"S3Bucket": "code", "S3Key": "fn.zip"})
     assert out["CodeSha256"] == base64.b64encode(hashlib.sha256(package).digest()).decode()
     assert lam.invoke(FunctionName="from-s3", Payload=b'{"x": 1}')["Payload"].read() == b'{"x": 1}'
+    s3.put_object(Bucket="code", Key="v2.zip", Body=zip_of({"app.py": "def handler(e, c):\n    return 2\n"}))
+    lam.update_function_code(FunctionName="from-s3", S3Bucket="code", S3Key="v2.zip")
+    assert lam.invoke(FunctionName="from-s3")["Payload"].read() == b"2"
     e = error_of(lam.create_function, FunctionName="missing", Runtime="python3.12", Role=ROLE,
                  Handler="app.handler", Code={"S3Bucket": "code", "S3Key": "nope.zip"})
     assert code(e) == "InvalidParameterValueException" and "NoSuchKey" in str(e)
