@@ -175,8 +175,6 @@ def test_the_crash_left_partial_files_behind(crashed):
     assert any(size >= 32 * MIB for size in partial.values())
 
 
-@pytest.mark.xfail(strict=True, reason="no sweep of partial and unreferenced blobs at start yet: "
-                                       "each crash mid-PUT leaves its partial file in the data dir")
 def test_a_restart_removes_what_the_crash_left(crashed):
     deadline = time.monotonic() + 2  # a sweep may run just after the start
     while any(n.endswith(".part") for n in blob_files(crashed["data_dir"])) and time.monotonic() < deadline:

@@ -108,6 +108,8 @@ class Runtime:
         # Warm the routing index and botocore's model classes off the request
         # path, so the first AWS request does not pay for them.
         asyncio.get_running_loop().run_in_executor(None, _warm, models)
+        # Bodies a crash cut off mid-write are removed, off the request path.
+        asyncio.get_running_loop().run_in_executor(None, self.blobs.sweep_partial, self.started_at)
 
     async def stop(self) -> None:
         await self.scheduler.stop()

@@ -103,6 +103,25 @@ class BlobStore:
         except FileNotFoundError:
             pass
 
+    def sweep_partial(self, before: float) -> int:
+        """Remove the partial files a crash left (written before ``before``,
+        so that none of this process's uploads in progress is touched)."""
+        removed = 0
+        for sub in os.listdir(self.root):
+            d = os.path.join(self.root, sub)
+            if not os.path.isdir(d):
+                continue
+            for name in os.listdir(d):
+                if name.endswith(".part"):
+                    path = os.path.join(d, name)
+                    try:
+                        if os.stat(path).st_mtime < before:
+                            os.remove(path)
+                            removed += 1
+                    except FileNotFoundError:
+                        pass
+        return removed
+
     def sweep(self, referenced: Callable[[str], bool]) -> int:
         """Remove partial files and blobs no row refers to; return how many."""
         removed = 0
