@@ -63,6 +63,13 @@ def test_unsigned_requests_to_other_services_are_missing_authentication_token(cl
     assert "<Code>MissingAuthenticationToken</Code>" in r.text
     r = httpx.post(cloud.endpoint + "/", data={"Action": "GetCallerIdentity", "Version": "2011-06-15"})
     assert r.status_code == 403 and "MissingAuthenticationToken" in r.text
+    # JSON: SQS keeps its query codes; an awsJson service (CloudWatch Logs) answers 400 with the Exception form.
+    r = httpx.post(cloud.endpoint + "/", content=b"{}", headers={"X-Amz-Target": "AmazonSQS.ListQueues",
+                                                                 "Content-Type": "application/x-amz-json-1.0"})
+    assert r.status_code == 403 and r.headers["x-amzn-query-error"] == "MissingAuthenticationToken;Sender"
+    r = httpx.post(cloud.endpoint + "/", content=b"{}", headers={"X-Amz-Target": "Logs_20140328.DescribeLogGroups",
+                                                                 "Content-Type": "application/x-amz-json-1.1"})
+    assert r.status_code == 400 and r.json()["__type"] == "MissingAuthenticationTokenException"
 
 
 def _signed(cloud, service: str, url: str, *, method="GET", body=b"", headers=None, secret="test", s3=True):
