@@ -79,10 +79,9 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
 
     # -- names ------------------------------------------------------------------------------
 
-    def arn(self, ctx_or_fn, name: str | None = None) -> str:
-        if isinstance(ctx_or_fn, Function):
-            return ctx_or_fn.config["FunctionArn"]
-        return f"arn:aws:lambda:{ctx_or_fn.region}:{ctx_or_fn.account}:function:{name}"
+    @staticmethod
+    def arn(ctx: RequestContext, name: str) -> str:
+        return f"arn:aws:lambda:{ctx.region}:{ctx.account}:function:{name}"
 
     def function(self, ctx: RequestContext, name_or_arn: str, qualifier: str | None = None,
                  allow_qualifier: bool = True) -> tuple[Function, str | None]:
@@ -357,7 +356,9 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
 
     def delete_function(self, ctx: RequestContext, params: dict) -> dict:
         fn, qualifier = self.function(ctx, params["FunctionName"], params.get("Qualifier"))
-        if qualifier and qualifier != "$LATEST":
+        if qualifier == "$LATEST":
+            raise v.invalid("$LATEST version cannot be deleted without deleting the function.")
+        if qualifier:
             if not qualifier.isdigit():
                 raise v.invalid("Deletion of aliases is not currently supported.")
             found = self.store.version(fn, int(qualifier))
