@@ -84,7 +84,7 @@ def from_header(header: str, headers, style: str) -> Signature:
         raise errors.incomplete(style, "Authorization header requires existence of either a 'X-Amz-Date' or a "
                                        f"'Date' header. Authorization={header}")
     if style == errors.S3 and amz_date[:8] != date:
-        raise errors.malformed(style, f"Invalid credential date. Date is not the same as X-Amz-Date.")
+        raise errors.malformed(style, "Invalid credential date. Date is not the same as X-Amz-Date.")
     return Signature(key, date, region, service, fields["SignedHeaders"].lower().split(";"),
                      fields["Signature"], amz_date, False, headers.get("x-amz-security-token"))
 
