@@ -4,8 +4,8 @@ For a routed and parsed request: authenticate it (SigV4 in the header or the
 query, S3's SigV2; unsigned is anonymous), set ``ctx.principal`` and
 ``ctx.account`` from its access key, then let the service's authorizer decide
 (S3: ``services/s3/authz.py``). A service without an authorizer lets every
-signed caller in (until identity policies exist, a caller is an account's
-root) and answers an unsigned request ``MissingAuthenticationToken``.
+signed caller in (its identity policies are not evaluated there yet) and
+answers an unsigned request ``MissingAuthenticationToken``.
 
 Calls through the internal client never come here: they are trusted.
 """
@@ -31,7 +31,7 @@ _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def resolver(runtime) -> Resolver:
-    """The access key resolver of a running nubis (IAM and STS register their keys here)."""
+    """The access key resolver of a running nubis (see ``credentials.KEY_SERVICES``)."""
     found = _resolvers.get(runtime)
     if found is None:
         c = runtime.config
