@@ -19,6 +19,7 @@ from ...protocol.wire import uuid4_text
 from ..base import Provider, RequestContext
 from . import filter_pattern, insights
 from .account_config import AccountConfig
+from .export import Exports
 from . import validation as v
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
@@ -65,7 +66,7 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Provider):
+class LogsProvider(AccountConfig, Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -76,6 +77,7 @@ class LogsProvider(AccountConfig, Provider):
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
         self.subscriptions = Subscriptions(self)
         self.subscriptions.load()
+        self.start_exports()
 
     def reset(self) -> None:
         self.store.load()

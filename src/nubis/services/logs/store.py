@@ -102,6 +102,22 @@ CREATE TABLE logs_resource_policies (
     updated INTEGER NOT NULL,
     PRIMARY KEY (account, region, policy_key)
 );
+CREATE TABLE logs_export_tasks (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT,
+    group_name TEXT NOT NULL,
+    stream_prefix TEXT,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    destination_prefix TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    created INTEGER NOT NULL,
+    completed INTEGER
+);
 CREATE TABLE logs_query_definitions (
     id TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -403,6 +419,39 @@ class LogsStore:
     def delete_query_definition(self, account: str, region: str, definition_id: str) -> bool:
         return self.db.execute("DELETE FROM logs_query_definitions WHERE id = ? AND account = ? AND region = ?",
                                (definition_id, account, region)).rowcount > 0
+
+    # -- export tasks ---------------------------------------------------------------------------------
+
+    _TASK_COLUMNS = ("id, name, group_name, stream_prefix, from_ms, to_ms, destination, destination_prefix, status, "
+                     "message, created, completed")
+
+    def add_export_task(self, task: dict, account: str, region: str) -> None:
+        self.db.execute(
+            "INSERT INTO logs_export_tasks(id, account, region, name, group_name, stream_prefix, from_ms, to_ms, "
+            "destination, destination_prefix, status, message, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (task["id"], account, region, task["name"], task["group_name"], task["stream_prefix"], task["from_ms"],
+             task["to_ms"], task["destination"], task["destination_prefix"], task["status"], task["message"],
+             task["created"]))
+
+    def export_tasks(self, account: str, region: str) -> list[dict]:
+        rows = self.db.query(f"SELECT {self._TASK_COLUMNS} FROM logs_export_tasks WHERE account = ? AND region = ? "
+                             "ORDER BY created DESC, id", (account, region))
+        return [dict(r) for r in rows]
+
+    def export_task(self, task_id: str) -> dict | None:
+        row = self.db.query_one(f"SELECT {self._TASK_COLUMNS}, account, region FROM logs_export_tasks WHERE id = ?",
+                                (task_id,))
+        return dict(row) if row else None
+
+    def set_export_status(self, task_id: str, status: str, message: str | None, completed: int | None) -> None:
+        self.db.execute("UPDATE logs_export_tasks SET status = ?, message = ?, completed = ? WHERE id = ?",
+                        (status, message, completed, task_id))
+
+    def stream_names(self, g: Group, prefix: str | None) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self.db.query(
+            "SELECT id, name FROM logs_streams WHERE group_id = ? ORDER BY name", (g.id,))
+            if not prefix or r[1].startswith(prefix)]
 
     # -- metric and subscription filters ----------------------------------------------------------
 
