@@ -151,3 +151,13 @@ def test_list_log_groups(logs):
     assert names(page) == ["/aws/lambda/a", "/aws/lambda/b"]
     rest = logs.list_log_groups(limit=2, nextToken=page["nextToken"])
     assert names(rest) == ["/ecs/c"] and rest["logGroups"][0]["logGroupArn"].endswith(":log-group:/ecs/c")
+
+
+def test_describe_by_identifiers(logs):
+    for name in ("a", "b", "c"):
+        logs.create_log_group(logGroupName=name)
+    arn_b = "arn:aws:logs:us-east-1:000000000000:log-group:b"
+    found = logs.describe_log_groups(logGroupIdentifiers=["a", arn_b])["logGroups"]
+    assert [g["logGroupName"] for g in found] == ["a", "b"]
+    e = error_of(logs.describe_log_groups, logGroupIdentifiers=["a"], logGroupNamePrefix="a")
+    assert code(e) == "InvalidParameterException"

@@ -180,6 +180,8 @@ class LogsProvider(AccountConfig, Exports, Provider):
         if params.get("logGroupClass"):
             groups = [g for g in groups if g.cls == params["logGroupClass"]]
         idents = params.get("logGroupIdentifiers")
+        if idents and (prefix is not None or pattern is not None or params.get("logGroupClass")):
+            raise v.invalid("logGroupIdentifiers cannot be combined with other filters.")
         if idents:
             wanted = {i.split(":log-group:", 1)[-1].removesuffix(":*") for i in idents}
             groups = [g for g in groups if g.name in wanted]
