@@ -18,9 +18,9 @@ from ...protocol.errors import ServiceError
 from ...protocol.wire import uuid4_text
 from ..base import Provider, RequestContext
 from . import filter_pattern, insights
+from . import validation as v
 from .account_config import AccountConfig
 from .export import Exports
-from . import validation as v
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
 
