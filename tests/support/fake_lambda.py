@@ -15,8 +15,18 @@ class FakeLambda(Provider):
     service = "lambda"
 
     def start(self):
+        self.reset()
+
+    def reset(self):
         self.invocations = []
         self.failures = 0
+
+    def get_function(self, ctx, params):
+        # What S3 asks to validate a notification destination.
+        name = params["FunctionName"]
+        if ":function:missing" in name:
+            raise ServiceError("ResourceNotFoundException", f"Function not found: {name}", status=404)
+        return {"Configuration": {"FunctionName": name.rsplit(":", 1)[-1], "FunctionArn": name}}
 
     def invoke(self, ctx, params):
         name = params["FunctionName"]

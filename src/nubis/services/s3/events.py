@@ -1,7 +1,10 @@
 """S3 event notifications: ObjectCreated / ObjectRemoved / ObjectTagging records
 delivered to the SQS queues, SNS topics and Lambda functions a bucket's
 notification configuration names, through the internal client (principal
-``s3.amazonaws.com``), after the change they report is committed.
+``s3.amazonaws.com``), after the change they report is committed; and, when
+the configuration has ``EventBridgeConfiguration``, every event of the bucket
+to the default event bus of its account and Region (``events:PutEvents``, in
+the EventBridge message structure of the S3 user guide).
 
 Delivery is asynchronous, as S3's is, and at least once: each event is a
 durable ``s3:notify`` timer written with the change it reports (the same
@@ -71,6 +74,56 @@ def record(provider, ctx, bucket, event: str, key: str, *, size: int | None = No
     }
 
 
+# EventBridge's detail-type of each S3 event (by full name, else by its family);
+# S3 sends nothing to EventBridge for the others (replication, RRS loss).
+_DETAIL_TYPES = {
+    "ObjectCreated": "Object Created", "ObjectRemoved": "Object Deleted", "LifecycleExpiration": "Object Deleted",
+    "ObjectTagging:Put": "Object Tags Added", "ObjectTagging:Delete": "Object Tags Deleted",
+    "ObjectAcl:Put": "Object ACL Updated", "ObjectRestore:Post": "Object Restore Initiated",
+    "ObjectRestore:Completed": "Object Restore Completed", "ObjectRestore:Delete": "Object Restore Expired",
+    "LifecycleTransition": "Object Storage Class Changed", "IntelligentTiering": "Object Access Tier Changed",
+}
+# ``reason``: the API that created the object, or what deleted it.
+_REASONS = {
+    "ObjectCreated:Put": "PutObject", "ObjectCreated:Post": "POST Object", "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "ObjectRemoved:Delete": "DeleteObject", "ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+    "LifecycleExpiration:Delete": "Lifecycle Expiration",
+    "LifecycleExpiration:DeleteMarkerCreated": "Lifecycle Expiration",
+}
+
+
+def eventbridge_entry(provider, ctx, bucket, event: str, key: str, *, size: int | None = None,
+                      etag: str | None = None, version_id: str | None = None, seq: int = 0) -> dict | None:
+    """The PutEvents entry (JSON-able: ``Time`` in epoch seconds) S3 sends for ``event``, or None."""
+    detail_type = _DETAIL_TYPES.get(event) or _DETAIL_TYPES.get(event.partition(":")[0])
+    if detail_type is None:
+        return None
+    obj: dict = {"key": key}
+    if size is not None:
+        obj["size"] = size
+    if etag:
+        obj["etag"] = etag.strip('"')
+    if version_id and version_id != "null":
+        obj["version-id"] = version_id
+    obj["sequencer"] = f"{seq:016x}"
+    detail: dict = {"version": "0", "bucket": {"name": bucket.name}, "object": obj,
+                    "request-id": ctx.request_id}
+    if ctx.internal and ctx.principal:
+        detail["requester"] = ctx.principal  # a service principal (lifecycle: s3.amazonaws.com)
+    else:
+        client = getattr(ctx.request, "client", None)
+        detail["requester"] = ctx.account
+        detail["source-ip-address"] = client[0] if client else "127.0.0.1"
+    if event in _REASONS:
+        detail["reason"] = _REASONS[event]
+    if detail_type == "Object Deleted":
+        detail["deletion-type"] = ("Delete Marker Created" if event.endswith("DeleteMarkerCreated")
+                                   else "Permanently Deleted")
+    return {"Source": "aws.s3", "DetailType": detail_type, "Resources": [f"arn:aws:s3:::{bucket.name}"],
+            "Detail": json.dumps(detail), "EventBusName": "default", "Time": provider.clock.now()}
+
+
 def emit(provider, ctx, bucket, event: str, key: str, **fields) -> None:
     """Deliver ``event`` (``ObjectCreated:Put``, ...) for ``key`` to every matching destination."""
     try:
@@ -84,10 +137,14 @@ def emit(provider, ctx, bucket, event: str, key: str, **fields) -> None:
         for item in config.get(member) or []:
             if _matches(item.get("Events"), event) and _key_filter(item, key):
                 targets.append((service, item[arn_key], item.get("Id") or ""))
-    if not targets:
-        return
     records = [[service, arn, record(provider, ctx, bucket, event, key, config_id=cid, **fields)]
                for service, arn, cid in targets]
+    if "EventBridgeConfiguration" in config:
+        entry = eventbridge_entry(provider, ctx, bucket, event, key, **fields)
+        if entry is not None:
+            records.append(["events", f"arn:aws:events:{bucket.region}:{bucket.account}:event-bus/default", entry])
+    if not records:
+        return
     provider.scheduler.at(provider.clock.now(), KIND, {"records": records, "attempt": 1})
 
 
@@ -101,7 +158,10 @@ async def on_timer(provider, payload: dict) -> None:
     failed = []
     for service, arn, rec in payload["records"]:
         try:
-            await _send(provider, service, arn, json.dumps({"Records": [rec]}))
+            if service == "events":
+                await _put_event(provider, arn, rec)
+            else:
+                await _send(provider, service, arn, json.dumps({"Records": [rec]}))
         except ServiceError as e:
             if e.code in _GONE:
                 log.warning("S3 event to %s dropped: %s %s", arn, e.code, e.message)
@@ -138,6 +198,18 @@ async def _send(provider, service: str, arn: str, message: str) -> None:
         await provider.internal.call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
                                                           "Payload": message.encode()},
                                      account=account, region=region, principal="s3.amazonaws.com")
+
+
+async def _put_event(provider, bus_arn: str, entry: dict) -> None:
+    parts = bus_arn.split(":")
+    entry = {**entry, "Time": _dt.datetime.fromtimestamp(entry["Time"], tz=_dt.timezone.utc)}
+    out = await provider.internal.call("events", "PutEvents", {"Entries": [entry]}, account=parts[4],
+                                       region=parts[3], principal="s3.amazonaws.com")
+    if out.get("FailedEntryCount"):
+        # A failed entry (throttled, internal failure) is tried again later, as S3 does.
+        failed = (out.get("Entries") or [{}])[0]
+        raise ServiceError(failed.get("ErrorCode") or "InternalFailure", failed.get("ErrorMessage") or "",
+                           status=500, sender_fault=False)
 
 
 async def _deliver(provider, records) -> None:
