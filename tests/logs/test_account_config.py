@@ -64,3 +64,26 @@ def test_deleting_the_group_deletes_its_policy(logs):
     logs.put_resource_policy(resourceArn=arn, policyDocument=POLICY)
     logs.delete_log_group(logGroupName="g")
     assert logs.describe_resource_policies()["resourcePolicies"] == []
+
+
+def test_destinations(logs):
+    target = "arn:aws:kinesis:us-east-1:000000000000:stream/central"
+    made = logs.put_destination(destinationName="central", targetArn=target,
+                                roleArn="arn:aws:iam::000000000000:role/cwl")["destination"]
+    assert made["arn"] == "arn:aws:logs:us-east-1:000000000000:destination:central"
+    assert made["targetArn"] == target and "accessPolicy" not in made
+    logs.put_destination_policy(destinationName="central", accessPolicy=POLICY)
+    [d] = logs.describe_destinations(DestinationNamePrefix="cen")["destinations"]
+    assert d["accessPolicy"] == POLICY
+    # A subscription may name it; a destination that does not exist is refused.
+    logs.create_log_group(logGroupName="g")
+    logs.put_subscription_filter(logGroupName="g", filterName="out", filterPattern="", destinationArn=made["arn"])
+    e = error_of(logs.put_subscription_filter, logGroupName="g", filterName="out2", filterPattern="",
+                 destinationArn=made["arn"].replace("central", "nowhere"))
+    assert code(e) == "InvalidParameterException"
+    e = error_of(logs.put_destination, destinationName="bad", targetArn="arn:aws:sqs:us-east-1:000000000000:q",
+                 roleArn="arn:aws:iam::000000000000:role/cwl")
+    assert code(e) == "InvalidParameterException"
+    logs.delete_destination(destinationName="central")
+    assert logs.describe_destinations()["destinations"] == []
+    assert code(error_of(logs.delete_destination, destinationName="central")) == "ResourceNotFoundException"

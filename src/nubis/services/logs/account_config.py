@@ -1,5 +1,7 @@
 """What CloudWatch Logs stores for an account and returns: resource policies
-(account-wide, or one per log group) and Logs Insights query definitions.
+(account-wide, or one per log group), destinations for cross-account
+subscriptions (a subscription to one delivers to its target), and Logs
+Insights query definitions.
 
 A mixin of ``LogsProvider`` (which gives ``self.store``, ``self._now()`` and
 ``self._group_from_arn_or_name``). Resource policies are kept, not enforced:
@@ -88,6 +90,55 @@ class AccountConfig:
             raise _aborted()
         self.store.delete_resource_policy(ctx.account, ctx.region, key)
         return {}
+
+    # -- destinations ----------------------------------------------------------------------------
+
+    def put_destination(self, ctx, params: dict) -> dict:
+        name = v.name(params, "destinationName", v.STREAM_NAME)
+        target = v.required(params, "targetArn")
+        if target.split(":")[2:3] not in (["kinesis"], ["firehose"]):
+            raise v.invalid("Invalid targetArn: only Kinesis data streams and Firehose delivery streams are "
+                            "supported.")
+        role = v.required(params, "roleArn")
+        self.store.put_destination(ctx.account, ctx.region, name, target, role, v.tags(params.get("tags")),
+                                   self._now())
+        return {"destination": self._destination(ctx, self.store.destination(ctx.account, ctx.region, name))}
+
+    def put_destination_policy(self, ctx, params: dict) -> dict:
+        name = v.name(params, "destinationName", v.STREAM_NAME)
+        policy = v.required(params, "accessPolicy")
+        try:
+            json.loads(policy)
+        except ValueError:
+            raise v.invalid("The access policy is not valid JSON.") from None
+        if not self.store.set_destination_policy(ctx.account, ctx.region, name, policy):
+            raise v.not_found("destination")
+        return {}
+
+    def describe_destinations(self, ctx, params: dict) -> dict:
+        limit = v.limit(params, 50, 50)
+        prefix = params.get("DestinationNamePrefix") or ""
+        rows = [d for d in self.store.destinations(ctx.account, ctx.region) if d["name"].startswith(prefix)]
+        start = 0
+        if params.get("nextToken"):
+            start = int(params["nextToken"]) if str(params["nextToken"]).isdigit() else -1
+            if start < 0:
+                raise v.invalid("The specified nextToken is invalid.")
+        out: dict = {"destinations": [self._destination(ctx, d) for d in rows[start:start + limit]]}
+        if start + limit < len(rows):
+            out["nextToken"] = str(start + limit)
+        return out
+
+    def delete_destination(self, ctx, params: dict) -> dict:
+        if not self.store.delete_destination(ctx.account, ctx.region, v.name(params, "destinationName", v.STREAM_NAME)):
+            raise v.not_found("destination")
+        return {}
+
+    @staticmethod
+    def _destination(ctx, d: dict) -> dict:
+        return {"destinationName": d["name"], "targetArn": d["target_arn"], "roleArn": d["role_arn"],
+                "accessPolicy": d["access_policy"], "creationTime": d["created"],
+                "arn": f"arn:aws:logs:{ctx.region}:{ctx.account}:destination:{d['name']}"}
 
     # -- query definitions -------------------------------------------------------------------
 

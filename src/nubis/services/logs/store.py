@@ -118,6 +118,17 @@ CREATE TABLE logs_export_tasks (
     created INTEGER NOT NULL,
     completed INTEGER
 );
+CREATE TABLE logs_destinations (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    target_arn TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    access_policy TEXT,
+    tags TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (account, region, name)
+);
 CREATE TABLE logs_query_definitions (
     id TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -419,6 +430,34 @@ class LogsStore:
     def delete_query_definition(self, account: str, region: str, definition_id: str) -> bool:
         return self.db.execute("DELETE FROM logs_query_definitions WHERE id = ? AND account = ? AND region = ?",
                                (definition_id, account, region)).rowcount > 0
+
+    # -- destinations -----------------------------------------------------------------------------------
+
+    def put_destination(self, account: str, region: str, name: str, target_arn: str, role_arn: str, tags: dict,
+                        now: int) -> None:
+        self.db.execute(
+            "INSERT INTO logs_destinations(account, region, name, target_arn, role_arn, tags, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account, region, name) DO UPDATE SET "
+            "target_arn = excluded.target_arn, role_arn = excluded.role_arn",
+            (account, region, name, target_arn, role_arn, json.dumps(tags), now))
+
+    def destinations(self, account: str, region: str) -> list[dict]:
+        return [dict(r) for r in self.db.query(
+            "SELECT name, target_arn, role_arn, access_policy, created FROM logs_destinations "
+            "WHERE account = ? AND region = ? ORDER BY name", (account, region))]
+
+    def destination(self, account: str, region: str, name: str) -> dict | None:
+        row = self.db.query_one("SELECT name, target_arn, role_arn, access_policy, created FROM logs_destinations "
+                                "WHERE account = ? AND region = ? AND name = ?", (account, region, name))
+        return dict(row) if row else None
+
+    def set_destination_policy(self, account: str, region: str, name: str, policy: str) -> bool:
+        return self.db.execute("UPDATE logs_destinations SET access_policy = ? WHERE account = ? AND region = ? "
+                               "AND name = ?", (policy, account, region, name)).rowcount > 0
+
+    def delete_destination(self, account: str, region: str, name: str) -> bool:
+        return self.db.execute("DELETE FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+                               (account, region, name)).rowcount > 0
 
     # -- export tasks ---------------------------------------------------------------------------------
 

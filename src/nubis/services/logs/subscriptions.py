@@ -74,9 +74,14 @@ class Subscriptions:
         service = arn_service(arn)
         if service not in ("lambda", "kinesis", "firehose", "logs"):
             raise ServiceError("InvalidParameterException", f"Invalid destinationArn: {arn}")
+        parts = arn.split(":")
+        if service == "logs":
+            if len(parts) < 7 or parts[5] != "destination" or self.p.store.destination(
+                    parts[4], parts[3], parts[6]) is None:
+                raise ServiceError("InvalidParameterException", f"The destination {arn} does not exist.")
+            return
         if service != "lambda":
             return
-        parts = arn.split(":")
         try:
             await self.p.internal.call("lambda", "GetFunction", {"FunctionName": arn}, account=parts[4],
                                        region=parts[3], principal=PRINCIPAL)
@@ -139,6 +144,13 @@ class Subscriptions:
         elif service == "firehose":
             operation, params = "PutRecord", {"DeliveryStreamName": resource.split("/", 1)[-1],
                                               "Record": {"Data": data}}
+        elif service == "logs" and resource.startswith("destination:"):
+            # A destination for cross-account subscriptions: deliver to its target.
+            found = self.p.store.destination(account, region, resource.split(":", 1)[1])
+            if found is None:
+                raise ServiceError("ResourceNotFoundException", f"The destination {arn} does not exist.")
+            await self._deliver(found["target_arn"], doc)
+            return
         else:
             raise ServiceError("NotImplemented", f"nubis does not deliver to {arn} yet.")
         await self.p.internal.call(service, operation, params, account=account, region=region, principal=PRINCIPAL)
