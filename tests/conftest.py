@@ -94,3 +94,23 @@ def server_process():
     yield make
     for s in started:
         s.stop()
+
+
+JS_DIR = os.path.join(TESTS_DIR, "js")
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """node, with tests/js's packages (the AWS SDK for JavaScript v3) installed from
+    its lock file when they are missing or stale."""
+    import shutil
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.skip("node and npm are not installed: the AWS SDK for JavaScript tests need both")
+    installed = os.path.join(JS_DIR, "node_modules", ".package-lock.json")  # npm rewrites it on every install
+    lock = os.path.join(JS_DIR, "package-lock.json")
+    if not os.path.exists(installed) or os.stat(installed).st_mtime < os.stat(lock).st_mtime:
+        out = subprocess.run([npm, "ci", "--prefix", JS_DIR, "--no-audit", "--no-fund"],
+                             capture_output=True, text=True, timeout=600)
+        assert out.returncode == 0, f"npm ci failed:\n{out.stdout}\n{out.stderr}"
+    return node

@@ -1,22 +1,17 @@
 """The AWS SDK for JavaScript v3 signs, presigns and streams against an enforcing nubis
-(its packages are tests/js's, installed by tests/s3/test_js_sdk.py's fixture)."""
+(its packages are tests/js's, installed by the ``node`` fixture of tests/conftest.py)."""
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 
 
-def test_the_js_sdk_signs_as_nubis_checks(cloud, s3):
-    node = shutil.which("node")
-    if not node or not (JS_DIR / "node_modules" / "@aws-sdk" / "client-s3").exists():
-        pytest.skip("node or tests/js/node_modules is missing (run the tests/s3 JS SDK tests to install it)")
+def test_the_js_sdk_signs_as_nubis_checks(cloud, s3, node):
     out = subprocess.run([node, str(Path(__file__).with_name("js_sdk.mjs"))], capture_output=True, text=True,
                          env=dict(os.environ, NUBIS_ENDPOINT=cloud.endpoint, JS_DIR=str(JS_DIR)), timeout=120)
     assert out.returncode == 0, out.stderr

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import zlib
 from pathlib import Path
@@ -15,20 +14,6 @@ import pytest
 
 JS_DIR = Path(__file__).resolve().parent.parent / "js"
 MIB = 1024 * 1024
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    """node, with tests/js's packages installed from its lock file when they are missing or stale."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are not installed: the AWS SDK for JavaScript tests need both")
-    installed = JS_DIR / "node_modules" / ".package-lock.json"  # npm rewrites it on every install
-    if not installed.exists() or installed.stat().st_mtime < (JS_DIR / "package-lock.json").stat().st_mtime:
-        out = subprocess.run([npm, "ci", "--prefix", str(JS_DIR), "--no-audit", "--no-fund"],
-                             capture_output=True, text=True, timeout=600)
-        assert out.returncode == 0, f"npm ci failed:\n{out.stdout}\n{out.stderr}"
-    return node
 
 
 @pytest.fixture

@@ -518,7 +518,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         events.emit(self, ctx, b, "ObjectCreated:Post" if ctx.operation == "PostObject" else "ObjectCreated:Put",
                     key, size=size, etag=etag, version_id=o.version_id,
                     seq=o.seq)
-        out = {"ETag": etag, "VersionId": self._version_out(b, o), "Size": size,
+        out = {"ETag": etag, "VersionId": self._version_out(b, o),
                "ServerSideEncryption": meta.get("ServerSideEncryption", "AES256")}
         out.update(checksums)
         if checksums:
@@ -861,6 +861,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
             restore = {"ready": ready, "expiry": ready + days * 86400}
         with self.db.transaction():
             self.store.set_meta(o, dict(o.meta, Restore=restore))
+        events.restore_requested(self, ctx, b, o, storage, restore)
         return {}
 
     # -- object ACLs ------------------------------------------------------------------------
@@ -897,6 +898,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         meta = dict(o.meta, Grants=grants)
         with self.db.transaction():
             self.store.set_meta(o, meta)
+        events.emit(self, ctx, b, "ObjectAcl:Put", params["Key"], version_id=o.version_id, etag=o.etag)
         return {}
 
     # -- object attributes ------------------------------------------------------------------
