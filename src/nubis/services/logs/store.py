@@ -102,6 +102,17 @@ CREATE TABLE logs_resource_policies (
     updated INTEGER NOT NULL,
     PRIMARY KEY (account, region, policy_key)
 );
+CREATE TABLE logs_query_definitions (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    query_string TEXT NOT NULL,
+    group_names TEXT NOT NULL,
+    language TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
+""", """
 CREATE TABLE logs_export_tasks (
     id TEXT PRIMARY KEY,
     account TEXT NOT NULL,
@@ -128,16 +139,6 @@ CREATE TABLE logs_destinations (
     tags TEXT NOT NULL,
     created INTEGER NOT NULL,
     PRIMARY KEY (account, region, name)
-);
-CREATE TABLE logs_query_definitions (
-    id TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    name TEXT NOT NULL,
-    query_string TEXT NOT NULL,
-    group_names TEXT NOT NULL,
-    language TEXT NOT NULL,
-    updated INTEGER NOT NULL
 );
 """]
 
