@@ -2,6 +2,7 @@
 replace those services), and what PutBucketNotificationConfiguration validates."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import time
@@ -269,6 +270,47 @@ def test_eventbridge_reports_lifecycle_expiration_as_s3(fresh, s3):
     _, (_, expired) = details(fresh, 2)
     assert expired["reason"] == "Lifecycle Expiration" and expired["deletion-type"] == "Permanently Deleted"
     assert expired["requester"] == "s3.amazonaws.com" and "source-ip-address" not in expired
+
+
+def test_restore_and_acl_events(fresh, s3):
+    fresh.freeze()
+    s3.create_bucket(Bucket="cold")
+    s3.put_bucket_notification_configuration(Bucket="cold", NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"Id": "r", "LambdaFunctionArn": FUNCTION,
+                                          "Events": ["s3:ObjectRestore:*", "s3:ObjectAcl:Put"]}],
+        "EventBridgeConfiguration": {}})
+    etag = s3.put_object(Bucket="cold", Key="tape", Body=b"archived", StorageClass="GLACIER")["ETag"]
+    started = fresh.clock()
+    s3.restore_object(Bucket="cold", Key="tape", RestoreRequest={"Days": 2, "GlacierJobParameters": {
+        "Tier": "Expedited"}})
+    s3.put_object_acl(Bucket="cold", Key="tape", ACL="private")
+    calls = invocations(fresh, 2)
+    assert [c["Payload"]["Records"][0]["eventName"] for c in calls] == ["ObjectRestore:Post", "ObjectAcl:Put"]
+    post = calls[0]["Payload"]["Records"][0]
+    assert post["s3"]["object"]["size"] == 8 and post["s3"]["object"]["eTag"] == etag.strip('"')
+    assert "glacierEventData" not in post
+    (_, created), (_, initiated), (_, acl) = details(fresh, 3)
+    assert initiated["source-storage-class"] == "GLACIER" and initiated["requester"] == ACCOUNT
+    assert acl["object"]["key"] == "tape" and "reason" not in acl
+    assert [e["DetailType"] for e in entries(fresh, 3)] == ["Object Created", "Object Restore Initiated",
+                                                             "Object ACL Updated"]
+
+    fresh.advance(5 * 60 - 1)  # an expedited restore takes five minutes
+    assert len(invocations(fresh, 3, timeout=0.5)) == 2
+    fresh.advance(1)
+    done = invocations(fresh, 3)[2]["Payload"]["Records"][0]
+    assert done["eventName"] == "ObjectRestore:Completed"
+    expiry = dt.datetime.fromtimestamp(started + 5 * 60 + 2 * 86400, tz=dt.timezone.utc)
+    assert done["glacierEventData"] == {"restoreEventData": {
+        "lifecycleRestorationExpiryTime": expiry.strftime("%Y-%m-%dT%H:%M:%S.") + f"{expiry.microsecond // 1000:03d}Z",
+        "lifecycleRestoreStorageClass": "GLACIER"}}
+    completed = entries(fresh, 4)[3]
+    assert completed["DetailType"] == "Object Restore Completed"
+    detail = json.loads(completed["Detail"])
+    assert detail["requester"] == "s3.amazonaws.com" and detail["source-storage-class"] == "GLACIER"
+    assert detail["restore-expiry-time"] == done["glacierEventData"]["restoreEventData"][
+        "lifecycleRestorationExpiryTime"]
+    assert s3.head_object(Bucket="cold", Key="tape")["Restore"].startswith('ongoing-request="false"')
 
 
 # -- validation and the test event ----------------------------------------------------------------

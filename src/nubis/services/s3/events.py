@@ -21,6 +21,7 @@ import logging
 from urllib.parse import quote_plus
 
 from ...protocol.errors import ServiceError
+from ..base import RequestContext
 
 log = logging.getLogger("nubis.s3.events")
 
@@ -50,9 +51,14 @@ def _key_filter(item: dict, key: str) -> bool:
     return True
 
 
+def _iso(t: float) -> str:
+    d = _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc)
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
+
+
 def record(provider, ctx, bucket, event: str, key: str, *, size: int | None = None, etag: str | None = None,
-           version_id: str | None = None, seq: int = 0, config_id: str = "") -> dict:
-    now = _dt.datetime.fromtimestamp(provider.clock.now(), tz=_dt.timezone.utc)
+           version_id: str | None = None, seq: int = 0, config_id: str = "", at: float | None = None,
+           restore: dict | None = None) -> dict:
     obj: dict = {"key": quote_plus(key, safe="/"), "sequencer": f"{seq:016X}"}
     if size is not None:
         obj["size"] = size
@@ -61,9 +67,9 @@ def record(provider, ctx, bucket, event: str, key: str, *, size: int | None = No
     if version_id and version_id != "null":
         obj["versionId"] = version_id
     principal = ctx.principal or f"AWS:{ctx.account}"
-    return {
+    out = {
         "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": bucket.region,
-        "eventTime": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+        "eventTime": _iso(provider.clock.now() if at is None else at),
         "eventName": event, "userIdentity": {"principalId": principal},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
         "responseElements": {"x-amz-request-id": ctx.request_id, "x-amz-id-2": ctx.request_id},
@@ -72,6 +78,11 @@ def record(provider, ctx, bucket, event: str, key: str, *, size: int | None = No
                           "arn": f"arn:aws:s3:::{bucket.name}"},
                "object": obj},
     }
+    if restore and event == "ObjectRestore:Completed":
+        out["glacierEventData"] = {"restoreEventData": {
+            "lifecycleRestorationExpiryTime": _iso(restore["expiry"]),
+            "lifecycleRestoreStorageClass": restore["storage_class"]}}
+    return out
 
 
 # EventBridge's detail-type of each S3 event (by full name, else by its family);
@@ -94,7 +105,8 @@ _REASONS = {
 
 
 def eventbridge_entry(provider, ctx, bucket, event: str, key: str, *, size: int | None = None,
-                      etag: str | None = None, version_id: str | None = None, seq: int = 0) -> dict | None:
+                      etag: str | None = None, version_id: str | None = None, seq: int = 0,
+                      at: float | None = None, restore: dict | None = None) -> dict | None:
     """The PutEvents entry (JSON-able: ``Time`` in epoch seconds) S3 sends for ``event``, or None."""
     detail_type = _DETAIL_TYPES.get(event) or _DETAIL_TYPES.get(event.partition(":")[0])
     if detail_type is None:
@@ -120,12 +132,18 @@ def eventbridge_entry(provider, ctx, bucket, event: str, key: str, *, size: int 
     if detail_type == "Object Deleted":
         detail["deletion-type"] = ("Delete Marker Created" if event.endswith("DeleteMarkerCreated")
                                    else "Permanently Deleted")
+    if restore:
+        if event == "ObjectRestore:Completed":
+            detail["restore-expiry-time"] = _iso(restore["expiry"])
+        detail["source-storage-class"] = restore["storage_class"]
     return {"Source": "aws.s3", "DetailType": detail_type, "Resources": [f"arn:aws:s3:::{bucket.name}"],
-            "Detail": json.dumps(detail), "EventBusName": "default", "Time": provider.clock.now()}
+            "Detail": json.dumps(detail), "EventBusName": "default",
+            "Time": provider.clock.now() if at is None else at}
 
 
 def emit(provider, ctx, bucket, event: str, key: str, **fields) -> None:
-    """Deliver ``event`` (``ObjectCreated:Put``, ...) for ``key`` to every matching destination."""
+    """Deliver ``event`` (``ObjectCreated:Put``, ...) for ``key`` to every matching destination
+    (``at=`` a later time: the event happens then, as a restore completes)."""
     try:
         config = provider.notification_configuration(bucket.name)
     except Exception:  # pragma: no cover - configuration store unavailable
@@ -145,7 +163,20 @@ def emit(provider, ctx, bucket, event: str, key: str, **fields) -> None:
             records.append(["events", f"arn:aws:events:{bucket.region}:{bucket.account}:event-bus/default", entry])
     if not records:
         return
-    provider.scheduler.at(provider.clock.now(), KIND, {"records": records, "attempt": 1})
+    provider.scheduler.at(fields.get("at") or provider.clock.now(), KIND, {"records": records, "attempt": 1})
+
+
+def restore_requested(provider, ctx, bucket, obj, storage_class: str, restore: dict) -> None:
+    """``ObjectRestore:Post`` for a restore just started, and ``ObjectRestore:Completed`` when its copy
+    is ready (a durable timer: it survives a restart). Extending a finished restore reports nothing."""
+    if restore["ready"] <= provider.clock.now():
+        return
+    fields = {"size": obj.size, "etag": obj.etag, "version_id": obj.version_id, "seq": obj.seq,
+              "restore": {"storage_class": storage_class, "expiry": restore["expiry"]}}
+    emit(provider, ctx, bucket, "ObjectRestore:Post", obj.key_text, **fields)
+    by_s3 = RequestContext("s3", "RestoreObject", bucket.account, bucket.region, ctx.request_id,
+                           principal="s3.amazonaws.com", internal=True)
+    emit(provider, by_s3, bucket, "ObjectRestore:Completed", obj.key_text, at=restore["ready"], **fields)
 
 
 KIND = "s3:notify"
