@@ -103,35 +103,35 @@ class BlobStore:
         except FileNotFoundError:
             pass
 
+    def _files(self):
+        """(name, path) of every file in the store, partial ones included."""
+        for sub in os.listdir(self.root):
+            d = os.path.join(self.root, sub)
+            if os.path.isdir(d):
+                for name in os.listdir(d):
+                    yield name, os.path.join(d, name)
+
+    def _remove(self, path: str) -> int:
+        try:
+            os.remove(path)
+            return 1
+        except FileNotFoundError:
+            return 0
+
     def sweep_partial(self, before: float) -> int:
         """Remove the partial files a crash left (written before ``before``,
         so that none of this process's uploads in progress is touched)."""
         removed = 0
-        for sub in os.listdir(self.root):
-            d = os.path.join(self.root, sub)
-            if not os.path.isdir(d):
-                continue
-            for name in os.listdir(d):
-                if name.endswith(".part"):
-                    path = os.path.join(d, name)
-                    try:
-                        if os.stat(path).st_mtime < before:
-                            os.remove(path)
-                            removed += 1
-                    except FileNotFoundError:
-                        pass
+        for name, path in self._files():
+            try:
+                if name.endswith(".part") and os.stat(path).st_mtime < before:
+                    removed += self._remove(path)
+            except FileNotFoundError:
+                pass
         return removed
 
     def sweep(self, referenced: Callable[[str], bool]) -> int:
         """Remove partial files and blobs no row refers to; return how many."""
-        removed = 0
-        for sub in os.listdir(self.root):
-            d = os.path.join(self.root, sub)
-            if not os.path.isdir(d):
-                continue
-            for name in os.listdir(d):
-                if name.endswith(".part") or not referenced(name):
-                    os.remove(os.path.join(d, name))
-                    removed += 1
-        return removed
+        return sum(self._remove(path) for name, path in self._files()
+                   if name.endswith(".part") or not referenced(name))
 
