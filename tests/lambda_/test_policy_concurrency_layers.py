@@ -54,28 +54,25 @@ def test_reserved_concurrency_zero_throttles_everything(lam, make_function):
     assert settings["UnreservedConcurrentExecutions"] == 1000
 
 
-def test_reserved_concurrency_one_allows_one_at_a_time(lam, make_function):
-    make_function("one", ECHO, Timeout=10)
+def test_reserved_concurrency_one_allows_one_at_a_time(lam, make_function, tmp_path):
+    # The function marks a file when it is running (it shares this machine's files).
+    source = ("import pathlib, time\ndef handler(e, c):\n    pathlib.Path(e['flag']).touch()\n"
+              "    time.sleep(e['sleep'])\n    return 'done'\n")
+    make_function("one", {"app.py": source}, Timeout=10)
     lam.put_function_concurrency(FunctionName="one", ReservedConcurrentExecutions=1)
+    flag = tmp_path / "running"
     results = []
-
-    def slow():
-        results.append(lam.invoke(FunctionName="one", Payload=b'{"sleep": 0.8}')["StatusCode"])
-
-    worker = threading.Thread(target=slow)
+    worker = threading.Thread(target=lambda: results.append(lam.invoke(
+        FunctionName="one", Payload=json.dumps({"flag": str(flag), "sleep": 0.5}))["StatusCode"]))
     worker.start()
-    deadline = time.monotonic() + 5
-    throttled = None
-    while time.monotonic() < deadline and not results:
-        try:
-            lam.invoke(FunctionName="one", Payload=b"{}")
-        except lam.exceptions.TooManyRequestsException as e:
-            throttled = e
-            break
-        time.sleep(0.02)
+    deadline = time.monotonic() + 10
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    e = error_of(lam.invoke, FunctionName="one", Payload=json.dumps({"flag": str(flag), "sleep": 0}))
+    assert code(e) == "TooManyRequestsException" and status(e) == 429
     worker.join()
     assert results == [200]
-    assert throttled is not None
+    assert lam.invoke(FunctionName="one", Payload=json.dumps({"flag": str(flag), "sleep": 0}))["StatusCode"] == 200
 
 
 def test_layer_versions_and_a_handler_importing_from_a_layer(lam, make_function):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as _dt
-import itertools
 import json
 import logging
 import math
@@ -324,12 +323,15 @@ class Environment:
     async def run(self, inv: Invocation) -> tuple[bytes, str | None, float]:
         """Hand ``inv`` to the runtime; (body, error type or None, duration ms)."""
         self.current = inv
-        self.state = "busy"
         inv.started = time.monotonic()
         inv.begun_ms = int(self.pool.clock.now() * 1000)
         if self.init_failure is not None:
             inv.finish(*self.init_failure)
+        elif self.state == "dead":  # stopped while it started
+            inv.finish(_error_body("Runtime.ExitError", f"RequestId: {inv.request_id} Error: Runtime exited "
+                                                        "before the invocation began"), "Runtime.ExitError")
         else:
+            self.state = "busy"
             self.queue.put_nowait(inv)
             if self.init_ms is None:
                 # A runtime that never asks for its first event has failed its init.
@@ -378,10 +380,6 @@ class Pool:
         self.idle: dict[tuple, list[Environment]] = {}
         self.all: set[Environment] = set()
         self.active: dict[tuple, int] = {}    # function -> invocations under way
-        self._seq = itertools.count()
-
-    def concurrency(self, function_key: tuple) -> int:
-        return self.active.get(function_key, 0)
 
     def forget(self, env: Environment) -> None:
         self.all.discard(env)
@@ -390,11 +388,12 @@ class Pool:
             idle.remove(env)
 
     def retire(self, function_key: tuple, version: str | None = None, keep: tuple | None = None) -> None:
-        """Kill the idle environments of a function (of one version; all but those of ``keep``)."""
+        """Kill the idle environments of a function (of one version; all but those of ``keep``).
+        Busy ones finish their invocation; nothing picks them again, and they are reaped."""
         for env in list(self.all):
             t = env.target
             if (t.function_key == function_key and (version is None or t.version == version) and t.key != keep
-                    and env.state != "busy"):
+                    and env.state == "idle"):
                 env.kill()
 
     def reap(self, idle_seconds: float) -> int:
