@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from nubis.testing import start
 
@@ -53,5 +54,34 @@ def test_functions_survive_a_restart(tmp_path):
         out = lam.invoke(FunctionName="durable", Qualifier="live", Payload=b'{"a": 1}')
         assert json.loads(out["Payload"].read()) == {"kept": {"a": 1}}
         assert out["ExecutedVersion"] == "1"
+    finally:
+        cloud.stop()
+
+
+def test_a_queued_event_survives_a_restart(tmp_path):
+    settings = dict(data_dir=str(tmp_path / "data"), ephemeral=False)
+    flag = tmp_path / "ran"
+    source = "import pathlib\ndef handler(e, c):\n    pathlib.Path(e['flag']).write_text(c.aws_request_id)\n"
+    cloud = start(**settings)
+    try:
+        lam = cloud.client("lambda")
+        lam.create_function(FunctionName="later", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                            Code={"ZipFile": zip_of({"app.py": source})})
+        # Throttled: the event waits in the queue for its next try.
+        lam.put_function_concurrency(FunctionName="later", ReservedConcurrentExecutions=0)
+        lam.invoke(FunctionName="later", InvocationType="Event", Payload=json.dumps({"flag": str(flag)}))
+        time.sleep(0.3)
+        assert not flag.exists()
+    finally:
+        cloud.stop()
+    cloud = start(**settings)
+    try:
+        lam = cloud.client("lambda")
+        lam.delete_function_concurrency(FunctionName="later")
+        cloud.advance(60)
+        deadline = time.monotonic() + 10
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert flag.exists()
     finally:
         cloud.stop()
