@@ -3,10 +3,12 @@ replace those services), and what PutBucketNotificationConfiguration validates."
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import time
 import urllib.request
+import zipfile
 
 import pytest
 from botocore.exceptions import ClientError
@@ -139,6 +141,35 @@ def test_a_missing_function_is_refused_and_nothing_is_stored(fresh, s3):
         "LambdaFunctionConfigurations": [{"LambdaFunctionArn": missing, "Events": ["s3:ObjectCreated:*"]}]})
     got = s3.get_bucket_notification_configuration(Bucket="bkt")["LambdaFunctionConfigurations"]
     assert got[0]["LambdaFunctionArn"] == missing
+
+
+def test_the_function_policy_must_let_s3_invoke_it_from_the_bucket(aws_client):
+    """Through nubis's own Lambda: S3 checks the function's resource policy (the API reference of
+    PutBucketNotificationConfiguration)."""
+    s3, lam = aws_client("s3"), aws_client("lambda")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return None\n")
+    arn = lam.create_function(FunctionName="on-upload", Runtime="python3.12", Handler="app.handler",
+                              Role=f"arn:aws:iam::{ACCOUNT}:role/r", Code={"ZipFile": code.getvalue()})["FunctionArn"]
+    s3.create_bucket(Bucket="uploads")
+    config = {"LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+
+    def refused() -> dict:
+        return error_of(s3.put_bucket_notification_configuration, Bucket="uploads", NotificationConfiguration=config)
+
+    err = refused()  # no policy at all
+    assert (err["Code"], err["Message"]) == ("InvalidArgument",
+                                             "Unable to validate the following destination configurations")
+    assert (err["ArgumentName1"], err["ArgumentValue1"]) == (arn, f"Not authorized to invoke function [{arn}]")
+    lam.add_permission(FunctionName="on-upload", StatementId="other", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::another-bucket")
+    assert refused()["ArgumentValue1"] == f"Not authorized to invoke function [{arn}]"
+    lam.add_permission(FunctionName="on-upload", StatementId="uploads", Action="lambda:InvokeFunction",
+                       Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::uploads", SourceAccount=ACCOUNT)
+    s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration=config)
+    assert s3.get_bucket_notification_configuration(Bucket="uploads")["LambdaFunctionConfigurations"][0][
+        "LambdaFunctionArn"] == arn
 
 
 def test_a_failing_function_is_retried_on_the_clock(fresh, s3):

@@ -36,6 +36,7 @@ import re
 import secrets
 
 from ...protocol.errors import ServiceError
+from .events import lambda_refusal
 
 SCHEMA = """
 CREATE TABLE s3_bucket_configs (
@@ -1020,7 +1021,7 @@ class BucketConfig:
                     raise invalid_argument("Configurations overlap. Configurations on the same bucket cannot share "
                                            "a common event type.", "Event", ", ".join(flat[j][0]))
         if not params.get("SkipDestinationValidation"):
-            await self._check_destinations(out)
+            await self._check_destinations(out, b)
         if out:
             self._store_config(b.name, "notification", out)
         else:
@@ -1033,7 +1034,7 @@ class BucketConfig:
                 await result
         return {}
 
-    async def _check_destinations(self, config: dict) -> None:
+    async def _check_destinations(self, config: dict, bucket=None) -> None:
         """That every queue and topic exists (and every function, when nubis has
         Lambda): S3 checks them before it stores the configuration."""
         failed: list[tuple[str, str]] = []
@@ -1062,6 +1063,10 @@ class BucketConfig:
                         continue
                     if (arn, missing) not in failed:
                         failed.append((arn, missing))
+                else:  # and that a function's policy lets S3 invoke it
+                    refusal = service == "lambda" and bucket and await lambda_refusal(self, bucket, arn)
+                    if refusal and (arn, refusal) not in failed:
+                        failed.append((arn, refusal))
         if failed:
             fields = {}
             for i, (arn, reason) in enumerate(failed, start=1):

@@ -20,6 +20,7 @@ import json
 import logging
 from urllib.parse import quote_plus
 
+from ...auth import policy as iam
 from ...protocol.errors import ServiceError
 from ..base import RequestContext
 
@@ -241,6 +242,26 @@ async def _put_event(provider, bus_arn: str, entry: dict) -> None:
         failed = (out.get("Entries") or [{}])[0]
         raise ServiceError(failed.get("ErrorCode") or "InternalFailure", failed.get("ErrorMessage") or "",
                            status=500, sender_fault=False)
+
+
+async def lambda_refusal(provider, bucket, arn: str) -> str | None:
+    """Why S3 may not invoke the (existing) function ``arn`` for ``bucket``, or None: S3 checks the
+    function's resource policy lets ``s3.amazonaws.com`` call lambda:InvokeFunction from this bucket
+    (PutBucketNotificationConfiguration). A Lambda without resource policies is not checked."""
+    parts = arn.split(":")
+    try:
+        out = await provider.internal.call("lambda", "GetPolicy", {"FunctionName": arn}, account=parts[4],
+                                           region=parts[3], principal="s3.amazonaws.com")
+        policies = [out["Policy"]]
+    except ServiceError as e:
+        if e.code == "NotImplemented":
+            return None
+        policies = []  # no policy: nobody else may invoke it
+    request = iam.Request("lambda:InvokeFunction", arn, account=bucket.account, service_principal="s3.amazonaws.com",
+                          keys={"aws:sourcearn": f"arn:aws:s3:::{bucket.name}", "aws:sourceaccount": bucket.account})
+    if iam.evaluate(policies, request, resource_policy=True) == iam.ALLOW:
+        return None
+    return f"Not authorized to invoke function [{arn}]"
 
 
 async def _deliver(provider, records) -> None:
