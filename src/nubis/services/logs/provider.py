@@ -733,7 +733,7 @@ class LogsProvider(AccountConfig, Exports, Provider):
         existing = {r[0] for r in self.store.subscription_filters(g)}
         if name not in existing and len(existing) >= 2:
             raise v.limit_exceeded("Resource limit exceeded.")
-        await self.subscriptions.check_destination(ctx, destination)
+        await self.subscriptions.check_destination(destination)
         self.store.put_subscription_filter(g, name, text, destination, params.get("roleArn"), distribution,
                                            self._now())
         self.subscriptions.refresh(g)

@@ -69,8 +69,9 @@ class Subscriptions:
 
     # -- checking a destination -----------------------------------------------------------
 
-    async def check_destination(self, ctx, arn: str) -> None:
-        """A Lambda destination must be a function that exists (as PutSubscriptionFilter checks)."""
+    async def check_destination(self, arn: str) -> None:
+        """A Lambda function or a Logs destination must exist (as PutSubscriptionFilter checks);
+        Kinesis and Firehose targets are taken on trust until nubis has those services."""
         service = arn_service(arn)
         if service not in ("lambda", "kinesis", "firehose", "logs"):
             raise ServiceError("InvalidParameterException", f"Invalid destinationArn: {arn}")
