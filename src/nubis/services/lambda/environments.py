@@ -81,8 +81,9 @@ class Invocation:
         self.arn = arn
         self.client_context = client_context
         self.identity = None
-        self.trace_id = (f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Parent={uuid.uuid4().hex[:16]};"
-                         "Sampled=0;Lineage=1:" + uuid.uuid4().hex[:8] + ":0")
+        # An X-Ray trace header, as Lambda passes one even when tracing is off.
+        trace = uuid.uuid4().hex
+        self.trace_id = f"Root=1-{int(time.time()):08x}-{trace[:24]};Parent={trace[16:]};Sampled=0"
         self.future: asyncio.Future = asyncio.get_running_loop().create_future()
         self.lines: list[tuple[int, str]] = []
         self.picked = 0.0
