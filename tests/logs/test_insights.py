@@ -47,6 +47,10 @@ def test_filter_on_json_fields_and_messages(logs, app):
     assert got == [{"user.id": "u2", "ms": "900", "@ptr": got[0]["@ptr"]}]
     got = rows(run(logs, "filter @message like /ERROR/ | fields @message"))
     assert [r["@message"] for r in got] == ["plain text ERROR line"]
+    got = rows(run(logs, 'filter @message not like "level" | fields @message'))
+    assert [r["@message"] for r in got] == ["plain text ERROR line"]
+    got = rows(run(logs, 'filter level not in ["info"] | fields ms'))
+    assert sorted(r["ms"] for r in got) == ["300", "900"]
     got = rows(run(logs, 'filter level in ["info"] and not ms < 20 | fields ms'))
     assert [r["ms"] for r in got] == ["40"]
     got = rows(run(logs, "filter ispresent(user.id) | sort ms asc | fields ms"))

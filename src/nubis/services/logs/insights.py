@@ -2,10 +2,11 @@
 
 Commands, joined by ``|``: ``fields`` / ``display`` (field names, ``as``
 aliases), ``filter`` (``and``, ``or``, ``not``, parentheses, ``=``, ``!=``,
-``<``, ``<=``, ``>``, ``>=``, ``like "text"`` / ``like /regex/``, ``=~
-/regex/``, ``in [..]``, ``ispresent(f)``), ``sort f [asc|desc], ...``,
-``limit n``, and ``stats count(*) | count(f) | sum(f) | avg(f) | min(f) |
-max(f) [as name], ... [by f | bin(5m), ...]``.
+``<``, ``<=``, ``>``, ``>=``, ``like "text"`` / ``like /regex/`` and
+``not like``, ``=~ /regex/``, ``in [..]`` and ``not in``, ``ispresent(f)``),
+``sort f [asc|desc], ...``, ``limit n``, and ``stats count(*) | count(f) |
+sum(f) | avg(f) | min(f) | max(f) [as name], ... [by f | bin(5m), ...]``.
+Anything else (``parse``, functions, arithmetic) is a MalformedQueryException.
 
 An event's fields are the system fields (``@timestamp``, ``@message``,
 ``@logStream``, ``@log``, ``@ingestionTime``) and, for a JSON message, its
@@ -189,6 +190,18 @@ class _Parser:
             return lambda r: r.get(name, _MISSING) is not _MISSING
         return self.comparison()
 
+    def like(self, left: str) -> Callable[[dict], bool]:
+        """``like "text"`` (a substring), ``like /regex/`` or ``=~ /regex/``."""
+        self.take()
+        kind, value = self.literal()
+        if kind == "regex":
+            return lambda r: (lambda v: v is not _MISSING and value.search(text(v)) is not None)(
+                r.get(left, _MISSING))
+        if kind != "value":
+            self.fail("expected a string or /regex/")
+        needle = text(value)
+        return lambda r: (lambda v: v is not _MISSING and needle in text(v))(r.get(left, _MISSING))
+
     def literal(self) -> tuple[str, Any]:
         tok = self.take()
         if tok.kind == "string":
@@ -204,16 +217,12 @@ class _Parser:
 
     def comparison(self) -> Callable[[dict], bool]:
         left = self.field_name()
-        if self.word("like") or self.op("=~"):
+        if self.word("not") and self.toks[self.i + 1].text.lower() == "like":
             self.take()
-            kind, value = self.literal()
-            if kind == "regex":
-                return lambda r: (lambda v: v is not _MISSING and value.search(text(v)) is not None)(
-                    r.get(left, _MISSING))
-            if kind != "value":
-                self.fail("expected a string or /regex/")
-            needle = text(value)
-            return lambda r: (lambda v: v is not _MISSING and needle in text(v))(r.get(left, _MISSING))
+            inner = self.like(left)
+            return lambda r: r.get(left, _MISSING) is not _MISSING and not inner(r)
+        if self.word("like") or self.op("=~"):
+            return self.like(left)
         negate = False
         if self.word("not") and self.toks[self.i + 1].text.lower() == "in":
             self.take()
