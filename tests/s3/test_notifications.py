@@ -385,6 +385,22 @@ def test_a_missing_topic_is_named_in_the_error(aws_client, queue):
     assert err["ArgumentName1"] == missing and "ArgumentName2" not in err
 
 
+def test_a_destination_in_another_region_is_refused(aws_client):
+    s3, sqs = aws_client("s3"), aws_client("sqs", region="eu-west-1")
+    url = sqs.create_queue(QueueName="far")["QueueUrl"]
+    far = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.create_bucket(Bucket="bkt")
+    err = error_of(s3.put_bucket_notification_configuration, Bucket="bkt", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": far, "Events": ["s3:ObjectCreated:*"]}]})
+    assert (err["Code"], err["status"], err["Message"]) == (
+        "InvalidArgument", 400, "The notification destination service region is not valid for the bucket location "
+        "constraint")
+    near = aws_client("s3", region="eu-west-1")
+    near.create_bucket(Bucket="bkt-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    near.put_bucket_notification_configuration(Bucket="bkt-eu", NotificationConfiguration={
+        "QueueConfigurations": [{"QueueArn": far, "Events": ["s3:ObjectCreated:*"]}]})
+
+
 @pytest.mark.parametrize("filter_rules, message", [
     ([{"Name": "Extension", "Value": ".jpg"}], "filter rule name must be either prefix or suffix"),
     ([{"Name": "Prefix", "Value": "a/"}, {"Name": "prefix", "Value": "b/"}],

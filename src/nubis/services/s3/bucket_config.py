@@ -974,6 +974,9 @@ class BucketConfig:
                 arn = _require(item, arn_key)
                 if not re.match(rf"^arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:\S+$", arn):
                     raise invalid_argument("The ARN is not well formed", arn_key, arn)
+                if arn.split(":")[3] != b.region:  # destinations live in the bucket's Region
+                    raise invalid_argument("The notification destination service region is not valid for the "
+                                           "bucket location constraint", arn_key, arn)
                 events = _require(item, "Events")
                 if not events:
                     raise malformed_xml()
