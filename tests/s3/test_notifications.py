@@ -461,3 +461,25 @@ def test_overlapping_configurations_are_refused_across_destination_kinds(aws_cli
     err = error_of(s3.put_bucket_notification_configuration, Bucket="bkt", NotificationConfiguration=config)
     assert (err["Code"], err["status"], err["Message"]) == ("InvalidArgument", 400, OVERLAP)
     assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket="bkt")
+
+
+# -- durability -----------------------------------------------------------------------------------
+
+def test_an_undelivered_eventbridge_event_survives_a_restart(server_process, tmp_path):
+    data, env = str(tmp_path / "data"), {"NUBIS_PROVIDERS": STAND_INS}
+    server = server_process("--data-dir", data, env=env)
+    server.post("/_nubis/clock", {"freeze": True})
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="flaky-durable")
+    s3.put_bucket_notification_configuration(Bucket="flaky-durable", NotificationConfiguration={
+        "EventBridgeConfiguration": {}})
+    s3.put_object(Bucket="flaky-durable", Key="k", Body=b"x")  # its first delivery fails
+    server.kill9()
+
+    restarted = server_process("--data-dir", data, env=env, port=server.port)
+    deadline = time.monotonic() + 10
+    while not restarted.get("/_nubis/events/entries")["entries"] and time.monotonic() < deadline:
+        restarted.post("/_nubis/clock", {"advance_seconds": 30})
+        time.sleep(0.05)
+    (entry,) = restarted.get("/_nubis/events/entries")["entries"]
+    assert json.loads(entry["Detail"])["object"]["key"] == "k"
