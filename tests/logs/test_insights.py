@@ -109,3 +109,20 @@ def test_log_group_fields(logs, app):
     assert fields["@message"] == 100 and fields["@timestamp"] == 100
     assert fields["level"] == 80 and fields["user.id"] == 80
     assert list(fields)[0].startswith("@")  # sorted by frequency
+
+
+def test_parse_with_a_glob_and_a_regex(logs, now_ms):
+    logs.create_log_group(logGroupName="web")
+    logs.create_log_stream(logGroupName="web", logStreamName="s")
+    t = now_ms()
+    put(logs, "web", "s", [(t - 3, "GET /a 200 took 15ms"), (t - 2, "POST /b 500 took 250ms"),
+                           (t - 1, "user=ana logged in")])
+    got = rows(run(logs, 'parse @message "* * * took *ms" as method, path, status, ms '
+                         "| filter status >= 500 | fields method, path, ms", groups=["web"]))
+    assert [(r["method"], r["path"], r["ms"]) for r in got] == [("POST", "/b", "250")]
+    got = rows(run(logs, "parse @message /user=(?<user>\\w+)/ | filter ispresent(user) | fields user",
+                   groups=["web"]))
+    assert [r["user"] for r in got] == ["ana"]
+    e = error_of(logs.start_query, logGroupName="web", startTime=0, endTime=1,
+                 queryString='parse @message "* *" as only_one')
+    assert code(e) == "MalformedQueryException"

@@ -6,7 +6,8 @@ aliases), ``filter`` (``and``, ``or``, ``not``, parentheses, ``=``, ``!=``,
 ``not like``, ``=~ /regex/``, ``in [..]`` and ``not in``, ``ispresent(f)``),
 ``sort f [asc|desc], ...``, ``limit n``, and ``stats count(*) | count(f) |
 sum(f) | avg(f) | min(f) | max(f) [as name], ... [by f | bin(5m), ...]``.
-Anything else (``parse``, functions, arithmetic) is a MalformedQueryException.
+``parse f "glob * *" as a, b`` and ``parse f /(?<a>...)/`` add fields.
+Anything else (functions, arithmetic, dedup) is a MalformedQueryException.
 
 An event's fields are the system fields (``@timestamp``, ``@message``,
 ``@logStream``, ``@log``, ``@ingestionTime``) and, for a JSON message, its
@@ -292,6 +293,8 @@ class Query:
         for kind, step in self.steps:
             if kind == "filter":
                 rows = [r for r in rows if step(r)]
+            elif kind == "parse":
+                rows = [step(r) for r in rows]
             elif kind == "fields":
                 rows = [_with_aliases(r, step) for r in rows]
                 display = (display or []) + [(alias, alias) for _, alias in step]
@@ -448,6 +451,47 @@ def _parse_stats(p: _Parser) -> _Stats:
     return _Stats(aggs, by)
 
 
+def _parse_parse(p: _Parser) -> Callable[[dict], dict]:
+    """``parse f "glob * with * stars" as a, b`` or ``parse f /(?<a>..)(?<b>..)/``: new fields
+    from the parts of ``f`` (the event is kept, without them, when it does not match)."""
+    source = p.field_name()
+    tok = p.take()
+    if tok.kind == "regex":
+        pattern = tok.text[1:-1].replace("(?<", "(?P<").replace("(?P<=", "(?<=").replace("(?P<!", "(?<!")
+        try:
+            rx = re.compile(pattern)
+        except re.error as e:
+            raise QueryError(f"invalid regular expression in parse: {e}") from None
+        names = list(rx.groupindex)
+        if not names:
+            p.fail("a parse regular expression needs named groups (?<name>...)")
+    elif tok.kind == "string":
+        parts = [re.escape(part) for part in _unquote(tok.text).split("*")]
+        # Each "*" takes as little as it can, but the last takes the rest.
+        body = "".join(part + ("(.*?)" if i < len(parts) - 2 else "(.*)") for i, part in enumerate(parts[:-1]))
+        rx = re.compile(body + parts[-1], re.S)
+        if not p.word("as"):
+            p.fail("expected 'as' after the parse pattern")
+        p.take()
+        names = [f for f, _ in _parse_fields(p)]
+        if len(names) != rx.groups:
+            p.fail(f"the pattern has {rx.groups} '*' but {len(names)} names follow 'as'")
+    else:
+        p.i -= 1
+        p.fail("expected a \"glob\" or /regex/ after the field to parse")
+
+    keys = names if tok.kind == "regex" else list(range(1, len(names) + 1))
+
+    def apply(r: dict) -> dict:
+        value = r.get(source, _MISSING)
+        m = rx.search(text(value)) if value is not _MISSING else None
+        if m is None:
+            return r
+        found = {name: m.group(key) for name, key in zip(names, keys) if m.group(key) is not None}
+        return {**r, **found}
+    return apply
+
+
 def compile(text: str) -> Query:
     p = _Parser(text)
     q = Query(text)
@@ -478,9 +522,11 @@ def compile(text: str) -> Query:
             q.steps.append(("limit", int(n.text)))
         elif cmd == "stats":
             q.steps.append(("stats", _parse_stats(p)))
+        elif cmd == "parse":
+            q.steps.append(("parse", _parse_parse(p)))
         else:
             p.i -= 1
-            p.fail("expected a command (fields, display, filter, sort, limit, stats)")
+            p.fail("expected a command (fields, display, filter, parse, sort, limit, stats)")
         if p.peek().kind == "end":
             return q
         p.expect_op("|")
