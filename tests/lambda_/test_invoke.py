@@ -298,3 +298,47 @@ def test_aws_cli_invoke(lam, make_function, nubis, tmp_path):
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["StatusCode"] == 200
     assert json.loads(out_file.read_text()) == {"got": {"a": 1}}
+
+
+def _tail(out) -> list[str]:
+    return base64.b64decode(out["LogResult"]).decode().splitlines()
+
+
+def test_json_log_format(lam, make_function):
+    source = """
+import logging
+log = logging.getLogger("app")
+def handler(e, c):
+    log.info("quiet")
+    log.warning("loud %s", 1)
+    print("plain print")
+    return 1
+"""
+    make_function("json-logs", {"app.py": source},
+                  LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN"})
+    cfg = lam.get_function_configuration(FunctionName="json-logs")["LoggingConfig"]
+    assert cfg == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "SystemLogLevel": "INFO",
+                   "LogGroup": "/aws/lambda/json-logs"}
+    out = lam.invoke(FunctionName="json-logs", LogType="Tail")
+    lines = _tail(out)
+    start, report = json.loads(lines[0]), json.loads(lines[-1])
+    assert start["type"] == "platform.start" and start["record"]["version"] == "$LATEST"
+    request_id = start["record"]["requestId"]
+    assert report["type"] == "platform.report" and report["record"]["status"] == "success"
+    assert report["record"]["metrics"]["memorySizeMB"] == 128 and "initDurationMs" in report["record"]["metrics"]
+    app = [json.loads(line) for line in lines if line.startswith('{"timestamp"')]
+    assert [(a["level"], a["message"], a["logger"], a["requestId"]) for a in app] == \
+        [("WARNING", "loud 1", "app", request_id)]
+    assert "plain print" in lines
+    e = error_of(lam.update_function_configuration, FunctionName="json-logs", LoggingConfig={"LogFormat": "XML"})
+    assert code(e) == "ValidationException"
+
+
+@needs_node
+def test_node_json_log_format(lam, make_function):
+    make_function("node-json", {"index.js": "exports.handler = async () => { console.debug('hidden'); "
+                                            "console.warn('shown'); return 1; };"},
+                  handler="index.handler", runtime="nodejs20.x", LoggingConfig={"LogFormat": "JSON"})
+    lines = _tail(lam.invoke(FunctionName="node-json", LogType="Tail"))
+    app = [json.loads(line) for line in lines if line.startswith('{"timestamp"')]
+    assert [(a["level"], a["message"]) for a in app] == [("WARN", "shown")]

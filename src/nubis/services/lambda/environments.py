@@ -21,7 +21,6 @@ import base64
 import datetime as _dt
 import json
 import logging
-import math
 import os
 import shutil
 import signal
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from ...protocol.errors import ServiceError
 from . import code as codes
 from . import runtime_api
+from .logs import invocation_log
 
 log = logging.getLogger("nubis.lambda")
 
@@ -134,6 +134,7 @@ class Environment:
         self.init_failure: tuple[bytes, str] | None = None
         self.spawned = 0.0
         self.init_ms: float | None = None     # reported once, with the first invocation
+        self.init_reported = False
         self.last_used = pool.clock.now()
         day = pool.clock.datetime().strftime("%Y/%m/%d")
         self.stream = f"{day}/[{target.version}]{uuid.uuid4().hex}"
@@ -209,6 +210,10 @@ class Environment:
             "AWS_SESSION_TOKEN": "test",
             "AWS_ENDPOINT_URL": pool.endpoint,
         }
+        logging_cfg = cfg.get("LoggingConfig") or {}
+        if logging_cfg.get("LogFormat") == "JSON":
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = logging_cfg.get("ApplicationLogLevel") or "INFO"
         if opt:
             env["NUBIS_LAMBDA_OPT"] = opt
             env["PATH"] = os.path.join(opt, "bin") + os.pathsep + env["PATH"]
@@ -456,21 +461,14 @@ class Pool:
                 duration: float, tail: bool) -> Result:
         t = env.target
         now = int(self.clock.now() * 1000)
-        events = []
-        if env.init_lines:
-            events += env.init_lines
-            env.init_lines = []
-        events.append((inv.begun_ms or now, f"START RequestId: {inv.request_id} Version: {t.version}"))
-        events += inv.lines
-        events.append((now, f"END RequestId: {inv.request_id}"))
-        memory = t.config.get("MemorySize", 128)
-        report = (f"REPORT RequestId: {inv.request_id}\tDuration: {duration:.2f} ms\t"
-                  f"Billed Duration: {max(1, math.ceil(duration))} ms\tMemory Size: {memory} MB\t"
-                  f"Max Memory Used: {env.max_memory_mb()} MB\t")
-        if env.init_ms is not None and not getattr(env, "init_reported", False):
+        init_ms = None
+        if env.init_ms is not None and not env.init_reported:
             env.init_reported = True
-            report += f"Init Duration: {env.init_ms:.2f} ms\t"
-        events.append((now, report))
+            init_ms = env.init_ms
+        events = env.init_lines + invocation_log(
+            t.config.get("LoggingConfig") or {}, inv.request_id, t.version, inv.begun_ms or now, now, inv.lines,
+            duration, t.config.get("MemorySize", 128), env.max_memory_mb(), init_ms, error_type is not None)
+        env.init_lines = []
         events.sort(key=lambda e: e[0])  # stable: lines of one instant keep their order
         self.provider.logs.write(t.account, t.region, log_group(t.config), env.stream, events)
         log_tail = ""

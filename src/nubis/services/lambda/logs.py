@@ -8,7 +8,10 @@ a function's run never fails for its logs.
 from __future__ import annotations
 
 import asyncio
+import datetime as _dt
+import json
 import logging
+import math
 
 from ...protocol.errors import ServiceError
 
@@ -85,3 +88,43 @@ class LogWriter:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
+
+
+# -- what one invocation writes -------------------------------------------------------------------
+
+_LEVELS = {"TRACE": 0, "DEBUG": 1, "INFO": 2, "WARN": 3, "ERROR": 4, "FATAL": 5}
+
+
+def _iso(ms: int) -> str:
+    return _dt.datetime.fromtimestamp(ms / 1000, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def invocation_log(logging_config: dict, request_id: str, version: str, begun_ms: int, now_ms: int,
+                   lines: list[tuple[int, str]], duration: float, memory: int, max_used: int,
+                   init_ms: float | None, failed: bool) -> list[tuple[int, str]]:
+    """The platform's lines around an invocation's own: START, END and REPORT as
+    text, or platform.start, platform.runtimeDone and platform.report records
+    when the function's LogFormat is JSON (dropped below its SystemLogLevel)."""
+    billed = max(1, math.ceil(duration))
+    if (logging_config or {}).get("LogFormat") != "JSON":
+        report = (f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms\t"
+                  f"Memory Size: {memory} MB\tMax Memory Used: {max_used} MB\t")
+        if init_ms is not None:
+            report += f"Init Duration: {init_ms:.2f} ms\t"
+        return ([(begun_ms, f"START RequestId: {request_id} Version: {version}")] + lines
+                + [(now_ms, f"END RequestId: {request_id}"), (now_ms, report)])
+    if _LEVELS.get(logging_config.get("SystemLogLevel") or "INFO", 2) > _LEVELS["INFO"]:
+        return list(lines)
+    status = "error" if failed else "success"
+    metrics = {"durationMs": round(duration, 3), "billedDurationMs": billed, "memorySizeMB": memory,
+               "maxMemoryUsedMB": max_used}
+    if init_ms is not None:
+        metrics["initDurationMs"] = round(init_ms, 3)
+
+    def record(ms: int, kind: str, body: dict) -> tuple[int, str]:
+        return ms, json.dumps({"time": _iso(ms), "type": kind, "record": body})
+
+    return ([record(begun_ms, "platform.start", {"requestId": request_id, "version": version})] + lines
+            + [record(now_ms, "platform.runtimeDone", {"requestId": request_id, "status": status,
+                                                       "metrics": {"durationMs": round(duration, 3)}}),
+               record(now_ms, "platform.report", {"requestId": request_id, "metrics": metrics, "status": status})])

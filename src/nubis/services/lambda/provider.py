@@ -256,6 +256,15 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         if "LoggingConfig" in params:
             logging_cfg = dict(cfg.get("LoggingConfig") or {})
             logging_cfg.update(params["LoggingConfig"] or {})
+            for key, field, allowed in (("LogFormat", "loggingConfig.logFormat", ("JSON", "Text")),
+                                        ("ApplicationLogLevel", "loggingConfig.applicationLogLevel",
+                                         ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")),
+                                        ("SystemLogLevel", "loggingConfig.systemLogLevel", ("DEBUG", "INFO", "WARN"))):
+                if key in logging_cfg and logging_cfg[key] not in allowed:
+                    raise v.validation(field, logging_cfg[key], f"satisfy enum value set: [{', '.join(allowed)}]")
+            if logging_cfg.get("LogFormat") == "JSON":
+                logging_cfg.setdefault("ApplicationLogLevel", "INFO")
+                logging_cfg.setdefault("SystemLogLevel", "INFO")
             cfg["LoggingConfig"] = logging_cfg
         if cfg.get("PackageType", "Zip") == "Zip" and (not cfg.get("Runtime") or not cfg.get("Handler")):
             raise v.invalid("Runtime and Handler are mandatory parameters for functions created with deployment "

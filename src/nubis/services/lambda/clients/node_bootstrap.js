@@ -35,12 +35,21 @@ function call(method, p, body, headers) {
 }
 
 let currentRequestId = "";
-// Lambda's Node runtime prefixes each console line with time, request id and level.
+// Lambda's Node runtime prefixes each console line with time, request id and
+// level; with the JSON log format, each line is a JSON object, filtered by level.
+const JSON_LOGS = process.env.AWS_LAMBDA_LOG_FORMAT === "JSON";
+const LEVELS = { TRACE: 0, DEBUG: 1, INFO: 2, WARN: 3, ERROR: 4, FATAL: 5 };
+const MIN_LEVEL = JSON_LOGS ? (LEVELS[process.env.AWS_LAMBDA_LOG_LEVEL] ?? 2) : 0;
 for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"], ["error", "ERROR"], ["debug", "DEBUG"], ["trace", "TRACE"]]) {
   const stream = name === "warn" || name === "error" ? process.stderr : process.stdout;
   console[name] = (...args) => {
-    const text = util.format(...args).replace(/\n/g, "\r");
-    stream.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${text}\n`);
+    if (LEVELS[level] < MIN_LEVEL) return;
+    const text = util.format(...args);
+    if (JSON_LOGS) {
+      stream.write(JSON.stringify({ timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: text }) + "\n");
+    } else {
+      stream.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
+    }
   };
 }
 

@@ -93,17 +93,40 @@ class _RequestIdFilter(logging.Filter):
         return True
 
 
+class _JsonFormatter(logging.Formatter):
+    """A record as one JSON object: Lambda's JSON log format."""
+
+    def format(self, record):
+        doc = {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                            + f".{int(record.msecs):03d}Z",
+               "level": record.levelname, "message": record.getMessage(), "logger": record.name,
+               "requestId": getattr(record, "aws_request_id", "")}
+        if record.exc_info and record.exc_info[0] is not None:
+            doc.update(errorType=record.exc_info[0].__name__, errorMessage=str(record.exc_info[1]),
+                       stackTrace=traceback.format_tb(record.exc_info[2]))
+        return json.dumps(doc, default=str)
+
+
+_LEVELS = {"TRACE": 5, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+           "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+
+
 def _setup_logging():
-    # Lambda's Python runtime logs "[LEVEL]\t<time>\t<request id>\t<message>".
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-                                           "%Y-%m-%dT%H:%M:%S"))
-    handler.formatter.converter = time.gmtime
+    root = logging.getLogger()
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT") == "JSON":
+        handler.setFormatter(_JsonFormatter())
+        root.setLevel(_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO"), logging.INFO))
+    else:
+        # Lambda's Python runtime logs "[LEVEL]\t<time>\t<request id>\t<message>".
+        formatter = logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+                                      "%Y-%m-%dT%H:%M:%S")
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
+        root.setLevel(logging.WARNING)
     request_filter = _RequestIdFilter()
     handler.addFilter(request_filter)
-    root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.WARNING)
     return request_filter
 
 
