@@ -85,3 +85,15 @@ def test_a_queued_event_survives_a_restart(tmp_path):
         assert flag.exists()
     finally:
         cloud.stop()
+
+
+def test_concurrent_invocations_get_environments_of_their_own(lam, make_function):
+    from concurrent.futures import ThreadPoolExecutor
+    make_function("para", {"app.py": "import os, time\ndef handler(e, c):\n    time.sleep(0.3)\n"
+                                      "    return os.getpid()\n"}, Timeout=10)
+    with ThreadPoolExecutor(4) as pool:
+        pids = list(pool.map(lambda _: _pid(lam, "para"), range(4)))
+    assert len(set(pids)) == 4  # four at once: four environments
+    with ThreadPoolExecutor(2) as pool:
+        again = list(pool.map(lambda _: _pid(lam, "para"), range(2)))
+    assert set(again) <= set(pids)  # warm ones are reused

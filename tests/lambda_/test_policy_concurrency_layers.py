@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
+
+import pytest
 
 from conftest import ACCOUNT, code, error_of, status, zip_of
 
@@ -102,3 +105,14 @@ def test_layer_versions_and_a_handler_importing_from_a_layer(lam, make_function)
     assert code(error_of(lam.get_layer_version, LayerName="shared", VersionNumber=2)) == "ResourceNotFoundException"
     v3 = lam.publish_layer_version(LayerName="shared", Content={"ZipFile": layer_zip})
     assert v3["Version"] == 3  # numbers are never reused
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_node_handler_requires_from_a_layer(lam, make_function):
+    layer = lam.publish_layer_version(LayerName="nodelib", Content={"ZipFile": zip_of({
+        "nodejs/node_modules/shout/index.js": "module.exports = (s) => s.toUpperCase() + '!';"})})
+    make_function("node-layered", {"index.js": "const shout = require('shout');\n"
+                                               "exports.handler = async (e) => shout(e.word);"},
+                  handler="index.handler", runtime="nodejs20.x", Layers=[layer["LayerVersionArn"]])
+    out = lam.invoke(FunctionName="node-layered", Payload=b'{"word": "hey"}')
+    assert json.loads(out["Payload"].read()) == "HEY!"
