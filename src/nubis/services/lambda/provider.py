@@ -141,9 +141,12 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             raise v.invalid("nubis does not run container image functions yet; use a .zip package.")
         else:
             raise v.invalid("Please provide a source for function code.")
-        codes.check_zip(data)
-        blob = await asyncio.to_thread(self.blobs.put, data)
-        return blob, len(data), codes.digest(data)
+        def store() -> tuple[str, int, str]:
+            # Off the loop: reading the zip's directory, hashing and the fsync.
+            codes.check_zip(data)
+            return self.blobs.put(data), len(data), codes.digest(data)
+
+        return await asyncio.to_thread(store)
 
     async def _from_s3(self, ctx: RequestContext, code: dict) -> bytes:
         params = {"Bucket": code.get("S3Bucket") or "", "Key": code.get("S3Key") or ""}
