@@ -73,6 +73,8 @@ def test_destinations(logs):
     assert made["arn"] == "arn:aws:logs:us-east-1:000000000000:destination:central"
     assert made["targetArn"] == target and "accessPolicy" not in made
     logs.put_destination_policy(destinationName="central", accessPolicy=POLICY)
+    logs.tag_resource(resourceArn=made["arn"], tags={"team": "core"})
+    assert logs.list_tags_for_resource(resourceArn=made["arn"])["tags"] == {"team": "core"}
     [d] = logs.describe_destinations(DestinationNamePrefix="cen")["destinations"]
     assert d["accessPolicy"] == POLICY
     # A subscription may name it; a destination that does not exist is refused.

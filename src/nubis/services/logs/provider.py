@@ -276,29 +276,38 @@ class LogsProvider(AccountConfig, Exports, Provider):
     # -- tags -------------------------------------------------------------------------------------------
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        g = self._tagged(ctx, params)
+        tags, save = self._tagged(ctx, params)
         new = v.tags(v.required(params, "tags"))
-        if len({**g.tags, **new}) > 50:
+        if len({**tags, **new}) > 50:
             raise v.invalid("A resource can have no more than 50 tags.")
-        g.tags.update(new)
-        self.store.save_group(g)
+        tags.update(new)
+        save()
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        g = self._tagged(ctx, params)
+        tags, save = self._tagged(ctx, params)
         for key in v.required(params, "tagKeys"):
-            g.tags.pop(key, None)
-        self.store.save_group(g)
+            tags.pop(key, None)
+        save()
         return {}
 
     def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
-        return {"tags": dict(self._tagged(ctx, params).tags)}
+        return {"tags": dict(self._tagged(ctx, params)[0])}
 
-    def _tagged(self, ctx: RequestContext, params: dict) -> Group:
+    def _tagged(self, ctx: RequestContext, params: dict):
+        """The tags of a log group or a destination (the two resources Logs tags), and how to save them."""
         arn = v.required(params, "resourceArn")
+        if ":destination:" in arn:
+            parts = arn.split(":")
+            d = self.store.destination(parts[4], parts[3], parts[6]) if len(parts) >= 7 else None
+            if d is None:
+                raise v.not_found("destination")
+            tags = d["tags"]
+            return tags, lambda: self.store.save_destination_tags(parts[4], parts[3], parts[6], tags)
         if ":log-group:" not in arn:
             raise v.invalid(f"Invalid resource ARN: {arn}")
-        return self._group_from_arn_or_name(ctx, arn.removesuffix(":*"))
+        g = self._group_from_arn_or_name(ctx, arn.removesuffix(":*"))
+        return g.tags, lambda: self.store.save_group(g)
 
     def tag_log_group(self, ctx: RequestContext, params: dict) -> dict:
         g = self._group(ctx, params)

@@ -443,14 +443,19 @@ class LogsStore:
             (account, region, name, target_arn, role_arn, json.dumps(tags), now))
 
     def destinations(self, account: str, region: str) -> list[dict]:
-        return [dict(r) for r in self.db.query(
-            "SELECT name, target_arn, role_arn, access_policy, created FROM logs_destinations "
+        return [_destination(r) for r in self.db.query(
+            "SELECT name, target_arn, role_arn, access_policy, created, tags FROM logs_destinations "
             "WHERE account = ? AND region = ? ORDER BY name", (account, region))]
 
     def destination(self, account: str, region: str, name: str) -> dict | None:
-        row = self.db.query_one("SELECT name, target_arn, role_arn, access_policy, created FROM logs_destinations "
-                                "WHERE account = ? AND region = ? AND name = ?", (account, region, name))
-        return dict(row) if row else None
+        row = self.db.query_one("SELECT name, target_arn, role_arn, access_policy, created, tags "
+                                "FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
+                                (account, region, name))
+        return _destination(row) if row else None
+
+    def save_destination_tags(self, account: str, region: str, name: str, tags: dict) -> None:
+        self.db.execute("UPDATE logs_destinations SET tags = ? WHERE account = ? AND region = ? AND name = ?",
+                        (json.dumps(tags), account, region, name))
 
     def set_destination_policy(self, account: str, region: str, name: str, policy: str) -> bool:
         return self.db.execute("UPDATE logs_destinations SET access_policy = ? WHERE account = ? AND region = ? "
@@ -545,3 +550,9 @@ class LogsStore:
     def delete_subscription_filter(self, g: Group, name: str) -> bool:
         return self.db.execute("DELETE FROM logs_subscription_filters WHERE group_id = ? AND name = ?",
                                (g.id, name)).rowcount > 0
+
+
+def _destination(row) -> dict:
+    d = dict(row)
+    d["tags"] = json.loads(d["tags"])
+    return d
