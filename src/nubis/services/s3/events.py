@@ -1,4 +1,4 @@
-"""S3 event notifications: ObjectCreated / ObjectRemoved / ObjectTagging records
+"""S3 event notifications: ObjectCreated / ObjectRemoved / ObjectTagging / ObjectAcl / ObjectRestore records
 delivered to the SQS queues, SNS topics and Lambda functions a bucket's
 notification configuration names, through the internal client (principal
 ``s3.amazonaws.com``), after the change they report is committed; and, when
