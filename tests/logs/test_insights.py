@@ -65,6 +65,8 @@ def test_stats_count_by(logs, app):
     assert {"n": "1"} in got  # the plain-text line has no level
     assert result["statistics"]["recordsMatched"] == 5.0
     assert rows(run(logs, "filter level = 'error' | stats count(*)")) == [{"count(*)": "2"}]
+    assert rows(run(logs, "stats count_distinct(user.id) as users, earliest(ms), latest(ms)")) == [
+        {"users": "3", "earliest(ms)": "12", "latest(ms)": "40"}]
 
 
 def test_time_range_in_seconds(logs, app):

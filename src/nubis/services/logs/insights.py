@@ -5,7 +5,8 @@ aliases), ``filter`` (``and``, ``or``, ``not``, parentheses, ``=``, ``!=``,
 ``<``, ``<=``, ``>``, ``>=``, ``like "text"`` / ``like /regex/`` and
 ``not like``, ``=~ /regex/``, ``in [..]`` and ``not in``, ``ispresent(f)``),
 ``sort f [asc|desc], ...``, ``limit n``, and ``stats count(*) | count(f) |
-sum(f) | avg(f) | min(f) | max(f) [as name], ... [by f | bin(5m), ...]``.
+count_distinct(f) | sum(f) | avg(f) | min(f) | max(f) | earliest(f) |
+latest(f) [as name], ... [by f | bin(5m), ...]``.
 ``parse f "glob * *" as a, b`` and ``parse f /(?<a>...)/`` add fields.
 Anything else (functions, arithmetic, dedup) is a MalformedQueryException.
 
@@ -265,6 +266,9 @@ class _Parser:
 
 # -- commands ------------------------------------------------------------------------------------
 
+_AGGREGATES = ("count", "count_distinct", "sum", "avg", "min", "max", "earliest", "latest")
+
+
 @dataclass
 class _Agg:
     func: str         # count, sum, avg, min, max
@@ -369,6 +373,15 @@ def _aggregate(rows: list[dict], stats: _Stats) -> list[dict]:
                 row[agg.name] = len(members) if agg.arg is None else sum(
                     1 for m in members if m.get(agg.arg, _MISSING) is not _MISSING)
                 continue
+            if agg.func == "count_distinct":
+                row[agg.name] = len({text(m[agg.arg]) for m in members if agg.arg in m})
+                continue
+            if agg.func in ("earliest", "latest"):
+                having = [m for m in members if agg.arg in m]
+                if having:
+                    pick = min if agg.func == "earliest" else max
+                    row[agg.name] = pick(having, key=lambda m: m["@timestamp"])[agg.arg]
+                continue
             nums = [n for n in (_num(m.get(agg.arg)) for m in members) if n is not None]
             if not nums:
                 continue
@@ -399,9 +412,9 @@ def _parse_stats(p: _Parser) -> _Stats:
     while True:
         func_tok = p.take()
         func = func_tok.text.lower()
-        if func_tok.kind != "name" or func not in ("count", "sum", "avg", "min", "max"):
+        if func_tok.kind != "name" or func not in _AGGREGATES:
             p.i -= 1
-            p.fail("expected count, sum, avg, min or max")
+            p.fail(f"expected one of {', '.join(_AGGREGATES)}")
         p.expect_op("(")
         if p.op("*"):
             p.take()
