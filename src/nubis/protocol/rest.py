@@ -218,6 +218,15 @@ class RestProtocol(Protocol):
             hit = plans[id(shape)] = (shape, plan)
         return hit[1]
 
+    def _body_members(self, shape) -> tuple:
+        """The members of an output shape that travel in the body, found once."""
+        cache = self.__dict__.setdefault("_body_member_names", {})
+        hit = cache.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            names = tuple(k for k, m in shape.members.items() if m.serialization.get("location") is None)
+            hit = cache[id(shape)] = (shape, names)
+        return hit[1]
+
     def serialize(self, operation, output, request_id) -> HttpResponse:
         output = output or {}
         shape = operation.output_shape
@@ -389,8 +398,7 @@ class RestXmlProtocol(RestProtocol):
             return (f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint '
                     f'xmlns="{self._root_ns(operation, shape)}">{region}</LocationConstraint>').encode("utf-8")
         root = _S3_ROOTS.get(operation.name) if self._is_s3(operation) else None
-        if root is None and not any(v is not None and m.serialization.get("location") is None
-                                    for k, m in shape.members.items() for v in (output.get(k),)):
+        if root is None and not any(output.get(k) is not None for k in self._body_members(shape)):
             return b""
         return self._document(operation, shape, root or shape.serialization.get("name") or shape.name, output)
 

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import access_points, errors, events, listing
+from . import access_points, errors, events, listing, object_lock
 from .bucket_config import BucketConfig, owner_of
 from .cors import Cors
 from .lifecycle import Lifecycle
@@ -180,7 +180,7 @@ def _new_version_id() -> str:
     return secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")[:32]
 
 
-class S3Provider(Website, Cors, BucketConfig, Provider):
+class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
     service = "s3"
     migrations = MIGRATIONS
 
@@ -428,6 +428,8 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
             meta["StorageClass"] = storage
         if params.get("ServerSideEncryption"):
             meta["ServerSideEncryption"] = params["ServerSideEncryption"]
+        if b is not None:
+            object_lock.on_write(self, b, params, meta)  # x-amz-object-lock-*, or the bucket's default retention
         return meta
 
     def _expires_header(self, ctx: RequestContext, meta: dict) -> None:
@@ -457,7 +459,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
                        tags: list) -> Obj:
         o = Obj(b.name, raw, self._version_for_write(b), self.store.next_seq(), True, False, blobs, size, etag,
                 self.clock.now(), meta, tags)
-        self.store.insert(o)
+        self.store.insert(o, only_version=b.versioning is None)
         return o
 
     def _version_out(self, b: Bucket, o: Obj) -> str | None:
@@ -542,6 +544,8 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
         out["ServerSideEncryption"] = meta.get("ServerSideEncryption", "AES256")
         if o.tags:
             out["TagCount"] = len(o.tags)
+        if "Lock" in meta:
+            out.update(object_lock.headers(meta["Lock"]))
         restore = o.meta.get("Restore")
         if restore:
             if self.clock.now() < restore["ready"]:
@@ -624,7 +628,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
 
     # -- deleting ---------------------------------------------------------------------------
 
-    def _delete_one(self, b: Bucket, key: str, version_id: str | None) -> dict:
+    def _delete_one(self, b: Bucket, key: str, version_id: str | None, bypass: bool = False) -> dict:
         """DeleteObject's effect (inside a transaction): the response fields."""
         raw = check_key(key)
         if version_id is not None:
@@ -633,6 +637,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
                 if version_id != "null" and not re.fullmatch(r"[A-Za-z0-9._-]{1,1024}", version_id):
                     raise errors.invalid_argument("Invalid version id specified", "versionId", version_id)
                 return {"VersionId": version_id}
+            object_lock.check_delete(self, o, bypass)
             self.store.remove(o)
             out = {"VersionId": version_id, "_event": "ObjectRemoved:Delete"}
             if o.delete_marker:
@@ -652,7 +657,8 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
     async def delete_object(self, ctx: RequestContext, params: dict) -> dict:
         b = self.bucket(ctx, params["Bucket"])
         with self.db.transaction():
-            out = self._delete_one(b, params["Key"], params.get("VersionId"))
+            out = self._delete_one(b, params["Key"], params.get("VersionId"),
+                                   bool(params.get("BypassGovernanceRetention")))
         await self._collect()
         self._emit_delete(ctx, b, params["Key"], out)
         return out
@@ -676,7 +682,7 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
                 key, vid = item.get("Key", ""), item.get("VersionId")
                 try:
                     with self.db.transaction():
-                        r = self._delete_one(b, key, vid)
+                        r = self._delete_one(b, key, vid, bool(params.get("BypassGovernanceRetention")))
                 except ServiceError as e:
                     failed.append({"Key": key, "VersionId": vid, "Code": e.code, "Message": e.message})
                     continue
@@ -744,10 +750,12 @@ class S3Provider(Website, Cors, BucketConfig, Provider):
             self._expires_header(ctx, meta)
         else:
             meta = {k: v for k, v in so.meta.items()
-                    if k not in ("Checksums", "ChecksumType", "Multipart", "Grants", "Restore")}
+                    if k not in ("Checksums", "ChecksumType", "Multipart", "Grants", "Restore", "Lock")}
             acl_meta = self._object_meta(params, b)
             if "Grants" in acl_meta:
                 meta["Grants"] = acl_meta["Grants"]
+            if "Lock" in acl_meta:  # a copy is locked by its own request or bucket, never by its source's lock
+                meta["Lock"] = acl_meta["Lock"]
             if params.get("StorageClass"):
                 meta["StorageClass"] = params["StorageClass"]
                 if params["StorageClass"] == "STANDARD":

@@ -201,15 +201,17 @@ class S3Store:
                                 "AND version_id = ?", (bucket, key, version_id))
         return _obj(row) if row else None
 
-    def insert(self, o: Obj) -> None:
-        """Make ``o`` the latest version of its key (replacing a version of the same id)."""
-        old = self.version(o.bucket, o.key, o.version_id)
+    def insert(self, o: Obj, *, only_version: bool = False) -> None:
+        """Make ``o`` the latest version of its key (replacing a version of the
+        same id). ``only_version``: the key can have no other version (a bucket
+        that never had versioning), so no other one needs demoting."""
+        old = self.db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ? "
+                              "RETURNING blobs", (o.bucket, o.key, o.version_id)).fetchone()
         if old is not None:
-            self.garbage(old.blobs)
-            self.db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
-                            (o.bucket, o.key, o.version_id))
-        self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
-                        (o.bucket, o.key))
+            self.garbage(json.loads(old[0]))
+        if not only_version:
+            self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
+                            (o.bucket, o.key))
         self.db.execute(f"INSERT INTO s3_objects({_OBJ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (o.bucket, o.key, o.version_id, o.seq, 1, int(o.delete_marker), json.dumps(o.blobs),
                          o.size, o.etag, o.modified, json.dumps(o.meta), json.dumps(o.tags)))
