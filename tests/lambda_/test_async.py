@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ACCOUNT, code, error_of
+from .conftest import ACCOUNT, code, error_of
 
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{{}}"
 

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from conftest import ACCOUNT, ROLE, code, error_of, status, zip_of
+from .conftest import ACCOUNT, ROLE, code, error_of, status, zip_of
 
 HANDLER = {"app.py": "def handler(event, context):\n    return event\n"}
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ACCOUNT, code, error_of
+from .conftest import ACCOUNT, code, error_of
 
 COUNTER = """
 import os

@@ -6,7 +6,7 @@ import time
 
 from nubis.testing import start
 
-from conftest import ROLE, zip_of
+from .conftest import ROLE, zip_of
 
 PID = {"app.py": "import os\ndef handler(e, c):\n    return os.getpid()\n"}
 

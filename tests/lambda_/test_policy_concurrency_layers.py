@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import ACCOUNT, code, error_of, status, zip_of
+from .conftest import ACCOUNT, code, error_of, status, zip_of
 
 ECHO = {"app.py": "import time\ndef handler(e, c):\n    time.sleep(e.get('sleep', 0))\n    return e\n"}
 

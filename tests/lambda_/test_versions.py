@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import ACCOUNT, code, error_of, status, zip_of
+from .conftest import ACCOUNT, code, error_of, status, zip_of
 
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:ver"
 
