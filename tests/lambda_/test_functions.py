@@ -182,3 +182,16 @@ def test_code_location_expires_on_the_clock(lam, make_function, nubis):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(url.replace("Signature=", "Signature=0"))
     assert info.value.code == 403
+
+
+def test_code_from_a_version_of_an_s3_object(lam, aws_client):
+    s3 = aws_client("s3")
+    s3.create_bucket(Bucket="versioned-code")
+    s3.put_bucket_versioning(Bucket="versioned-code", VersioningConfiguration={"Status": "Enabled"})
+    first = s3.put_object(Bucket="versioned-code", Key="fn.zip",
+                          Body=zip_of({"app.py": "def handler(e, c):\n    return 'first'\n"}))["VersionId"]
+    s3.put_object(Bucket="versioned-code", Key="fn.zip",
+                  Body=zip_of({"app.py": "def handler(e, c):\n    return 'second'\n"}))
+    lam.create_function(FunctionName="pinned", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"S3Bucket": "versioned-code", "S3Key": "fn.zip", "S3ObjectVersion": first})
+    assert lam.invoke(FunctionName="pinned")["Payload"].read() == b'"first"'
