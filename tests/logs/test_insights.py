@@ -128,3 +128,11 @@ def test_parse_with_a_glob_and_a_regex(logs, now_ms):
     e = error_of(logs.start_query, logGroupName="web", startTime=0, endTime=1,
                  queryString='parse @message "* *" as only_one')
     assert code(e) == "MalformedQueryException"
+
+
+def test_newest_first_without_sort_dedup_and_comments(logs, app):
+    got = rows(run(logs, "fields ms  # the default order is newest first\n| filter ispresent(ms)"))
+    assert [r["ms"] for r in got] == ["40", "900", "300", "12"]
+    got = rows(run(logs, "fields level, ms | dedup level"))
+    # The newest of each level, and the event without one kept.
+    assert [(r.get("level"), r.get("ms")) for r in got] == [(None, None), ("info", "40"), ("error", "900")]

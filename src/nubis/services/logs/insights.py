@@ -7,8 +7,10 @@ aliases), ``filter`` (``and``, ``or``, ``not``, parentheses, ``=``, ``!=``,
 ``sort f [asc|desc], ...``, ``limit n``, and ``stats count(*) | count(f) |
 count_distinct(f) | sum(f) | avg(f) | min(f) | max(f) | earliest(f) |
 latest(f) [as name], ... [by f | bin(5m), ...]``.
-``parse f "glob * *" as a, b`` and ``parse f /(?<a>...)/`` add fields.
-Anything else (functions, arithmetic, dedup) is a MalformedQueryException.
+``parse f "glob * *" as a, b`` and ``parse f /(?<a>...)/`` add fields,
+``dedup f, ...`` keeps the first event of each combination, ``#`` starts a
+comment. Without a ``sort``, events come newest first, as in Insights.
+Anything else (functions, arithmetic) is a MalformedQueryException.
 
 An event's fields are the system fields (``@timestamp``, ``@message``,
 ``@logStream``, ``@log``, ``@ingestionTime``) and, for a JSON message, its
@@ -32,7 +34,7 @@ class QueryError(ValueError):
 
 _MISSING = object()
 _TOKEN = re.compile(r"""
-    (?P<ws>\s+)
+    (?P<ws>\s+|\#[^\n]*)
   | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
   | (?P<regex>/(?:[^/\\]|\\.)*/)
   | (?P<number>-?\d+(?:\.\d+)?(?![\w.]))
@@ -288,8 +290,9 @@ class Query:
     steps: list = field(default_factory=list)
 
     def run(self, records: Iterable[dict], limit: int) -> tuple[list[list[dict]], int]:
-        """Rows as GetQueryResults gives them, and how many records matched."""
-        rows: Iterable[dict] = records
+        """Rows as GetQueryResults gives them, and how many records matched.
+        ``records`` come oldest first; Insights' own order is newest first."""
+        rows: Iterable[dict] = list(records)[::-1]
         display: list[tuple[str, str]] | None = None
         stats = False
         matched = 0
@@ -299,6 +302,8 @@ class Query:
                 rows = [r for r in rows if step(r)]
             elif kind == "parse":
                 rows = [step(r) for r in rows]
+            elif kind == "dedup":
+                rows = _dedup(rows, step)
             elif kind == "fields":
                 rows = [_with_aliases(r, step) for r in rows]
                 display = (display or []) + [(alias, alias) for _, alias in step]
@@ -333,6 +338,20 @@ class Query:
                 row.append({"field": "@ptr", "value": r["@ptr"]})
             out.append(row)
         return out, matched
+
+
+def _dedup(rows: Iterable[dict], names: list[str]) -> list[dict]:
+    """The first row of each combination of values; a row missing one of them is kept."""
+    seen, out = set(), []
+    for r in rows:
+        if any(r.get(n, _MISSING) in (_MISSING, None) for n in names):
+            out.append(r)
+            continue
+        key = tuple(text(r[n]) for n in names)
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
 
 
 def _with_aliases(r: dict, step: list[tuple[str, str]]) -> dict:
@@ -537,9 +556,11 @@ def compile(text: str) -> Query:
             q.steps.append(("stats", _parse_stats(p)))
         elif cmd == "parse":
             q.steps.append(("parse", _parse_parse(p)))
+        elif cmd == "dedup":
+            q.steps.append(("dedup", [name for name, _ in _parse_fields(p)]))
         else:
             p.i -= 1
-            p.fail("expected a command (fields, display, filter, parse, sort, limit, stats)")
+            p.fail("expected a command (fields, display, filter, parse, sort, dedup, limit, stats)")
         if p.peek().kind == "end":
             return q
         p.expect_op("|")
