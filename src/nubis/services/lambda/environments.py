@@ -207,9 +207,12 @@ class Environment:
             # that calls back into nubis are made as this account.
             "AWS_ACCESS_KEY_ID": t.account,
             "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
             "AWS_ENDPOINT_URL": pool.endpoint,
         }
+        if not getattr(pool.provider.config, "enforce_iam", False):
+            # Lambda always gives a session token; with IAM enforced, nubis would
+            # refuse one that no STS session issued.
+            env["AWS_SESSION_TOKEN"] = "test"
         logging_cfg = cfg.get("LoggingConfig") or {}
         if logging_cfg.get("LogFormat") == "JSON":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
