@@ -29,7 +29,7 @@ import secrets
 from urllib.parse import quote
 
 from ..base import RequestContext
-from . import events
+from . import events, object_lock
 from .names import check_key, key_text
 from .store import Obj
 
@@ -280,7 +280,7 @@ class Lifecycle:
                 if _after_days(since, nve.get("NoncurrentDays")) <= run and (newer is None or i >= newer):
                     gone = True
                     break
-            if gone:
+            if gone and not object_lock.retained(v, run):  # a locked version outlives its rule
                 store.remove(v)
                 notes.append(("LifecycleExpiration:Delete", key, v))
             else:
