@@ -373,3 +373,17 @@ def test_a_locked_put_needs_an_integrity_check(nubis, aws_client, s3, locked):
     assert code(e) == ("InvalidRequest", 400)
     bare.put_object(Bucket=locked, Key="d", Body=b"x", ContentMD5=md5)
     assert s3.head_object(Bucket=locked, Key="d")["ObjectLockMode"] == "GOVERNANCE"
+
+
+def test_object_lock_turned_on_for_an_existing_versioned_bucket(nubis, s3, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    old = s3.put_object(Bucket=bucket, Key="k", Body=b"x")["VersionId"]
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}}})
+    new = s3.put_object(Bucket=bucket, Key="k", Body=b"y")["VersionId"]
+    assert s3.get_object_retention(Bucket=bucket, Key="k")["Retention"]["Mode"] == "COMPLIANCE"
+    assert code(error(s3.delete_object, Bucket=bucket, Key="k", VersionId=new))[0] == "AccessDenied"
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=old)  # written before the lock: no retention
+    nubis.advance(DAY + 1)
+    s3.delete_object(Bucket=bucket, Key="k", VersionId=new)
+    assert versions(s3, bucket) == set()
