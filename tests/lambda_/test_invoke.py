@@ -342,3 +342,12 @@ def test_node_json_log_format(lam, make_function):
     lines = _tail(lam.invoke(FunctionName="node-json", LogType="Tail"))
     app = [json.loads(line) for line in lines if line.startswith('{"timestamp"')]
     assert [(a["level"], a["message"]) for a in app] == [("WARN", "shown")]
+
+
+def test_bootstrap_that_exits_before_asking_for_an_event(lam, make_function):
+    make_function("quitter", {"bootstrap": "#!/bin/sh\necho giving up\n"}, handler="x",
+                  runtime="provided.al2023", modes={"bootstrap": 0o755})
+    out, doc = invoke(lam, "quitter", LogType="Tail")
+    assert out["FunctionError"] == "Unhandled" and doc["errorType"] == "Runtime.ExitError"
+    assert doc["errorMessage"].endswith("Error: Runtime exited without providing a reason")
+    assert "giving up" in base64.b64decode(out["LogResult"]).decode()

@@ -112,8 +112,11 @@ class _Pipes(asyncio.SubprocessProtocol):
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         self.env.output(fd, data)
 
+    def pipe_connection_lost(self, fd: int, exc) -> None:
+        self.env.pipe_closed()
+
     def process_exited(self) -> None:
-        self.env.exited()
+        self.env.process_gone()
 
 
 class Environment:
@@ -139,6 +142,7 @@ class Environment:
         day = pool.clock.datetime().strftime("%Y/%m/%d")
         self.stream = f"{day}/[{target.version}]{uuid.uuid4().hex}"
         self.tmp: str | None = None
+        self.gone = self.pipe_done = self.exit_handled = False
 
     # -- starting -----------------------------------------------------------------------
 
@@ -277,17 +281,38 @@ class Environment:
                 continue
             sink.append((now, line.decode("utf-8", "replace")))
 
+    def process_gone(self) -> None:
+        """The process ended: once its output is all in (the pipe closed, or a
+        moment passed), its invocation ends too."""
+        self.gone = True
+        self._killpg()  # what it left running would hold the pipe open
+        if self.pipe_done:
+            self.exited()
+        else:
+            asyncio.get_running_loop().call_later(0.2, self.exited)
+
+    def pipe_closed(self) -> None:
+        self.pipe_done = True
+        if self.gone:
+            self.exited()
+
     def exited(self) -> None:
+        if self.exit_handled:
+            return
+        self.exit_handled = True
         inv = self.current
         if inv is not None and not inv.future.done():
             code = self.transport.get_returncode() if self.transport is not None else None
             if self.init_failure is not None:
                 inv.finish(*self.init_failure)
             else:
-                why = f"signal: {signal.Signals(-code).name.lower()[3:]}" if code is not None and code < 0 \
-                    else f"exit status {code}"
-                inv.finish(_error_body("Runtime.ExitError",
-                                       f"RequestId: {inv.request_id} Error: Runtime exited with error: {why}"),
+                if not code:
+                    why = "Runtime exited without providing a reason"
+                elif code < 0:
+                    why = f"Runtime exited with error: signal: {signal.Signals(-code).name.lower()[3:]}"
+                else:
+                    why = f"Runtime exited with error: exit status {code}"
+                inv.finish(_error_body("Runtime.ExitError", f"RequestId: {inv.request_id} Error: {why}"),
                            "Runtime.ExitError")
         self.kill()
 
@@ -306,16 +331,19 @@ class Environment:
             return
         self.state = "dead"
         self.pool.forget(self)
-        if self.pid is not None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        self._killpg()
         if self.server is not None:
             self.server.close()
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.queue = asyncio.Queue()
+
+    def _killpg(self) -> None:
+        if self.pid is not None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def max_memory_mb(self) -> int:
         try:
@@ -447,7 +475,7 @@ class Pool:
             self.provider.environment_started()
             try:
                 await env.start()
-            except EntrypointError as e:
+            except (EntrypointError, OSError) as e:  # OSError: a bootstrap the kernel cannot exec
                 env.kill()
                 return self._finish(env, inv, _error_body("Runtime.InvalidEntrypoint", str(e)),
                                     "Runtime.InvalidEntrypoint", 0.0, tail)
