@@ -154,3 +154,15 @@ def handler(event, context):
     # A failure with no OnFailure destination goes to the function's dead-letter queue, as sent.
     lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"fail": True}))
     assert [json.loads(b) for b in wait_messages(sqs, queues["failed"])] == [{"fail": True}]
+
+
+def test_sns_destination(lam, make_function, sqs, queues, aws_client):
+    sns = aws_client("sns")
+    topic = sns.create_topic(Name="results")["TopicArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queues["ok"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    make_function("worker", {"app.py": SOURCE}, Timeout=30)
+    lam.put_function_event_invoke_config(FunctionName="worker", DestinationConfig={"OnSuccess": {"Destination": topic}})
+    lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"via": "sns"}))
+    record = json.loads(wait_messages(sqs, queues["ok"])[0])
+    assert record["requestContext"]["condition"] == "Success" and record["responsePayload"] == {"done": {"via": "sns"}}
