@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import urllib.error
 import urllib.request
 import zipfile
@@ -195,3 +196,13 @@ def test_code_from_a_version_of_an_s3_object(lam, aws_client):
     lam.create_function(FunctionName="pinned", Runtime="python3.12", Role=ROLE, Handler="app.handler",
                         Code={"S3Bucket": "versioned-code", "S3Key": "fn.zip", "S3ObjectVersion": first})
     assert lam.invoke(FunctionName="pinned")["Payload"].read() == b'"first"'
+
+
+def test_direct_upload_over_50_mb_is_too_large(lam):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("noise.bin", os.urandom(50 * 1024 * 1024 + 1))
+    e = error_of(lam.create_function, FunctionName="huge", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                 Code={"ZipFile": buf.getvalue()})
+    assert code(e) == "RequestEntityTooLargeException" and status(e) == 413
+    assert "Request must be smaller than 69905067 bytes for the CreateFunction operation" in str(e)
