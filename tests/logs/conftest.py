@@ -9,15 +9,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
+
 DAY_MS = 86_400_000
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    """The clock stands still between advances, so timestamps a test computes
-    stay where it put them however slowly the machine runs."""
-    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
-        request.getfixturevalue("nubis").freeze()
 
 
 @pytest.fixture

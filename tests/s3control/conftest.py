@@ -12,6 +12,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
+
 ACCOUNT = "000000000000"
 
 
@@ -23,12 +25,6 @@ def loopback(client, port: int):
 
     client.meta.events.register("before-send", to_loopback)
     return client
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
-        request.getfixturevalue("nubis").freeze()
 
 
 @pytest.fixture

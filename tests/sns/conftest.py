@@ -7,13 +7,7 @@ import urllib.request
 
 import pytest
 
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    """The clock stands still between advances, so retry schedules counted to
-    the second hold however slowly a loaded machine runs the test."""
-    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
-        request.getfixturevalue("nubis").freeze()
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 
 class Endpoint:

@@ -13,17 +13,10 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
+
 ACCOUNT = "000000000000"
 XMLNS = "{http://queue.amazonaws.com/doc/2012-11-05/}"
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    """The clock stands still between advances, so "59 seconds is not yet 60"
-    holds however slowly a loaded machine runs the test. (The ``nubis``
-    fixture's reset runs it again for the next test.)"""
-    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
-        request.getfixturevalue("nubis").freeze()
 
 
 @pytest.fixture
