@@ -211,3 +211,15 @@ def test_virtual_hosted_requests_sign_with_the_bucket_in_the_host(cloud, bucket)
         assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
         s3.put_object(Bucket=bucket, Key=f"vhost/{version}", Body=b"v")
         assert s3.get_object_tagging(Bucket=bucket, Key=f"vhost/{version}")["TagSet"] == []
+
+
+def test_a_streamed_body_signed_by_its_hash_is_checked_before_the_provider_acts(client):
+    # Lambda's Invoke payload streams in with no x-amz-content-sha256: botocore signs
+    # its SHA-256, which nubis can only know once the body is in. A wrong secret is
+    # refused before Lambda looks for the function (so it cannot say whether it exists).
+    wrong = client("lambda", secret="not-the-secret")
+    e = error_of(wrong.invoke, FunctionName="no-such-function", Payload=b'{"a": 1}')
+    assert (e["Code"], e["Status"]) == ("InvalidSignatureException", 403)
+    right = client("lambda")
+    e = error_of(right.invoke, FunctionName="no-such-function", Payload=b'{"a": 1}')
+    assert (e["Code"], e["Status"]) == ("ResourceNotFoundException", 404)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
 
 from nubis.testing import start
 
@@ -101,8 +100,6 @@ def test_concurrent_invocations_get_environments_of_their_own(lam, make_function
     assert set(again) <= set(pids)  # warm ones are reused
 
 
-@pytest.mark.xfail(strict=True, reason="auth/enforce.py takes a streamed body (Invoke's Payload) without "
-                                       "x-amz-content-sha256 as UNSIGNED-PAYLOAD, while botocore signs its hash")
 def test_functions_call_back_with_iam_enforced():
     cloud = start(enforce_iam=True)
     try:

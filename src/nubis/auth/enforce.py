@@ -206,7 +206,18 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
     if style == errors.S3:
         payload = sigv4.s3_payload_hash(request, sig)
     elif request.stream is not None:
-        payload = request.headers.get("x-amz-content-sha256") or sigv4.UNSIGNED
+        payload = request.headers.get("x-amz-content-sha256")
+        if payload is None:  # signed over the body's hash: the gateway reads it before the provider
+            name = next((k for k, v in params.items() if v is request.stream), None)
+
+            async def read_and_verify():
+                pieces = await sigv4.read_signed(
+                    request.stream, lambda digest: sigv4.verify(request, sig, cred.secret, digest, style))
+                if name is not None:
+                    params[name] = sigv4.replay(pieces)
+
+            request.before_provider = read_and_verify
+            return _caller(cred, source_ip, sig, now)
     else:
         payload = hashlib.sha256(request.body).hexdigest()
         claimed = request.headers.get("x-amz-content-sha256")
@@ -215,6 +226,10 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
     key = sigv4.verify(request, sig, cred.secret, payload, style)
     if style == errors.S3 and not sig.presigned:
         _check_s3_payload(request, params, sig, key, payload)
+    return _caller(cred, source_ip, sig, now)
+
+
+def _caller(cred: Credential, source_ip, sig: sigv4.Signature, now: float) -> Caller:
     signed_at = sigv4.parse_time(sig.amz_date)
     return Caller(cred, source_ip, "REST-QUERY-STRING" if sig.presigned else "REST-HEADER", sigv4.ALGORITHM,
                   int((now - signed_at) * 1000) if signed_at is not None else None)

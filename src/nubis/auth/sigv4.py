@@ -293,6 +293,24 @@ async def hashed_stream(stream, claimed: str):
         raise content_mismatch(claimed, h.hexdigest())
 
 
+async def read_signed(stream, verify) -> list[bytes]:
+    """A streamed body whose SHA-256 the signature covers (no
+    ``x-amz-content-sha256`` header: Lambda's Invoke payload, ...), read whole
+    and ``verify(its hash)`` run before any provider sees it."""
+    h = hashlib.sha256()
+    pieces = []
+    async for piece in stream:
+        h.update(piece)
+        pieces.append(piece)
+    verify(h.hexdigest())
+    return pieces
+
+
+async def replay(pieces: list[bytes]):
+    for piece in pieces:
+        yield piece
+
+
 class ChunkSignatures:
     """Checks each chunk of a ``STREAMING-AWS4-HMAC-SHA256-PAYLOAD`` body as it streams
     (S3 API reference, "Transferring Payload in Multiple Chunks"): chunk n is signed over

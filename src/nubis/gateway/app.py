@@ -126,6 +126,9 @@ class Gateway:
                                  request=request, protocol=route.protocol)
             if self.config.enforce_iam:  # SigV4 and policies (auth/enforce.py)
                 enforce(self, ctx, params, route)
+                check = getattr(request, "before_provider", None)  # a streamed body the signature covers
+                if check is not None:
+                    await check()
             result = await self.runtime.invoke(ctx, params)
             response = protocol.serialize(operation, result, request_id)
             if ctx.extra_headers:
