@@ -14,7 +14,7 @@ CASES = [
     ("elasticbeanstalk", "describe_applications", {}, "query"),
     ("route53", "list_health_checks", {}, "rest-xml"),
     ("eks", "list_clusters", {}, "rest-json"),
-    ("dynamodb", "list_tables", {}, "json"),
+    ("ecr", "describe_repositories", {}, "json"),
     ("cloudwatch", "list_metrics", {}, "smithy-rpc-v2-cbor"),
     ("ec2", "describe_instances", {}, "ec2"),
 ]

@@ -6,10 +6,12 @@ fraction of a second whatever the catalogue's size.
 from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
+    "dynamodb": "nubis.services.dynamodb.provider:DynamoDBProvider",
     "lambda": "nubis.services.lambda.provider:LambdaProvider",
     "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
     "s3control": "nubis.services.s3control.provider:S3ControlProvider",
+    "secretsmanager": "nubis.services.secretsmanager.provider:SecretsManagerProvider",
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",
     "sts": "nubis.services.sts.provider:StsProvider",
