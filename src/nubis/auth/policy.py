@@ -364,11 +364,21 @@ def _parsed(text) -> list[dict]:
     return statements(doc) if isinstance(doc, dict) else []
 
 
+class Limit(tuple):
+    """Policies that bound the identity policies they are listed with: a permissions
+    boundary, or a session's policies. An identity allow holds only where every
+    Limit in the list allows too; a deny in a Limit denies."""
+
+
 def evaluate(policies: Iterable, request: Request, *, resource_policy: bool = False) -> str:
     """``Allow``, ``Deny`` (an explicit deny) or ``ImplicitDeny`` for ``request`` under ``policies``.
     ``resource_policy``: the policies are resource policies (their statements name principals)."""
     allowed = False
+    limits = None
     for policy in policies:
+        if policy.__class__ is Limit:
+            limits = (limits or []) + [policy]
+            continue
         for st in statements(policy):
             if not statement_applies(st, request, resource_policy):
                 continue
@@ -376,6 +386,12 @@ def evaluate(policies: Iterable, request: Request, *, resource_policy: bool = Fa
                 return DENY
             if st.get("Effect") == "Allow":
                 allowed = True
+    for limit in limits or ():
+        answer = evaluate(limit, request)
+        if answer == DENY:
+            return DENY
+        if answer != ALLOW:
+            allowed = False
     return ALLOW if allowed else IMPLICIT
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
     "dynamodb": "nubis.services.dynamodb.provider:DynamoDBProvider",
+    "iam": "nubis.services.iam.provider:IamProvider",
     "lambda": "nubis.services.lambda.provider:LambdaProvider",
     "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
