@@ -15,7 +15,6 @@ import zlib
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import expressions as X
 from . import items as it
 from . import tables as tb
 from .store import MIGRATIONS, DynamoStore, decode
@@ -333,7 +332,7 @@ class DynamoDBProvider(Provider):
     # -- expressions ---------------------------------------------------------------------------
 
     @staticmethod
-    def _expressions(params: dict, used: tuple[str, ...], legacy: tuple[str, ...]) -> "X.Expressions":
+    def _expressions(params: dict, used: tuple[str, ...], legacy: tuple[str, ...]) :
         """The request's expression context, after DynamoDB's rules on mixing
         expression and legacy parameters."""
         exprs = [k for k in used if params.get(k) is not None]
@@ -355,14 +354,14 @@ class DynamoDBProvider(Provider):
             raise validation("ExpressionAttributeNames must not be empty")
         if not exprs:
             return _NO_EXPRESSIONS
-        return X.Expressions(names, values)
+        return _x().Expressions(names, values)
 
     @staticmethod
     def _condition(ex, params: dict):
         if params.get("ConditionExpression") is not None:
             return ex.condition(params["ConditionExpression"])
         if params.get("Expected"):
-            return X.from_expected(params["Expected"], params.get("ConditionalOperator"))
+            return _x().from_expected(params["Expected"], params.get("ConditionalOperator"))
         return None
 
     @staticmethod
@@ -370,7 +369,7 @@ class DynamoDBProvider(Provider):
         if params.get("ProjectionExpression") is not None:
             return ex.projection(params["ProjectionExpression"])
         if params.get("AttributesToGet"):
-            return X.from_attributes_to_get(params["AttributesToGet"])
+            return _x().from_attributes_to_get(params["AttributesToGet"])
         return None
 
     # -- writes ----------------------------------------------------------------------------------
@@ -481,7 +480,7 @@ class DynamoDBProvider(Provider):
         if params.get("UpdateExpression") is not None:
             update = ex.update(params["UpdateExpression"])
         elif params.get("AttributeUpdates"):
-            update = X.from_attribute_updates(params["AttributeUpdates"])
+            update = _x().from_attribute_updates(params["AttributeUpdates"])
         cond = self._condition(ex, params)
         ex.check_all_used()
         paths = list(update.updated_paths()) if update is not None else []
@@ -563,7 +562,7 @@ class DynamoDBProvider(Provider):
         else:
             legacy = params.get("ScanFilter" if scan else "QueryFilter")
             if legacy:
-                filt = X.from_filter(legacy, params.get("ConditionalOperator"))
+                filt = _x().from_filter(legacy, params.get("ConditionalOperator"))
         limit = params.get("Limit")
         if limit is not None and limit < 1:
             raise validation(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
@@ -633,7 +632,7 @@ class DynamoDBProvider(Provider):
         if params.get("KeyConditionExpression") is not None:
             kc = ex.key_condition(params["KeyConditionExpression"], schema)
         elif params.get("KeyConditions"):
-            kc = X.from_key_conditions(params["KeyConditions"], schema)
+            kc = _x().from_key_conditions(params["KeyConditions"], schema)
         else:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in "
                              "the request.")
@@ -973,6 +972,12 @@ class DynamoDBProvider(Provider):
             if token is not None:
                 self.store.save_token(ctx.account, ctx.region, token, digest, out, now + TOKEN_LIFETIME)
         return out
+
+
+def _x():
+    """The expression languages, imported on the first request that uses one."""
+    from . import expressions
+    return expressions
 
 
 class _NoExpressions:

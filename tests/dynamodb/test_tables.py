@@ -1,0 +1,255 @@
+"""Tables: CreateTable's validation, DescribeTable, UpdateTable, DeleteTable, ListTables,
+tags, TTL, resource policies, limits and endpoints."""
+from __future__ import annotations
+
+import json
+import zlib
+
+import pytest
+
+from .conftest import code, error_of, key_schema, message
+
+INVALID = "One or more parameter values were invalid: "
+
+
+def defs(**types):
+    return [{"AttributeName": k, "AttributeType": v} for k, v in types.items()]
+
+
+def test_create_describe_and_waiter(ddb, resource):
+    out = ddb.create_table(TableName="orders", KeySchema=key_schema("pk", "sk"),
+                           AttributeDefinitions=defs(pk="S", sk="N"), BillingMode="PAY_PER_REQUEST")
+    d = out["TableDescription"]
+    assert d["TableStatus"] == "CREATING"
+    assert d["TableArn"] == "arn:aws:dynamodb:us-east-1:000000000000:table/orders"
+    ddb.get_waiter("table_exists").wait(TableName="orders", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    t = ddb.describe_table(TableName="orders")["Table"]
+    assert t["TableStatus"] == "ACTIVE"
+    assert t["TableId"] == d["TableId"]
+    assert t["KeySchema"] == key_schema("pk", "sk")
+    assert t["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert t["ProvisionedThroughput"]["ReadCapacityUnits"] == 0
+    assert t["ItemCount"] == 0 and t["TableSizeBytes"] == 0
+    assert t["DeletionProtectionEnabled"] is False
+    assert t["TableClassSummary"]["TableClass"] == "STANDARD"
+    # The resource's helpers work too.
+    table = resource.Table("orders")
+    table.wait_until_exists()
+    table.put_item(Item={"pk": "a", "sk": 1, "v": "x"})
+    t = ddb.describe_table(TableName="orders")["Table"]
+    assert t["ItemCount"] == 1 and t["TableSizeBytes"] > 0
+
+
+def test_provisioned_table_and_indexes_described(ddb):
+    ddb.create_table(
+        TableName="prov", KeySchema=key_schema("pk", "sk"), AttributeDefinitions=defs(pk="S", sk="S", g="S", l="N"),
+        ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 3},
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": key_schema("g"),
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                 "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}],
+        LocalSecondaryIndexes=[{"IndexName": "by-l", "KeySchema": key_schema("pk", "l"),
+                                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["x"]}}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    t = ddb.describe_table(TableName="prov")["Table"]
+    assert t["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    assert t["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+    assert "BillingModeSummary" not in t
+    (g,) = t["GlobalSecondaryIndexes"]
+    assert g["IndexName"] == "by-g" and g["IndexStatus"] == "ACTIVE"
+    assert g["IndexArn"] == t["TableArn"] + "/index/by-g"
+    assert g["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    (lsi,) = t["LocalSecondaryIndexes"]
+    assert lsi["Projection"]["NonKeyAttributes"] == ["x"]
+    assert t["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert t["LatestStreamArn"] == f"{t['TableArn']}/stream/{t['LatestStreamLabel']}"
+
+
+def test_table_already_exists(ddb, make_table):
+    make_table("dup")
+    e = error_of(make_table, "dup")
+    assert code(e) == "ResourceInUseException"
+    assert message(e) == "Table already exists: dup"
+
+
+@pytest.mark.parametrize("kwargs,text", [
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(other="S")),
+     INVALID + "Some index key attributes are not defined in AttributeDefinitions. Keys: [id], "
+     "AttributeDefinitions: [other]"),
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S", extra="S")),
+     INVALID + "Number of attributes in KeySchema does not exactly match number of attributes defined in "
+     "AttributeDefinitions"),
+    (dict(KeySchema=[{"AttributeName": "id", "KeyType": "RANGE"}], AttributeDefinitions=defs(id="S")),
+     "Invalid KeySchema: The first KeySchemaElement is not a HASH key type"),
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"),
+          ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}),
+     INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is "
+     "PAY_PER_REQUEST"),
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S", l="S"),
+          LocalSecondaryIndexes=[{"IndexName": "lsi", "KeySchema": key_schema("id", "l"),
+                                  "Projection": {"ProjectionType": "ALL"}}]),
+     INVALID + "Table KeySchema does not have a range key, which is required when specifying a "
+     "LocalSecondaryIndex"),
+    (dict(KeySchema=key_schema("id", "s"), AttributeDefinitions=defs(id="S", s="S", l="S"),
+          LocalSecondaryIndexes=[{"IndexName": "lsi", "KeySchema": key_schema("l", "s"),
+                                  "Projection": {"ProjectionType": "ALL"}}]),
+     INVALID + "Index KeySchema does not have the same leading hash key as table KeySchema for index: lsi. "
+     "index hash key: l, table hash key: id"),
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S", g="S"),
+          GlobalSecondaryIndexes=[{"IndexName": "gsi", "KeySchema": key_schema("g"),
+                                   "Projection": {"ProjectionType": "ALL"}}] * 2),
+     INVALID + "Duplicate index name: gsi"),
+    (dict(KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S", g="S"),
+          GlobalSecondaryIndexes=[{"IndexName": "gsi", "KeySchema": key_schema("g"),
+                                   "Projection": {"ProjectionType": "KEYS_ONLY", "NonKeyAttributes": ["a"]}}]),
+     INVALID + "ProjectionType is KEYS_ONLY, but NonKeyAttributes is specified"),
+])
+def test_create_table_validation(ddb, kwargs, text):
+    kwargs.setdefault("BillingMode", "PAY_PER_REQUEST")
+    e = error_of(ddb.create_table, TableName="bad", **kwargs)
+    assert code(e) == "ValidationException"
+    assert message(e) == text
+    assert ddb.list_tables()["TableNames"] == []
+
+
+def test_provisioned_needs_throughput(ddb):
+    e = error_of(ddb.create_table, TableName="bad", KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"))
+    assert code(e) == "ValidationException"
+
+
+def test_missing_table(ddb):
+    e = error_of(ddb.describe_table, TableName="nope")
+    assert code(e) == "ResourceNotFoundException"
+    assert message(e) == "Requested resource not found: Table: nope not found"
+    e = error_of(ddb.get_item, TableName="nope", Key={"pk": {"S": "a"}})
+    assert code(e) == "ResourceNotFoundException"
+    assert message(e) == "Requested resource not found"
+
+
+def test_list_tables_pages(ddb, make_table):
+    for n in ("t-c", "t-a", "t-b", "t-d"):
+        make_table(n)
+    page = ddb.list_tables(Limit=3)
+    assert page["TableNames"] == ["t-a", "t-b", "t-c"]
+    assert page["LastEvaluatedTableName"] == "t-c"
+    page = ddb.list_tables(ExclusiveStartTableName="t-c", Limit=3)
+    assert page["TableNames"] == ["t-d"] and "LastEvaluatedTableName" not in page
+    names = [n for p in ddb.get_paginator("list_tables").paginate(PaginationConfig={"PageSize": 1})
+             for n in p["TableNames"]]
+    assert names == ["t-a", "t-b", "t-c", "t-d"]
+
+
+def test_tables_are_per_region(aws_client, make_table):
+    make_table("here")
+    other = aws_client("dynamodb", region="eu-west-1")
+    assert other.list_tables()["TableNames"] == []
+
+
+def test_delete_table_and_deletion_protection(ddb, make_table):
+    make_table("keep", DeletionProtectionEnabled=True)
+    e = error_of(ddb.delete_table, TableName="keep")
+    assert code(e) == "ValidationException"
+    assert "protected against deletion" in message(e)
+    ddb.update_table(TableName="keep", DeletionProtectionEnabled=False)
+    out = ddb.delete_table(TableName="keep")["TableDescription"]
+    assert out["TableStatus"] == "DELETING"
+    ddb.get_waiter("table_not_exists").wait(TableName="keep", WaiterConfig={"Delay": 1, "MaxAttempts": 2})
+    assert code(error_of(ddb.delete_table, TableName="keep")) == "ResourceNotFoundException"
+    # The name is free again, and the new table is empty.
+    make_table("keep")
+    assert ddb.scan(TableName="keep")["Count"] == 0
+
+
+def test_update_table_billing_stream_class(ddb, make_table):
+    make_table("upd")
+    out = ddb.update_table(TableName="upd", BillingMode="PROVISIONED",
+                           ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 2})
+    assert out["TableDescription"]["TableStatus"] == "UPDATING"
+    t = ddb.describe_table(TableName="upd")["Table"]
+    assert t["TableStatus"] == "ACTIVE"
+    assert t["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+                     TableClass="STANDARD_INFREQUENT_ACCESS")
+    t = ddb.describe_table(TableName="upd")["Table"]
+    assert t["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY" and t["LatestStreamLabel"]
+    assert t["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": False})
+    assert "StreamSpecification" not in ddb.describe_table(TableName="upd")["Table"]
+
+
+def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb, make_table):
+    make_table("gsi")
+    for i in range(5):
+        item = {"pk": {"S": f"k{i}"}}
+        if i % 2 == 0:
+            item["color"] = {"S": "red" if i < 4 else "blue"}
+        ddb.put_item(TableName="gsi", Item=item)
+    out = ddb.update_table(TableName="gsi", AttributeDefinitions=defs(pk="S", color="S"), GlobalSecondaryIndexUpdates=[
+        {"Create": {"IndexName": "by-color", "KeySchema": key_schema("color"),
+                    "Projection": {"ProjectionType": "ALL"}}}])
+    assert out["TableDescription"]["GlobalSecondaryIndexes"][0]["IndexStatus"] == "CREATING"
+    t = ddb.describe_table(TableName="gsi")["Table"]
+    assert t["GlobalSecondaryIndexes"][0]["IndexStatus"] == "ACTIVE"
+    assert t["GlobalSecondaryIndexes"][0]["ItemCount"] == 3
+    got = ddb.query(TableName="gsi", IndexName="by-color", KeyConditions={
+        "color": {"AttributeValueList": [{"S": "red"}], "ComparisonOperator": "EQ"}})
+    assert sorted(i["pk"]["S"] for i in got["Items"]) == ["k0", "k2"]
+    ddb.update_table(TableName="gsi", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-color"}}])
+    assert "GlobalSecondaryIndexes" not in ddb.describe_table(TableName="gsi")["Table"]
+    e = error_of(ddb.scan, TableName="gsi", IndexName="by-color")
+    assert message(e) == "The table does not have the specified index: by-color"
+
+
+def test_tags(ddb, make_table):
+    make_table("tagged", Tags=[{"Key": "team", "Value": "a"}])
+    arn = ddb.describe_table(TableName="tagged")["Table"]["TableArn"]
+    ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "env", "Value": "dev"}])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"},
+                                                                 {"Key": "team", "Value": "a"}]
+    ddb.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    e = error_of(ddb.list_tags_of_resource, ResourceArn=arn + "x")
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_time_to_live(ddb, make_table):
+    make_table("ttl")
+    assert ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"] == {"TimeToLiveStatus": "DISABLED"}
+    out = ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    assert out["TimeToLiveSpecification"] == {"Enabled": True, "AttributeName": "exp"}
+    assert ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "exp"}
+    e = error_of(ddb.update_time_to_live, TableName="ttl",
+                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    assert message(e) == "TimeToLive is already enabled"
+
+
+def test_resource_policy(ddb, make_table):
+    make_table("pol")
+    arn = ddb.describe_table(TableName="pol")["Table"]["TableArn"]
+    assert code(error_of(ddb.get_resource_policy, ResourceArn=arn)) == "PolicyNotFoundException"
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                                 "Action": "dynamodb:GetItem", "Resource": arn}]})
+    rev = ddb.put_resource_policy(ResourceArn=arn, Policy=policy)["RevisionId"]
+    got = ddb.get_resource_policy(ResourceArn=arn)
+    assert got["Policy"] == policy and got["RevisionId"] == rev
+    ddb.delete_resource_policy(ResourceArn=arn)
+    assert code(error_of(ddb.get_resource_policy, ResourceArn=arn)) == "PolicyNotFoundException"
+
+
+def test_limits_endpoints_and_crc32(ddb):
+    assert ddb.describe_limits()["TableMaxReadCapacityUnits"] == 40000
+    assert ddb.describe_endpoints()["Endpoints"][0]["CachePeriodInMinutes"] == 1440
+    raw = ddb.list_tables()["ResponseMetadata"]["HTTPHeaders"]
+    assert "x-amz-crc32" in raw
+
+
+def test_crc32_matches_body(nubis, make_table):
+    import urllib.request
+    make_table("crc")
+    req = urllib.request.Request(nubis.endpoint + "/", b'{"TableName": "crc"}', method="POST", headers={
+        "X-Amz-Target": "DynamoDB_20120810.DescribeTable", "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+    with urllib.request.urlopen(req) as r:
+        body = r.read()
+        assert int(r.headers["x-amz-crc32"]) == zlib.crc32(body)
