@@ -44,3 +44,48 @@ class FakeLambda(Provider):
         if path == "invocations":
             return {"invocations": self.invocations}
         return None
+
+
+class RotationLambda(FakeLambda):
+    """A stand-in rotation function: each Invoke with a ``Step`` performs that
+    step by calling back into Secrets Manager, as AWS's rotation templates do
+    (the new value is ``rotated-<token>``). A function named
+    ``...:function:failing...`` fails its testSecret step."""
+
+    async def invoke(self, ctx, params):
+        name = params["FunctionName"]
+        if ":function:missing" in name:
+            raise ServiceError("ResourceNotFoundException", f"Function not found: {name}", status=404)
+        event = json.loads(params["Payload"])
+        self.invocations.append({"FunctionName": name, "Payload": event, "principal": ctx.principal})
+        try:
+            await self._step(ctx, event, ":function:failing" in name)
+        except ServiceError as e:
+            return {"StatusCode": 200, "FunctionError": "Unhandled",
+                    "Payload": json.dumps({"errorType": e.code, "errorMessage": e.message}).encode()}
+        return {"StatusCode": 200, "Payload": b"null"}
+
+    async def _step(self, ctx, event, failing):
+        async def sm(op, **params):
+            return await self.internal.call("secretsmanager", op, params, account=ctx.account, region=ctx.region,
+                                            principal="lambda.amazonaws.com")
+
+        arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
+        stages = (await sm("DescribeSecret", SecretId=arn))["VersionIdsToStages"]
+        if token not in stages or "AWSPENDING" not in stages[token] and "AWSCURRENT" not in stages[token]:
+            raise ServiceError("ValueError", f"Secret version {token} has no stage for rotation")
+        if step == "createSecret":
+            try:
+                await sm("GetSecretValue", SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
+            except ServiceError:
+                await sm("PutSecretValue", SecretId=arn, ClientRequestToken=token, SecretString=f"rotated-{token}",
+                         VersionStages=["AWSPENDING"])
+        elif step == "testSecret":
+            if failing:
+                raise ServiceError("RuntimeError", "the new credentials do not work")
+            await sm("GetSecretValue", SecretId=arn, VersionId=token, VersionStage="AWSPENDING")
+        elif step == "finishSecret":
+            current = next(v for v, s in stages.items() if "AWSCURRENT" in s)
+            if current != token:
+                await sm("UpdateSecretVersionStage", SecretId=arn, VersionStage="AWSCURRENT", MoveToVersionId=token,
+                         RemoveFromVersionId=current)
