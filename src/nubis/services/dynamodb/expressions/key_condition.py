@@ -1,0 +1,129 @@
+"""KeyConditionExpression (and the legacy KeyConditions): the partition key's
+equality and at most one condition on the sort key."""
+from __future__ import annotations
+
+from .. import types as dt
+from . import nodes
+from .lexer import invalid
+
+SORT_OPERATORS = ("=", "<", "<=", ">", ">=")
+_FLIP = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+
+
+class KeyCondition:
+    def __init__(self, hash_name: str, hash_value: dict, sort_name: str | None = None,
+                 sort_op: str | None = None, sort_values: list[dict] | None = None):
+        self.hash_name = hash_name
+        self.hash_value = hash_value
+        self.sort_name = sort_name
+        self.sort_op = sort_op
+        self.sort_values = sort_values or []
+
+    def matches_sort(self, value: dict | None) -> bool:
+        """Whether a sort key value satisfies the sort condition (true when there is none)."""
+        op = self.sort_op
+        if op is None:
+            return True
+        if value is None:
+            return False
+        if op == "begins_with":
+            prefix = self.sort_values[0]
+            t = dt.type_of(value)
+            if t != dt.type_of(prefix) or t not in ("S", "B"):
+                return False
+            return bytes(value[t]).startswith(bytes(prefix[t])) if t == "B" else value[t].startswith(prefix[t])
+        if op == "BETWEEN":
+            low = dt.compare(value, self.sort_values[0])
+            high = dt.compare(value, self.sort_values[1])
+            return low is not None and high is not None and low >= 0 and high <= 0
+        c = dt.compare(value, self.sort_values[0])
+        if c is None:
+            return False
+        return {"=": c == 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
+
+
+def _unsupported():
+    return dt.ServiceError("ValidationException", "Query key condition not supported", 400)
+
+
+def _conjuncts(node, kind: str, out: list):
+    if isinstance(node, nodes.Paren):
+        _conjuncts(node.inner, kind, out)
+    elif isinstance(node, nodes.And):
+        _conjuncts(node.left, kind, out)
+        _conjuncts(node.right, kind, out)
+    elif isinstance(node, nodes.Or):
+        raise invalid(kind, "Invalid operator used in KeyConditionExpression: OR")
+    elif isinstance(node, nodes.Not):
+        raise invalid(kind, "Invalid operator used in KeyConditionExpression: NOT")
+    elif isinstance(node, nodes.In):
+        raise invalid(kind, "Invalid operator used in KeyConditionExpression: IN")
+    elif isinstance(node, nodes.Function) and node.name != "begins_with":
+        raise invalid(kind, f"Invalid operator used in KeyConditionExpression: {node.name}")
+    elif isinstance(node, nodes.Compare) and node.op == "<>":
+        raise invalid(kind, "Invalid operator used in KeyConditionExpression: <>")
+    else:
+        out.append(node)
+
+
+def _term(node):
+    """(name, op, values) of one conjunct, the key on the left."""
+    if isinstance(node, nodes.Compare):
+        left, right, op = node.left, node.right, node.op
+        if not isinstance(left, nodes.Path) and isinstance(right, nodes.Path):
+            left, right, op = right, left, _FLIP[op]
+        if not isinstance(left, nodes.Path) or not isinstance(right, nodes.Value):
+            raise _unsupported()
+        return left, op, [right]
+    if isinstance(node, nodes.Between):
+        if not isinstance(node.subject, nodes.Path) or not isinstance(node.low, nodes.Value) \
+                or not isinstance(node.high, nodes.Value):
+            raise _unsupported()
+        return node.subject, "BETWEEN", [node.low, node.high]
+    if isinstance(node, nodes.Function):   # begins_with
+        path, prefix = node.args
+        if not isinstance(path, nodes.Path) or not isinstance(prefix, nodes.Value):
+            raise _unsupported()
+        return path, "begins_with", [prefix]
+    raise _unsupported()
+
+
+def build(root, kind: str, key_schema: list[dict], attribute_definitions=None) -> KeyCondition:
+    conjuncts: list = []
+    _conjuncts(root, kind, conjuncts)
+    terms = [_term(c) for c in conjuncts]
+    return from_terms([(path.elements, op, [v.value for v in values]) for path, op, values in terms],
+                      key_schema, attribute_definitions, kind=kind)
+
+
+def from_terms(terms, key_schema, attribute_definitions=None, *, kind="KeyConditionExpression") -> KeyCondition:
+    """terms: ``(path elements, op, values)``; checked against the key schema."""
+    hash_name = next(k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
+    sort_name = next((k["AttributeName"] for k in key_schema if k["KeyType"] == "RANGE"), None)
+    types = {d["AttributeName"]: d["AttributeType"] for d in attribute_definitions or ()}
+    found: dict = {}
+    for elements, op, values in terms:
+        if len(elements) != 1 or elements[0].__class__ is not str:
+            raise _unsupported()
+        name = elements[0]
+        if name in found:
+            raise invalid(kind, "KeyConditionExpressions must only contain one condition per key")
+        found[name] = (op, values)
+    if hash_name not in found:
+        raise dt.ServiceError("ValidationException", f"Query condition missed key schema element: {hash_name}", 400)
+    if any(name not in (hash_name, sort_name) for name in found):
+        raise _unsupported()
+    op, values = found[hash_name]
+    if op != "=":
+        raise _unsupported()
+    for name, (op, values) in found.items():
+        want = types.get(name)
+        for value in values:
+            if value is not None and want is not None and dt.type_of(value) != want:
+                raise dt.ServiceError("ValidationException", "One or more parameter values were invalid: "
+                                      "Condition parameter type does not match schema type", 400)
+    condition = KeyCondition(hash_name, found[hash_name][1][0])
+    if sort_name in found:
+        op, values = found[sort_name]
+        condition.sort_name, condition.sort_op, condition.sort_values = sort_name, op, values
+    return condition
