@@ -8,6 +8,7 @@ from __future__ import annotations
 PROVIDERS: dict[str, str] = {
     "dynamodb": "nubis.services.dynamodb.provider:DynamoDBProvider",
     "iam": "nubis.services.iam.provider:IamProvider",
+    "kms": "nubis.services.kms.provider:KmsProvider",
     "lambda": "nubis.services.lambda.provider:LambdaProvider",
     "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
