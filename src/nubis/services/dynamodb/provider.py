@@ -332,29 +332,15 @@ class DynamoDBProvider(Provider):
     # -- expressions ---------------------------------------------------------------------------
 
     @staticmethod
-    def _expressions(params: dict, used: tuple[str, ...], legacy: tuple[str, ...]) :
+    def _expressions(params: dict, used: tuple[str, ...]):
         """The request's expression context, after DynamoDB's rules on mixing
-        expression and legacy parameters."""
-        exprs = [k for k in used if params.get(k) is not None]
-        old = [k for k in legacy if params.get(k) is not None]
-        if exprs and old:
-            raise validation("Can not use both expression and non-expression parameters in the same request: "
-                             f"Non-expression parameters: {{{', '.join(old)}}} "
-                             f"Expression parameters: {{{', '.join(exprs)}}}")
-        names = params.get("ExpressionAttributeNames")
-        values = params.get("ExpressionAttributeValues")
-        if not exprs:
-            if names is not None:
-                raise validation("ExpressionAttributeNames can only be specified when using expressions")
-            if values is not None:
-                raise validation("ExpressionAttributeValues can only be specified when using expressions")
-        if values is not None and len(values) == 0:
-            raise validation("ExpressionAttributeValues must not be empty")
-        if names is not None and len(names) == 0:
-            raise validation("ExpressionAttributeNames must not be empty")
-        if not exprs:
+        expression and legacy parameters (a request with neither parses nothing)."""
+        if not any(params.get(k) is not None for k in used) and not (
+                params.get("ExpressionAttributeNames") or params.get("ExpressionAttributeValues")):
             return _NO_EXPRESSIONS
-        return _x().Expressions(names, values)
+        x = _x()
+        x.check_parameters(params)
+        return x.Expressions(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
 
     @staticmethod
     def _condition(ex, params: dict):
@@ -405,7 +391,7 @@ class DynamoDBProvider(Provider):
         if t.indexes:
             it.check_index_keys(t, item)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        ex = self._expressions(params, ("ConditionExpression",), ("Expected",))
+        ex = self._expressions(params, ("ConditionExpression",))
         cond = self._condition(ex, params)
         ex.check_all_used()
         item = it.canonical(item)
@@ -430,7 +416,7 @@ class DynamoDBProvider(Provider):
         t = self._table(ctx, params.get("TableName"))
         key = params.get("Key")
         it.check_key(t, key)
-        ex = self._expressions(params, ("ProjectionExpression",), ("AttributesToGet",))
+        ex = self._expressions(params, ("ProjectionExpression",))
         projection = self._projection(ex, params)
         ex.check_all_used()
         item = self.store.get(t.id, *it.row_key(t, key))
@@ -448,7 +434,7 @@ class DynamoDBProvider(Provider):
         key = params.get("Key")
         it.check_key(t, key)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        ex = self._expressions(params, ("ConditionExpression",), ("Expected",))
+        ex = self._expressions(params, ("ConditionExpression",))
         cond = self._condition(ex, params)
         ex.check_all_used()
         hk, rk = it.row_key(t, key)
@@ -475,7 +461,7 @@ class DynamoDBProvider(Provider):
         it.check_key(t, key)
         rv = it.check_return_values(params.get("ReturnValues"),
                                     ("NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"))
-        ex = self._expressions(params, ("UpdateExpression", "ConditionExpression"), ("AttributeUpdates", "Expected"))
+        ex = self._expressions(params, ("UpdateExpression", "ConditionExpression"))
         update = None
         if params.get("UpdateExpression") is not None:
             update = ex.update(params["UpdateExpression"])
@@ -494,8 +480,8 @@ class DynamoDBProvider(Provider):
             old = self.store.get(t.id, hk, rk)
             if cond is not None and not cond.evaluate(old or {}):
                 raise it.condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
-            base = copy.deepcopy(old) if old is not None else dict(key)
-            new = update.apply(base) if update is not None else base
+            base = old if old is not None else dict(key)
+            new = update.apply(base) if update is not None else dict(base)
             new = it.canonical(new)
             size = it.dt.item_size(new)
             if size > it.MAX_ITEM:
@@ -510,8 +496,7 @@ class DynamoDBProvider(Provider):
             out["Attributes"] = new
         elif rv in ("UPDATED_OLD", "UPDATED_NEW"):
             source = old if rv == "UPDATED_OLD" else new
-            heads = {_head(p) for p in paths}
-            attrs = {k: v for k, v in (source or {}).items() if k in heads}
+            attrs = _x().Projection(paths).apply(source) if source else {}
             if attrs:
                 out["Attributes"] = attrs
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
@@ -558,7 +543,7 @@ class DynamoDBProvider(Provider):
                              f"{index.name} because its projection type is not ALL")
         filt = None
         if params.get("FilterExpression") is not None:
-            filt = ex.condition(params["FilterExpression"])
+            filt = ex.filter(params["FilterExpression"])
         else:
             legacy = params.get("ScanFilter" if scan else "QueryFilter")
             if legacy:
@@ -625,14 +610,13 @@ class DynamoDBProvider(Provider):
 
     def query(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
-        ex = self._expressions(params, ("KeyConditionExpression", "FilterExpression", "ProjectionExpression"),
-                               ("KeyConditions", "QueryFilter", "AttributesToGet"))
+        ex = self._expressions(params, ("KeyConditionExpression", "FilterExpression", "ProjectionExpression"))
         index, select, projection, filt = self._read_plan(t, params, ex, scan=False)
         schema = t.index_key_schema(index.name) if index is not None else t.key_schema
         if params.get("KeyConditionExpression") is not None:
-            kc = ex.key_condition(params["KeyConditionExpression"], schema)
+            kc = ex.key_condition(params["KeyConditionExpression"], schema, t.definition["AttributeDefinitions"])
         elif params.get("KeyConditions"):
-            kc = _x().from_key_conditions(params["KeyConditions"], schema)
+            kc = _x().from_key_conditions(params["KeyConditions"], schema, t.definition["AttributeDefinitions"])
         else:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in "
                              "the request.")
@@ -684,7 +668,7 @@ class DynamoDBProvider(Provider):
 
     def scan(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
-        ex = self._expressions(params, ("FilterExpression", "ProjectionExpression"), ("ScanFilter", "AttributesToGet"))
+        ex = self._expressions(params, ("FilterExpression", "ProjectionExpression"))
         index, select, projection, filt = self._read_plan(t, params, ex, scan=True)
         ex.check_all_used()
         segment, total = params.get("Segment"), params.get("TotalSegments")
@@ -745,7 +729,7 @@ class DynamoDBProvider(Provider):
                 if rowkey in seen:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(rowkey)
-            ex = self._expressions(request, ("ProjectionExpression",), ("AttributesToGet",))
+            ex = self._expressions(request, ("ProjectionExpression",))
             projection = self._projection(ex, request)
             ex.check_all_used()
             plans.append((name, t, request, keys, projection))
@@ -841,7 +825,7 @@ class DynamoDBProvider(Provider):
             if rowkey in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(rowkey)
-            ex = self._expressions(get, ("ProjectionExpression",), ())
+            ex = self._expressions(get, ("ProjectionExpression",))
             projection = self._projection(ex, get)
             ex.check_all_used()
             plan.append((t, rowkey, projection))
@@ -899,9 +883,8 @@ class DynamoDBProvider(Provider):
             if rowkey in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(rowkey)
-            legacy = ()
             used = ("ConditionExpression",) + (("UpdateExpression",) if kind == "Update" else ())
-            ex = self._expressions(op, used, legacy)
+            ex = self._expressions(op, used)
             cond = ex.condition(op["ConditionExpression"]) if op.get("ConditionExpression") is not None else None
             if kind == "ConditionCheck" and cond is None:
                 raise validation("1 validation error detected: Value null at 'transactItems.1.member.conditionCheck."
@@ -940,7 +923,7 @@ class DynamoDBProvider(Provider):
                     elif kind == "Delete":
                         new = None
                     elif kind == "Update":
-                        new = it.canonical(update.apply(copy.deepcopy(old) if old is not None else dict(op["Key"])))
+                        new = it.canonical(update.apply(old if old is not None else dict(op["Key"])))
                         size = it.dt.item_size(new)
                         if size > it.MAX_ITEM:
                             raise validation("Item size to update has exceeded the maximum allowed size")
@@ -991,11 +974,8 @@ _NO_EXPRESSIONS = _NoExpressions()
 
 
 def _head(path) -> str:
-    """The top-level attribute of an updated path (a name, or a sequence whose first element is)."""
-    if isinstance(path, str):
-        return re.split(r"[.\[]", path, 1)[0]
-    first = path[0]
-    return first if isinstance(first, str) else str(first)
+    """The top-level attribute of an updated path."""
+    return path.elements[0]
 
 
 def _bounds(kc):
