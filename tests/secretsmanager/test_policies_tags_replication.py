@@ -43,9 +43,9 @@ def test_tags(sm):
 
 
 def test_replica_regions(sm, aws_client):
-    arn = sm.create_secret(Name="rep", SecretString="v", AddReplicaRegions=[{"Region": "eu-west-1"}])["ARN"]
-    out = sm.replicate_secret_to_regions(SecretId="rep", AddReplicaRegions=[{"Region": "us-west-2",
-                                                                             "KmsKeyId": "alias/k"}])
+    arn = sm.create_secret(Name="rep", SecretString="v", AddReplicaRegions=[{"Region": "eu-west-1",
+                                                                              "KmsKeyId": "alias/k"}])["ARN"]
+    out = sm.replicate_secret_to_regions(SecretId="rep", AddReplicaRegions=[{"Region": "us-west-2"}])
     assert [(r["Region"], r["Status"]) for r in out["ReplicationStatus"]] == [("eu-west-1", "InSync"),
                                                                              ("us-west-2", "InSync")]
     d = sm.describe_secret(SecretId="rep")

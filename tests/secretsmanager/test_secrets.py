@@ -98,7 +98,10 @@ def test_put_secret_value_with_custom_stages_and_idempotency(sm):
     assert sm.describe_secret(SecretId="c")["VersionIdsToStages"] == {v1: ["AWSCURRENT"], token: ["BLUE"]}
 
 
-def test_update_secret_description_kms_and_value(sm):
+def test_update_secret_description_kms_and_value(sm, aws_client):
+    kms = aws_client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/mine", TargetKeyId=key)
     sm.create_secret(Name="u", SecretString="one")
     out = sm.update_secret(SecretId="u", Description="new", KmsKeyId="alias/mine")
     assert "VersionId" not in out
@@ -107,6 +110,18 @@ def test_update_secret_description_kms_and_value(sm):
     vid = sm.update_secret(SecretId="u", SecretString="two")["VersionId"]
     got = sm.get_secret_value(SecretId="u")
     assert got["SecretString"] == "two" and got["VersionId"] == vid
+    # The new value is sealed under the customer key: without it, it cannot be read; the old one still can.
+    kms.disable_key(KeyId=key)
+    assert code(error_of(sm.get_secret_value, SecretId="u")) == "DecryptionFailure"
+    assert sm.get_secret_value(SecretId="u", VersionStage="AWSPREVIOUS")["SecretString"] == "one"
+    kms.enable_key(KeyId=key)
+    assert sm.get_secret_value(SecretId="u")["SecretString"] == "two"
+
+
+def test_an_unknown_kms_key_is_an_encryption_failure(sm):
+    e = error_of(sm.create_secret, Name="k", SecretString="v", KmsKeyId="alias/does-not-exist")
+    assert code(e) == "EncryptionFailure"
+    assert code(error_of(sm.describe_secret, SecretId="k")) == "ResourceNotFoundException"
 
 
 def test_update_secret_version_stage(sm):

@@ -193,9 +193,12 @@ class SecretsManagerProvider(Provider):
             self.store.drop_version(secret.arn, v.version_id)
 
     async def add_version(self, secret: Secret, version_id: str, value: tuple[str, bytes] | None,
-                          stages: list[str]) -> Version:
+                          stages: list[str], sealed: tuple[bytes, str | None] | None = None) -> Version:
         now = self.clock.now()
-        stored, sealed_with = (None, None) if value is None else await self.seal(secret, value[1])
+        if sealed is not None:
+            stored, sealed_with = sealed
+        else:
+            stored, sealed_with = (None, None) if value is None else await self.seal(secret, value[1])
         existing = self.store.version(secret.arn, version_id)
         v = Version(secret.arn, version_id, existing.stages if existing else [], None if value is None else value[0],
                     stored, sealed_with, existing.created if existing else now, seq=existing.seq if existing else 0)
@@ -312,9 +315,14 @@ class SecretsManagerProvider(Provider):
         arn = f"arn:aws:secretsmanager:{ctx.region}:{ctx.account}:secret:{name}-{suffix}"
         s = Secret(arn, ctx.account, ctx.region, name, params.get("Description"), params.get("KmsKeyId"), tags,
                    replicas=replicas, created=now, last_changed=now)
+        # Sealed first: a key KMS refuses leaves no secret behind.
+        sealed = None if value is None else await self.seal(s, value[1])
+        if self.store.by_name(ctx.account, ctx.region, name) is not None:
+            raise ServiceError("ResourceExistsException",
+                               f"The operation failed because the secret {name} already exists.")
         self.store.save(s)
         if value is not None:
-            await self.add_version(s, version_id, value, [CURRENT])
+            await self.add_version(s, version_id, value, [CURRENT], sealed)
         return self._ident(s, VersionId=version_id if value else None, ReplicationStatus=replicas or None)
 
     async def delete_resource_policy(self, ctx, params):
