@@ -58,5 +58,6 @@ def syntax_error(kind: str, text: str, tokens: list[Token], index: int) -> Servi
     token = tokens[index]
     start = tokens[index - 1].start if index > 0 else token.start
     after = tokens[index + 1] if index + 1 < len(tokens) and tokens[index + 1].kind != "eof" else None
-    end = after.end if after is not None and token.kind != "eof" else token.end
+    end = after.end if after is not None and token.kind != "eof" else \
+        tokens[index - 1].end if token.kind == "eof" and index > 0 else token.end
     return invalid(kind, f'Syntax error; token: "{token.text}", near: "{text[start:end]}"')
