@@ -1,0 +1,101 @@
+"""Which rules and archives of a bus an event matches, fast.
+
+Each bus gets an in-memory index built from the store on first use and
+dropped whenever one of its rules, targets or archives changes: its enabled
+pattern rules grouped by the ``source`` values their pattern requires (an
+event is checked only against the rules of its own source, plus those that
+accept any source), and its archives with their patterns. Compiled patterns
+are kept across rebuilds, keyed by their text.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import store as S
+from .pattern import compile_pattern
+
+
+@dataclass(slots=True)
+class Route:
+    arn: str
+    name: str
+    pattern: object  # a compiled pattern (``.matches(event)``)
+    targets: list
+
+
+@dataclass(slots=True)
+class BusIndex:
+    by_source: dict
+    any_source: list
+    archives: list  # (archive arn, compiled pattern or None)
+
+    def rules_for(self, event: dict) -> list[Route]:
+        source = event.get("source")
+        candidates = self.by_source.get(source, ()) if isinstance(source, str) else ()
+        out = [r for r in candidates if r.pattern.matches(event)]
+        out.extend(r for r in self.any_source if r.pattern.matches(event))
+        return out
+
+    def archives_for(self, event: dict) -> list[str]:
+        return [arn for arn, pattern in self.archives if pattern is None or pattern.matches(event)]
+
+
+_PATTERNS: dict[str, object] = {}
+
+
+def compiled(text: str):
+    """The compiled form of a pattern's text (raises InvalidEventPatternException)."""
+    p = _PATTERNS.get(text)
+    if p is None:
+        p = compile_pattern(text)
+        if len(_PATTERNS) > 50_000:
+            _PATTERNS.clear()
+        _PATTERNS[text] = p
+    return p
+
+
+class Router:
+    def __init__(self, store: S.Store):
+        self.store = store
+        self._buses: dict[str, BusIndex] = {}
+
+    def forget(self, bus_arn: str | None = None) -> None:
+        if bus_arn is None:
+            self._buses.clear()
+        else:
+            self._buses.pop(bus_arn, None)
+
+    def index(self, bus: dict) -> BusIndex:
+        idx = self._buses.get(bus["Arn"])
+        if idx is None:
+            idx = self._buses[bus["Arn"]] = self._build(bus)
+        return idx
+
+    def _build(self, bus: dict) -> BusIndex:
+        account, region = bus["_account"], bus["_region"]
+        by_source: dict[str, list] = {}
+        any_source: list = []
+        for rule in self.store.list(S.RULE, account, region, prefix=bus["Name"] + "/"):
+            if rule["State"] == "DISABLED" or not rule.get("EventPattern"):
+                continue
+            targets = self.store.targets(rule["Arn"])
+            if not targets:
+                continue
+            route = Route(rule["Arn"], rule["Name"], compiled(rule["EventPattern"]), targets)
+            sources = route.pattern.required_sources()
+            if sources:
+                for s in sources:
+                    by_source.setdefault(s, []).append(route)
+            else:
+                any_source.append(route)
+        archives = []
+        for archive in self.store.list(S.ARCHIVE, account, region):
+            if archive["EventSourceArn"] == bus["Arn"] and archive.get("State") != "DISABLED":
+                pattern = archive.get("EventPattern")
+                archives.append((archive["ArchiveArn"], compiled(pattern) if pattern else None))
+        return BusIndex(by_source, any_source, archives)
+
+
+def pattern_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
