@@ -7,6 +7,7 @@ from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
     "dynamodb": "nubis.services.dynamodb.provider:DynamoDBProvider",
+    "events": "nubis.services.events.provider:EventsProvider",
     "iam": "nubis.services.iam.provider:IamProvider",
     "kms": "nubis.services.kms.provider:KmsProvider",
     "lambda": "nubis.services.lambda.provider:LambdaProvider",
