@@ -25,7 +25,9 @@ from .credentials import Credential, Resolver
 from .policy import Request, role_of_session
 
 # service -> "module:function" of its authorizer: fn(runtime, ctx, params, caller).
-AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize"}
+AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize",
+                               "iam": "nubis.services.iam.authz:authorize",
+                               "sts": "nubis.services.sts.authz:authorize"}
 _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
@@ -73,6 +75,9 @@ class Caller:
             g["aws:userid"] = c.user_id or c.account
             if c.username:
                 g["aws:username"] = c.username
+            tags = getattr(c, "principal_tags", None)  # aws:PrincipalTag/<key> (services/iam/provider.py)
+            if tags:
+                g.update(tags)
         else:
             g["aws:principaltype"] = "Anonymous"
         if keys:

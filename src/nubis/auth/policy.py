@@ -153,7 +153,7 @@ def _principal_matches(element, request: Request) -> bool:
                         return True
                 elif v == request.principal or v == role_of_session(request.principal):
                     return True
-            elif kind == "Service":
+            elif kind == "Service" or kind == "Federated":  # Federated: an OIDC or SAML provider (STS)
                 if request.service_principal and v == request.service_principal:
                     return True
             elif kind == "CanonicalUser":

@@ -17,9 +17,10 @@ import json
 import re
 import secrets
 import string
+from dataclasses import dataclass
 
 from ...auth import policy as iam_policy
-from ...auth.credentials import Credential, partition
+from ...auth.credentials import Credential, partition, root_arn
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import documents, managed, report, simulate
@@ -37,6 +38,33 @@ _KINDS = {"user": ("UserName", "user", "AIDA"), "group": ("GroupName", "group", 
           "role": ("RoleName", "role", "AROA"), "policy": ("PolicyName", "policy", "ANPA"),
           "profile": ("InstanceProfileName", "instance-profile", "AIPA")}
 _LABEL = {"user": "user", "group": "group", "role": "role", "profile": "Instance Profile"}
+
+
+@dataclass(frozen=True)
+class TaggedCredential(Credential):
+    """A credential whose principal has tags: ``aws:PrincipalTag/<key>`` in policies
+    (``auth/enforce.py`` adds them to a request's condition keys)."""
+
+    principal_tags: tuple = ()  # (("aws:principaltag/<key lower-cased>", value), ...)
+
+
+def principal_tags(tags) -> tuple:
+    """IAM tags ([{Key, Value}] or {key: value}) as ``TaggedCredential.principal_tags``."""
+    pairs = tags.items() if isinstance(tags, dict) else ((t["Key"], t["Value"]) for t in tags or ())
+    return tuple((f"aws:principaltag/{k.lower()}", v) for k, v in pairs)
+
+
+def caller_arn(runtime, ctx: RequestContext) -> str:
+    """Who is calling: the principal enforcement found, else (enforcement off) what the
+    access key stands for, else the account's root."""
+    if ctx.principal:
+        return ctx.principal
+    if ctx.access_key and not ctx.internal:
+        from ...auth.enforce import resolver
+        cred = resolver(runtime).resolve(ctx.access_key)
+        if cred is not None:
+            return cred.principal
+    return root_arn(ctx.account, ctx.region)
 
 
 def new_id(prefix: str) -> str:
@@ -180,11 +208,11 @@ class IamProvider(Provider):
         self._managed(ctx, arn, boundary=True)
         return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
 
-    def _caller_user(self, ctx: RequestContext, name) -> dict:
-        """The user a UserName names, or, without one, the caller (an IAM user)."""
+    def _caller_user(self, ctx: RequestContext, name) -> dict | None:
+        """The user a UserName names, or, without one, the caller (an IAM user; None: a root)."""
         if name:
             return self._entity(ctx, "user", name)
-        m = re.match(r"arn:[^:]+:iam::\d+:user/(?:.*/)?([^/]+)$", ctx.principal or "")
+        m = re.match(r"arn:[^:]+:iam::\d+:user/(?:.*/)?([^/]+)$", caller_arn(self.runtime, ctx))
         if m:
             return self._entity(ctx, "user", m.group(1))
         return None
@@ -256,8 +284,9 @@ class IamProvider(Provider):
         if user is None:
             return None
         self.last_used[access_key] = self.clock.now()
-        return Credential(access_key, key["_secret"], account, user["Arn"], user_id=user["UserId"],
-                          username=user["UserName"], policies=tuple(self.user_policies(account, user)))
+        return TaggedCredential(access_key, key["_secret"], account, user["Arn"], user_id=user["UserId"],
+                                username=user["UserName"], policies=tuple(self.user_policies(account, user)),
+                                principal_tags=principal_tags(user.get("Tags")))
 
     # -- users ---------------------------------------------------------------------------------
 
