@@ -59,3 +59,44 @@ def exception(code: str, payload: bytes, content_type: str = "application/json")
 def error(code: str, message: str) -> bytes:
     """An unmodeled error that ends the stream."""
     return encode_message({":message-type": "error", ":error-code": code, ":error-message": message})
+
+
+async def frames(union, events, write_structure, structure_type: str = "application/json"):
+    """Frame a provider's events for an event-stream output member.
+
+    ``union`` is the stream's shape; ``events`` an async iterator of one-key
+    dicts ``{EventName: members}``. A member marked ``eventheader`` becomes a
+    header, one marked ``eventpayload`` is the payload (a blob as is, a string
+    as UTF-8, a structure through ``write_structure(shape, value)``); the
+    other members are the payload, written by ``write_structure``. A service
+    error raised by the iterator ends the stream as an unmodeled error.
+    """
+    from .errors import ServiceError
+
+    try:
+        async for item in events:
+            (name, value), = item.items()
+            shape = union.members[name]
+            headers: dict = {":message-type": "event", ":event-type": name}
+            payload, content_type, rest = None, structure_type, {}
+            for key, member in shape.members.items():
+                found = value.get(key)
+                if found is None:
+                    continue
+                if member.serialization.get("eventheader"):
+                    headers[key] = found
+                elif member.serialization.get("eventpayload"):
+                    if member.type_name == "blob":
+                        payload, content_type = bytes(found), "application/octet-stream"
+                    elif member.type_name == "string":
+                        payload, content_type = found.encode("utf-8"), "text/plain"
+                    else:
+                        payload = write_structure(member, found)
+                else:
+                    rest[key] = found
+            if payload is None:
+                payload = write_structure(shape, rest)
+            headers[":content-type"] = content_type
+            yield encode_message(headers, payload)
+    except ServiceError as e:
+        yield error(e.code, e.message)

@@ -7,6 +7,7 @@ import functools
 import re
 from urllib.parse import unquote
 
+from . import eventstream
 from . import json as _json
 from .base import Protocol, header_text, modeled_error, parse_header, parse_scalar
 from .wire import HttpResponse
@@ -256,7 +257,12 @@ class RestProtocol(Protocol):
         if payload is not None:
             member = shape.members[payload]
             value = output.get(payload)
-            if member.type_name in ("blob", "string"):
+            if member.serialization.get("eventstream"):  # async iterator of event dicts
+                if value is not None:
+                    stream = eventstream.frames(member, value, lambda s, v: self.write_payload(operation, s, s.name, v))
+                    if not any(k.lower() == "content-type" for k, _ in headers):
+                        headers.append(("Content-Type", "application/vnd.amazon.eventstream"))
+            elif member.type_name in ("blob", "string"):
                 if isinstance(value, str):
                     body = value.encode("utf-8")
                 elif isinstance(value, (bytes, bytearray, memoryview)):
