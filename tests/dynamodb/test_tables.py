@@ -3,6 +3,8 @@ tags, TTL, resource policies, limits and endpoints."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 import zlib
 
 import pytest
@@ -243,13 +245,28 @@ def test_limits_endpoints_and_crc32(ddb):
     assert "x-amz-crc32" in raw
 
 
-def test_crc32_matches_body(nubis, make_table):
-    import urllib.request
-    make_table("crc")
-    req = urllib.request.Request(nubis.endpoint + "/", b'{"TableName": "crc"}', method="POST", headers={
-        "X-Amz-Target": "DynamoDB_20120810.DescribeTable", "Content-Type": "application/x-amz-json-1.0",
+def raw(nubis, operation: str, doc: dict):
+    """(status, headers, body) of a hand-made DynamoDB request."""
+    req = urllib.request.Request(nubis.endpoint + "/", json.dumps(doc).encode(), method="POST", headers={
+        "X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0",
         "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dynamodb/aws4_request, "
                          "SignedHeaders=host, Signature=0"})
-    with urllib.request.urlopen(req) as r:
-        body = r.read()
-        assert int(r.headers["x-amz-crc32"]) == zlib.crc32(body)
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def test_crc32_matches_body(nubis, make_table):
+    make_table("crc")
+    status, headers, body = raw(nubis, "DescribeTable", {"TableName": "crc"})
+    assert status == 200 and int(headers["x-amz-crc32"]) == zlib.crc32(body)
+
+
+def test_errors_carry_dynamodb_namespaces(nubis):
+    status, headers, body = raw(nubis, "DescribeTable", {"TableName": "nope"})
+    assert status == 400 and int(headers["x-amz-crc32"]) == zlib.crc32(body)
+    assert json.loads(body)["__type"] == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+    status, _, body = raw(nubis, "DescribeTable", {"TableName": "x"})
+    assert json.loads(body)["__type"] == "com.amazon.coral.validate#ValidationException"

@@ -18,6 +18,13 @@ _BODYLESS = ("header", "headers", "statusCode", "uri", "querystring")
 _CRC32_SERVICES = {"dynamodb", "dynamodbstreams"}
 
 
+def _dynamodb_type(code: str) -> str:
+    """DynamoDB's error types carry their namespace, as its service sends them."""
+    if code == "ValidationException":
+        return "com.amazon.coral.validate#ValidationException"
+    return f"com.amazonaws.dynamodb.v20120810#{code}"
+
+
 def _float_in(value):
     if isinstance(value, str):
         # NaN and the infinities travel as strings in JSON.
@@ -272,6 +279,8 @@ class JsonProtocol(Protocol):
 
     def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
         doc, headers = error_body(service, error)
-        body = dumps(doc)
         metadata = service.metadata if service is not None else {}
+        if metadata.get("endpointPrefix") == "dynamodb":
+            doc["__type"] = _dynamodb_type(doc["__type"])
+        body = dumps(doc)
         return HttpResponse(error.status, self._headers(metadata, request_id, body) + headers + error.headers, body)
