@@ -132,9 +132,9 @@ def test_number_sort_keys_come_back_in_numeric_order(ddb, table):
     ("sk = :n", {":n": {"N": "1"}}, "Query condition missed key schema element: pk"),
     ("pk = :p AND extra = :n", {":p": {"S": "p"}, ":n": {"N": "1"}}, "Query key condition not supported"),
     ("pk = :p OR sk = :n", {":p": {"S": "p"}, ":n": {"N": "1"}},
-     "Invalid KeyConditionExpression: Invalid operator used in KeyConditionExpression: OR"),
+     "Invalid operator used in KeyConditionExpression: OR"),
     ("pk = :p AND sk > :n AND sk < :n", {":p": {"S": "p"}, ":n": {"N": "1"}},
-     "Invalid KeyConditionExpression: KeyConditionExpressions must only contain one condition per key"),
+     "KeyConditionExpressions must only contain one condition per key"),
 ])
 def test_key_condition_errors(ddb, table, expression, values, text):
     e = error_of(ddb.query, TableName=table, KeyConditionExpression=expression, ExpressionAttributeValues=values)

@@ -92,7 +92,7 @@ class Expressions:
         parser = Parser("KeyConditionExpression", text, self)
         root = parser.condition()
         parser.finish()
-        return _build_key_condition(root, "KeyConditionExpression", key_schema, attribute_definitions)
+        return _build_key_condition(root, key_schema, attribute_definitions)
 
     def projection(self, text: str) -> Projection:
         parser = Parser("ProjectionExpression", text, self)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .. import types as dt
 from . import nodes
-from .lexer import invalid
 
 SORT_OPERATORS = ("=", "<", "<=", ">", ">=")
 _FLIP = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -42,26 +41,35 @@ class KeyCondition:
         return {"=": c == 0, "<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
 
 
+def _refused(message: str) -> dt.ServiceError:
+    # these messages come without the "Invalid KeyConditionExpression: " prefix
+    return dt.ServiceError("ValidationException", message, 400)
+
+
 def _unsupported():
-    return dt.ServiceError("ValidationException", "Query key condition not supported", 400)
+    return _refused("Query key condition not supported")
 
 
-def _conjuncts(node, kind: str, out: list):
+def _bad_operator(operator: str):
+    return _refused(f"Invalid operator used in KeyConditionExpression: {operator}")
+
+
+def _conjuncts(node, out: list):
     if isinstance(node, nodes.Paren):
-        _conjuncts(node.inner, kind, out)
+        _conjuncts(node.inner, out)
     elif isinstance(node, nodes.And):
-        _conjuncts(node.left, kind, out)
-        _conjuncts(node.right, kind, out)
+        _conjuncts(node.left, out)
+        _conjuncts(node.right, out)
     elif isinstance(node, nodes.Or):
-        raise invalid(kind, "Invalid operator used in KeyConditionExpression: OR")
+        raise _bad_operator("OR")
     elif isinstance(node, nodes.Not):
-        raise invalid(kind, "Invalid operator used in KeyConditionExpression: NOT")
+        raise _bad_operator("NOT")
     elif isinstance(node, nodes.In):
-        raise invalid(kind, "Invalid operator used in KeyConditionExpression: IN")
+        raise _bad_operator("IN")
     elif isinstance(node, nodes.Function) and node.name != "begins_with":
-        raise invalid(kind, f"Invalid operator used in KeyConditionExpression: {node.name}")
+        raise _bad_operator(node.name)
     elif isinstance(node, nodes.Compare) and node.op == "<>":
-        raise invalid(kind, "Invalid operator used in KeyConditionExpression: <>")
+        raise _bad_operator("<>")
     else:
         out.append(node)
 
@@ -88,26 +96,26 @@ def _term(node):
     raise _unsupported()
 
 
-def build(root, kind: str, key_schema: list[dict], attribute_definitions=None) -> KeyCondition:
+def build(root, key_schema: list[dict], attribute_definitions=None) -> KeyCondition:
     conjuncts: list = []
-    _conjuncts(root, kind, conjuncts)
+    _conjuncts(root, conjuncts)
     terms = [_term(c) for c in conjuncts]
     return from_terms([(path.elements, op, [v.value for v in values]) for path, op, values in terms],
-                      key_schema, attribute_definitions, kind=kind)
+                      key_schema, attribute_definitions)
 
 
-def from_terms(terms, key_schema, attribute_definitions=None, *, kind="KeyConditionExpression") -> KeyCondition:
+def from_terms(terms, key_schema, attribute_definitions=None) -> KeyCondition:
     """terms: ``(path elements, op, values)``; checked against the key schema."""
     hash_name = next(k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
     sort_name = next((k["AttributeName"] for k in key_schema if k["KeyType"] == "RANGE"), None)
     types = {d["AttributeName"]: d["AttributeType"] for d in attribute_definitions or ()}
     found: dict = {}
     for elements, op, values in terms:
-        if len(elements) != 1 or elements[0].__class__ is not str:
-            raise _unsupported()
+        if len(elements) != 1:
+            raise _refused("KeyConditionExpressions cannot have conditions on nested attributes")
         name = elements[0]
         if name in found:
-            raise invalid(kind, "KeyConditionExpressions must only contain one condition per key")
+            raise _refused("KeyConditionExpressions must only contain one condition per key")
         found[name] = (op, values)
     if hash_name not in found:
         raise dt.ServiceError("ValidationException", f"Query condition missed key schema element: {hash_name}", 400)

@@ -129,11 +129,10 @@ def from_key_conditions(key_conditions: dict, key_schema: list[dict],
         operator = (spec or {}).get("ComparisonOperator")
         values = _values((spec or {}).get("AttributeValueList"))
         if operator not in _KEY_OPERATORS:
-            raise dt.ServiceError("ValidationException",
-                                  f"Attempted conditional constraint is not an indexable operation", 400)
+            raise _invalid("Attempted conditional constraint is not an indexable operation")
         _one(name, operator, values)        # the argument count and types
         terms.append(([name], _KEY_OPERATORS[operator], values))
-    return from_terms(terms, key_schema, attribute_definitions, kind="KeyConditions")
+    return from_terms(terms, key_schema, attribute_definitions)
 
 
 def from_attribute_updates(updates: dict | None) -> Update:
