@@ -14,9 +14,11 @@ PROVIDERS: dict[str, str] = {
     "logs": "nubis.services.logs.provider:LogsProvider",
     "s3": "nubis.services.s3.provider:S3Provider",
     "s3control": "nubis.services.s3control.provider:S3ControlProvider",
+    "scheduler": "nubis.services.scheduler.provider:SchedulerProvider",
     "secretsmanager": "nubis.services.secretsmanager.provider:SecretsManagerProvider",
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",
+    "ssm": "nubis.services.ssm.provider:SsmProvider",
     "sts": "nubis.services.sts.provider:StsProvider",
 }
 
