@@ -71,6 +71,8 @@ def test_projection_select_and_count(ddb, numbers):
     assert code(e) == "ValidationException"
     e = error_of(q, ddb, "pk = :p", {":p": {"S": "p"}}, Select="ALL_ATTRIBUTES", ProjectionExpression="kind")
     assert message(e) == "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"
+    e = error_of(q, ddb, "pk = :p", {":p": {"S": "p"}}, Select="COUNT", ProjectionExpression="kind")
+    assert message(e) == "Cannot specify the ProjectionExpression when choosing to get only the Count"
     e = error_of(q, ddb, "pk = :p", {":p": {"S": "p"}}, Select="ALL_PROJECTED_ATTRIBUTES")
     assert code(e) == "ValidationException"
 
@@ -222,3 +224,11 @@ def test_resource_query_with_conditions(resource, numbers):
     assert [int(i["sk"]) for i in got["Items"]] == [0, 2, 4]
     got = t.scan(FilterExpression=Attr("sk").lt(-3) | Attr("pk").eq("q"))
     assert sorted(int(i["sk"]) for i in got["Items"]) == [-5, -4, 0]
+
+
+def test_exclusive_start_key_must_be_a_whole_key(ddb, numbers):
+    e = error_of(q, ddb, "pk = :p", {":p": {"S": "p"}}, ExclusiveStartKey={"pk": {"S": "p"}})
+    assert code(e) == "ValidationException"
+    assert message(e).startswith("The provided starting key is invalid: ")
+    e = error_of(ddb.scan, TableName="nums", ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"S": "1"}})
+    assert message(e).startswith("The provided starting key is invalid: ")

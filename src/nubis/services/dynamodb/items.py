@@ -88,7 +88,7 @@ def check_index_keys(t: Table, item: dict) -> None:
                                  f"IndexName: {ix.name}")
             value = item[name][actual]
             if actual in ("S", "B") and len(value) == 0:
-                raise validation(f"{INVALID}One or more parameter values are not valid. A value specified for a "
+                raise validation("One or more parameter values are not valid. A value specified for a "
                                  f"secondary index key is not supported. The AttributeValue for a key attribute "
                                  f"cannot contain an empty string value. IndexName: {ix.name}, IndexKey: {name}")
 

@@ -52,12 +52,15 @@ class DynamoDBProvider(Provider):
     # -- lookups -------------------------------------------------------------------------
 
     def _table(self, ctx: RequestContext, name, described: bool = False) -> Table:
+        """The table a request names (by name or ARN)."""
+        t = self.tables.get((ctx.account, ctx.region, name))
+        if t is not None:
+            return t
         if name is not None and name.startswith("arn:"):
             m = _ARN.match(name)
             t = self.tables.get((m.group(2), m.group(1), m.group(3))) if m else None
         else:
             tb.check_table_name(name)
-            t = self.tables.get((ctx.account, ctx.region, name))
         if t is None:
             raise not_found(name if described else None)
         return t
@@ -532,10 +535,13 @@ class DynamoDBProvider(Provider):
                 "ALL_PROJECTED_ATTRIBUTES" if index is not None else "ALL_ATTRIBUTES")
         elif select == "SPECIFIC_ATTRIBUTES":
             if projection is None:
-                raise validation("Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+                # Query's answer wraps this one in the validation envelope; Scan's does not.
+                raise validation(("" if scan else "1 validation error detected: ") +
+                                 "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
                                  "SPECIFIC_ATTRIBUTES")
         elif projection is not None:
-            raise validation(f"Cannot specify the {given} when choosing to get {select}")
+            wanted = "only the Count" if select == "COUNT" else select
+            raise validation(f"Cannot specify the {given} when choosing to get {wanted}")
         if select == "ALL_PROJECTED_ATTRIBUTES" and index is None:
             raise validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
         if select == "ALL_ATTRIBUTES" and index is not None and index.kind == "GSI" and index.projection != "ALL":
@@ -560,28 +566,21 @@ class DynamoDBProvider(Provider):
         return projection.apply(item) if projection is not None else item
 
     def _start_key(self, t: Table, index, start: dict) -> tuple:
-        """ExclusiveStartKey as row key bytes (index keys first for an index)."""
+        """ExclusiveStartKey as row key bytes ((ihk, irk, hk, rk) for an index)."""
+        defs = t.definition["AttributeDefinitions"]
         try:
-            schema = list(t.key_schema)
-            defs = t.definition["AttributeDefinitions"]
-            names = t.key_attributes(index)
-            if set(start) != names:
-                raise validation("The provided starting key is invalid: The provided key element does not match "
-                                 "the schema")
-            it.dt.validate_key(start, t.key_schema, defs, exact=False)
+            if set(start) != t.key_attributes(index):
+                raise validation("The provided key element does not match the schema")
+            it.dt.validate_key(start, t.key_schema, defs)
             if index is not None:
-                it.dt.validate_key(start, t.index_key_schema(index.name), defs, exact=False)
-                schema = t.index_key_schema(index.name)
+                it.dt.validate_key(start, t.index_key_schema(index.name), defs)
         except ServiceError as e:
-            if e.message.startswith("The provided starting key is invalid"):
-                raise
             raise validation(f"The provided starting key is invalid: {e.message}") from None
         hk, rk = it.row_key(t, start)
         if index is None:
             return hk, rk
         ihk = it.key_bytes(start[index.hash_name])
         irk = it.key_bytes(start[index.range_name]) if index.range_name else b""
-        del schema
         return ihk, irk, hk, rk
 
     def _page(self, t, index, select, projection, filt, rows, limit, key_item, consistent):
