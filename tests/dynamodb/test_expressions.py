@@ -483,3 +483,40 @@ def test_attribute_updates():
     assert [p.elements for p in u.updated_paths()] == [("n",), ("l",), ("ss",), ("gone",), ("new",)]
     assert error(from_attribute_updates, {"a": {"Action": "PUT"}}) == \
         "One or more parameter values were invalid: Only DELETE action is allowed when no attribute value is specified"
+
+
+# -- robustness ------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORDS = ["a", "b", "n", "s", "l", "m", "#n", "#s", ":n", ":s", ":l", ":ss", ":b", ":bool", "0", "1", "=", "<>",
+         "<", ">=", "(", ")", "[", "]", ".", ",", "+", "-", "AND", "OR", "NOT", "BETWEEN", "IN", "SET", "REMOVE",
+         "ADD", "DELETE", "size", "contains", "begins_with", "attribute_exists", "attribute_type",
+         "if_not_exists", "list_append", "status", "!", "#", ":"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), min_size=0, max_size=12), st.sampled_from(
+    ["condition", "update", "projection", "key_condition"]))
+def test_any_text_parses_or_gets_a_validation_error(words, kind):
+    """Bad input gets DynamoDB's ValidationException, never another exception."""
+    text = " ".join(words)
+    e = ex()
+    try:
+        if kind == "key_condition":
+            e.key_condition(text, COMPOSITE, DEFS)
+            return
+        parsed = getattr(e, kind)(text)
+    except ServiceError as error:
+        assert error.code == "ValidationException" and error.status == 400
+        return
+    try:
+        if kind == "condition":
+            parsed.evaluate(ITEM)
+        elif kind == "update":
+            parsed.apply(ITEM)
+        else:
+            parsed.apply(ITEM)
+    except ServiceError as error:
+        assert error.code == "ValidationException" and error.status == 400
