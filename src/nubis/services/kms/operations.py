@@ -72,7 +72,10 @@ class Operations:
             self._usable(key, operation, specs.ENCRYPT_DECRYPT)
             if key.spec not in specs.RSA_SIZES or algorithm not in specs.RSA_ENCRYPTION:
                 raise e.invalid_usage(key.arn, key.usage, f"{operation} with {algorithm}")
-            return key, crypto.rsa_decrypt(self._current_material(key), algorithm, blob), algorithm, None
+            try:
+                return key, crypto.rsa_decrypt(self._current_material(key), algorithm, blob), algorithm, None
+            except crypto.BadCiphertext:
+                raise e.invalid_ciphertext() from None
         try:
             key_id, version = crypto.blob_key(blob)
         except crypto.BadCiphertext:

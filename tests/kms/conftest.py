@@ -1,0 +1,56 @@
+"""Helpers for the KMS tests: a client with no retries, a frozen clock, errors."""
+from __future__ import annotations
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+DAY = 86400
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """The clock moves only by ``nubis.advance``, so "6 days is not yet 7" holds on a slow machine."""
+    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
+        request.getfixturevalue("nubis").freeze()
+
+
+@pytest.fixture
+def kms(aws_client):
+    return aws_client("kms", config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def raw_kms(aws_client):
+    """A client that sends what botocore itself would refuse, to see the server's answer."""
+    return aws_client("kms", config=Config(retries={"max_attempts": 1}, parameter_validation=False))
+
+
+@pytest.fixture
+def key(kms):
+    """A new symmetric encryption key's id."""
+    return kms.create_key(Description="test key")["KeyMetadata"]["KeyId"]
+
+
+def error_of(call, *args, **kwargs) -> ClientError:
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def code(err: ClientError) -> str:
+    return err.response["Error"]["Code"]
+
+
+def message(err: ClientError) -> str:
+    return err.response["Error"]["Message"]
+
+
+def status(err: ClientError) -> int:
+    return err.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def arn(key_id: str) -> str:
+    return f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}"
