@@ -1,6 +1,7 @@
 """Tokens of DynamoDB's expression languages, and the syntax error AWS reports at one."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -31,7 +32,9 @@ def invalid(kind: str, message: str) -> ServiceError:
     return ServiceError("ValidationException", f"Invalid {kind}: {message}", 400)
 
 
-def tokenize(text: str) -> list[Token]:
+@functools.lru_cache(maxsize=1024)
+def tokenize(text: str) -> tuple[Token, ...]:
+    """The tokens of a text, ending with an eof token; cached, as clients repeat their expressions."""
     tokens: list[Token] = []
     pos = 0
     n = len(text)
@@ -50,10 +53,10 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(kind, word, pos, m.end()))
         pos = m.end()
     tokens.append(Token("eof", "<EOF>", n, n))
-    return tokens
+    return tuple(tokens)
 
 
-def syntax_error(kind: str, text: str, tokens: list[Token], index: int) -> ServiceError:
+def syntax_error(kind: str, text: str, tokens, index: int) -> ServiceError:
     """AWS's form: the offending token, and the source from the token before it to the one after."""
     token = tokens[index]
     start = tokens[index - 1].start if index > 0 else token.start
