@@ -1,0 +1,125 @@
+"""Each kind of target: SNS, CloudWatch Logs, another bus (cross-account), API destinations,
+and services nubis does not run yet (retried, then the dead-letter queue)."""
+import base64
+import json
+import time
+
+from .conftest import ACCOUNT, OTHER, bodies, make_queue, put, quiet, receive
+
+
+def test_sns_topic_target(events, sqs, aws_client):
+    sns = aws_client("sns")
+    topic = sns.create_topic(Name="t")["TopicArn"]
+    url, qarn = make_queue(sqs, "sub")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "t", "Arn": topic}])
+    result = put(events)
+    (event,) = bodies(receive(sqs, url))
+    assert event["id"] == result["EventId"]
+
+
+def test_cloudwatch_logs_target(events, aws_client):
+    logs = aws_client("logs")
+    logs.create_log_group(logGroupName="/aws/events/mine")
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "l", "Arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/events/mine"}])
+    result = put(events)
+    deadline = time.monotonic() + 5
+    got = []
+    while not got and time.monotonic() < deadline:
+        streams = logs.describe_log_streams(logGroupName="/aws/events/mine")["logStreams"]
+        if streams:
+            got = logs.get_log_events(logGroupName="/aws/events/mine", logStreamName=streams[0]["logStreamName"])["events"]
+        time.sleep(0.02)
+    assert streams[0]["logStreamName"] == result["EventId"]
+    assert json.loads(got[0]["message"])["id"] == result["EventId"]
+
+
+def test_cross_account_bus_target_allowed_by_the_bus_policy(events, sqs, aws_client):
+    other_events = aws_client("events", aws_access_key_id=OTHER, aws_secret_access_key="x")
+    other_sqs = aws_client("sqs", aws_access_key_id=OTHER, aws_secret_access_key="x")
+    shared = other_events.create_event_bus(Name="shared")["EventBusArn"]
+    url, qarn = make_queue(other_sqs, "inbox")
+    other_events.put_rule(Name="in", EventBusName="shared", EventPattern='{"source": ["my.app"]}')
+    other_events.put_targets(Rule="in", EventBusName="shared", Targets=[{"Id": "q", "Arn": qarn}])
+    dlq_url, dlq = make_queue(sqs, "dlq")
+    events.put_rule(Name="out", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="out", Targets=[{"Id": "bus", "Arn": shared, "DeadLetterConfig": {"Arn": dlq}}])
+
+    put(events, detail={"n": 1})  # not allowed yet: refused, to the dead-letter queue
+    (refused,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
+    assert refused["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
+    assert quiet(other_sqs, url)
+
+    other_events.put_permission(EventBusName="shared", Action="events:PutEvents", Principal=ACCOUNT,
+                                StatementId="from-a")
+    result = put(events, detail={"n": 2})
+    (event,) = bodies(receive(other_sqs, url))
+    assert event["id"] == result["EventId"] and event["account"] == ACCOUNT and event["detail"] == {"n": 2}
+
+    # The other account's bus by ARN, straight from PutEvents.
+    direct = events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": '{"n": 3}',
+                                         "EventBusName": shared}])
+    assert direct["FailedEntryCount"] == 0
+    (event,) = bodies(receive(other_sqs, url))
+    assert event["detail"] == {"n": 3}
+    other_events.remove_permission(EventBusName="shared", StatementId="from-a")
+    out = events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": "{}", "EventBusName": shared}])
+    assert out["Entries"][0]["ErrorCode"] == "AccessDeniedException"
+
+
+def test_api_destination_with_api_key(events, endpoint):
+    conn = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "x-api-key", "ApiKeyValue": "s3cr3t"},
+        "InvocationHttpParameters": {"HeaderParameters": [{"Key": "x-extra", "Value": "1"}],
+                                     "QueryStringParameters": [{"Key": "from", "Value": "eb"}]}})["ConnectionArn"]
+    dest = events.create_api_destination(Name="d", ConnectionArn=conn, HttpMethod="PUT",
+                                         InvocationEndpoint=endpoint.url + "/items/*")["ApiDestinationArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": dest, "InputPath": "$.detail",
+                                           "HttpParameters": {"PathParameterValues": ["42"],
+                                                              "HeaderParameters": {"x-h": "v"}}}])
+    put(events, detail={"n": 1})
+    (request,) = endpoint.wait_for(1)
+    assert request["method"] == "PUT" and request["path"] == "/items/42?from=eb"
+    assert request["headers"]["x-api-key"] == "s3cr3t" and request["headers"]["x-extra"] == "1"
+    assert request["headers"]["x-h"] == "v"
+    assert json.loads(request["body"]) == {"n": 1}
+
+
+def test_api_destination_basic_and_oauth(events, endpoint):
+    basic = events.create_connection(Name="b", AuthorizationType="BASIC", AuthParameters={
+        "BasicAuthParameters": {"Username": "u", "Password": "p"}})["ConnectionArn"]
+    oauth = events.create_connection(Name="o", AuthorizationType="OAUTH_CLIENT_CREDENTIALS", AuthParameters={
+        "OAuthParameters": {"AuthorizationEndpoint": endpoint.url + "/oauth/token", "HttpMethod": "POST",
+                            "ClientParameters": {"ClientID": "id", "ClientSecret": "secret"}}})["ConnectionArn"]
+    d1 = events.create_api_destination(Name="d1", ConnectionArn=basic, HttpMethod="POST",
+                                       InvocationEndpoint=endpoint.url + "/basic")["ApiDestinationArn"]
+    d2 = events.create_api_destination(Name="d2", ConnectionArn=oauth, HttpMethod="POST",
+                                       InvocationEndpoint=endpoint.url + "/bearer")["ApiDestinationArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "a", "Arn": d1}, {"Id": "b", "Arn": d2}])
+    put(events)
+    requests = {r["path"]: r for r in endpoint.wait_for(3)}
+    assert requests["/basic"]["headers"]["authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
+    token = requests["/oauth/token"]
+    assert token["headers"]["authorization"] == "Basic " + base64.b64encode(b"id:secret").decode()
+    assert "grant_type=client_credentials" in token["body"]
+    assert requests["/bearer"]["headers"]["authorization"] == "Bearer tok-1"
+
+
+def test_unbuilt_services_are_retried_then_dead_lettered(events, sqs):
+    dlq_url, dlq = make_queue(sqs, "dlq")
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[
+        {"Id": "sfn", "Arn": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:sm",
+         "RetryPolicy": {"MaximumRetryAttempts": 0}, "DeadLetterConfig": {"Arn": dlq}},
+        {"Id": "kin", "Arn": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/s",
+         "KinesisParameters": {"PartitionKeyPath": "$.detail.k"},
+         "RetryPolicy": {"MaximumRetryAttempts": 0}, "DeadLetterConfig": {"Arn": dlq}},
+    ])
+    put(events, detail={"k": "p"})
+    got = receive(sqs, dlq_url, 2, MessageAttributeNames=["All"])
+    targets = sorted(m["MessageAttributes"]["TARGET_ARN"]["StringValue"].split(":")[2] for m in got)
+    assert targets == ["kinesis", "states"]
