@@ -174,8 +174,13 @@ def test_update_table_billing_stream_class(ddb, make_table):
     t = ddb.describe_table(TableName="upd")["Table"]
     assert t["StreamSpecification"]["StreamViewType"] == "KEYS_ONLY" and t["LatestStreamLabel"]
     assert t["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    e = error_of(ddb.update_table, TableName="upd",
+                 StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    assert message(e) == "Table already has an enabled stream: TableName: upd"
     ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": False})
     assert "StreamSpecification" not in ddb.describe_table(TableName="upd")["Table"]
+    e = error_of(ddb.update_table, TableName="upd", StreamSpecification={"StreamEnabled": False})
+    assert message(e) == "Table has no stream to disable: TableName: upd"
 
 
 def test_update_table_creates_gsi_with_backfill_and_deletes_it(ddb, make_table):

@@ -205,7 +205,7 @@ class DynamoDBProvider(Provider):
             current = d.get("StreamSpecification")
             if stream.get("StreamEnabled"):
                 if current:
-                    raise validation(f"Table already has an enabled stream: {t.arn}/stream/{d['StreamLabel']}")
+                    raise validation(f"Table already has an enabled stream: TableName: {t.name}")
                 if not stream.get("StreamViewType"):
                     raise validation("StreamSpecification: StreamViewType must be specified when StreamEnabled is "
                                      "true")
@@ -213,9 +213,7 @@ class DynamoDBProvider(Provider):
                 d["StreamLabel"] = tb.stream_label(self.clock.now())
             else:
                 if not current:
-                    raise validation("Table already has no stream enabled" if False else
-                                     f"Stream specification is invalid: StreamEnabled is false on table {t.name} "
-                                     "that has no stream")
+                    raise validation(f"Table has no stream to disable: TableName: {t.name}")
                 d.pop("StreamSpecification", None)
             changed = True
         if params.get("DeletionProtectionEnabled") is not None:
@@ -399,11 +397,16 @@ class DynamoDBProvider(Provider):
         ex.check_all_used()
         item = it.canonical(item)
         hk, rk = it.row_key(t, item)
-        with self.db.transaction():
-            old = self.store.get(t.id, hk, rk) if (cond is not None or rv != "NONE" or t.indexes) else None
-            if cond is not None and not cond.evaluate(old or {}):
-                raise it.condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
-            units = self._write(t, hk, rk, old, item, size)
+        if cond is None and rv == "NONE" and not t.indexes:
+            # Nothing to read first: one statement (which joins the group commit).
+            old, units = None, {}
+            self.store.put(t.id, hk, rk, item, size)
+        else:
+            with self.db.transaction():
+                old = self.store.get(t.id, hk, rk)
+                if cond is not None and not cond.evaluate(old or {}):
+                    raise it.condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
+                units = self._write(t, hk, rk, old, item, size)
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old

@@ -236,6 +236,9 @@ def validate_create(params: dict) -> dict:
         raise validation(f"{INVALID}Number of attributes in KeySchema does not exactly match number of attributes "
                          "defined in AttributeDefinitions")
     stream = params.get("StreamSpecification")
+    if stream and not stream.get("StreamEnabled") and stream.get("StreamViewType"):
+        raise validation(f"{INVALID}Table is being created with a stream disabled, UpdateViewType should not be "
+                         "specified")
     if stream and stream.get("StreamEnabled") and not stream.get("StreamViewType"):
         raise validation("StreamSpecification: StreamViewType must be specified when StreamEnabled is true")
     definition = {
