@@ -167,6 +167,19 @@ def test_condition_errors(text, expected):
     assert error(ex().condition, text) == expected
 
 
+def test_a_path_alone_is_not_a_condition():
+    assert error(Expressions({"#h": "has_air"}, None).condition, "attribute_exists(id) AND NOT #h") == \
+        CE + 'Syntax error; token: "<EOF>", near: "#h"'
+
+
+def test_expressions_are_at_most_4_kb():
+    text = " OR ".join(["n = :n"] * 410)
+    assert len(text) == 4096
+    ex().condition(text)
+    assert error(ex().condition, text + " ") == \
+        CE + "Expression size has exceeded the maximum allowed size; expression size: 4097"
+
+
 def test_a_syntax_error_wins_over_an_earlier_semantic_error():
     assert error(ex().condition, "status = :nope AND AND").startswith(CE + "Syntax error")
 

@@ -31,6 +31,7 @@ TYPE_NAMES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 LONG_TYPE = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "BOOL": "BOOLEAN", "NULL": "NULL",
              "L": "LIST", "M": "MAP", "SS": "STRING_SET", "NS": "NUMBER_SET", "BS": "BINARY_SET"}
 MAX_IN_OPERANDS = 100
+MAX_EXPRESSION_BYTES = 4096     # "the maximum length of any expression string is 4 KB"
 
 
 class Call:
@@ -51,6 +52,9 @@ class Parser:
         self.scope = scope
         if not isinstance(text, str) or not text.strip():
             raise invalid(kind, "The expression can not be empty;")
+        size = len(text.encode("utf-8"))
+        if size > MAX_EXPRESSION_BYTES:
+            raise invalid(kind, f"Expression size has exceeded the maximum allowed size; expression size: {size}")
         self.tokens = tokenize(text)
         self.i = 0
         self.pending = None
