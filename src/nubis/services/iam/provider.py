@@ -62,7 +62,7 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
     if ctx.access_key and not ctx.internal:
         from ...auth.enforce import resolver
         cred = resolver(runtime).resolve(ctx.access_key)
-        if cred is not None:
+        if cred is not None and not cred.is_root:
             return cred.principal
     return root_arn(ctx.account, ctx.region)
 

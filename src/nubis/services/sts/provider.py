@@ -94,6 +94,9 @@ class StsProvider(Provider):
             from ...auth.enforce import resolver
             cred = resolver(self.runtime).resolve(ctx.access_key)
             if cred is not None and (not ctx.principal or cred.principal == ctx.principal):
+                if cred.is_root:  # the root's ARN is in the partition of the request's Region
+                    return Credential(cred.access_key, cred.secret, cred.account, root_arn(cred.account, ctx.region),
+                                      user_id=cred.account)
                 return cred
         arn = ctx.principal or root_arn(ctx.account, ctx.region)
         return Credential(ctx.access_key or "", "", ctx.account, arn, user_id=ctx.account)
