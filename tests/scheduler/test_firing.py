@@ -216,3 +216,19 @@ def test_deleting_a_schedule_stops_it(nubis, scheduler, sqs, queue):
     scheduler.delete_schedule(Name="s")
     nubis.advance(600)
     assert drain(sqs, url) == []
+
+
+def test_eventbridge_target_puts_an_event_on_the_bus(nubis, scheduler, sqs, queue, aws_client):
+    events = aws_client("events")
+    url, arn = queue("from-bus")
+    events.put_rule(Name="scheduled", EventPattern=json.dumps({"source": ["my.scheduler"]}))
+    events.put_targets(Rule="scheduled", Targets=[{"Id": "q", "Arn": arn}])
+    scheduler.create_schedule(
+        Name="to-bus", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF,
+        Target={"Arn": "arn:aws:events:us-east-1:000000000000:event-bus/default", "RoleArn": ROLE,
+                "Input": '{"job": "nightly"}',
+                "EventBridgeParameters": {"Source": "my.scheduler", "DetailType": "Scheduled Job"}})
+    nubis.advance(5)
+    got = [json.loads(m["Body"]) for m in drain(sqs, url)]
+    assert [(e["source"], e["detail-type"], e["detail"]) for e in got] == [
+        ("my.scheduler", "Scheduled Job", {"job": "nightly"})]
