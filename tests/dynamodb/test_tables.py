@@ -8,6 +8,7 @@ import urllib.request
 import zlib
 
 import pytest
+from botocore.config import Config
 
 from .conftest import code, error_of, key_schema, message
 
@@ -111,11 +112,6 @@ def test_create_table_validation(ddb, kwargs, text):
     assert code(e) == "ValidationException"
     assert message(e) == text
     assert ddb.list_tables()["TableNames"] == []
-
-
-def test_provisioned_needs_throughput(ddb):
-    e = error_of(ddb.create_table, TableName="bad", KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"))
-    assert code(e) == "ValidationException"
 
 
 def test_missing_table(ddb):
@@ -275,3 +271,16 @@ def test_errors_carry_dynamodb_namespaces(nubis):
     assert json.loads(body)["__type"] == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
     status, _, body = raw(nubis, "DescribeTable", {"TableName": "x"})
     assert json.loads(body)["__type"] == "com.amazon.coral.validate#ValidationException"
+
+
+def test_throughput_must_be_positive(ddb, aws_client):
+    unchecked = aws_client("dynamodb", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    e = error_of(unchecked.create_table, TableName="zero", KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"),
+                 ProvisionedThroughput={"ReadCapacityUnits": 0, "WriteCapacityUnits": 0})
+    assert message(e) == (
+        "2 validation errors detected: Value '0' at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
+        "constraint: Member must have value greater than or equal to 1; Value '0' at "
+        "'provisionedThroughput.readCapacityUnits' failed to satisfy constraint: Member must have value greater "
+        "than or equal to 1")
+    e = error_of(ddb.create_table, TableName="none", KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"))
+    assert message(e) == "No provisioned throughput specified for the table"

@@ -165,10 +165,12 @@ def check_throughput(pt: dict | None, billing: str, index: str | None = None) ->
         if index is None:
             raise validation("No provisioned throughput specified for the table")
         raise validation(f"{INVALID}ProvisionedThroughput must be specified for index: {index}")
-    for k in ("ReadCapacityUnits", "WriteCapacityUnits"):
-        v = pt.get(k)
-        if v is None or v < 1:
-            raise validation(f"{INVALID}{k.replace('CapacityUnits', '')} capacity units must be greater than 0")
+    bad = [(k, pt.get(k)) for k in ("WriteCapacityUnits", "ReadCapacityUnits") if (pt.get(k) or 0) < 1]
+    if bad:
+        where = "provisionedThroughput" if index is None else "globalSecondaryIndexes.1.member.provisionedThroughput"
+        raise validation(f"{len(bad)} validation error{'s' if len(bad) > 1 else ''} detected: " + "; ".join(
+            f"Value '{v}' at '{where}.{k[0].lower()}{k[1:]}' failed to satisfy constraint: Member must have value "
+            "greater than or equal to 1" for k, v in bad))
 
 
 def validate_create(params: dict) -> dict:
