@@ -27,7 +27,8 @@ from .policy import Request, role_of_session
 # service -> "module:function" of its authorizer: fn(runtime, ctx, params, caller).
 AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize",
                                "iam": "nubis.services.iam.authz:authorize",
-                               "sts": "nubis.services.sts.authz:authorize"}
+                               "sts": "nubis.services.sts.authz:authorize",
+                               "kms": "nubis.services.kms.authz:authorize"}
 _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
