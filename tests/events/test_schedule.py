@@ -34,6 +34,9 @@ VALID = [
     "cron(0 0 ? * 6L *)", "cron(0 0 ? * L *)", "cron(0 12 ? JAN,JUL MON 2030)", "cron(* * * * ? *)",
     "cron(0 0 1 1 ? 2199)", "cron(5,35 14 * * ? *)", "cron(0 20 ? * SUN-SAT *)", "cron(0 0 ? * FRI-MON *)",
     "cron(0 0 1 NOV-FEB ? *)", "cron(0 12 * * ? 2025-2030/2)",
+    # Accepted by AWS though unusual: one-value ranges, steps in lists.
+    "cron(30-30 13-13 ? * 2,4,6 *)", "cron(0-15/1 8-8 ? * 2,3,4,5,6,7 *)", "cron(1-31/30 1-1 ? * 1,7 *)",
+    "cron(0 0 1/10,2,3/8 * ? *)",
 ]
 
 INVALID = [
@@ -44,7 +47,7 @@ INVALID = [
     "cron(0 10 0 * ? *)", "cron(0 10 * 13 ? *)", "cron(0 10 ? * 8 *)", "cron(0 10 ? * 0 *)",
     "cron(0 10 * * ? 1969)", "cron(0 10 * * ? 2200)", "cron(0 10 ? * MON#6 *)", "cron(0 10 ? * FOO *)",
     "cron(0/0 10 * * ? *)", "cron(0 10 32W * ? *)", "cron(a 10 * * ? *)", "cron(0 10 * JANUARY ? *)",
-    "at(2030-01-01T00:00:00)",
+    "at(2030-01-01T00:00:00)", "cron(15 12 ? * -1 *)", "cron(0/5, 9-18, ?, *, MON-FRI, *)",
 ]
 
 
