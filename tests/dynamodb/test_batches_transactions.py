@@ -131,3 +131,19 @@ def test_transact_get(ddb, tables):
         {"Get": {"TableName": "two", "Key": k2(9)}}], ReturnConsumedCapacity="TOTAL")
     assert out["Responses"] == [{"Item": {"v": {"S": "1"}}}, {}]
     assert {c["TableName"]: c["CapacityUnits"] for c in out["ConsumedCapacity"]} == {"one": 2.0, "two": 2.0}
+
+
+def test_transaction_update_of_the_wrong_type_is_a_validation_error_reason(ddb, tables):
+    ddb.put_item(TableName="one", Item={**k1("s"), "a": {"S": "text"}, "b": {"B": b"\x01\x02"}})
+    e = error_of(ddb.transact_write_items, TransactItems=[
+        {"Put": {"TableName": "two", "Item": k2(5)}},
+        {"Update": {"TableName": "one", "Key": k1("s"), "UpdateExpression": "SET a = a + :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}}}}])
+    assert code(e) == "TransactionCanceledException"
+    assert [r["Code"] for r in e.response["CancellationReasons"]] == ["None", "ValidationError"]
+    assert "Item" not in ddb.get_item(TableName="two", Key=k2(5))
+    # The old item in a cancellation reason keeps its binary values.
+    e = error_of(ddb.transact_write_items, TransactItems=[
+        {"ConditionCheck": {"TableName": "one", "Key": k1("s"), "ConditionExpression": "attribute_not_exists(b)",
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])
+    assert e.response["CancellationReasons"][0]["Item"]["b"] == {"B": b"\x01\x02"}
