@@ -50,6 +50,8 @@ def test_replica_regions(sm, aws_client):
                                                                              ("us-west-2", "InSync")]
     d = sm.describe_secret(SecretId="rep")
     assert d["PrimaryRegion"] == "us-east-1" and len(d["ReplicationStatus"]) == 2
+    e = error_of(sm.delete_secret, SecretId="rep", ForceDeleteWithoutRecovery=True)
+    assert code(e) == "InvalidRequestException"  # the replicas go first
     sm.remove_regions_from_replication(SecretId="rep", RemoveReplicaRegions=["eu-west-1"])
     assert [r["Region"] for r in sm.describe_secret(SecretId="rep")["ReplicationStatus"]] == ["us-west-2"]
     west = aws_client("secretsmanager", region="us-west-2")

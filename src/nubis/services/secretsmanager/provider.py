@@ -339,6 +339,9 @@ class SecretsManagerProvider(Provider):
                                     "RecoveryWindowInDays.")
         if window is not None and not 7 <= window <= 30:
             raise invalid_parameter("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).")
+        if s.replicas:
+            raise invalid_request(f"You can't delete secret {s.name} because it's replicated to other Regions. "
+                                  "Remove the replicas with RemoveRegionsFromReplication first.")
         now = self.clock.now()
         if force:
             self._remove(s)
@@ -404,7 +407,7 @@ class SecretsManagerProvider(Provider):
         page = versions[start:start + size]
         items = [{"VersionId": v.version_id, "VersionStages": list(v.stages) or None,
                   "LastAccessedDate": v.last_accessed, "CreatedDate": v.created,
-                  "KmsKeyIds": [v.sealed_with or s.kms_key_id or "DefaultEncryptionKey"]} for v in page]
+                  "KmsKeyIds": [s.kms_key_id or "DefaultEncryptionKey"]} for v in page]
         items = [{k: x for k, x in item.items() if x is not None} for item in items]
         return self._ident(s, Versions=items, NextToken=_token(start + size) if start + size < len(versions) else None)
 
@@ -635,8 +638,6 @@ class SecretsManagerProvider(Provider):
         s.last_changed = self.clock.now()
         version_id = None
         if value is not None:
-            if self.rotation.pending_version(s) is not None:
-                raise invalid_request("A previous rotation isn't complete. That rotation will be reattempted.")
             version_id = self._version_token(params)
             existing = self.store.version(s.arn, version_id)
             if existing is not None:

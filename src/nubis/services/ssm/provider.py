@@ -479,8 +479,7 @@ class SsmProvider(Provider):
             raise validation("Invalid request: tags and overwrite can't be used together. To create a parameter with "
                              "tags, please remove overwrite flag. To update tags for an existing parameter, please "
                              "use AddTagsToResource or RemoveTagsFromResource.")
-        versions = self.store.versions(ctx.account, ctx.region, name)
-        latest = versions[-1] if versions else None
+        latest = self.store.latest(ctx.account, ctx.region, name)
         if latest is not None and not overwrite:
             raise ServiceError("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set "
                                "the overwrite option in the request to true.")
@@ -520,8 +519,11 @@ class SsmProvider(Provider):
             raise ServiceError("ParameterLimitExceeded", "You have exceeded the number of parameters for this AWS "
                                "account. Delete one or more parameters and try again.")
         number = (latest.version + 1) if latest else 1
-        if len(versions) >= MAX_VERSIONS:
-            oldest = versions[0]
+        # Parameter Store keeps the last 100 versions: the oldest makes room, unless a label holds it.
+        oldest = self.store.oldest(ctx.account, ctx.region, name) if number > MAX_VERSIONS else None
+        if oldest is not None and latest.version - oldest.version + 1 < MAX_VERSIONS:
+            oldest = None
+        if oldest is not None:
             if oldest.labels:
                 raise ServiceError("ParameterMaxVersionLimitExceeded", f"You attempted to create a new version of "
                                    f"{name} by calling the PutParameter API with the overwrite flag. Version "
@@ -535,10 +537,11 @@ class SsmProvider(Provider):
         description = params.get("Description", latest.description if latest else None)
         v = Version(name, number, kind, stored, sealed_with, key_id, description, pattern, tier, policies, data_type,
                     [], now, self._user(ctx))
-        if len(versions) >= MAX_VERSIONS:
-            self.store.drop_version(ctx.account, ctx.region, name, versions[0].version)
+        if oldest is not None:
+            self.store.drop_version(ctx.account, ctx.region, name, oldest.version)
         self.store.put(ctx.account, ctx.region, v, None if latest else _checked_tags(tags or []))
-        self._schedule_expiry(ctx, name, policies)
+        if policies or (latest is not None and latest.policies):
+            self._schedule_expiry(ctx, name, policies)
         return {"Version": number, "Tier": tier}
 
     @staticmethod

@@ -93,6 +93,11 @@ class Store:
                                 "AND version = ?", (account, region, name, version))
         return _version(row) if row else None
 
+    def oldest(self, account: str, region: str, name: str) -> Version | None:
+        row = self.db.query_one("SELECT * FROM ssm_versions WHERE account = ? AND region = ? AND name = ? "
+                                "ORDER BY version LIMIT 1", (account, region, name))
+        return _version(row) if row else None
+
     def versions(self, account: str, region: str, name: str) -> list[Version]:
         return [_version(r) for r in self.db.query(
             "SELECT * FROM ssm_versions WHERE account = ? AND region = ? AND name = ? ORDER BY version",
