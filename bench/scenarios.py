@@ -355,3 +355,36 @@ def _(endpoint):
     for i in range(100):
         s3.put_object(Bucket=bucket, Key=f"k{i}", Body=_SMALL_OBJECT)
     return {"bucket": bucket}
+
+
+# -- EventBridge --------------------------------------------------------------
+
+@scenario("events-put-events-1000-rules",
+          "EventBridge PutEvents of 10 entries to a bus with 1,000 rules (distinct patterns over 100 sources); "
+          "each event matches the one rule whose target is an SQS queue")
+def events_put_events_1000_rules(endpoint, state):
+    import json
+
+    entries = [{"Source": "bench.src0", "DetailType": "type0", "EventBusName": state["bus"],
+                "Detail": json.dumps({"order": i, "amount": 10 + i, "region": "us-east-1"})} for i in range(10)]
+    return botocore_request(endpoint, "events", "put_events", Entries=entries)
+
+
+@events_put_events_1000_rules.setup
+def _(endpoint):
+    import json
+    import uuid
+
+    events, sqs = client(endpoint, "events"), client(endpoint, "sqs")
+    suffix = uuid.uuid4().hex[:8]
+    bus = f"bench-{suffix}"
+    events.create_event_bus(Name=bus)
+    url = sqs.create_queue(QueueName=f"bench-events-{suffix}")["QueueUrl"]
+    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for i in range(1000):
+        pattern = {"source": [f"bench.src{i % 100}"], "detail-type": [f"type{i}"],
+                   "detail": {"amount": [{"numeric": [">=", 0]}], "region": [{"prefix": "us-"}]}}
+        events.put_rule(Name=f"rule-{i}", EventBusName=bus, EventPattern=json.dumps(pattern))
+        # Every rule has a target (a rule without one is not matched at all); only rule-0's events come.
+        events.put_targets(Rule=f"rule-{i}", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue}])
+    return {"bus": bus, "queue": url}
