@@ -2,7 +2,10 @@
 windows, templated and universal targets, retries and the dead-letter queue."""
 from __future__ import annotations
 
+import io
 import json
+import time
+import zipfile
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -232,3 +235,26 @@ def test_eventbridge_target_puts_an_event_on_the_bus(nubis, scheduler, sqs, queu
     got = [json.loads(m["Body"]) for m in drain(sqs, url)]
     assert [(e["source"], e["detail-type"], e["detail"]) for e in got] == [
         ("my.scheduler", "Scheduled Job", {"job": "nightly"})]
+
+
+def test_lambda_target_is_invoked_asynchronously_with_the_input(nubis, scheduler, sqs, queue, aws_client):
+    url, _ = queue("from-lambda")
+    code_zip = io.BytesIO()
+    with zipfile.ZipFile(code_zip, "w") as z:
+        z.writestr("app.py", "import json, boto3\n"
+                             "def handler(event, context):\n"
+                             f"    boto3.client('sqs').send_message(QueueUrl={url!r}, MessageBody=json.dumps(event))\n")
+    fn = aws_client("lambda").create_function(
+        FunctionName="scheduled-fn", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/lambda-role",
+        Handler="app.handler", Code={"ZipFile": code_zip.getvalue()})["FunctionArn"]
+    scheduler.create_schedule(Name="to-lambda", ScheduleExpression="rate(1 hour)", FlexibleTimeWindow=OFF,
+                              Target={"Arn": fn, "RoleArn": ROLE,
+                                      "Input": '{"id": "<aws.scheduler.execution-id>"}'})
+    nubis.advance(1)
+    deadline, got = time.monotonic() + 30, []
+    while not got and time.monotonic() < deadline:
+        got = drain(sqs, url)
+        time.sleep(0.1)
+    assert len(got) == 1
+    event = json.loads(got[0]["Body"])
+    assert len(event["id"]) == 36

@@ -17,7 +17,6 @@ import hashlib
 import json
 import uuid
 
-from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..events.schedule import BadExpression, Rate, parse, valid_timezone
 from . import targets
