@@ -186,7 +186,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         return md
 
     def _material_id(self, key: Key, version: int) -> str | None:
-        return next((m.material_id for m in self.store.materials(key.id) if m.version == version), None)
+        return self.store.material_id(key.id, version)
 
     # -- keys ----------------------------------------------------------------------------------------------
 

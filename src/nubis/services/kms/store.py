@@ -119,12 +119,14 @@ class KmsStore:
         self.keys: dict[str, Key] = {}
         self.aliases: dict[tuple[str, str, str], Alias] = {}
         self._material: dict[tuple[str, int], bytes] = {}
+        self._ids: dict[str, dict[int, str]] = {}  # key id -> version -> KeyMaterialId
         self.load()
 
     def load(self) -> None:
         self.keys.clear()
         self.aliases.clear()
         self._material.clear()
+        self._ids.clear()
         for r in self.db.query("SELECT doc FROM kms_keys"):
             k = Key(**json.loads(r[0]))
             self.keys[k.id] = k
@@ -151,6 +153,7 @@ class KmsStore:
             self.db.execute("DELETE FROM kms_aliases WHERE key_id = ?", (key.id,))
             self.db.execute("DELETE FROM kms_keys WHERE id = ?", (key.id,))
         self.keys.pop(key.id, None)
+        self._ids.pop(key.id, None)
         for name in [n for n, a in self.aliases.items() if a.key_id == key.id]:
             del self.aliases[name]
         for mk in [mk for mk in self._material if mk[0] == key.id]:
@@ -166,6 +169,7 @@ class KmsStore:
                         "material_id = excluded.material_id, sealed = excluded.sealed, created = excluded.created",
                         (key.id, version, material_id, sealed, created, rotation_type))
         self._material[(key.id, version)] = secret
+        self._ids.pop(key.id, None)
 
     def material(self, key_id: str, version: int) -> bytes | None:
         found = self._material.get((key_id, version))
@@ -177,6 +181,12 @@ class KmsStore:
             found = self._material[(key_id, version)] = self.master.unseal(f"{key_id}/{version}", row[0])
         return found
 
+    def material_id(self, key_id: str, version: int) -> str | None:
+        ids = self._ids.get(key_id)
+        if ids is None:
+            ids = self._ids[key_id] = {m.version: m.material_id for m in self.materials(key_id)}
+        return ids.get(version)
+
     def materials(self, key_id: str) -> list[Material]:
         return [Material(*r) for r in self.db.query(
             "SELECT key_id, version, material_id, created, rotation_type FROM kms_materials "
@@ -184,6 +194,7 @@ class KmsStore:
 
     def drop_materials(self, key_id: str) -> None:
         self.db.execute("DELETE FROM kms_materials WHERE key_id = ?", (key_id,))
+        self._ids.pop(key_id, None)
         for mk in [mk for mk in self._material if mk[0] == key_id]:
             del self._material[mk]
 
