@@ -73,9 +73,10 @@ class Result:
 
 class Invocation:
     __slots__ = ("request_id", "payload", "arn", "client_context", "identity", "trace_id", "future", "lines",
-                 "picked", "deadline_ms", "timer", "started", "begun_ms")
+                 "picked", "deadline_ms", "timer", "started", "begun_ms", "sink")
 
-    def __init__(self, payload: bytes, arn: str, client_context: str | None, request_id: str | None = None):
+    def __init__(self, payload: bytes, arn: str, client_context: str | None, request_id: str | None = None,
+                 sink=None):
         self.request_id = request_id or str(uuid.uuid4())
         self.payload = payload
         self.arn = arn
@@ -91,6 +92,7 @@ class Invocation:
         self.timer: asyncio.TimerHandle | None = None
         self.started = 0.0
         self.begun_ms = 0
+        self.sink = sink  # a streamed response's reader (streaming.StreamedRun), or None
 
     def finish(self, body: bytes, error_type: str | None = None) -> bool:
         if self.future.done():
@@ -252,6 +254,14 @@ class Environment:
     def invocation_response(self, request_id: str, body: bytes) -> bool:
         inv = self.current
         return inv is not None and inv.request_id == request_id and inv.finish(body)
+
+    def stream_begin(self, request_id: str, content_type: str | None):
+        """A streamed response begins: the reader its chunks go to, or None (read it whole)."""
+        inv = self.current
+        if inv is None or inv.request_id != request_id or inv.sink is None:
+            return None
+        inv.sink.begin(content_type)
+        return inv.sink
 
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> bool:
         inv = self.current
@@ -445,15 +455,16 @@ class Pool:
             env.kill()
 
     async def invoke(self, target: Target, payload: bytes, arn: str, client_context: str | None = None,
-                     reserved: int | None = None, tail: bool = False, request_id: str | None = None) -> Result:
+                     reserved: int | None = None, tail: bool = False, request_id: str | None = None,
+                     sink=None) -> Result:
         fkey = target.function_key
         if reserved is not None and self.active.get(fkey, 0) >= reserved:
             raise ServiceError("TooManyRequestsException", "Rate Exceeded.", status=429, Type="User",
                                Reason="ReservedFunctionConcurrentInvocationLimitExceeded")
-        if sum(self.active.values()) >= 1000:
+        if sum(self.active.values()) >= self.provider.concurrency_limit:
             raise ServiceError("TooManyRequestsException", "Rate Exceeded.", status=429, Type="User",
                                Reason="ConcurrentInvocationLimitExceeded")
-        inv = Invocation(payload, arn, client_context, request_id)
+        inv = Invocation(payload, arn, client_context, request_id, sink)
         self.active[fkey] = self.active.get(fkey, 0) + 1
         try:
             return await self._invoke(target, inv, tail)

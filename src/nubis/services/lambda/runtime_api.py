@@ -12,10 +12,17 @@ Routes (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html):
 ``POST /2018-06-01/runtime/invocation/{id}/response``  the handler's result
 ``POST /2018-06-01/runtime/invocation/{id}/error``     the handler's error
 ``POST /2018-06-01/runtime/init/error``                failing before the first event
+
+A response posted with ``Lambda-Runtime-Function-Response-Mode: streaming``
+(chunked) goes to the invocation's reader chunk by chunk as it arrives; an
+error after it began comes in the trailers ``Lambda-Runtime-Function-Error-Type``
+and ``-Error-Body`` (base64), as the Runtime API's response streaming defines.
 """
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 from typing import Protocol as TypingProtocol
@@ -37,6 +44,8 @@ class Host(TypingProtocol):
     def invocation_response(self, request_id: str, body: bytes) -> bool: ...
 
     def invocation_error(self, request_id: str, body: bytes, error_type: str | None) -> bool: ...
+
+    def stream_begin(self, request_id: str, content_type: str | None): ...
 
     def init_error(self, body: bytes, error_type: str | None) -> None: ...
 
@@ -65,6 +74,8 @@ class RuntimeApiConnection(asyncio.Protocol):
         self.body: list[bytes] = []
         self.method = b""
         self.pending: asyncio.Task | None = None
+        self.streaming: str | None = None    # the request id of a response being streamed
+        self.sink = None                     # where its chunks go as they come (None: read whole)
 
     # -- transport -------------------------------------------------------------------
 
@@ -97,12 +108,27 @@ class RuntimeApiConnection(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
+    def on_headers_complete(self) -> None:
+        if self.headers.get("lambda-runtime-function-response-mode", "").lower() != "streaming":
+            return
+        parts = self.url.decode("latin-1").split("?", 1)[0][len(PREFIX):].split("/")
+        if len(parts) == 3 and parts[0] == "invocation" and parts[2] == "response":
+            self.streaming = parts[1]
+            self.sink = self.host.stream_begin(parts[1], self.headers.get("content-type"))
+
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if self.sink is not None:
+            self.sink.write(body)
+        else:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
         self.method = self.parser.get_method()
         path = self.url.decode("latin-1").split("?", 1)[0]
+        if self.streaming is not None:
+            self._streamed(self.streaming, b"".join(self.body))
+            self.streaming = self.sink = None
+            return
         self._route(self.method, path, b"".join(self.body))
 
     # -- routes ------------------------------------------------------------------------
@@ -139,6 +165,19 @@ class RuntimeApiConnection(asyncio.Protocol):
                 self._send(_error(400, "InvalidRequestID", "Invalid request ID"))
             return
         self._send(_error(404, "InvalidRequest", f"no such route: {path}"))
+
+    def _streamed(self, request_id: str, body: bytes) -> None:
+        """The end of a streamed response: the trailers say whether it failed."""
+        error_type = self.headers.get("lambda-runtime-function-error-type")
+        if error_type:
+            try:
+                detail = base64.b64decode(self.headers.get("lambda-runtime-function-error-body", ""))
+            except (binascii.Error, ValueError):
+                detail = b""
+            ok = self.host.invocation_error(request_id, detail, error_type)
+        else:
+            ok = self.host.invocation_response(request_id, body)
+        self._send(_ACCEPTED if ok else _error(400, "InvalidRequestID", "Invalid request ID"))
 
     async def _next(self) -> None:
         try:

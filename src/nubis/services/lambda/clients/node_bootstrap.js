@@ -5,6 +5,8 @@
 // the handler named by _HANDLER once (CommonJS or an ES module), then loop:
 // fetch the next event, call the handler (async or callback style), post the
 // result or the error. Only Node's own modules, over one keep-alive connection.
+// A handler wrapped in awslambda.streamifyResponse streams its response: it is
+// posted as it is written, chunked, with the Runtime API's streaming mode.
 "use strict";
 const http = require("http");
 const path = require("path");
@@ -51,6 +53,87 @@ for (const [name, level] of [["log", "INFO"], ["info", "INFO"], ["warn", "WARN"]
       stream.write(`${new Date().toISOString()}\t${currentRequestId || "undefined"}\t${level}\t${text.replace(/\n/g, "\r")}\n`);
     }
   };
+}
+
+// The global Lambda's Node.js runtime gives streaming handlers.
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+globalThis.awslambda = {
+  streamifyResponse(handler) {
+    handler[STREAMING] = "response";
+    return handler;
+  },
+  HttpResponseStream: {
+    // A function URL's status, headers and cookies: a JSON prelude, then 8 NUL bytes, then the body.
+    from(stream, prelude) {
+      stream.setContentType(HTTP_INTEGRATION);
+      stream.write(JSON.stringify(prelude || {}));
+      stream.write(Buffer.alloc(8));
+      return stream;
+    },
+  },
+};
+
+// The response stream a streaming handler writes to: a chunked POST of
+// /invocation/{id}/response, opened on its first write.
+function responseStream(requestId) {
+  const { Writable } = require("stream");
+  let contentType = "application/octet-stream";
+  let req = null;
+  let answered = null;
+  const open = () => {
+    if (req) return req;
+    req = http.request({
+      host: HOST, port: PORT, method: "POST", path: `${ROOT}/invocation/${requestId}/response`, agent,
+      headers: {
+        "Content-Type": contentType, "Transfer-Encoding": "chunked",
+        "Lambda-Runtime-Function-Response-Mode": "streaming",
+        Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      },
+    });
+    answered = new Promise((resolve, reject) => {
+      req.on("response", (res) => { res.resume(); res.on("end", resolve); });
+      req.on("error", reject);
+    });
+    req.flushHeaders();
+    return req;
+  };
+  const stream = new Writable({
+    write(chunk, encoding, callback) {
+      open().write(chunk, callback);
+    },
+    final(callback) {
+      open().end(callback);
+    },
+  });
+  stream.setContentType = (type) => { contentType = type; };
+  stream.fail = (doc) => {
+    open().addTrailers({
+      "Lambda-Runtime-Function-Error-Type": doc.errorType,
+      "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+    });
+    return new Promise((resolve) => stream.end(resolve));
+  };
+  stream.done = () => answered || Promise.resolve();
+  return stream;
+}
+
+async function invokeStreaming(handler, event, context, requestId) {
+  const stream = responseStream(requestId);
+  try {
+    await handler(event, stream, context);
+    if (!stream.writableEnded) await new Promise((resolve) => stream.end(resolve));
+  } catch (e) {
+    const doc = errorDocument(e);
+    console.error(`Invoke Error \t${JSON.stringify(doc)}`);
+    await flushed(requestId);
+    await stream.fail(doc);
+    await stream.done();
+    return;
+  }
+  await flushed(requestId);
+  await new Promise((resolve) => stream.end(resolve));
+  await stream.done();
 }
 
 class InitError extends Error {
@@ -168,6 +251,11 @@ async function main() {
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
+    if (handler[STREAMING] === "response") {
+      const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
+      await invokeStreaming(handler, event, context, requestId);
+      continue;
+    }
     let result;
     try {
       const event = next.body.length ? JSON.parse(next.body.toString("utf8")) : {};
