@@ -632,7 +632,7 @@ class DynamoDBProvider(Provider):
         start = params.get("ExclusiveStartKey")
         after = self._start_key(t, index, start) if start else None
         limit = params.get("Limit")
-        batch = min(limit + 1 if limit else 100, 1000)
+        batch = min(limit + 1 if limit else 128, 1000)
         hk = it.key_bytes(kc.hash_value)
         sort_name = kc.sort_name
 
@@ -691,7 +691,7 @@ class DynamoDBProvider(Provider):
         start = params.get("ExclusiveStartKey")
         after = self._start_key(t, index, start) if start else None
         limit = params.get("Limit")
-        batch = min(limit + 1 if limit else 100, 1000)
+        batch = min(limit + 1 if limit else 128, 1000)
 
         def rows():
             if index is None:
