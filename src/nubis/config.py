@@ -42,6 +42,8 @@ class Config:
     providers: str = ""
     # A Lambda execution environment unused this many minutes is stopped.
     lambda_idle_minutes: int = 10
+    # The account's Lambda concurrency limit (GetAccountSettings' ConcurrentExecutions).
+    lambda_concurrent_executions: int = 1000
     # Check SigV4 signatures and evaluate policies (auth/enforce.py); off:
     # any key is accepted and nothing is denied.
     enforce_iam: bool = False

@@ -104,7 +104,7 @@ class PermissionsMixin:
             raise v.validation("reservedConcurrentExecutions", n, "have value greater than or equal to 0")
         others = sum(f.reserved or 0 for f in self.store.list(ctx.account, ctx.region, limit=1_000_000)
                      if f.name != fn.name)
-        if 1000 - others - n < MIN_UNRESERVED:
+        if self.concurrency_limit - others - n < MIN_UNRESERVED:
             raise v.invalid("Specified ReservedConcurrentExecutions for function decreases account's "
                             f"UnreservedConcurrentExecution below its minimum value of [{MIN_UNRESERVED}].")
         fn.reserved = n

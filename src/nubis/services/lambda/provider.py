@@ -28,7 +28,11 @@ from .environments import Pool, Target, lambda_time
 from .layers import LayersMixin
 from .logs import LogWriter
 from .permissions import PermissionsMixin
+from .settings import SettingsMixin
+from .settings_store import SettingsStore
 from .store import MIGRATIONS, Function, LambdaStore
+from .streaming import StreamingMixin
+from .urls import UrlsMixin
 from .versions import VersionsMixin
 
 MAX_PAYLOAD = 6 * 1024 * 1024
@@ -38,12 +42,14 @@ ACCOUNT_CONCURRENCY = 1000
 MAX_TAGS = 50
 
 
-class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMixin, Provider):
+class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMixin, UrlsMixin, StreamingMixin,
+                     SettingsMixin, Provider):
     service = "lambda"
     migrations = MIGRATIONS
 
     def start(self) -> None:
         self.store = LambdaStore(self.db)
+        self.settings_store = SettingsStore(self.db)
         self.pool = Pool(self)
         self.logs = LogWriter(self.internal)
         self._secret = os.urandom(16)
@@ -55,6 +61,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
     def reset(self) -> None:
         self.pool.shutdown()
         self.store.clear_cache()
+        self.settings_store.clear_cache()
         self.logs.forget()
         self._reaping = False
 
@@ -385,6 +392,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             self._drop_blobs([found[1]])
             return {"StatusCode": 204}
         blobs = self.store.delete(fn)
+        self.settings_store.forget_function()
         self.pool.retire((fn.account, fn.region, fn.name))
         self.forget_event_invokes(fn)
         self._drop_blobs(blobs)
@@ -465,10 +473,11 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
 
     def get_account_settings(self, ctx: RequestContext, params: dict) -> dict:
         count, size = self.store.count(ctx.account, ctx.region)
-        reserved = sum(f.reserved or 0 for f in self.store.list(ctx.account, ctx.region, limit=1_000_000))
+        reserved = self.reserved_total(ctx)
+        limit = self.concurrency_limit
         return {"AccountLimit": {"TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": codes.MAX_UNZIPPED,
-                                 "CodeSizeZipped": codes.MAX_ZIPPED, "ConcurrentExecutions": ACCOUNT_CONCURRENCY,
-                                 "UnreservedConcurrentExecutions": ACCOUNT_CONCURRENCY - reserved},
+                                 "CodeSizeZipped": codes.MAX_ZIPPED, "ConcurrentExecutions": limit,
+                                 "UnreservedConcurrentExecutions": limit - reserved},
                 "AccountUsage": {"TotalCodeSize": size, "FunctionCount": count}}
 
     # -- invoking ------------------------------------------------------------------------------
@@ -509,11 +518,12 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return out
 
     async def run(self, fn: Function, version: str, cfg: dict, blob: str, payload: bytes, arn: str,
-                  client_context: str | None = None, tail: bool = False, request_id: str | None = None):
+                  client_context: str | None = None, tail: bool = False, request_id: str | None = None,
+                  sink=None):
         layers = [found[1] for layer in cfg.get("Layers") or []
                   if (found := self.layer_by_arn_for(fn, layer["Arn"])) is not None]
         target = Target(fn.account, fn.region, fn.name, version, cfg, blob, layers)
-        result = await self.pool.invoke(target, payload, arn, client_context, fn.reserved, tail, request_id)
+        result = await self.pool.invoke(target, payload, arn, client_context, fn.reserved, tail, request_id, sink)
         if len(result.payload) > MAX_PAYLOAD and not result.error_type:
             result.payload = json.dumps({
                 "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).",

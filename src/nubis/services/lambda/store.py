@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from . import settings_store
+
 MIGRATIONS = [
     """
     CREATE TABLE lambda_functions (
@@ -59,6 +61,7 @@ MIGRATIONS = [
         PRIMARY KEY (account, region, name)
     );
     """,
+    settings_store.MIGRATION,  # function URLs, per-function settings, code signing configs
 ]
 
 
@@ -126,7 +129,7 @@ class LambdaStore:
         with self.db.transaction():
             blobs = {fn.code_blob} | {r[0] for r in self.db.query(
                 "SELECT code_blob FROM lambda_versions WHERE account = ? AND region = ? AND name = ?", key)}
-            for table in ("lambda_functions", "lambda_versions", "lambda_aliases"):
+            for table in ("lambda_functions", "lambda_versions", "lambda_aliases") + settings_store.FUNCTION_TABLES:
                 self.db.execute(f"DELETE FROM {table} WHERE account = ? AND region = ? AND name = ?", key)
         self._cache.pop(key, None)
         return sorted(blobs)
