@@ -176,3 +176,11 @@ def test_start_date_no_earlier_than_five_minutes_ago(scheduler, nubis):
                               EndDate=now + timedelta(days=1))
     got = scheduler.get_schedule(Name="s")
     assert abs(got["StartDate"].timestamp() - (now - timedelta(minutes=2)).timestamp()) < 1
+
+
+def test_a_retried_create_with_the_same_client_token_is_not_a_conflict(scheduler):
+    params = {"Name": "idem", "ScheduleExpression": "rate(1 day)", "FlexibleTimeWindow": OFF, "Target": target()}
+    first = scheduler.create_schedule(ClientToken="token-1", **params)["ScheduleArn"]
+    assert scheduler.create_schedule(ClientToken="token-1", **params)["ScheduleArn"] == first
+    assert code(error_of(scheduler.create_schedule, ClientToken="token-2", **params)) == "ConflictException"
+    assert "_token" not in str(scheduler.get_schedule(Name="idem"))

@@ -61,8 +61,15 @@ class SchedulerProvider(Provider):
         group = self._group(ctx, params.get("GroupName") or DEFAULT_GROUP)
         now = self.clock.now()
         doc = self._validated(params, now)
-        if self.store.schedule(ctx.account, ctx.region, group.name, name) is not None:
+        token = v.string(params.get("ClientToken"), "clientToken", hi=64)
+        existing = self.store.schedule(ctx.account, ctx.region, group.name, name)
+        if existing is not None:
+            # A retried request (same client token) gets the schedule it created.
+            if token is not None and existing.doc.get("_token") == token:
+                return {"ScheduleArn": existing.arn}
             raise v.conflict(f"Schedule {name} already exists.")
+        if token is not None:
+            doc["_token"] = token
         s = Schedule(ctx.account, ctx.region, group.name, name, doc, now, now)
         with self.db.transaction():
             self.store.put(s)

@@ -61,8 +61,14 @@ async def invoke(p: "SchedulerProvider", account: str, region: str, target: dict
             return
         service, operation, params = _templated(target, payload, execution_id)
         _, t_region, t_account, _ = _arn_parts(arn)
-        await p.internal.call(service, operation, params, account=t_account or account,
-                              region=t_region or region, principal=principal)
+        out = await p.internal.call(service, operation, params, account=t_account or account,
+                                    region=t_region or region, principal=principal)
+        if operation == "PutEvents" and out.get("FailedEntryCount"):
+            # PutEvents answers 200 and reports a refused entry in the body.
+            entry = next((e for e in out.get("Entries") or [] if e.get("ErrorCode")), {})
+            code = entry.get("ErrorCode") or "InternalFailure"
+            raise TargetFailed(code, entry.get("ErrorMessage") or code,
+                               code in _THROTTLING or code == "InternalFailure")
     except ServiceError as e:
         retryable = e.status >= 500 or e.code in _THROTTLING
         raise TargetFailed(e.code, e.message, retryable) from None
