@@ -207,3 +207,12 @@ def test_describe_key_by_alias_through_the_internal_client(tmp_path):
         finally:
             await rt.stop()
     asyncio.run(main())
+
+
+def test_list_keys_default_page_is_100_and_a_bad_marker_is_refused(kms):
+    for _ in range(101):
+        kms.create_key()
+    first = kms.list_keys()
+    assert len(first["Keys"]) == 100 and first["Truncated"] is True
+    assert len(kms.list_keys(Marker=first["NextMarker"])["Keys"]) == 1
+    assert code(error_of(kms.list_keys, Marker="garbage")) == "InvalidMarkerException"

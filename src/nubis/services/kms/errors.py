@@ -88,7 +88,8 @@ def marker(params: dict) -> int:
     if value is None:
         return 0
     if not isinstance(value, str) or not value.isdigit():
-        raise ServiceError("InvalidMarkerException", "Invalid marker")
+        raise ServiceError("InvalidMarkerException", "The request was rejected because the marker that specifies "
+                           "where pagination should next begin is not valid.")
     return int(value)
 
 

@@ -235,8 +235,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
 
     def list_keys(self, ctx: RequestContext, params: dict) -> dict:
         keys = sorted(self.store.keys_in(ctx.account, ctx.region), key=lambda k: (k.created, k.id))
-        out = e.page([{"KeyId": k.id, "KeyArn": k.arn} for k in keys], params, "Keys", 1000, 1000)
-        return out
+        return e.page([{"KeyId": k.id, "KeyArn": k.arn} for k in keys], params, "Keys", 100, 1000)
 
     def enable_key(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
