@@ -237,6 +237,8 @@ def test_resource_policy(ddb, make_table):
     assert got["Policy"] == policy and got["RevisionId"] == rev
     ddb.delete_resource_policy(ResourceArn=arn)
     assert code(error_of(ddb.get_resource_policy, ResourceArn=arn)) == "PolicyNotFoundException"
+    make_table("pol2", ResourcePolicy=policy)
+    assert ddb.get_resource_policy(ResourceArn=arn + "2")["Policy"] == policy
 
 
 def test_limits_endpoints_and_crc32(ddb):

@@ -94,6 +94,9 @@ class DynamoDBProvider(Provider):
         tags = {t["Key"]: t["Value"] for t in params.get("Tags") or ()}
         table_id = self.store.create_table(ctx.account, ctx.region, name, definition, tags, now)
         t = Table(table_id, ctx.account, ctx.region, name, definition, now, tags)
+        if params.get("ResourcePolicy"):
+            t.policy = json.dumps({"Policy": params["ResourcePolicy"], "RevisionId": str(int(now * 1000))})
+            self._save(t)
         self.tables[(ctx.account, ctx.region, name)] = t
         # Creation is instant here: the answer says CREATING as AWS's does, and
         # the next DescribeTable (boto3's table_exists waiter) says ACTIVE.
