@@ -41,6 +41,9 @@ def test_tags(ssm):
         [{"Key": "b", "Value": "2"}]
     e = error_of(ssm.list_tags_for_resource, ResourceType="Parameter", ResourceId="/nope")
     assert code(e) == "InvalidResourceId"
+    e = error_of(ssm.add_tags_to_resource, ResourceType="Parameter", ResourceId="/tagged",
+                 Tags=[{"Key": "aws:reserved", "Value": "x"}])
+    assert code(e) == "InvalidParameters"
 
 
 def iso(t: float) -> str:

@@ -600,15 +600,15 @@ class SecretsManagerProvider(Provider):
     async def tag_resource(self, ctx, params):
         s = self.secret(ctx, params.get("SecretId"))
         tags = {t["Key"]: t for t in s.tags}
-        for t in params.get("Tags") or []:
-            tags[t["Key"]] = {"Key": t["Key"], "Value": t.get("Value", "")}
+        for t in self._checked_tags(params.get("Tags") or [], limit=False):
+            tags[t["Key"]] = t
         s.tags = self._checked_tags(list(tags.values()))
         self.store.save(s)
         return {}
 
     @staticmethod
-    def _checked_tags(tags: list) -> list:
-        if len(tags) > MAX_TAGS:
+    def _checked_tags(tags: list, limit: bool = True) -> list:
+        if limit and len(tags) > MAX_TAGS:
             raise invalid_parameter(f"The number of tags exceeds the limit of {MAX_TAGS} tags per secret.")
         out = []
         for t in tags:

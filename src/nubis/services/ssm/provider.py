@@ -201,10 +201,9 @@ class SsmProvider(Provider):
     async def add_tags_to_resource(self, ctx, params):
         name = self._tagged(ctx, params)
         tags = {t["Key"]: t for t in self.store.tags(ctx.account, ctx.region, name)}
-        for t in params.get("Tags") or []:
-            tags[t["Key"]] = {"Key": t["Key"], "Value": t.get("Value", "")}
-        if len(tags) > MAX_TAGS:
-            raise ServiceError("TooManyTagsError", "The Tags parameter contains too many tags.")
+        for t in _checked_tags(params.get("Tags") or []):
+            tags[t["Key"]] = t
+        _checked_tags(list(tags.values()))
         self.store.set_tags(ctx.account, ctx.region, name, list(tags.values()))
         return {}
 
@@ -602,6 +601,9 @@ class SsmProvider(Provider):
         if not versions:
             raise parameter_not_found()
         number = params.get("ParameterVersion")
+        if number is None:
+            raise validation("1 validation error detected: Value null at 'parameterVersion' failed to satisfy "
+                             "constraint: Member must not be null")
         target = next((v for v in versions if v.version == number), None)
         if target is None:
             raise ServiceError("ParameterVersionNotFound", f"Systems Manager could not find version {number} of "
@@ -624,4 +626,10 @@ def _valid_label(label: str) -> bool:
 def _checked_tags(tags: list) -> list:
     if len(tags) > MAX_TAGS:
         raise ServiceError("TooManyTagsError", "The Tags parameter contains too many tags.")
+    for t in tags:
+        if not 1 <= len(t.get("Key") or "") <= 128 or len(t.get("Value") or "") > 256:
+            raise validation("1 validation error detected: a tag's Key must be 1 to 128 characters and its Value at "
+                             "most 256.")
+        if t["Key"].lower().startswith("aws:"):
+            raise ServiceError("InvalidParameters", "Tag keys can't start with aws: (reserved for AWS use).")
     return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
