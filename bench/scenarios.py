@@ -388,3 +388,42 @@ def _(endpoint):
         # Every rule has a target (a rule without one is not matched at all); only rule-0's events come.
         events.put_targets(Rule=f"rule-{i}", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue}])
     return {"bus": bus, "queue": url}
+
+
+# -- Lambda -------------------------------------------------------------------
+
+LAMBDA_HANDLER = "def handler(event, context):\n    return {'ok': True}\n"
+
+
+def lambda_zip(source: str = LAMBDA_HANDLER) -> bytes:
+    """A deployment package with ``handler.py``."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("handler.py", source)
+    return buf.getvalue()
+
+
+@scenario("lambda-invoke-warm",
+          "Lambda Invoke (RequestResponse) of a trivial Python function, warm environments (one per connection)")
+def lambda_invoke_warm(endpoint, state):
+    return botocore_request(endpoint, "lambda", "invoke", FunctionName=state["function"], Payload=b"{}")
+
+
+@lambda_invoke_warm.setup
+def _(endpoint):
+    import uuid
+
+    lam = client(endpoint, "lambda")
+    name = f"bench-warm-{uuid.uuid4().hex[:8]}"
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role="arn:aws:iam::000000000000:role/bench",
+                        Handler="handler.handler", Code={"ZipFile": lambda_zip()})
+    lam.invoke(FunctionName=name, Payload=b"{}")  # the package is unpacked once, before the load
+    return {"function": name}
+
+
+@lambda_invoke_warm.teardown
+def _(endpoint, state):
+    client(endpoint, "lambda").delete_function(FunctionName=state["function"])
