@@ -28,6 +28,9 @@ from .policy import Request, role_of_session
 AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize",
                                "iam": "nubis.services.iam.authz:authorize",
                                "sts": "nubis.services.sts.authz:authorize",
+                               "sqs": "nubis.auth.actions:authorize_sqs",
+                               "sns": "nubis.auth.actions:authorize_sns",
+                               "lambda": "nubis.auth.actions:authorize_lambda",
                                "kms": "nubis.services.kms.authz:authorize"}
 _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
