@@ -223,3 +223,20 @@ def test_partner_event_sources(aws_client, sqs):
     assert event["source"] == name and event["account"] == ACCOUNT and event["detail"] == {"n": 1}
     accounts = partner.list_partner_event_source_accounts(EventSourceName=name)["PartnerEventSourceAccounts"]
     assert [a["Account"] for a in accounts] == [ACCOUNT]
+
+
+def test_model_constraints_are_validation_errors(aws_client):
+    from botocore.config import Config
+    raw = aws_client("events", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    e = error_of(raw.describe_rule)
+    assert code(e) == "ValidationException" and e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.response["Error"]["Message"] == ("1 validation error detected: Value null at 'name' failed to satisfy "
+                                              "constraint: Member must not be null")
+    e = error_of(raw.put_rule, Name="x" * 65, EventPattern='{"source": ["a"]}')
+    assert code(e) == "ValidationException" and "length less than or equal to 64" in e.response["Error"]["Message"]
+    e = error_of(raw.put_rule, Name="r", EventPattern='{"source": ["a"]}', State="SOMETIMES")
+    assert code(e) == "ValidationException" and "enum value set" in e.response["Error"]["Message"]
+    e = error_of(raw.put_events, Entries=[])
+    assert code(e) == "ValidationException"
+    e = error_of(raw.put_targets, Rule="r", Targets=[{"Id": "a"}])
+    assert code(e) == "ValidationException"

@@ -23,7 +23,8 @@ from ..base import Provider, RequestContext
 from . import store as S
 from . import transform
 from .delivery import KIND, PRINCIPAL, Deliveries
-from .routing import Router, compiled, pattern_text
+from .routing import Router, compiled
+from .validation import check
 
 log = logging.getLogger("nubis.events")
 
@@ -117,6 +118,17 @@ class EventsProvider(Provider):
 
     def reset(self) -> None:
         self.router.forget()
+
+    def handler(self, operation: str):
+        """The operation, behind the model's input constraints (checked before it runs)."""
+        try:
+            return self._handlers[operation]
+        except KeyError:
+            fn = super().handler(operation)
+            if fn is not None:
+                fn = _checked(operation, fn)
+            self._handlers[operation] = fn
+            return fn
 
     def spawn(self, coro) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -500,9 +512,6 @@ class EventsProvider(Provider):
 
     def put_events(self, ctx: RequestContext, params: dict) -> dict:
         entries = params.get("Entries") or []
-        if not 1 <= len(entries) <= 10:
-            raise validation(f"1 validation error detected: Value '{entries}' at 'entries' failed to satisfy "
-                             "constraint: Member must have length less than or equal to 10")
         if sum(_entry_size(e) for e in entries) > MAX_REQUEST_BYTES:
             raise validation("Total size of the entries in the request is over the limit.")
         now = self.clock.now()
@@ -1215,6 +1224,13 @@ class EventsProvider(Provider):
             name = f"{doc['EventBusName']}/{doc['Name']}"
         with self.db.transaction():
             self.store.put(kind, parts[4], parts[3], name, arn, doc)
+
+
+def _checked(operation: str, fn):
+    def run(ctx: RequestContext, params: dict):
+        check(operation, params)
+        return fn(ctx, params)
+    return run
 
 
 class _EntryError(Exception):

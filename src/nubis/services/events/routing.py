@@ -9,7 +9,6 @@ are kept across rebuilds, keyed by their text.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from . import store as S
@@ -96,6 +95,3 @@ class Router:
                 archives.append((archive["ArchiveArn"], compiled(pattern) if pattern else None))
         return BusIndex(by_source, any_source, archives)
 
-
-def pattern_text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
