@@ -118,3 +118,15 @@ def test_rotation_errors(sm, cloud):
     assert code(e) == "InvalidParameterException"
     e = error_of(sm.rotate_secret, SecretId="e", RotationLambdaARN=FN, RotationRules={"AutomaticallyAfterDays": 1001})
     assert code(e) in ("InvalidParameterException", "ValidationException")
+
+
+def test_a_restored_secret_rotates_again(sm, cloud):
+    sm.create_secret(Name="back", SecretString="initial")
+    first = sm.rotate_secret(SecretId="back", RotationLambdaARN=FN,
+                             RotationRules={"AutomaticallyAfterDays": 1})["VersionId"]
+    sm.delete_secret(SecretId="back", RecoveryWindowInDays=7)
+    cloud.advance(2 * DAY)  # the rotation due meanwhile does not run
+    sm.restore_secret(SecretId="back")
+    assert sm.get_secret_value(SecretId="back")["VersionId"] == first
+    cloud.advance(DAY + 1)
+    assert sm.get_secret_value(SecretId="back")["VersionId"] != first

@@ -16,9 +16,8 @@ import uuid
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import schedule
 from .passwords import random_password
-from .rotation import CURRENT, PENDING, PREVIOUS, ROTATE_KIND, Rotation
+from .rotation import CURRENT, PREVIOUS, ROTATE_KIND, Rotation
 from .store import MIGRATIONS, Secret, Store, Version
 from .vault import SealError, Vault
 
@@ -556,6 +555,10 @@ class SecretsManagerProvider(Provider):
             s.deleted = None
             self.store.save(s)
             self.scheduler.cancel(PURGE_KIND, s.arn)
+            # A rotation that fell due while the secret was pending deletion did not run: plan the next one.
+            now = self.clock.now()
+            if s.rotation.get("enabled") and (s.rotation.get("next") or 0) <= now:
+                self.rotation.schedule(s, now)
         return self._ident(s)
 
     async def rotate_secret(self, ctx, params):

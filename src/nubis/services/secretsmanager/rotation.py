@@ -81,7 +81,7 @@ class Rotation:
                 self.p.store.save(secret)
                 raise _cannot_invoke() from None
             self._drop_pending(secret, token)
-            self._schedule(secret, now)
+            self.schedule(secret, now)
             return self.p._ident(secret)
         await self._add_pending(secret, token)
         try:
@@ -131,19 +131,20 @@ class Rotation:
             if secret:
                 self._reschedule(secret, now)
             return False
-        v.stages.remove(PENDING) if PENDING in v.stages else None
+        if PENDING in v.stages:
+            v.stages.remove(PENDING)
         self.p.store.set_stages(secret.arn, token, v.stages)
         secret.last_rotated = now
         secret.last_changed = now
-        self._schedule(secret, now)
+        self.schedule(secret, now)
         return True
 
     def _reschedule(self, secret, now: float) -> None:
         fresh = self.p.store.by_arn(secret.arn)
         if fresh is not None:
-            self._schedule(fresh, now)
+            self.schedule(fresh, now)
 
-    def _schedule(self, secret, after: float) -> None:
+    def schedule(self, secret, after: float) -> None:
         rot = secret.rotation
         when = schedule.next_rotation(rot["rules"], after) if rot.get("enabled") and rot.get("rules") else None
         rot["next"] = when
