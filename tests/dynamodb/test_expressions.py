@@ -422,6 +422,41 @@ def test_update_parse_errors(text, expected):
     assert error(ex().update, text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    # syntax first, then reserved words and function names, then repeated sections,
+    # undefined placeholders, overlapping paths, conflicting paths, ADD/DELETE types, the rest
+    ("SET #zz = :zz SET abOrt = b", UE + "Attribute name is a reserved keyword; reserved keyword: abOrt"),
+    ("SET #zz = if_not_exist(:zz) SET c = d", UE + "Invalid function name; function: if_not_exist"),
+    ("SET a = #zz SET c = :zz", UE + 'The "SET" section can only be used once in an update expression;'),
+    ("SET #zz = if_not_exists(:n)", UE + "An expression attribute name used in the document path is not defined; "
+                                         "attribute name: #zz"),
+    ("SET d[1] = a, d.b = a, c[1].a = a, c = if_not_exists(a)",
+     UE + "Two document paths overlap with each other; must remove or rewrite one of these paths; "
+          "path one: [c, [1], a], path two: [c]"),
+    ("SET c[3].d = a, c.d[3] = if_not_exists(a)",
+     UE + "Two document paths conflict with each other; must remove or rewrite one of these paths; "
+          "path one: [c, [3], d], path two: [c, d, [3]]"),
+    ("SET b = list_append(:s, a), c = if_not_exists(a) ADD e.f :s",
+     UE + "Incorrect operand type for operator or function; operator: ADD, operand type: STRING"),
+    ("SET a = if_not_exists(:n, c)", UE + "Operator or function requires a document path; "
+                                          "operator or function: if_not_exists"),
+    ("SET a = if_not_exists(c)", UE + "Incorrect number of operands for operator or function; "
+                                      "operator or function: if_not_exists, number of operands: 1"),
+    ("REMOVE _c", UE + 'Syntax error; token: "_", near: "REMOVE _c"'),
+])
+def test_which_error_is_reported(text, expected):
+    assert error(ex().update, text) == expected
+
+
+def test_add_and_delete_need_the_container_of_a_nested_path():
+    item = {"m": {"M": {}}, "l": {"L": []}, "s": {"S": "x"}}
+    for text in ("ADD absent.x :n", "DELETE absent.x :ss", "ADD s.x :n", "ADD m[0] :n", "DELETE l.x :ss"):
+        assert error(update, text, item) == \
+            "The document path provided in the update expression is invalid for update", text
+    assert update("ADD m.x :n DELETE l[3] :ss", item) == {"m": {"M": {"x": {"N": "5"}}}, "l": {"L": []},
+                                                           "s": {"S": "x"}}
+
+
 def test_updated_paths():
     u = ex().update("SET a.b = :n, c = :n REMOVE d[1] ADD e :n DELETE f :ss")
     assert [p.elements for p in u.updated_paths()] == [("a", "b"), ("c",), ("d", 1), ("e",), ("f",)]
@@ -457,6 +492,36 @@ def test_filter_string_operators():
     assert from_filter({"s": {"ComparisonOperator": "CONTAINS", "AttributeValueList": [{"S": "bc"}]}}).evaluate(ITEM)
     assert from_filter({"ss": {"ComparisonOperator": "NOT_CONTAINS",
                                "AttributeValueList": [{"S": "z"}]}}).evaluate(ITEM)
+
+
+@pytest.mark.parametrize("expected, text", [
+    ({"a": {}}, "Value must be provided when Exists is null for Attribute: a"),
+    ({"a": {"Exists": True}}, "Value must be provided when Exists is true for Attribute: a"),
+    ({"a": {"Exists": False, "Value": {"S": "x"}}}, "Value cannot be used when Exists is false for Attribute: a"),
+    ({"a": {"ComparisonOperator": "LT"}},
+     "Value or AttributeValueList must be used with ComparisonOperator: LT for Attribute: a"),
+    ({"a": {"ComparisonOperator": "LT", "Exists": True}},
+     "Exists and ComparisonOperator cannot be used together for Attribute: a"),
+    ({"a": {"ComparisonOperator": "LT", "Value": {"S": "x"}, "AttributeValueList": [{"S": "x"}]}},
+     "Value and AttributeValueList cannot be used together for Attribute: a"),
+    ({"a": {"AttributeValueList": [{"S": "x"}]}},
+     "AttributeValueList can only be used with a ComparisonOperator for Attribute: a"),
+    ({"a": {"ComparisonOperator": "NULL", "Value": {"S": "x"}}},
+     "Invalid number of argument(s) for the NULL ComparisonOperator"),
+])
+def test_expected_errors(expected, text):
+    assert error(from_expected, expected) == "One or more parameter values were invalid: " + text
+
+
+def test_expected_value_with_an_operator():
+    assert from_expected({"n": {"ComparisonOperator": "LT", "Value": {"N": "6"}}}).evaluate(ITEM)
+
+
+def test_attribute_updates_type_mismatch():
+    u = from_attribute_updates({"s": {"Action": "ADD", "Value": {"N": "1"}}})
+    assert error(u.apply, ITEM) == "Type mismatch for attribute to update"
+    u = from_attribute_updates({"ss": {"Action": "DELETE", "Value": {"NS": ["1"]}}})
+    assert error(u.apply, ITEM) == "Type mismatch for attribute to update"
 
 
 def test_legacy_errors():

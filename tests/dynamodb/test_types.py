@@ -32,12 +32,15 @@ def message(call, *args, **kwargs) -> str:
     ({"NS": []}, PARAM + "An number set  may not be empty"),
     ({"BS": []}, PARAM + "Binary sets should not be empty"),
     ({"SS": ["a", "b", "a"]}, PARAM + "Input collection [a, b, a] contains duplicates."),
-    ({"NS": ["1", "1.0"]}, PARAM + "Input collection [1, 1.0] contains duplicates."),
+    ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),       # numbers by value
+    ({"BS": [b"b", b"b"]}, PARAM + "Input collection [Yg==, Yg==]of type BS contains duplicates."),
     ({"NULL": False}, PARAM + "Null attribute value types must have the value of true"),
-    ({"N": "abc"}, "A value provided cannot be converted into a number"),
-    ({"N": ""}, "A value provided cannot be converted into a number"),
-    ({"N": "Infinity"}, "A value provided cannot be converted into a number"),
-    ({"N": "NaN"}, "A value provided cannot be converted into a number"),
+    ({"N": "abc"}, "The parameter cannot be converted to a numeric value: abc"),
+    ({"N": ""}, "The parameter cannot be converted to a numeric value"),
+    ({"N": "Infinity"}, "The parameter cannot be converted to a numeric value: Infinity"),
+    ({"N": "NaN"}, "The parameter cannot be converted to a numeric value: NaN"),
+    ({"N": " 1"}, "The parameter cannot be converted to a numeric value:  1"),
+    ({"NS": ["1", "b"]}, "The parameter cannot be converted to a numeric value: b"),
     ({"N": "1" * 39}, "Attempting to store more than 38 significant digits in a Number"),
     ({"N": "1E+126"}, "Number overflow. Attempting to store a number with magnitude larger than supported range"),
     ({"N": "1E-131"}, "Number underflow. Attempting to store a number with magnitude smaller than supported range"),
@@ -80,7 +83,7 @@ DEFS = [{"AttributeName": "id", "AttributeType": "S"}, {"AttributeName": "sk", "
     ({"id": {"S": "a"}, "sk": {"N": "1"}, "x": {"S": "b"}}, True,
      "The provided key element does not match the schema"),
     ({"id": {"S": "a" * 2049}, "sk": {"N": "1"}}, False,
-     PARAM + "Size of hashkey has exceeded the maximum size limit of 2048 bytes"),
+     PARAM + "Size of hashkey has exceeded the maximum size limit of2048 bytes"),     # sic
 ])
 def test_key_errors(item, exact, expected):
     assert message(dt.validate_key, item, SCHEMA, DEFS, exact=exact) == expected

@@ -45,7 +45,8 @@ def invalid(message: str) -> ServiceError:
 def parse_number(text) -> decimal.Decimal:
     """A number string as DynamoDB accepts it, checked for digits and range."""
     if not isinstance(text, str) or not _NUMBER.match(text):
-        raise invalid("A value provided cannot be converted into a number")
+        shown = f": {text}" if isinstance(text, str) and text else ""
+        raise invalid(f"The parameter cannot be converted to a numeric value{shown}")
     d = decimal.Decimal(text)
     sign, digits, exponent = d.as_tuple()
     significant = "".join(map(str, digits)).strip("0")
@@ -141,8 +142,13 @@ def validate_value(value, depth: int = 0) -> None:
                 raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
             seen = {bytes(e) if t == "BS" else e for e in v}
         if len(seen) != len(v):
-            shown = v if t != "BS" else [base64.b64encode(e).decode() for e in v]
-            raise invalid(_PARAM + f"Input collection [{', '.join(shown)}] contains duplicates.")
+            # DynamoDB words each kind of set differently
+            if t == "NS":
+                raise invalid("Input collection contains duplicates")
+            if t == "BS":
+                shown = ", ".join(base64.b64encode(e).decode() for e in v)
+                raise invalid(_PARAM + f"Input collection [{shown}]of type BS contains duplicates.")
+            raise invalid(_PARAM + f"Input collection [{', '.join(v)}] contains duplicates.")
     elif t == "M":
         if not isinstance(v, dict):
             raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
@@ -216,7 +222,7 @@ def validate_key(item_or_key: dict, key_schema: list[dict], attribute_definition
                           f"cannot contain an empty {kind} value. Key: {name}")
         size = len(v.encode("utf-8")) if actual == "S" else len(v) if actual == "B" else 0
         if element["KeyType"] == "HASH" and size > MAX_HASH_KEY:
-            raise invalid(_PARAM + "Size of hashkey has exceeded the maximum size limit of 2048 bytes")
+            raise invalid(_PARAM + "Size of hashkey has exceeded the maximum size limit of2048 bytes")
         if element["KeyType"] == "RANGE" and size > MAX_RANGE_KEY:
             raise invalid(_PARAM + "Aggregated size of all range keys has exceeded the size limit of 1024 bytes")
 

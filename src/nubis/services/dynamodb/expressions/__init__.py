@@ -20,8 +20,8 @@ from .legacy import (from_attribute_updates, from_attributes_to_get, from_expect
                      from_key_conditions)
 from .nodes import Condition, Path
 from .parser import Parser
-from .projection import Projection, check_overlaps
-from .update import Update, parse_update
+from .projection import Projection
+from .update import Update, check_overlaps, parse_update
 
 __all__ = ["Expressions", "Condition", "KeyCondition", "Projection", "Update", "Path",
            "from_expected", "from_filter", "from_key_conditions", "from_attribute_updates",

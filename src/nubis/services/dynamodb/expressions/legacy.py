@@ -83,7 +83,8 @@ def _combine(parts: list, conditional_operator: str | None) -> nodes.Condition:
 
 
 def from_expected(expected: dict | None, conditional_operator: str | None = None) -> nodes.Condition:
-    """Expected: per attribute either Value/Exists or ComparisonOperator/AttributeValueList."""
+    """Expected: per attribute either Value/Exists, or a ComparisonOperator with
+    its AttributeValueList (or a Value standing for a list of one)."""
     parts = []
     for name, spec in (expected or {}).items():
         spec = spec or {}
@@ -92,11 +93,14 @@ def from_expected(expected: dict | None, conditional_operator: str | None = None
         exists = spec.get("Exists")
         values = spec.get("AttributeValueList")
         if operator is not None:
-            if value is not None:
-                raise _invalid(_PARAM + f"Value and ComparisonOperator cannot be used together for Attribute: {name}")
             if exists is not None:
                 raise _invalid(_PARAM + f"Exists and ComparisonOperator cannot be used together for Attribute: {name}")
-            parts.append(_one(name, operator, _values(values)))
+            if value is not None and values is not None:
+                raise _invalid(_PARAM + f"Value and AttributeValueList cannot be used together for Attribute: {name}")
+            if value is None and values is None and _ARITY.get(operator) != 0:
+                raise _invalid(_PARAM + f"Value or AttributeValueList must be used with ComparisonOperator: "
+                               f"{operator} for Attribute: {name}")
+            parts.append(_one(name, operator, _values([value] if value is not None else values)))
         elif values is not None:
             raise _invalid(_PARAM + f"AttributeValueList can only be used with a ComparisonOperator for Attribute: "
                            f"{name}")
@@ -106,7 +110,8 @@ def from_expected(expected: dict | None, conditional_operator: str | None = None
             parts.append(nodes.Function("attribute_not_exists", [nodes.Path([name])]))
         else:
             if value is None:
-                raise _invalid(_PARAM + f"Value must be provided when Exists is true for Attribute: {name}")
+                state = "null" if exists is None else "true"
+                raise _invalid(_PARAM + f"Value must be provided when Exists is {state} for Attribute: {name}")
             parts.append(_one(name, "EQ", _values([value])))
     return _combine(parts, conditional_operator)
 
@@ -168,7 +173,7 @@ def from_attribute_updates(updates: dict | None) -> Update:
         else:
             raise _invalid(f"1 validation error detected: Value '{action}' at 'attributeUpdates.{name}.member.action' "
                            "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]")
-    return Update(actions)
+    return Update(actions, legacy=True)
 
 
 def from_attributes_to_get(names: list[str] | None) -> Projection:

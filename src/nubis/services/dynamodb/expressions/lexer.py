@@ -15,7 +15,7 @@ _TOKEN = re.compile(r"""
   | (?P<name>\#[A-Za-z0-9_]+)
   | (?P<value>:[A-Za-z0-9_]+)
   | (?P<number>[0-9]+)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<ident>[A-Za-z][A-Za-z0-9_]*)      # a name starting with "_" is a syntax error
   | (?P<op><>|<=|>=|[=<>(),.\[\]+\-])
 """, re.VERBOSE)
 

@@ -31,6 +31,11 @@ TYPE_NAMES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 LONG_TYPE = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "BOOL": "BOOLEAN", "NULL": "NULL",
              "L": "LIST", "M": "MAP", "SS": "STRING_SET", "NS": "NUMBER_SET", "BS": "BINARY_SET"}
 MAX_IN_OPERANDS = 100
+
+# The order in which DynamoDB reports semantic errors when a text has several:
+# reserved words and unknown functions, then repeated update sections, undefined
+# placeholders, overlapping then conflicting paths, ADD/DELETE operand types, the rest.
+WORDS, REPEATED, UNDEFINED, OVERLAP, CONFLICT, ADD_DELETE, OTHER = range(7)
 MAX_EXPRESSION_BYTES = 4096     # "the maximum length of any expression string is 4 KB"
 
 
@@ -58,6 +63,7 @@ class Parser:
         self.tokens = tokenize(text)
         self.i = 0
         self.pending = None
+        self.pending_tier = OTHER
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -84,10 +90,12 @@ class Parser:
             return False
         return text is None or token.text.upper() == text
 
-    def defer(self, message: str):
-        """Hold the first semantic error until the whole text has parsed."""
-        if self.pending is None:
+    def defer(self, message: str, tier: int = OTHER):
+        """Hold a semantic error until the whole text has parsed; of several,
+        the first of the lowest tier is reported."""
+        if self.pending is None or tier < self.pending_tier:
             self.pending = invalid(self.kind, message)
+            self.pending_tier = tier
 
     def finish(self):
         if self.peek().kind != "eof":
@@ -102,14 +110,14 @@ class Parser:
         if token.kind == "ident":
             self.next()
             if token.text.upper() in RESERVED:
-                self.defer(f"Attribute name is a reserved keyword; reserved keyword: {token.text}")
+                self.defer(f"Attribute name is a reserved keyword; reserved keyword: {token.text}", WORDS)
             return token.text
         if token.kind == "name":
             self.next()
             resolved = self.scope.name(token.text)
             if resolved is None:
                 self.defer("An expression attribute name used in the document path is not defined; "
-                           f"attribute name: {token.text}")
+                           f"attribute name: {token.text}", UNDEFINED)
                 return token.text
             return resolved
         self.fail()
@@ -134,7 +142,7 @@ class Parser:
         value = self.scope.value(token.text)
         if value is None:
             self.defer("An expression attribute value used in expression is not defined; "
-                       f"attribute value: {token.text}")
+                       f"attribute value: {token.text}", UNDEFINED)
         return nodes.Value(token.text, value)
 
     def operand(self):
@@ -158,7 +166,7 @@ class Parser:
         self.expect(")")
         name = token.text
         if name not in FUNCTIONS:
-            self.defer(f"Invalid function name; function: {name}")
+            self.defer(f"Invalid function name; function: {name}", WORDS)
         elif len(args) != FUNCTIONS[name]:
             self.defer("Incorrect number of operands for operator or function; "
                        f"operator or function: {name}, number of operands: {len(args)}")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from . import nodes
-from .update import overlap
 
 
 class Projection:
@@ -64,11 +63,3 @@ def _project(value: dict, tree):
     return None
 
 
-def check_overlaps(parser, paths: list[nodes.Path]):
-    for i, one in enumerate(paths):
-        for two in paths[i + 1:]:
-            found = overlap(one, two)
-            if found:
-                parser.defer(f"Two document paths {found} with each other; must remove or rewrite one of these "
-                             f"paths; path one: {one.shown()}, path two: {two.shown()}")
-                return

@@ -9,7 +9,7 @@ import copy
 
 from .. import types as dt
 from . import nodes
-from .parser import FUNCTIONS, LONG_TYPE, Call, Parser
+from .parser import ADD_DELETE, CONFLICT, FUNCTIONS, LONG_TYPE, OVERLAP, REPEATED, Call, Parser
 
 SECTIONS = ("SET", "REMOVE", "ADD", "DELETE")
 _SETS = ("SS", "NS", "BS")
@@ -96,8 +96,10 @@ class Update:
     """Actions as ``(action, path, operand)``; action is SET, REMOVE, ADD, DELETE
     (or APPEND, the legacy ADD of a list)."""
 
-    def __init__(self, actions: list[tuple]):
+    def __init__(self, actions: list[tuple], legacy: bool = False):
         self.actions = actions
+        # AttributeUpdates words a type mismatch its own way
+        self.legacy = legacy
 
     def updated_paths(self) -> list[nodes.Path]:
         return [path for _, path, _ in self.actions]
@@ -117,14 +119,28 @@ class Update:
             elif action == "REMOVE":
                 removals.append(path.elements)
             else:
-                current = path.resolve(new)
-                result = _combine(action, current, value)
+                _check_parent(new, path.elements)
+                try:
+                    result = _combine(action, path.resolve(new), value)
+                except dt.ServiceError:
+                    if self.legacy:
+                        raise failure("Type mismatch for attribute to update") from None
+                    raise
                 if result is None:
                     removals.append(path.elements)
                 else:
                     _assign(new, path.elements, result)
         _remove_all(new, removals)
         return new
+
+
+def _check_parent(item: dict, elements):
+    """ADD and DELETE on a nested path need its container to exist with the right type."""
+    if len(elements) == 1:
+        return
+    parent = _container(item, elements)
+    if parent is None or ("L" if elements[-1].__class__ is int else "M") not in parent:
+        raise _bad_path()
 
 
 def _combine(action: str, current: dict | None, value: dict) -> dict | None:
@@ -245,7 +261,7 @@ def parse_update(parser: Parser) -> Update:
             parser.fail()
         parser.next()
         if section in seen:
-            parser.defer(f'The "{section}" section can only be used once in an update expression;')
+            parser.defer(f'The "{section}" section can only be used once in an update expression;', REPEATED)
         seen.add(section)
         while True:
             actions.append(_action(parser, section))
@@ -255,7 +271,7 @@ def parse_update(parser: Parser) -> Update:
             break
         if parser.peek().kind == "eof":
             break
-    _check_overlaps(parser, [path for _, path, _ in actions])
+    check_overlaps(parser, [path for _, path, _ in actions])
     parser.finish()
     return Update(actions)
 
@@ -275,7 +291,7 @@ def _action(parser: Parser, section: str) -> tuple:
         allowed = ("N", *_SETS) if section == "ADD" else _SETS
         if t not in allowed:
             parser.defer("Incorrect operand type for operator or function; "
-                         f"operator: {section}, operand type: {LONG_TYPE[t]}")
+                         f"operator: {section}, operand type: {LONG_TYPE[t]}", ADD_DELETE)
     return (section, path, value)
 
 
@@ -320,7 +336,7 @@ def _update_operand(parser: Parser, node):
     if name == "if_not_exists":
         first = node.args[0]
         if not isinstance(first, nodes.Path):
-            parser.operand_type_error(name, _static_type(_update_operand(parser, first)) or "N")
+            parser.defer(f"Operator or function requires a document path; operator or function: {name}")
             return nodes.Value(name, None)
         return IfNotExists(first, _update_operand(parser, node.args[1]))
     first, second = (_update_operand(parser, a) for a in node.args)
@@ -343,12 +359,20 @@ def overlap(one: nodes.Path, two: nodes.Path) -> str | None:
     return "overlap"
 
 
-def _check_overlaps(parser: Parser, paths: list[nodes.Path]):
+def check_overlaps(parser: Parser, paths: list[nodes.Path]):
+    """Any two paths that overlap (one within the other) or conflict (one indexes
+    a list where the other names a map key); overlaps are reported first."""
+    conflict = None
     for i, one in enumerate(paths):
         for two in paths[i + 1:]:
             found = overlap(one, two)
-            if found:
-                verb = "overlap" if found == "overlap" else "conflict"
-                parser.defer(f"Two document paths {verb} with each other; must remove or rewrite one of these "
-                             f"paths; path one: {one.shown()}, path two: {two.shown()}")
+            if found == "overlap":
+                parser.defer("Two document paths overlap with each other; must remove or rewrite one of these "
+                             f"paths; path one: {one.shown()}, path two: {two.shown()}", OVERLAP)
                 return
+            if found and conflict is None:
+                conflict = (one, two)
+    if conflict is not None:
+        one, two = conflict
+        parser.defer("Two document paths conflict with each other; must remove or rewrite one of these "
+                     f"paths; path one: {one.shown()}, path two: {two.shown()}", CONFLICT)
