@@ -142,8 +142,9 @@ def test_default_key_policy_and_put(kms, key):
     [statement] = policy["Statement"]
     assert statement["Effect"] == "Allow" and statement["Action"] == "kms:*"
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
-    mine = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
-                                                     "Action": "kms:Decrypt", "Resource": "*"}]}
+    mine = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}]}
     kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(mine))
     assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == mine
     assert code(error_of(kms.put_key_policy, KeyId=key, Policy="{not json")) == "MalformedPolicyDocumentException"
@@ -151,9 +152,27 @@ def test_default_key_policy_and_put(kms, key):
 
 
 def test_create_key_with_policy(kms):
-    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+         "Resource": "*"}]})
     md = kms.create_key(Policy=policy)["KeyMetadata"]
     assert kms.get_key_policy(KeyId=md["KeyId"])["Policy"] == policy
+
+
+def test_policy_lockout_safety_check(kms, key):
+    """A key policy that would stop its author from changing it again is refused,
+    unless BypassPolicyLockoutSafetyCheck says otherwise."""
+    locked = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:Decrypt",
+         "Resource": "*"}]})
+    for call in (lambda **kw: kms.create_key(Policy=locked, **kw),
+                 lambda **kw: kms.put_key_policy(KeyId=key, PolicyName="default", Policy=locked, **kw)):
+        err = error_of(call)
+        assert code(err) == "MalformedPolicyDocumentException"
+        assert message(err) == "The new key policy will not allow you to update the key policy in the future."
+        call(BypassPolicyLockoutSafetyCheck=True)
+    assert kms.get_key_policy(KeyId=key)["Policy"] == locked
+    assert len(kms.list_keys()["Keys"]) == 2
 
 
 def test_tags(kms):

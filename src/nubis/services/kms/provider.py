@@ -19,6 +19,7 @@ import os
 import re
 import uuid
 
+from ...auth import policy as iam_policy
 from ...auth.credentials import root_arn
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
@@ -77,6 +78,16 @@ def check_tags(tags) -> list[dict]:
     if len(out) > 50:
         raise ServiceError("TagException", "Too many tags")
     return [{"TagKey": k, "TagValue": v} for k, v in out.items()]
+
+
+def check_lockout(ctx: RequestContext, policy_text: str, key_arn: str) -> None:
+    """The policy lockout safety check: a new key policy must let its author change it again
+    (unless BypassPolicyLockoutSafetyCheck)."""
+    principal = ctx.principal or root_arn(ctx.account, ctx.region)
+    request = iam_policy.Request("kms:PutKeyPolicy", key_arn, principal, ctx.account)
+    if iam_policy.evaluate([policy_text], request, resource_policy=True) != iam_policy.ALLOW:
+        raise ServiceError("MalformedPolicyDocumentException",
+                           "The new key policy will not allow you to update the key policy in the future.")
 
 
 class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
@@ -225,6 +236,8 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         description = params.get("Description") or ""
         e.length(description, "description", 0, 8192)
         policy = check_policy(params["Policy"]) if params.get("Policy") is not None else None
+        if policy is not None and not params.get("BypassPolicyLockoutSafetyCheck"):
+            check_lockout(ctx, policy, f"arn:aws:kms:{ctx.region}:{ctx.account}:key/*")
         tags = check_tags(params.get("Tags"))
         key = self._new_key(ctx.account, ctx.region, spec, usage, origin, bool(params.get("MultiRegion")),
                             description, policy, tags)
@@ -326,6 +339,8 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         key = self._key(ctx, params)
         self._policy_name(params)
         policy = check_policy(e.required(params, "Policy"))
+        if not params.get("BypassPolicyLockoutSafetyCheck"):
+            check_lockout(ctx, policy, key.arn)
         self._managed_by_customer(key, "PutKeyPolicy")
         self._not_pending_deletion(key)
         key.policy = policy
