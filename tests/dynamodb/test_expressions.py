@@ -227,6 +227,17 @@ def test_mixing_expression_and_legacy_parameters():
         "Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}")
     assert error(check_parameters, {"ExpressionAttributeValues": {":v": {"N": "1"}}}) == \
         "ExpressionAttributeValues can only be specified when using expressions"
+    values = {"ExpressionAttributeValues": {":v": {"N": "1"}}}
+    assert error(check_parameters, values, ("ConditionExpression",)) == \
+        "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"
+    assert error(check_parameters, values, ("UpdateExpression", "ConditionExpression")) == (
+        "ExpressionAttributeValues can only be specified when using expressions: "
+        "UpdateExpression and ConditionExpression are null")
+    assert error(check_parameters, values, ("KeyConditionExpression", "FilterExpression", "ProjectionExpression")) \
+        == ("ExpressionAttributeValues can only be specified when using expressions: "
+            "FilterExpression and KeyConditionExpression are null")
+    assert error(check_parameters, {"ExpressionAttributeNames": {"#a": "a"}, **values}, ("ConditionExpression",)) \
+        == "ExpressionAttributeNames can only be specified when using expressions"
     check_parameters({"ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": {"N": "1"}}})
     check_parameters({"Expected": {}})
 

@@ -122,16 +122,30 @@ _EXPRESSION = ("ProjectionExpression", "KeyConditionExpression", "FilterExpressi
                "ConditionExpression", "UpdateExpression")
 
 
-def check_parameters(params: dict) -> None:
+# The expressions that can use ExpressionAttributeValues, in the order DynamoDB names them.
+_VALUE_EXPRESSIONS = ("UpdateExpression", "FilterExpression", "KeyConditionExpression", "ConditionExpression")
+
+
+def check_parameters(params: dict, expressions: tuple[str, ...] | None = None) -> None:
     """Refuse a request that mixes expression and legacy parameters, or that gives
-    ExpressionAttributeNames / Values without any expression."""
+    ExpressionAttributeNames / Values without any expression.
+
+    ``expressions``: the operation's expression parameters (PutItem's
+    ("ConditionExpression",), Query's ("KeyConditionExpression",
+    "FilterExpression", "ProjectionExpression"), ...), which DynamoDB names
+    when ExpressionAttributeValues come without them.
+    """
     legacy = [p for p in _LEGACY if params.get(p) is not None]
     expression = [p for p in _EXPRESSION if params.get(p) is not None]
     if legacy and expression:
         raise _invalid("Can not use both expression and non-expression parameters in the same request: "
                        f"Non-expression parameters: {{{', '.join(legacy)}}} "
                        f"Expression parameters: {{{', '.join(expression)}}}")
-    if not expression:
-        for p in ("ExpressionAttributeNames", "ExpressionAttributeValues"):
-            if params.get(p) is not None:
-                raise _invalid(f"{p} can only be specified when using expressions")
+    if expression:
+        return
+    if params.get("ExpressionAttributeNames") is not None:
+        raise _invalid("ExpressionAttributeNames can only be specified when using expressions")
+    if params.get("ExpressionAttributeValues") is not None:
+        named = [e for e in _VALUE_EXPRESSIONS if e in (expressions or ())]
+        suffix = f": {' and '.join(named)} {'is' if len(named) == 1 else 'are'} null" if named else ""
+        raise _invalid(f"ExpressionAttributeValues can only be specified when using expressions{suffix}")
