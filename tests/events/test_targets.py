@@ -123,3 +123,26 @@ def test_unbuilt_services_are_retried_then_dead_lettered(events, sqs):
     got = receive(sqs, dlq_url, 2, MessageAttributeNames=["All"])
     targets = sorted(m["MessageAttributes"]["TARGET_ARN"]["StringValue"].split(":")[2] for m in got)
     assert targets == ["kinesis", "states"]
+
+
+def test_api_destination_retries_5xx_and_dead_letters_4xx(nubis, events, sqs, endpoint):
+    conn = events.create_connection(Name="c", AuthorizationType="API_KEY", AuthParameters={
+        "ApiKeyAuthParameters": {"ApiKeyName": "k", "ApiKeyValue": "v"}})["ConnectionArn"]
+    dest = events.create_api_destination(Name="d", ConnectionArn=conn, HttpMethod="POST",
+                                         InvocationEndpoint=endpoint.url + "/hook")["ApiDestinationArn"]
+    dlq_url, dlq = make_queue(sqs, "dlq")
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": dest, "DeadLetterConfig": {"Arn": dlq}}])
+    endpoint.statuses = [503, 200, 400]
+    put(events, detail={"n": 1})
+    endpoint.wait_for(1)
+    time.sleep(0.2)
+    assert len(endpoint.requests) == 1   # the retry waits for the clock
+    nubis.advance(1)
+    second = endpoint.wait_for(2)[1]
+    assert json.loads(second["body"])["detail"] == {"n": 1}
+    assert quiet(sqs, dlq_url)
+    put(events, detail={"n": 2})         # answered 400: not retried
+    (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
+    assert m["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "400"
+    assert json.loads(m["Body"])["detail"] == {"n": 2}

@@ -85,15 +85,37 @@ class Deliveries:
 
     async def on_timer(self, payload: dict) -> None:
         for item in payload["items"]:
-            try:
-                await self._attempt(item)
-            except DeliveryFailed as e:
-                self._failed(item, e)
-            except ServiceError as e:
-                self._failed(item, DeliveryFailed(e.code, e.message, e.code not in _NOT_RETRIED))
-            except Exception as e:  # a target's bug must not lose the other deliveries
-                log.exception("delivery to %s failed unexpectedly", item["target"].get("Arn"))
-                self._failed(item, DeliveryFailed("InternalFailure", str(e) or type(e).__name__, True))
+            if ":api-destination/" in item["target"]["Arn"]:
+                self._in_background(item)
+            else:
+                await self._run(item)
+
+    async def _run(self, item: dict) -> bool:
+        """One attempt; a failure is retried later or dead-lettered. True when it was delivered."""
+        try:
+            await self._attempt(item)
+            return True
+        except DeliveryFailed as e:
+            self._failed(item, e)
+        except ServiceError as e:
+            self._failed(item, DeliveryFailed(e.code, e.message, e.code not in _NOT_RETRIED))
+        except Exception as e:  # a target's bug must not lose the other deliveries
+            log.exception("delivery to %s failed unexpectedly", item["target"].get("Arn"))
+            self._failed(item, DeliveryFailed("InternalFailure", str(e) or type(e).__name__, True))
+        return False
+
+    def _in_background(self, item: dict) -> None:
+        """An HTTP call does not hold up the scheduler: it runs as a task, and a guard timer (the
+        same attempt, a little later) stands in for it until it ends, so a crash mid-call loses
+        nothing (at least once)."""
+        key = str(uuid.uuid4())
+        self.p.scheduler.at(self.p.clock.now() + HTTP_TIMEOUT * 6, KIND, {"items": [item]}, key=key)
+
+        async def attempt() -> None:
+            await self._run(item)
+            self.p.scheduler.cancel(KIND, key)
+
+        self.p.spawn(attempt())
 
     def _failed(self, item: dict, error: DeliveryFailed) -> None:
         policy = item["target"].get("RetryPolicy") or {}
