@@ -303,8 +303,8 @@ class IamProvider(Provider):
         user = self._caller_user(ctx, params.get("UserName"))
         if user is None:
             # The account's root: its own ARN, the account id as its id.
-            return {"User": {"UserId": ctx.account, "Arn": f"arn:{partition(ctx.region)}:iam::{ctx.account}:root",
-                             "CreateDate": self.clock.now(), "Path": "/", "UserName": ""}}
+            return {"User": {"UserId": ctx.account, "Arn": root_arn(ctx.account, ctx.region),
+                             "CreateDate": self.clock.now(), "Path": "/"}}
         return {"User": _public(user)}
 
     def list_users(self, ctx, params):
@@ -327,6 +327,10 @@ class IamProvider(Provider):
                 if key["UserName"] == user["UserName"]:
                     key["UserName"] = new_name
                     self.store.put(ctx.account, "accesskey", key["AccessKeyId"], key)
+            for device in self.store.all(ctx.account, "mfa"):
+                if device.get("_user") == user["UserName"].lower():
+                    device["_user"] = new_name.lower()
+                    self.store.put(ctx.account, "mfa", device["_key"], device)
             login = self.store.get(ctx.account, "login", user["UserName"].lower())
             if login is not None:
                 self.store.delete(ctx.account, "login", user["UserName"].lower())
@@ -651,8 +655,7 @@ class IamProvider(Provider):
         doc = self._customer_policy(ctx.account, arn)
         if doc is None:
             if boundary:
-                raise invalid(f"ARN {arn} is not valid.") if ":policy/" not in arn else \
-                    no_such(f"Scope ARN: {arn} does not exist or is not attachable.")
+                raise no_such(f"Scope ARN: {arn} does not exist or is not attachable.")
             raise no_such(f"Policy {arn} does not exist or is not attachable.")
         return doc
 
