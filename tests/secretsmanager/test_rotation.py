@@ -49,14 +49,17 @@ def test_rotate_immediately_runs_the_four_steps(sm, cloud):
     assert d["RotationEnabled"] is True and d["RotationLambdaARN"] == FN
     assert d["RotationRules"]["AutomaticallyAfterDays"] == 7
     assert d["VersionIdsToStages"] == {token: ["AWSCURRENT"], old: ["AWSPREVIOUS"]}
-    assert abs(d["NextRotationDate"].timestamp() - (d["LastRotatedDate"].timestamp() + 7 * DAY)) < 2
+    # The window opens at midnight UTC, 7 days after the day of the last rotation.
+    last = d["LastRotatedDate"].timestamp()
+    assert d["NextRotationDate"].timestamp() == last - last % DAY + 7 * DAY
 
 
 def test_the_schedule_rotates_again_on_the_clock(sm, cloud):
     sm.create_secret(Name="sched", SecretString="initial")
     first = sm.rotate_secret(SecretId="sched", RotationLambdaARN=FN,
                              RotationRules={"AutomaticallyAfterDays": 2})["VersionId"]
-    cloud.advance(2 * DAY - 60)
+    due = sm.describe_secret(SecretId="sched")["NextRotationDate"].timestamp()
+    cloud.advance(due - cloud.clock() - 60)
     assert sm.get_secret_value(SecretId="sched")["VersionId"] == first
     cloud.advance(120)
     second = sm.get_secret_value(SecretId="sched")
@@ -99,7 +102,7 @@ def test_a_failed_step_leaves_the_pending_version(sm, cloud):
     assert code(e) == "InvalidRequestException"
     assert e.response["Error"]["Message"] == "A previous rotation isn't complete. That rotation will be reattempted."
     # The scheduled attempt retries the same token.
-    cloud.advance(DAY + 1)
+    cloud.advance(DAY)
     assert {c["ClientRequestToken"] for c in invocations(cloud)} == {token}
 
 
@@ -128,5 +131,30 @@ def test_a_restored_secret_rotates_again(sm, cloud):
     cloud.advance(2 * DAY)  # the rotation due meanwhile does not run
     sm.restore_secret(SecretId="back")
     assert sm.get_secret_value(SecretId="back")["VersionId"] == first
-    cloud.advance(DAY + 1)
+    cloud.advance(DAY)
     assert sm.get_secret_value(SecretId="back")["VersionId"] != first
+
+
+def test_rate_schedules_open_their_windows_from_midnight(sm, cloud):
+    sm.create_secret(Name="hours", SecretString="initial")
+    sm.rotate_secret(SecretId="hours", RotationLambdaARN=FN, RotationRules={"ScheduleExpression": "rate(10 hours)"})
+    d = sm.describe_secret(SecretId="hours")
+    last, nxt = d["LastRotatedDate"].timestamp(), d["NextRotationDate"]
+    assert nxt.minute == 0 and nxt.hour in (0, 10, 20) and 0 < nxt.timestamp() - last <= 10 * 3600
+    sm.create_secret(Name="days", SecretString="initial")
+    sm.rotate_secret(SecretId="days", RotationLambdaARN=FN, RotationRules={"ScheduleExpression": "rate(3 days)"})
+    d = sm.describe_secret(SecretId="days")
+    last = d["LastRotatedDate"].timestamp()
+    assert d["NextRotationDate"].timestamp() == last - last % DAY + 3 * DAY
+
+
+def test_a_new_value_by_hand_counts_as_a_rotation(sm, cloud):
+    sm.create_secret(Name="manual", SecretString="initial")
+    sm.rotate_secret(SecretId="manual", RotationLambdaARN=FN, RotationRules={"AutomaticallyAfterDays": 2})
+    due = sm.describe_secret(SecretId="manual")["NextRotationDate"].timestamp()
+    cloud.advance(DAY)
+    sm.put_secret_value(SecretId="manual", SecretString="by hand")
+    moved = sm.describe_secret(SecretId="manual")["NextRotationDate"].timestamp()
+    assert moved == due + DAY
+    cloud.advance(moved - cloud.clock() - 60)
+    assert sm.get_secret_value(SecretId="manual")["SecretString"] == "by hand"

@@ -502,9 +502,17 @@ class SecretsManagerProvider(Provider):
                 return self._ident(s, VersionId=version_id, VersionStages=list(existing.stages))
             raise ServiceError("ResourceExistsException",
                                "You can't modify an existing version, you can only create a new version.")
-        v = await self.add_version(s, version_id, value, stages)
+        await self.add_version(s, version_id, value, stages)
+        if CURRENT in stages:
+            self._counts_as_rotation(s)
         v = self.store.version(s.arn, version_id)
         return self._ident(s, VersionId=version_id, VersionStages=list(v.stages))
+
+    def _counts_as_rotation(self, s: Secret) -> None:
+        """A new current value set by hand counts as a rotation for AutomaticallyAfterDays: the next one is
+        planned from it."""
+        if s.rotation.get("enabled") and "AutomaticallyAfterDays" in (s.rotation.get("rules") or {}):
+            self.rotation.schedule(s, self.clock.now())
 
     @staticmethod
     def _checked_stages(stages: list[str]) -> list[str]:
@@ -649,6 +657,7 @@ class SecretsManagerProvider(Provider):
                 raise ServiceError("ResourceExistsException",
                                    "You can't modify an existing version, you can only create a new version.")
             await self.add_version(s, version_id, value, [CURRENT])
+            self._counts_as_rotation(s)
         else:
             self.store.save(s)
         return self._ident(s, VersionId=version_id)

@@ -2,7 +2,8 @@
 six-field ``cron(minutes hours day-of-month month day-of-week year)``.
 
 A schedule gives the next rotation time after a given time (epoch seconds,
-UTC); a scheduled rotation starts when its window opens.
+UTC); a scheduled rotation runs when its window opens (AWS picks a moment
+within the window; the start is the one moment every window has).
 """
 from __future__ import annotations
 
@@ -143,9 +144,21 @@ def _parse(expr: str):
 
 
 def next_rotation(rules: dict, after: float) -> float | None:
+    """When the next rotation window opens, the last rotation having been at ``after``.
+
+    A rate in days (and AutomaticallyAfterDays, the same schedule) opens its
+    window at midnight UTC, N days after the day of the last rotation; a rate in
+    hours opens windows every N hours from midnight, starting again each UTC day
+    (a window never runs into the next day).
+    """
+    day = 86400
+    midnight = after - after % day
     if "AutomaticallyAfterDays" in rules:
-        return after + rules["AutomaticallyAfterDays"] * 86400
+        return midnight + rules["AutomaticallyAfterDays"] * day
     parsed = _parse(rules["ScheduleExpression"])
     if isinstance(parsed, Cron):
         return parsed.next_after(after)
-    return after + parsed
+    if parsed % day == 0:
+        return midnight + parsed
+    starts = [midnight + k * parsed for k in range(int(day // parsed) + 1) if k * parsed < day]
+    return next((t for t in starts if t > after), midnight + day)
