@@ -104,6 +104,10 @@ def test_begins_with_on_strings_and_binary(ddb, make_table):
     got = ddb.query(TableName="bins", KeyConditionExpression="pk = :p AND begins_with(sk, :x)",
                     ExpressionAttributeValues={":p": {"S": "p"}, ":x": {"B": b"\x01\xff"}})
     assert [i["sk"]["B"] for i in got["Items"]] == [b"\x01\xff", b"\x01\xff\xff"]
+    for forward in (True, False):
+        got = ddb.query(TableName="bins", KeyConditionExpression="pk = :p AND begins_with(sk, :x)",
+                        ExpressionAttributeValues={":p": {"S": "p"}, ":x": {"B": b"\xff"}}, ScanIndexForward=forward)
+        assert [i["sk"]["B"] for i in got["Items"]] == [b"\xff"]
     got = ddb.query(TableName="bins", KeyConditionExpression="pk = :p AND sk > :x",
                     ExpressionAttributeValues={":p": {"S": "p"}, ":x": {"B": b"\x01\xff\xff"}})
     assert [i["sk"]["B"] for i in got["Items"]] == [b"\x02", b"\xff"]
@@ -232,3 +236,13 @@ def test_exclusive_start_key_must_be_a_whole_key(ddb, numbers):
     assert message(e).startswith("The provided starting key is invalid: ")
     e = error_of(ddb.scan, TableName="nums", ExclusiveStartKey={"pk": {"S": "p"}, "sk": {"S": "1"}})
     assert message(e).startswith("The provided starting key is invalid: ")
+
+
+def test_gsi_filter_sees_only_the_projection(ddb, indexed):
+    # "y" is not projected into the KEYS_ONLY index: a filter on it matches nothing there.
+    out = ddb.query(TableName="idx", IndexName="keys", KeyConditionExpression="g = :g",
+                    FilterExpression="attribute_exists(y)", ExpressionAttributeValues={":g": {"S": "red"}})
+    assert out["Count"] == 0 and out["ScannedCount"] == 3
+    out = ddb.query(TableName="idx", IndexName="all", KeyConditionExpression="g = :g",
+                    FilterExpression="attribute_exists(y)", ExpressionAttributeValues={":g": {"S": "red"}})
+    assert out["Count"] == 3

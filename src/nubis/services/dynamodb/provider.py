@@ -589,16 +589,18 @@ class DynamoDBProvider(Provider):
         irk = it.key_bytes(start[index.range_name]) if index.range_name else b""
         return ihk, irk, hk, rk
 
-    def _page(self, t, index, select, projection, filt, rows, limit, key_item, consistent):
+    def _page(self, t, index, select, projection, filt, rows, limit):
         """Walk rows (body, size) in order until Limit items were evaluated or 1 MB was read."""
         items, scanned, read, last = [], 0, 0, None
         count = 0
+        # A global index holds only its projection: a filter sees nothing else.
+        gsi = index if index is not None and index.kind == "GSI" and index.projection != "ALL" else None
         for body, size in rows:
             item = decode(body)
             scanned += 1
             read += size
             last = item
-            if filt is None or filt.evaluate(item):
+            if filt is None or filt.evaluate(item if gsi is None else it.project(t, gsi, item)):
                 count += 1
                 if select != "COUNT":
                     items.append(self._shape_item(t, index, select, projection, item))
@@ -637,32 +639,22 @@ class DynamoDBProvider(Provider):
         limit = params.get("Limit")
         batch = min(limit + 1 if limit else 128, 1000)
         hk = it.key_bytes(kc.hash_value)
-        sort_name = kc.sort_name
 
         def rows():
             if index is None:
                 source = self.store.query(t.id, hk, low, high, forward, after[1] if after else None, batch)
-                for _h, _r, body, size in source:
-                    yield body, size
             else:
                 source = self.store.query_index(t.id, index.name, hk, low, high, forward,
                                                 (after[1], after[2], after[3]) if after else None, batch)
-                for _ir, _h, _r, body, size in source:
-                    yield body, size
+            for row in source:
+                # begins_with without an upper bound (a prefix of 0xFF bytes): the rows past it end it.
+                if prefix is not None and high is None and not row[0 if index is not None else 1].startswith(prefix):
+                    if forward:
+                        return
+                    continue
+                yield row[-2], row[-1]
 
-        def matching():
-            for body, size in rows():
-                if prefix is not None:
-                    # begins_with: rows come in key order, so the first one past the prefix ends it.
-                    item = decode(body)
-                    if not kc.matches_sort(item[sort_name]):
-                        if forward:
-                            return
-                        continue
-                yield body, size
-
-        out, read = self._page(t, index, select, projection, filt, matching(), limit, None,
-                               params.get("ConsistentRead"))
+        out, read = self._page(t, index, select, projection, filt, rows(), limit)
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
                           it.read_units(read, bool(params.get("ConsistentRead"))))
         if cap:
@@ -707,7 +699,7 @@ class DynamoDBProvider(Provider):
                     if total is None or zlib.crc32(hk) % total == segment:
                         yield body, size
 
-        out, read = self._page(t, index, select, projection, filt, rows(), limit, None, params.get("ConsistentRead"))
+        out, read = self._page(t, index, select, projection, filt, rows(), limit)
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
                           it.read_units(read, bool(params.get("ConsistentRead"))))
         if cap:
