@@ -2,6 +2,7 @@
 runtime management, recursive loop detection, and the account's concurrency limit."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -167,3 +168,43 @@ def test_account_limit_throttles(small_account):
         holder.join()
     assert results == [200]
     assert lam.invoke(FunctionName="other", Payload=b"{}")["StatusCode"] == 200
+
+
+HOG = """
+def handler(event, context):
+    hoard = bytearray(event["mb"] * 1024 * 1024)
+    for i in range(0, len(hoard), 4096):  # touch every page: resident, not just reserved
+        hoard[i] = 1
+    return len(hoard)
+"""
+
+
+def _report(log: str) -> dict:
+    line = next(x for x in log.splitlines() if x.startswith("REPORT RequestId:"))
+    return {k.strip(): v.strip() for k, v in (part.split(":", 1) for part in line.split("\t") if ":" in part)}
+
+
+def test_max_memory_used_is_the_real_peak(lam, make_function):
+    make_function("hog-ok", {"app.py": HOG}, MemorySize=256, Timeout=30)
+    out = lam.invoke(FunctionName="hog-ok", Payload=json.dumps({"mb": 80}), LogType="Tail")
+    assert "FunctionError" not in out and json.loads(out["Payload"].read()) == 80 * 1024 * 1024
+    report = _report(base64.b64decode(out["LogResult"]).decode())
+    assert report["Memory Size"] == "256 MB"
+    used = int(report["Max Memory Used"].split()[0])
+    assert 80 <= used < 256
+
+
+def test_going_past_memory_size_is_out_of_memory(lam, make_function):
+    make_function("hog", {"app.py": HOG}, MemorySize=128, Timeout=30)
+    out = lam.invoke(FunctionName="hog", Payload=json.dumps({"mb": 300}), LogType="Tail")
+    assert out["FunctionError"] == "Unhandled"
+    doc = json.loads(out["Payload"].read())
+    assert doc["errorType"] == "Runtime.OutOfMemory"
+    assert re.fullmatch(r"RequestId: [0-9a-f-]{36} Error: Runtime exited with error: signal: killed",
+                        doc["errorMessage"])
+    log = base64.b64decode(out["LogResult"]).decode()
+    assert "Runtime exited with error: signal: killed" in log
+    assert int(_report(log)["Max Memory Used"].split()[0]) >= 128
+    # The next invocation gets a fresh environment that works within its memory.
+    out = lam.invoke(FunctionName="hog", Payload=json.dumps({"mb": 10}))
+    assert "FunctionError" not in out

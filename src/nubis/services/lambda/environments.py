@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from ...protocol.errors import ServiceError
 from . import code as codes
-from . import runtime_api
+from . import memory, runtime_api
 from .logs import invocation_log
 
 log = logging.getLogger("nubis.lambda")
@@ -363,7 +363,7 @@ class Environment:
                         return max(1, int(line.split()[1]) // 1024)
         except (OSError, ValueError):
             pass
-        return 0
+        return getattr(self, "peak_mb", 0)  # the process is gone (memory.py noted its peak)
 
     # -- running one invocation -----------------------------------------------------------------
 
@@ -372,6 +372,7 @@ class Environment:
         self.current = inv
         inv.started = time.monotonic()
         inv.begun_ms = int(self.pool.clock.now() * 1000)
+        watch = None
         if self.init_failure is not None:
             inv.finish(*self.init_failure)
         elif self.state == "dead":  # stopped while it started
@@ -380,11 +381,14 @@ class Environment:
         else:
             self.state = "busy"
             self.queue.put_nowait(inv)
+            watch = memory.Watch(self, inv)  # MemorySize
             if self.init_ms is None:
                 # A runtime that never asks for its first event has failed its init.
                 inv.timer = asyncio.get_running_loop().call_later(
                     INIT_LIMIT + self.target.config.get("Timeout", 3), self._init_timed_out, inv)
         body, error_type = await inv.future
+        if watch is not None:
+            body, error_type = watch.stop(body, error_type)
         if self.own_client and self.state == "busy" and self.marked != inv.request_id:
             # The result came in before the last of the output: wait for its marker.
             self.mark_waiter = asyncio.get_running_loop().create_future()
