@@ -422,6 +422,7 @@ class EventsProvider(Provider):
         after = _after(params.get("NextToken"))
         rules = self.store.list(S.RULE, ctx.account, ctx.region, prefix + (params.get("NamePrefix") or ""),
                                 prefix + after if after else "", (params.get("Limit") or PAGE) + 1)
+        rules = [r for r in rules if r["EventBusName"] == bus["Name"]]  # not a partner bus's longer name
         items, token = _page([public(r) for r in rules], params.get("Limit"), "Name")
         for r in items:
             r.pop("CreatedBy", None)

@@ -76,7 +76,7 @@ class Router:
         by_source: dict[str, list] = {}
         any_source: list = []
         for rule in self.store.list(S.RULE, account, region, prefix=bus["Name"] + "/"):
-            if rule["State"] == "DISABLED" or not rule.get("EventPattern"):
+            if rule["EventBusName"] != bus["Name"] or rule["State"] == "DISABLED" or not rule.get("EventPattern"):
                 continue
             targets = self.store.targets(rule["Arn"])
             if not targets:
