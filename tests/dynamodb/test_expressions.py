@@ -289,6 +289,26 @@ KE = "Invalid KeyConditionExpression: "
     ("begins_with(id, :s)", "Query key condition not supported"),
     ("id = :s AND extra = :n", "Query key condition not supported"),
     ("id = :s AND m.sk = :n", "KeyConditionExpressions cannot have conditions on nested attributes"),
+    ("id = :s AND sk[0] > id", "KeyConditionExpressions cannot have conditions on nested attributes"),
+    ("id = :s AND sk > id", "Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+                            "condition"),
+    ("id = :s AND begins_with(sk, id)", "Invalid condition in KeyConditionExpression: Multiple attribute names "
+                                        "used in one condition"),
+    ("id = :s AND size(sk) > :n", "KeyConditionExpressions cannot contain nested operations"),
+    ("id = :s AND sk BETWEEN :n AND size(sk)", "KeyConditionExpressions cannot contain nested operations"),
+    ("id = :s AND :n > :m", "Invalid condition in KeyConditionExpression: No key attribute specified"),
+    (":n BETWEEN sk AND :m AND id = :s", "Invalid condition in KeyConditionExpression: BETWEEN operator must "
+                                         "have the key attribute as its first operand"),
+    ("begins_with(:s, id)", "Invalid condition in KeyConditionExpression: begins_with operator must have the key "
+                            "attribute as its first operand"),
+    ("id = :s AND sk BETWEEN :n AND :s", KE + "The BETWEEN operator requires same data type for lower and upper "
+                                              "bounds; lower bound operand: AttributeValue: {N:5}, upper bound "
+                                              "operand: AttributeValue: {S:ab}"),
+    ("id = :s AND sk BETWEEN :m AND :n", KE + "The BETWEEN operator requires upper bound to be greater than or "
+                                              "equal to lower bound; lower bound operand: AttributeValue: {N:10}, "
+                                              "upper bound operand: AttributeValue: {N:5}"),
+    ("attribute_type(id, :n)", KE + "Incorrect operand type for operator or function; operator or function: "
+                                    "attribute_type, operand type: N"),
     ("id = :s AND sk > :n AND sk < :m", "KeyConditionExpressions must only contain one condition per key"),
     ("id = :n", "One or more parameter values were invalid: Condition parameter type does not match schema type"),
     ("status = :s", KE + "Attribute name is a reserved keyword; reserved keyword: status"),

@@ -75,25 +75,43 @@ def _conjuncts(node, out: list):
 
 
 def _term(node):
-    """(name, op, values) of one conjunct, the key on the left."""
+    """(key path, op, values) of one conjunct, in the order DynamoDB checks them:
+    the key attribute first (a comparison may have it on either side), not nested,
+    then the other operands, which must be values."""
     if isinstance(node, nodes.Compare):
-        left, right, op = node.left, node.right, node.op
-        if not isinstance(left, nodes.Path) and isinstance(right, nodes.Path):
-            left, right, op = right, left, _FLIP[op]
-        if not isinstance(left, nodes.Path) or not isinstance(right, nodes.Value):
-            raise _unsupported()
-        return left, op, [right]
-    if isinstance(node, nodes.Between):
-        if not isinstance(node.subject, nodes.Path) or not isinstance(node.low, nodes.Value) \
-                or not isinstance(node.high, nodes.Value):
-            raise _unsupported()
-        return node.subject, "BETWEEN", [node.low, node.high]
-    if isinstance(node, nodes.Function):   # begins_with
-        path, prefix = node.args
-        if not isinstance(path, nodes.Path) or not isinstance(prefix, nodes.Value):
-            raise _unsupported()
-        return path, "begins_with", [prefix]
-    raise _unsupported()
+        key, other, op = node.left, node.right, node.op
+        if not isinstance(key, nodes.Path):
+            if isinstance(key, nodes.Size):
+                raise _nested_operations()
+            if isinstance(other, nodes.Path):
+                key, other, op = other, key, _FLIP[op]
+            elif isinstance(other, nodes.Size):
+                raise _nested_operations()
+            else:
+                raise _refused("Invalid condition in KeyConditionExpression: No key attribute specified")
+        others = [other]
+    elif isinstance(node, nodes.Between):
+        key, others, op = node.subject, [node.low, node.high], "BETWEEN"
+    elif isinstance(node, nodes.Function):   # begins_with
+        key, others, op = node.args[0], [node.args[1]], "begins_with"
+    else:
+        raise _unsupported()
+    if not isinstance(key, nodes.Path):
+        raise _refused(f"Invalid condition in KeyConditionExpression: {op} operator must have the key attribute "
+                       "as its first operand")
+    if len(key.elements) != 1:
+        raise _refused("KeyConditionExpressions cannot have conditions on nested attributes")
+    for other in others:
+        if isinstance(other, nodes.Path):
+            raise _refused("Invalid condition in KeyConditionExpression: Multiple attribute names used in one "
+                           "condition")
+        if not isinstance(other, nodes.Value):
+            raise _nested_operations()
+    return key, op, others
+
+
+def _nested_operations():
+    return _refused("KeyConditionExpressions cannot contain nested operations")
 
 
 def build(root, key_schema: list[dict], attribute_definitions=None) -> KeyCondition:

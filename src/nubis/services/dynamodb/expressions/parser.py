@@ -267,6 +267,11 @@ class Parser:
 
     def check_bounds(self, low, high):
         if isinstance(low, nodes.Value) and isinstance(high, nodes.Value) and low.value and high.value:
+            if dt.type_of(low.value) != dt.type_of(high.value):
+                self.defer("The BETWEEN operator requires same data type for lower and upper bounds; lower bound "
+                           f"operand: AttributeValue: {shown_value(low.value)}, upper bound operand: "
+                           f"AttributeValue: {shown_value(high.value)}")
+                return
             c = dt.compare(low.value, high.value)
             if c is not None and c > 0 and dt.type_of(low.value) in nodes.ORDERED:
                 self.defer("The BETWEEN operator requires upper bound to be greater than or equal to lower "
