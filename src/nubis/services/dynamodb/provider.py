@@ -343,7 +343,7 @@ class DynamoDBProvider(Provider):
                 params.get("ExpressionAttributeNames") or params.get("ExpressionAttributeValues")):
             return _NO_EXPRESSIONS
         x = _x()
-        x.check_parameters(params)
+        x.check_parameters(params, used)
         return x.Expressions(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
 
     @staticmethod
