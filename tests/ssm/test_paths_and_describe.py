@@ -33,11 +33,17 @@ def test_by_path_filters(ssm):
     out = ssm.get_parameters_by_path(Path="/app", Recursive=True,
                                      ParameterFilters=[{"Key": "Type", "Values": ["SecureString"]}])
     assert names(out["Parameters"]) == ["/app/prod/db/password"]
+    ssm.label_parameter_version(Name="/app/prod/db/url", Labels=["live"])
     out = ssm.get_parameters_by_path(Path="/app", Recursive=True,
-                                     ParameterFilters=[{"Key": "tag:team", "Values": ["a"]}])
-    assert names(out["Parameters"]) == ["/app/prod/name"]
-    e = error_of(ssm.get_parameters_by_path, Path="/app", ParameterFilters=[{"Key": "Name", "Values": ["x"]}])
-    assert code(e) == "InvalidFilterKey"
+                                     ParameterFilters=[{"Key": "Label", "Values": ["live"]}])
+    assert names(out["Parameters"]) == ["/app/prod/db/url"]
+    # Name, Path, Tier, DataType and tags are DescribeParameters' filters, not GetParametersByPath's.
+    for key in ("Name", "Tier", "tag:team"):
+        e = error_of(ssm.get_parameters_by_path, Path="/app", ParameterFilters=[{"Key": key, "Values": ["x"]}])
+        assert code(e) == "InvalidFilterKey"
+    e = error_of(ssm.get_parameters_by_path, Path="/app",
+                 ParameterFilters=[{"Key": "Label", "Option": "BeginsWith", "Values": ["l"]}])
+    assert code(e) == "InvalidFilterOption"
 
 
 def test_by_path_pages_of_ten(ssm):
@@ -76,9 +82,11 @@ def test_describe_parameters_filters(ssm):
     e = error_of(ssm.describe_parameters, Filters=[{"Key": "Name", "Values": ["a"]}],
                  ParameterFilters=[{"Key": "Name", "Values": ["a"]}])
     assert code(e) == "ValidationException"
-    e = error_of(ssm.describe_parameters, ParameterFilters=[{"Key": "Tier", "Option": "BeginsWith",
-                                                             "Values": ["Adv"]}])
+    e = error_of(ssm.describe_parameters, ParameterFilters=[{"Key": "Type", "Option": "Contains",
+                                                             "Values": ["Str"]}])
     assert code(e) == "InvalidFilterOption"
+    assert code(error_of(ssm.describe_parameters, ParameterFilters=[{"Key": "Label", "Values": ["x"]}])) == \
+        "InvalidFilterKey"
     assert code(error_of(ssm.describe_parameters, ParameterFilters=[{"Key": "Nope", "Values": ["a"]}])) == \
         "InvalidFilterKey"
 

@@ -37,12 +37,12 @@ NAME_RULES = ('Parameter name: can\'t be prefixed with "aws" or "ssm" (case-inse
               'numbers and the following 3 symbols .-_')
 HIERARCHY = ("A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints "
              "for parameter names in the AWS Systems Manager User Guide.")
-# Filter keys and the options each takes, per operation.
+# Filter keys and the options each takes, per operation (the ParameterStringFilter reference).
 DESCRIBE_KEYS = {"Name": ("Equals", "BeginsWith", "Contains"), "Type": ("Equals", "BeginsWith"),
-                 "KeyId": ("Equals", "BeginsWith"), "Path": ("Recursive", "OneLevel"), "Tier": ("Equals",),
-                 "DataType": ("Equals",), "Label": ("Equals", "BeginsWith")}
-BY_PATH_KEYS = {"Type": ("Equals", "BeginsWith"), "KeyId": ("Equals", "BeginsWith"), "Label": ("Equals", "BeginsWith"),
-                "DataType": ("Equals",)}
+                 "KeyId": ("Equals", "BeginsWith"), "Path": ("Recursive", "OneLevel"),
+                 "Tier": ("Equals", "BeginsWith"), "DataType": ("Equals", "BeginsWith"),
+                 "tag": ("Equals", "BeginsWith")}
+BY_PATH_KEYS = {"Type": ("Equals", "BeginsWith"), "KeyId": ("Equals", "BeginsWith"), "Label": ("Equals",)}
 
 
 def validation(message: str) -> ServiceError:
@@ -266,15 +266,16 @@ class SsmProvider(Provider):
         out = []
         for f in filters:
             key, option, values = f.get("Key") or "", f.get("Option") or "Equals", f.get("Values") or []
-            if key.startswith("tag:"):
-                if option != "Equals":
+            kind = "tag" if key.startswith("tag:") and len(key) > 4 else key
+            if kind not in allowed:
+                raise ServiceError("InvalidFilterKey", f"The following filter key is not valid: {key}. Valid filter "
+                                   f"keys include: [{', '.join(allowed)}].")
+            if kind == "tag":
+                if option not in allowed["tag"]:
                     raise ServiceError("InvalidFilterOption", f"The filter option {option} is not valid for key "
-                                       f"{key}. Valid options include: [Equals].")
+                                       f"{key}. Valid options include: [{', '.join(allowed['tag'])}].")
                 out.append((key, option, values))
                 continue
-            if key not in allowed:
-                raise ServiceError("InvalidFilterKey", f"The following filter key is not valid: {key}. Valid filter "
-                                   f"keys include: [{', '.join([*allowed, 'tag'])}].")
             if key == "Path" and f.get("Option") is None:
                 option = "OneLevel"
             if option not in allowed[key]:
@@ -282,7 +283,7 @@ class SsmProvider(Provider):
                                    f"Valid options include: [{', '.join(allowed[key])}].")
             if not values and not key.startswith("tag:"):
                 raise ServiceError("InvalidFilterValue", f"The filter value for key {key} can't be empty.")
-            if key == "Tier" and any(v not in ("Standard", "Advanced") for v in values):
+            if key == "Tier" and option == "Equals" and any(v not in ("Standard", "Advanced") for v in values):
                 raise ServiceError("InvalidFilterValue", "The Tier filter takes Standard or Advanced.")
             if key == "Path" and any(not v.startswith("/") for v in values):
                 raise ServiceError("InvalidFilterValue", "The Path filter value must begin with a forward slash.")
@@ -294,7 +295,8 @@ class SsmProvider(Provider):
         for key, option, values in checks:
             if key.startswith("tag:"):
                 tag = next((t for t in tags if t["Key"] == key[4:]), None)
-                if tag is None or (values and tag["Value"] not in values):
+                if tag is None or (values and not any(
+                        tag["Value"] == x if option == "Equals" else tag["Value"].startswith(x) for x in values)):
                     return False
                 continue
             if key == "Path":
