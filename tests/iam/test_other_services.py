@@ -72,3 +72,33 @@ def test_a_role_session_on_sqs(client, iam):
     session = client("sqs", creds=creds)
     assert session.get_queue_url(QueueName="q")["QueueUrl"] == url
     assert error_of(session.send_message, QueueUrl=url, MessageBody="x")["Code"] == "AccessDenied"
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+def test_lambda_function_policy_and_pass_role(client, user, iam):
+    role = f"arn:aws:iam::{ACCOUNT}:role/fn-role"
+    key = user("dev", allow("lambda:CreateFunction"))
+    mine = client("lambda", creds=key)
+    create = dict(FunctionName="app-fn", Runtime="python3.12", Role=role, Handler="app.handler",
+                  Code={"ZipFile": _zip()})
+    e = error_of(mine.create_function, **create)
+    assert e["Code"] == "AccessDeniedException" and "iam:PassRole" in e["Message"]
+    iam.put_user_policy(UserName="dev", PolicyName="pass", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [allow("iam:PassRole", role, Condition={
+            "StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}})]}))
+    mine.create_function(**create)
+    # Within the account, the function's policy naming a user is enough on its own.
+    reader = client("lambda", creds=user("reader"))
+    assert error_of(reader.get_function_configuration, FunctionName="app-fn")["Code"] == "AccessDeniedException"
+    client("lambda").add_permission(FunctionName="app-fn", StatementId="reader",
+                                    Action="lambda:GetFunctionConfiguration",
+                                    Principal=f"arn:aws:iam::{ACCOUNT}:user/reader")
+    assert reader.get_function_configuration(FunctionName="app-fn")["FunctionName"] == "app-fn"

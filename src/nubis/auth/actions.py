@@ -114,6 +114,12 @@ def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
     if caller.anonymous and not policies:
         raise errors.missing_token(style_of(ctx.service, ctx.protocol))
     decide(runtime, ctx, caller, action, resource, account, policies, {"aws:RequestedRegion": ctx.region})
+    role = params.get("Role")
+    if role and op in ("CreateFunction", "UpdateFunctionConfiguration"):
+        # Giving a function a role passes the role to Lambda (IAM user guide, "Granting a user
+        # permissions to pass a role to an AWS service").
+        decide(runtime, ctx, caller, "iam:PassRole", role, account, [],
+               {"iam:PassedToService": "lambda.amazonaws.com"})
     if caller.anonymous:
         ctx.account = account
 
@@ -178,3 +184,9 @@ def authorize_lambda(runtime, ctx, params: dict, caller) -> None:
         if out and out.get("Policy"):
             policies = [out["Policy"]]
     decide(runtime, ctx, caller, action, resource, account, policies, {"aws:RequestedRegion": ctx.region})
+    role = params.get("Role")
+    if role and op in ("CreateFunction", "UpdateFunctionConfiguration"):
+        # Giving a function a role passes the role to Lambda (IAM user guide, "Granting a user
+        # permissions to pass a role to an AWS service").
+        decide(runtime, ctx, caller, "iam:PassRole", role, account, [],
+               {"iam:PassedToService": "lambda.amazonaws.com"})

@@ -74,6 +74,9 @@ def check(text: str, kind: str = "identity", limit: int | None = None) -> dict:
                 raise malformed("Policy document should not specify a principal.")
             if "Resource" not in st and "NotResource" not in st:
                 raise malformed("Policy statement must contain resources.")
+            for resource in _list(st.get("Resource", st.get("NotResource"))):
+                if resource != "*" and not resource.startswith("arn:"):
+                    raise malformed(f'Resource {resource} must be in ARN format or "*".')
             for action in _list(st.get("Action", st.get("NotAction"))):
                 if action != "*" and ":" not in action:
                     raise malformed("Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.")

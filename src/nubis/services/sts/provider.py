@@ -200,11 +200,13 @@ class StsProvider(Provider):
         session = self._session_name(params.get("RoleSessionName"))
         role_account, role = self._role(ctx, params.get("RoleArn"), caller.principal, "sts:AssumeRole")
         # Role chaining (a role session assuming a role) is limited to an hour.
-        maximum = 3600 if ":assumed-role/" in caller.principal else role["MaxSessionDuration"]
-        if params.get("DurationSeconds") is not None and params["DurationSeconds"] > maximum >= 900:
-            if params["DurationSeconds"] <= 43200:
-                raise ServiceError("ValidationError", "The requested DurationSeconds exceeds the "
-                                   "MaxSessionDuration set for this role.", 400)
+        chained = ":assumed-role/" in caller.principal
+        maximum = 3600 if chained else role["MaxSessionDuration"]
+        asked = params.get("DurationSeconds")
+        if asked is not None and maximum < asked <= 43200:
+            raise ServiceError("ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit "
+                               "for roles assumed by role chaining." if chained else "The requested "
+                               "DurationSeconds exceeds the MaxSessionDuration set for this role.", 400)
         duration = self._duration(params, 43200)
         external_id = params.get("ExternalId")
         if external_id is not None and not 2 <= len(external_id) <= 1224:
