@@ -76,6 +76,12 @@ def test_name_rules(ssm, name, expected):
     assert code(error_of(ssm.put_parameter, Name=name, Value="v", Type="String")) == expected
 
 
+def test_spaces_around_a_name_are_removed(ssm):
+    ssm.put_parameter(Name="  /spaced  ", Value="v", Type="String")
+    assert ssm.get_parameter(Name="/spaced")["Parameter"]["Name"] == "/spaced"
+    assert code(error_of(ssm.put_parameter, Name="/in side", Value="v", Type="String")) == "ValidationException"
+
+
 def test_fifteen_levels_are_fine(ssm):
     name = "/" + "/".join(f"l{i}" for i in range(15))
     ssm.put_parameter(Name=name, Value="deep", Type="String")

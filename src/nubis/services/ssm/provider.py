@@ -93,7 +93,8 @@ class SsmProvider(Provider):
 
     @staticmethod
     def _plain_name(ctx: RequestContext, name: str | None) -> str:
-        """A name as given (or taken from an ARN of this account and Region)."""
+        """A name as given (or taken from an ARN), without the spaces around it, which the service removes."""
+        name = name.strip() if isinstance(name, str) else name
         if not name:
             raise validation("1 validation error detected: Value at 'name' failed to satisfy constraint: "
                              "Member must have length greater than or equal to 1")
