@@ -105,3 +105,12 @@ def test_errors_come_before_the_stream(lam, make_function):
     assert code(e) == "InvalidRequestContentException"
     out = lam.invoke_with_response_stream(FunctionName="py-dry", Payload=b"{}", InvocationType="DryRun")
     assert out["StatusCode"] == 204
+
+
+def test_client_context_reaches_the_function(lam, make_function):
+    make_function("py-context", {"app.py": "def handler(event, context):\n"
+                                           "    return context.client_context.custom\n"})
+    context = base64.b64encode(json.dumps({"custom": {"who": "streamer"}}).encode()).decode()
+    out = lam.invoke_with_response_stream(FunctionName="py-context", Payload=b"{}", ClientContext=context)
+    chunks, complete = read_stream(out)
+    assert json.loads(b"".join(chunks)) == {"who": "streamer"} and "ErrorCode" not in complete

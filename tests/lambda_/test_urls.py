@@ -177,6 +177,11 @@ def handler(event, context):
     assert r.status_code == 502 and r.text == "Internal Server Error"
 
 
+def test_body_over_6_mb_is_refused(echo_url):
+    r = call(echo_url, "/", "POST", content=b"x" * (6 * 1024 * 1024 + 1), headers={"Content-Type": "text/plain"})
+    assert r.status_code == 413 and "6291456" in r.json()["Message"]
+
+
 def test_unknown_url_is_forbidden(nubis_endpoint):
     port = urlsplit(nubis_endpoint).port
     r = call(f"http://{'a' * 32}.lambda-url.us-east-1.localhost:{port}/")

@@ -10,6 +10,7 @@ and its whole response is the one chunk.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 
 from ...protocol.errors import ServiceError
@@ -24,13 +25,14 @@ class StreamedRun:
     environment writes to): ``await start()``, then ``chunks()``, then ``result()``."""
 
     def __init__(self, provider, fn, version: str, cfg: dict, blob: str, payload: bytes, arn: str,
-                 tail: bool = False):
+                 tail: bool = False, client_context: str | None = None):
         loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[bytes] = asyncio.Queue()
         self.streamed = False
         self.content_type: str | None = None
         self._begun = loop.create_future()
-        self.task = loop.create_task(provider.run(fn, version, cfg, blob, payload, arn, tail=tail, sink=self))
+        self.task = loop.create_task(provider.run(fn, version, cfg, blob, payload, arn, client_context, tail=tail,
+                                                  sink=self))
 
     # -- the sink (called by the environment) ---------------------------------------------
 
@@ -106,9 +108,15 @@ class StreamingMixin:
         version, cfg, blob = self.resolve(ctx, fn, qualifier, route=True)
         if kind == "DryRun":
             return {"StatusCode": 204}
+        context = params.get("ClientContext")
+        if context:
+            try:
+                context = base64.b64decode(context).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                raise v.invalid("Client context must be a valid Base64-encoded JSON object.") from None
         arn = fn.arn + (f":{qualifier}" if qualifier else "")
         tail = params.get("LogType") == "Tail"
-        run = StreamedRun(self, fn, version, cfg, blob, payload, arn, tail)
+        run = StreamedRun(self, fn, version, cfg, blob, payload, arn, tail, context or None)
         await run.start()
         return {"StatusCode": 200, "ExecutedVersion": version,
                 "ResponseStreamContentType": run.content_type or DEFAULT_CONTENT_TYPE,

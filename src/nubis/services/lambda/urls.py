@@ -31,6 +31,7 @@ _TEXT_TYPES = ("text/", "application/json", "application/javascript", "applicati
                "application/x-www-form-urlencoded", "application/graphql")
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 _DELIMITER = b"\x00" * 8
+MAX_URL_BODY = 6 * 1024 * 1024
 
 
 def _iso(t: float) -> str:
@@ -199,6 +200,9 @@ class UrlsMixin:
         elif doc["AuthType"] == "AWS_IAM" and "authorization" in request.headers:
             authorizer = _iam_of_header(request, fn.account)
         event = self._url_event(request, row, fn.account, authorizer)
+        if len(request.body or b"") > MAX_URL_BODY:
+            return _json_response(413, {"Message": "Request must be smaller than 6291456 bytes for the "
+                                                   "InvokeFunction operation"}, "RequestTooLargeException")
         try:
             version, cfg, blob = self.resolve(_owner_ctx(fn), fn, row.qualifier or None, route=True)
         except ServiceError:
