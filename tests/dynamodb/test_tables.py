@@ -286,3 +286,22 @@ def test_throughput_must_be_positive(ddb, aws_client):
         "than or equal to 1")
     e = error_of(ddb.create_table, TableName="none", KeySchema=key_schema("id"), AttributeDefinitions=defs(id="S"))
     assert message(e) == "No provisioned throughput specified for the table"
+
+
+def test_point_in_time_recovery_and_other_settings_read_back(ddb, nubis, make_table):
+    make_table("pitr")
+    desc = ddb.describe_continuous_backups(TableName="pitr")["ContinuousBackupsDescription"]
+    assert desc["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
+    desc = ddb.update_continuous_backups(TableName="pitr", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7})["ContinuousBackupsDescription"]
+    pitr = desc["PointInTimeRecoveryDescription"]
+    assert pitr["PointInTimeRecoveryStatus"] == "ENABLED" and pitr["RecoveryPeriodInDays"] == 7
+    nubis.advance(30 * 86400)
+    pitr = ddb.describe_continuous_backups(TableName="pitr")["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]
+    span = pitr["LatestRestorableDateTime"] - pitr["EarliestRestorableDateTime"]
+    assert 6 * 86400 < span.total_seconds() <= 7 * 86400
+    e = error_of(ddb.describe_continuous_backups, TableName="nope")
+    assert code(e) == "TableNotFoundException" and message(e) == "Table not found: nope"
+    assert ddb.describe_contributor_insights(TableName="pitr")["ContributorInsightsStatus"] == "DISABLED"
+    assert ddb.describe_kinesis_streaming_destination(TableName="pitr")["KinesisDataStreamDestinations"] == []
