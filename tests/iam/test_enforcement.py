@@ -168,3 +168,14 @@ def test_unsigned_iam_calls_are_refused(cloud):
     r = httpx.post(cloud.endpoint + "/", data={"Action": "ListUsers", "Version": "2010-05-08"},
                    headers={"Authorization": ""})
     assert r.status_code == 403 and b"MissingAuthenticationToken" in r.content
+
+
+def test_a_user_changes_its_own_password(client, user, iam):
+    key = user("dev", allow("iam:ChangePassword", "arn:aws:iam::*:user/${aws:username}"))
+    iam.create_login_profile(UserName="dev", Password="First-passw0rd", PasswordResetRequired=True)
+    me = client("iam", creds=key)
+    assert error_of(me.change_password, OldPassword="wrong-one", NewPassword="Second-passw0rd")["Code"] == \
+        "AccessDenied"
+    me.change_password(OldPassword="First-passw0rd", NewPassword="Second-passw0rd")
+    assert iam.get_login_profile(UserName="dev")["LoginProfile"]["PasswordResetRequired"] is False
+    me.change_password(OldPassword="Second-passw0rd", NewPassword="Third-passw0rd")

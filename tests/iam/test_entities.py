@@ -182,6 +182,8 @@ def test_aws_managed_policies_by_arn(iam):
      "Policy document should not specify a principal."),
     (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]}),
      "Syntax errors in policy."),
+    (json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "bucket"}]}),
+     'Resource bucket must be in ARN format or "*".'),
 ])
 def test_malformed_policy_documents(iam, text, message):
     iam.create_user(UserName="u")

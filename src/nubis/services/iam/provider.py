@@ -67,6 +67,13 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
     return root_arn(ctx.account, ctx.region)
 
 
+def _password_hash(password: str, stored: str | None = None) -> str:
+    """A salted PBKDF2 of a console password (kept only to check ChangePassword's old one)."""
+    import hashlib
+    salt = bytes.fromhex(stored.split("$", 1)[0]) if stored else secrets.token_bytes(16)
+    return salt.hex() + "$" + hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 10_000).hex()
+
+
 def new_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(17))
 
@@ -1037,7 +1044,8 @@ class IamProvider(Provider):
             raise exists(f"Login Profile for user {user['UserName']} already exists.")
         self._check_password(ctx, params.get("Password") or "")
         doc = {"UserName": user["UserName"], "CreateDate": self.clock.now(),
-               "PasswordResetRequired": bool(params.get("PasswordResetRequired")), "_changed": self.clock.now()}
+               "PasswordResetRequired": bool(params.get("PasswordResetRequired")), "_changed": self.clock.now(),
+               "_hash": _password_hash(params.get("Password") or "")}
         self.store.put(ctx.account, "login", key, doc)
         return {"LoginProfile": _public(doc)}
 
@@ -1070,8 +1078,24 @@ class IamProvider(Provider):
         if params.get("Password") is not None:
             self._check_password(ctx, params["Password"])
             doc["_changed"] = self.clock.now()
+            doc["_hash"] = _password_hash(params["Password"])
         if params.get("PasswordResetRequired") is not None:
             doc["PasswordResetRequired"] = params["PasswordResetRequired"]
+        self.store.put(ctx.account, "login", user["UserName"].lower(), doc)
+        return {}
+
+    def change_password(self, ctx, params):
+        user = self._caller_user(ctx, None)
+        if user is None:
+            raise ServiceError("InvalidUserType", "Only IAM users can change their own password.", 400)
+        doc = self.store.get(ctx.account, "login", user["UserName"].lower())
+        if doc is None:
+            raise no_such(f"Login Profile for User {user['UserName']} cannot be found.")
+        if doc.get("_hash") != _password_hash(params.get("OldPassword") or "", doc["_hash"]):
+            raise ServiceError("AccessDenied", "The old password is not correct.", 403)
+        self._check_password(ctx, params.get("NewPassword") or "")
+        doc.update({"_hash": _password_hash(params["NewPassword"]), "_changed": self.clock.now(),
+                    "PasswordResetRequired": False})
         self.store.put(ctx.account, "login", user["UserName"].lower(), doc)
         return {}
 
