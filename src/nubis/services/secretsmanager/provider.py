@@ -574,33 +574,34 @@ class SecretsManagerProvider(Provider):
         return await self.rotation.start(ctx, s, params)
 
     async def stop_replication_to_replica(self, ctx, params):
+        """Called in a replica's Region: the replica leaves its primary and becomes a standalone secret there,
+        with the primary's labelled versions."""
         secret_id = params.get("SecretId")
         if not secret_id:
             raise invalid_parameter("You must provide a value for the SecretId parameter.")
         m = ARN.match(secret_id)
         name = m.group(3) if m else secret_id
-        for region_secret in self._primaries_replicating_to(ctx, name):
-            primary = region_secret
-            replica = next(r for r in primary.replicas if r["Region"] == ctx.region)
-            primary.replicas = [r for r in primary.replicas if r["Region"] != ctx.region]
-            self.store.save(primary)
-            # The replica becomes a standalone secret in this Region, with the primary's current versions.
-            now = self.clock.now()
-            arn = primary.arn.replace(f":{primary.region}:", f":{ctx.region}:", 1)
-            kms = replica.get("KmsKeyId")
-            standalone = Secret(arn, ctx.account, ctx.region, primary.name, primary.description,
-                                None if kms == "alias/aws/secretsmanager" else kms, list(primary.tags),
-                                created=now, last_changed=now)
-            self.store.save(standalone)
-            for v in self.store.versions(primary.arn):
-                if v.stages and v.kind is not None:
-                    plain = await self.plaintext(primary, v)
-                    await self.add_version(standalone, v.version_id, (v.kind, plain), list(v.stages))
-            return {"ARN": arn}
-        raise not_found()
+        primary = next(self._primaries_replicating_to(ctx, name), None)
+        if primary is None:
+            raise not_found()
+        replica = next(r for r in primary.replicas if r["Region"] == ctx.region)
+        primary.replicas = [r for r in primary.replicas if r["Region"] != ctx.region]
+        self.store.save(primary)
+        now = self.clock.now()
+        arn = primary.arn.replace(f":{primary.region}:", f":{ctx.region}:", 1)
+        kms = replica.get("KmsKeyId")
+        standalone = Secret(arn, ctx.account, ctx.region, primary.name, primary.description,
+                            None if kms == "alias/aws/secretsmanager" else kms, list(primary.tags),
+                            created=now, last_changed=now)
+        self.store.save(standalone)
+        for v in self.store.versions(primary.arn):
+            if v.stages and v.kind is not None:
+                plain = await self.plaintext(primary, v)
+                await self.add_version(standalone, v.version_id, (v.kind, plain), list(v.stages))
+        return {"ARN": arn}
 
     def _primaries_replicating_to(self, ctx, name: str):
-        # A full ARN names the secret with its suffix; a name has none.
+        """Secrets of this account replicated to this Region, named ``name`` (or name-suffix, from an ARN)."""
         for row in self.db.query("SELECT arn FROM secretsmanager_secrets WHERE account = ? AND replicas LIKE ?",
                                  (ctx.account, f'%"{ctx.region}"%')):
             s = self.store.by_arn(row[0])
