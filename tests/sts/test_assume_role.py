@@ -150,3 +150,24 @@ def test_get_session_token_and_federation_token(client, iam, user):
     as_fed.list_buckets()  # allowed by both the user and the session policy
     assert error_of(as_fed.create_bucket, Bucket="nope")["Code"] == "AccessDenied"  # the user may not
     assert client("sts").get_access_key_info(AccessKeyId=key["AccessKeyId"])["Account"] == ACCOUNT
+
+
+def test_role_chaining_keeps_transitive_tags_and_an_hour(client, iam, role):
+    iam.update_assume_role_policy(RoleName="reader", PolicyDocument=trust(
+        f"arn:aws:iam::{ACCOUNT}:root", actions=["sts:AssumeRole", "sts:TagSession"]))
+    iam.create_role(RoleName="next", AssumeRolePolicyDocument=trust(role), MaxSessionDuration=7200)
+    iam.put_role_policy(RoleName="reader", PolicyName="chain", PolicyDocument=doc(
+        allow("sts:AssumeRole", f"arn:aws:iam::{ACCOUNT}:role/next")))
+    iam.put_role_policy(RoleName="next", PolicyName="read", PolicyDocument=doc(
+        allow("s3:GetObject", "arn:aws:s3:::data/${aws:PrincipalTag/folder}/*")))
+    first = client("sts").assume_role(RoleArn=role, RoleSessionName="first", TransitiveTagKeys=["folder"],
+                                      Tags=[{"Key": "folder", "Value": "docs"}, {"Key": "other", "Value": "x"}])
+    sts = client("sts", creds=first["Credentials"])
+    err = error_of(sts.assume_role, RoleArn=f"arn:aws:iam::{ACCOUNT}:role/next", RoleSessionName="second",
+                   DurationSeconds=7200)
+    assert err["Message"] == "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by " \
+                             "role chaining."
+    second = sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/next", RoleSessionName="second")
+    s3 = client("s3", creds=second["Credentials"])
+    assert s3.get_object(Bucket="data", Key="docs/a.txt")["Body"].read() == b"a"
+    assert error_of(s3.get_object, Bucket="data", Key="private/b.txt")["Code"] == "AccessDenied"

@@ -175,11 +175,11 @@ class StsProvider(Provider):
         return policy.evaluate([self.iam.trust_of(role)], request, resource_policy=True) == policy.ALLOW
 
     def _assumed(self, ctx, role_account: str, role: dict, session: str, duration: int, texts, packed, tags,
-                 source_identity=None) -> dict:
+                 source_identity=None, transitive=()) -> dict:
         arn = f"arn:{partition(ctx.region)}:sts::{role_account}:assumed-role/{role['RoleName']}/{session}"
         user_id = f"{role['RoleId']}:{session}"
-        creds = self._issue(role_account, arn, user_id, role["Arn"], duration,
-                            policies=texts, tags=tags)
+        creds = self._issue(role_account, arn, user_id, role["Arn"], duration, policies=texts, tags=tags,
+                            extra={"transitive": list(transitive)})
         self.iam.role_used(role_account, role, ctx.region)
         out = {"Credentials": creds, "AssumedRoleUser": {"AssumedRoleId": user_id, "Arn": arn}}
         if packed is not None:
@@ -229,8 +229,15 @@ class StsProvider(Provider):
             raise not_authorized(caller.principal, "sts:TagSession", role["Arn"])
         texts, packed = self._session_policies(role_account, params)
         has_policies = params.get("Policy") is not None or bool(params.get("PolicyArns"))
+        # Role chaining carries the transitive tags of the session it starts from (they can't be overridden).
+        transitive = list(params.get("TransitiveTagKeys") or [])
+        parent = self.store.get(caller.access_key) if chained else None
+        if parent is not None:
+            inherited = {k: v for k, v in parent["tags"].items() if k in parent.get("transitive", [])}
+            tags = {**tags, **inherited}
+            transitive += [k for k in inherited if k not in transitive]
         return self._assumed(ctx, role_account, role, session, duration, texts if has_policies else None, packed,
-                             tags, params.get("SourceIdentity"))
+                             tags, params.get("SourceIdentity"), transitive)
 
     def assume_role_with_web_identity(self, ctx: RequestContext, params: dict) -> dict:
         session = self._session_name(params.get("RoleSessionName"))
