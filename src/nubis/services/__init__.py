@@ -15,6 +15,7 @@ PROVIDERS: dict[str, str] = {
     "s3": "nubis.services.s3.provider:S3Provider",
     "s3control": "nubis.services.s3control.provider:S3ControlProvider",
     "scheduler": "nubis.services.scheduler.provider:SchedulerProvider",
+    "schemas": "nubis.services.schemas.provider:SchemasProvider",
     "secretsmanager": "nubis.services.secretsmanager.provider:SecretsManagerProvider",
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",

@@ -1,4 +1,4 @@
-"""The input constraints of EventBridge's model (required members, lengths,
+"""The input constraints of EventBridge's model (and its Schemas service's) (required members, lengths,
 patterns, enums, ranges), checked before an operation runs, with the
 service's "N validation error(s) detected" ValidationException.
 
@@ -118,19 +118,20 @@ def _join(path: str, name: str) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def _for(operation: str):
+def _for(service: str, operation: str):
     from ...protocol import models
 
     try:
-        shape = models.load_service("events").operation_model(operation).input_shape
+        shape = models.load_service(service).operation_model(operation).input_shape
     except Exception:
         return None
     return _checker(shape) if shape is not None else None
 
 
-def check(operation: str, params: dict) -> None:
-    """Raise ValidationException when ``params`` break the model's constraints for ``operation``."""
-    checker = _for(operation)
+def check(operation: str, params: dict, service: str = "events", code: str = "ValidationException") -> None:
+    """Raise ``code`` (ValidationException) when ``params`` break the model's constraints for
+    ``operation`` (of EventBridge, or of its Schemas service)."""
+    checker = _for(service, operation)
     if checker is None:
         return
     errors: list[str] = []
@@ -138,4 +139,4 @@ def check(operation: str, params: dict) -> None:
     if errors:
         n = len(errors)
         head = f"{n} validation error{'s' if n > 1 else ''} detected: "
-        raise ServiceError("ValidationException", head + "; ".join(errors[:_MAX_REPORTED]), 400)
+        raise ServiceError(code, head + "; ".join(errors[:_MAX_REPORTED]), 400)
