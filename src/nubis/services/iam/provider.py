@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from ...auth import policy as iam_policy
 from ...auth.credentials import Credential, partition, root_arn
+from ...auth.enforce import resolver
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import documents, managed, report, simulate
@@ -60,7 +61,6 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
     if ctx.principal:
         return ctx.principal
     if ctx.access_key and not ctx.internal:
-        from ...auth.enforce import resolver
         cred = resolver(runtime).resolve(ctx.access_key)
         if cred is not None and not cred.is_root:
             return cred.principal

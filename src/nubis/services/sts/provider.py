@@ -16,10 +16,11 @@ import secrets
 
 from ...auth import policy
 from ...auth.credentials import Credential, partition, root_arn
+from ...auth.enforce import resolver
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..iam import documents
-from ..iam.provider import TaggedCredential, access_key_id, caller_arn, principal_tags, secret_key
+from ..iam.provider import TaggedCredential, access_key_id, principal_tags, secret_key
 from . import federation
 from .store import MIGRATIONS, StsStore
 
@@ -91,7 +92,6 @@ class StsProvider(Provider):
     def _caller(self, ctx: RequestContext) -> Credential:
         """The caller's credential (with enforcement off: what its access key stands for)."""
         if ctx.access_key and not ctx.internal:
-            from ...auth.enforce import resolver
             cred = resolver(self.runtime).resolve(ctx.access_key)
             if cred is not None and (not ctx.principal or cred.principal == ctx.principal):
                 if cred.is_root:  # the root's ARN is in the partition of the request's Region
@@ -351,6 +351,5 @@ class StsProvider(Provider):
         key = params.get("AccessKeyId") or ""
         if len(key) < 16:
             raise validation(key, "accessKeyId", "Member must have length greater than or equal to 16")
-        from ...auth.enforce import resolver
         cred = resolver(self.runtime).resolve(key)
         return {"Account": cred.account if cred is not None else ctx.account}
