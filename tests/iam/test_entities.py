@@ -217,3 +217,21 @@ def test_login_profile_mfa_providers_alias_password_policy(iam):
     assert report[2].startswith("u,arn:aws:iam::000000000000:user/u,") and ",true," in report[2]
     details = iam.get_account_authorization_details(Filter=["User"])["UserDetailList"]
     assert details[0]["UserName"] == "u"
+
+
+def test_aws_cli(nubis):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+
+    def cli(*args):
+        out = subprocess.run([sys.executable, "-m", "awscli", "iam", *args, "--endpoint-url", nubis.endpoint,
+                              "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout) if out.stdout.strip() else None
+
+    assert cli("create-user", "--user-name", "cli-user")["User"]["Arn"] == "arn:aws:iam::000000000000:user/cli-user"
+    cli("attach-user-policy", "--user-name", "cli-user", "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert cli("list-attached-user-policies", "--user-name", "cli-user")["AttachedPolicies"][0]["PolicyName"] == \
+        "ReadOnlyAccess"
