@@ -146,3 +146,21 @@ def test_api_destination_retries_5xx_and_dead_letters_4xx(nubis, events, sqs, en
     (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
     assert m["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "400"
     assert json.loads(m["Body"])["detail"] == {"n": 2}
+
+
+def test_api_destination_rate_limit(nubis, events, endpoint):
+    conn = events.create_connection(Name="c", AuthorizationType="BASIC", AuthParameters={
+        "BasicAuthParameters": {"Username": "u", "Password": "p"}})["ConnectionArn"]
+    dest = events.create_api_destination(Name="d", ConnectionArn=conn, HttpMethod="POST", InvocationRateLimitPerSecond=1,
+                                         InvocationEndpoint=endpoint.url + "/hook")["ApiDestinationArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "api", "Arn": dest}])
+    events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": json.dumps({"n": i})} for i in range(3)])
+    endpoint.wait_for(1)
+    time.sleep(0.3)
+    assert len(endpoint.requests) == 1   # one a second
+    nubis.advance(1)
+    endpoint.wait_for(2)
+    nubis.advance(1)
+    got = endpoint.wait_for(3)
+    assert sorted(json.loads(r["body"])["detail"]["n"] for r in got) == [0, 1, 2]

@@ -52,6 +52,14 @@ class DeliveryFailed(Exception):
         self.retry = retry
 
 
+class Deferred(Exception):
+    """Not attempted now (an API destination's rate limit): the same attempt, ``delay`` seconds later."""
+
+    def __init__(self, delay: float):
+        super().__init__(delay)
+        self.delay = delay
+
+
 def arn_parts(arn: str) -> tuple[str, str, str, str]:
     """(service, region, account, resource) of an ARN."""
     parts = arn.split(":", 5)
@@ -69,6 +77,8 @@ class Deliveries:
     def __init__(self, provider: "EventsProvider"):
         self.p = provider
         self._http = None
+        # Calls per API destination in the current clock second: (second, count).
+        self._rates: dict[str, tuple[int, int]] = {}
 
     # -- scheduling --------------------------------------------------------------------------
 
@@ -95,6 +105,8 @@ class Deliveries:
         try:
             await self._attempt(item)
             return True
+        except Deferred as d:
+            self.p.scheduler.at(self.p.clock.now() + d.delay, KIND, {"items": [item]})
         except DeliveryFailed as e:
             self._failed(item, e)
         except ServiceError as e:
@@ -232,6 +244,7 @@ class Deliveries:
         destination = self.p.api_destination_doc(account, region, name)
         if destination is None:
             raise DeliveryFailed("ResourceNotFoundException", f"API destination {name} does not exist.", False)
+        self._throttle(destination)
         connection = self.p.connection_secret(destination["ConnectionArn"])
         if connection is None:
             raise DeliveryFailed("ResourceNotFoundException", "The connection of the API destination does not exist.",
@@ -260,6 +273,18 @@ class Deliveries:
         if status >= 400:
             raise DeliveryFailed(f"{status}", f"The API destination answered {status}.",
                                  status >= 500 or status in (401, 407, 409, 429))
+
+    def _throttle(self, destination: dict) -> None:
+        """At most ``InvocationRateLimitPerSecond`` calls a second (on the clock); the rest wait."""
+        limit = destination.get("InvocationRateLimitPerSecond") or 300
+        now = self.p.clock.now()
+        second = int(now)
+        seen, count = self._rates.get(destination["ApiDestinationArn"], (second, 0))
+        if seen != second:
+            count = 0
+        if count >= limit:
+            raise Deferred(second + 1 - now)
+        self._rates[destination["ApiDestinationArn"]] = (second, count + 1)
 
     async def _authorize(self, connection: dict, headers: dict, query: dict) -> None:
         auth_type, params = connection["AuthorizationType"], connection["AuthParameters"]
