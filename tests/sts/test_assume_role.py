@@ -2,6 +2,7 @@
 session's credentials on S3, IAM and STS; their expiry on the controllable clock."""
 import json
 import re
+import time
 
 import pytest
 
@@ -171,3 +172,17 @@ def test_role_chaining_keeps_transitive_tags_and_an_hour(client, iam, role):
     s3 = client("s3", creds=second["Credentials"])
     assert s3.get_object(Bucket="data", Key="docs/a.txt")["Body"].read() == b"a"
     assert error_of(s3.get_object, Bucket="data", Key="private/b.txt")["Code"] == "AccessDenied"
+
+
+def test_an_expired_session_is_forgotten_a_day_later(cloud, client, role):
+    creds = client("sts").assume_role(RoleArn=role, RoleSessionName="old", DurationSeconds=900)["Credentials"]
+    sts = client("sts", creds=creds)
+    cloud.advance(901)
+    assert error_of(sts.get_caller_identity)["Code"] == "ExpiredToken"
+    cloud.advance(86400)
+    for _ in range(50):  # the scheduler forgets it as the clock passes its timer
+        err = error_of(sts.get_caller_identity)
+        if err["Code"] == "InvalidClientTokenId":
+            break
+        time.sleep(0.05)
+    assert err["Code"] == "InvalidClientTokenId"
