@@ -24,6 +24,7 @@ from . import store as S
 from . import transform
 from .delivery import KIND, PRINCIPAL, Deliveries
 from .routing import Router, compiled
+from .service_events import principal_of
 from .validation import check
 
 log = logging.getLogger("nubis.events")
@@ -517,11 +518,11 @@ class EventsProvider(Provider):
             raise validation("Total size of the entries in the request is over the limit.")
         now = self.clock.now()
         results, failed, items, archived = [], 0, [], []
-        service_caller = ctx.internal and ctx.principal.endswith(".amazonaws.com")
+        service = ctx.principal if ctx.internal and ctx.principal.endswith(".amazonaws.com") else None
         for entry in entries:
             try:
                 bus = self._entry_bus(ctx, entry.get("EventBusName"))
-                event = self._event_of(ctx, entry, now, service_caller)
+                event = self._event_of(ctx, entry, now, service)
             except _EntryError as e:
                 failed += 1
                 results.append({"ErrorCode": e.code, "ErrorMessage": e.message})
@@ -550,13 +551,14 @@ class EventsProvider(Provider):
         except ServiceError as e:
             raise _EntryError(e.code if e.code != "ValidationException" else "InvalidArgument", e.message) from None
 
-    def _event_of(self, ctx: RequestContext, entry: dict, now: float, service_caller: bool) -> dict:
+    def _event_of(self, ctx: RequestContext, entry: dict, now: float, service: str | None) -> dict:
         for key in ("Source", "DetailType", "Detail"):
             if not entry.get(key):
                 raise _EntryError("InvalidArgument", f"Parameter {key} is not valid. Reason: {key} is a required "
                                                      "argument.")
         source = entry["Source"]
-        if source.startswith("aws.") and not service_caller:
+        # aws.<service> sources are the services' own: s3.amazonaws.com may put aws.s3 events, nobody else.
+        if source.startswith("aws.") and principal_of(source) != service:
             raise _EntryError("NotAuthorizedForSourceException", "Not authorized for the source.")
         try:
             detail = json.loads(entry["Detail"])
@@ -622,7 +624,8 @@ class EventsProvider(Provider):
             source = entry.get("Source") or ""
             try:
                 # A partner's sources are named aws.partner/...: its own to use here.
-                event = self._event_of(ctx, entry, now, source.startswith("aws.partner/"))
+                event = self._event_of(ctx, entry, now, principal_of(source) if source.startswith("aws.partner/")
+                                       else None)
             except _EntryError as e:
                 failed += 1
                 results.append({"ErrorCode": e.code, "ErrorMessage": e.message})
