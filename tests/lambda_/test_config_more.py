@@ -53,6 +53,15 @@ def test_code_signing_configs(lam, make_function):
     assert code(e) == "CodeSigningConfigNotFoundException" and status(e) == 404
 
 
+def wait_ready(lam, name: str, qualifier: str) -> dict:
+    """The config, once READY (its environments are being started in the background)."""
+    for _ in range(300):
+        got = lam.get_provisioned_concurrency_config(FunctionName=name, Qualifier=qualifier)
+        if got["Status"] == "READY":
+            return got
+    pytest.fail("provisioned concurrency never became READY")
+
+
 def test_provisioned_concurrency_becomes_ready_on_the_clock(lam, make_function, nubis):
     make_function("warmed", NOOP, Publish=True)
     lam.create_alias(FunctionName="warmed", Name="live", FunctionVersion="1")
@@ -64,8 +73,7 @@ def test_provisioned_concurrency_becomes_ready_on_the_clock(lam, make_function, 
     got = lam.get_provisioned_concurrency_config(FunctionName="warmed", Qualifier="live")
     assert got["Status"] == "IN_PROGRESS"
     nubis.advance(5)
-    got = lam.get_provisioned_concurrency_config(FunctionName="warmed", Qualifier="live")
-    assert got["Status"] == "READY"
+    got = wait_ready(lam, "warmed", "live")
     assert got["AvailableProvisionedConcurrentExecutions"] == got["AllocatedProvisionedConcurrentExecutions"] == 3
     listed = lam.list_provisioned_concurrency_configs(FunctionName="warmed")["ProvisionedConcurrencyConfigs"]
     assert [(c["FunctionArn"], c["Status"]) for c in listed] == [
@@ -208,3 +216,20 @@ def test_going_past_memory_size_is_out_of_memory(lam, make_function):
     # The next invocation gets a fresh environment that works within its memory.
     out = lam.invoke(FunctionName="hog", Payload=json.dumps({"mb": 10}))
     assert "FunctionError" not in out
+
+
+def test_provisioned_environments_are_started_before_the_first_invocation(lam, make_function, nubis):
+    source = ("import os, time\nSTARTED = time.time()\nKIND = os.environ['AWS_LAMBDA_INITIALIZATION_TYPE']\n"
+              "def handler(event, context):\n    return {'kind': KIND, 'pid': os.getpid()}\n")
+    make_function("prewarmed", {"app.py": source}, Publish=True)
+    lam.put_provisioned_concurrency_config(FunctionName="prewarmed", Qualifier="1",
+                                           ProvisionedConcurrentExecutions=1)
+    nubis.advance(5)
+    wait_ready(lam, "prewarmed", "1")
+    out = lam.invoke(FunctionName="prewarmed", Qualifier="1", Payload=b"{}", LogType="Tail")
+    assert json.loads(out["Payload"].read())["kind"] == "provisioned-concurrency"
+    assert "Init Duration" not in base64.b64decode(out["LogResult"]).decode()
+    # $LATEST has none: an on-demand environment.
+    out = lam.invoke(FunctionName="prewarmed", Payload=b"{}")
+    assert json.loads(out["Payload"].read())["kind"] == "on-demand"
+    lam.delete_provisioned_concurrency_config(FunctionName="prewarmed", Qualifier="1")

@@ -206,7 +206,7 @@ class Environment:
             "AWS_LAMBDA_FUNCTION_NAME": t.name,
             "AWS_LAMBDA_FUNCTION_VERSION": t.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(cfg.get("MemorySize", 128)),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": getattr(self, "init_type", "on-demand"),  # see provisioned.py
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group(cfg),
             "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
             # Until nubis has STS sessions: the account id as the key id, so

@@ -3,18 +3,20 @@ code signing configs, provisioned concurrency, runtime management, recursive
 loop detection, and the account's concurrency limit (a setting,
 ``lambda_concurrent_executions``, so that a test can lower it).
 
-nubis does not verify code signatures and keeps no environments warm for
-provisioned concurrency; a config is IN_PROGRESS, then READY a moment later
-on the controllable clock.
+nubis does not verify code signatures. A provisioned concurrency config
+starts its environments at once (``provisioned.py``) and is IN_PROGRESS until
+they are up and a moment has passed on the controllable clock, then READY.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import string
 
 from ...protocol.errors import ServiceError
 from ..base import RequestContext
+from . import provisioned
 from . import validation as v
 from .environments import lambda_time
 
@@ -158,14 +160,21 @@ class SettingsMixin:
         self.resolve(ctx, fn, qualifier)  # the version or alias must exist
         return fn, qualifier
 
-    def _provisioned_view(self, doc: dict, fn=None, qualifier: str | None = None) -> dict:
-        """A stored config as it stands now: READY once its moment on the clock has passed."""
+    @property
+    def _provisioning(self) -> dict:
+        """(account, region, name, qualifier) -> the task starting its environments."""
+        return self.__dict__.setdefault("_provisioning_tasks", {})
+
+    def _provisioned_view(self, doc: dict, fn, qualifier: str, listed: bool = False) -> dict:
+        """A stored config as it stands now: READY once its environments are up and
+        its moment on the clock has passed."""
         out = {k: val for k, val in doc.items() if k != "ReadyAt"}
         requested = doc["RequestedProvisionedConcurrentExecutions"]
-        if self.clock.now() >= doc.get("ReadyAt", 0):
+        task = self._provisioning.get((fn.account, fn.region, fn.name, qualifier))
+        if self.clock.now() >= doc.get("ReadyAt", 0) and (task is None or task.done()):
             out.update(Status="READY", AvailableProvisionedConcurrentExecutions=requested,
                        AllocatedProvisionedConcurrentExecutions=requested)
-        if fn is not None:
+        if listed:
             out["FunctionArn"] = f"{fn.arn}:{qualifier}"
         return out
 
@@ -188,6 +197,10 @@ class SettingsMixin:
                "AllocatedProvisionedConcurrentExecutions": 0, "Status": "IN_PROGRESS",
                "LastModified": lambda_time(now), "ReadyAt": now + PROVISIONING_SECONDS}
         self.settings_store.put_setting(fn.account, fn.region, fn.name, "provisioned", qualifier, doc)
+        version, cfg, blob = self.resolve(ctx, fn, qualifier)
+        key = (fn.account, fn.region, fn.name, qualifier)
+        self._provisioning[key] = asyncio.get_running_loop().create_task(
+            provisioned.prestart(self, fn, version, cfg, blob, n))
         return {k: val for k, val in doc.items() if k != "ReadyAt"}
 
     def get_provisioned_concurrency_config(self, ctx: RequestContext, params: dict) -> dict:
@@ -196,11 +209,11 @@ class SettingsMixin:
         if doc is None:
             raise ServiceError("ProvisionedConcurrencyConfigNotFoundException",
                                "No Provisioned Concurrency Config found for this function", status=404, Type="User")
-        return self._provisioned_view(doc)
+        return self._provisioned_view(doc, fn, qualifier)
 
     def list_provisioned_concurrency_configs(self, ctx: RequestContext, params: dict) -> dict:
         fn, _ = self.function(ctx, params["FunctionName"], allow_qualifier=False)
-        docs = [self._provisioned_view(d, fn, q)
+        docs = [self._provisioned_view(d, fn, q, listed=True)
                 for q, d in self.settings_store.settings(fn.account, fn.region, fn.name, "provisioned")]
         page, marker = _page(docs, params, 50, 50)
         out: dict = {"ProvisionedConcurrencyConfigs": page}
@@ -213,6 +226,10 @@ class SettingsMixin:
         if not self.settings_store.delete_setting(fn.account, fn.region, fn.name, "provisioned", qualifier):
             raise ServiceError("ProvisionedConcurrencyConfigNotFoundException",
                                "No Provisioned Concurrency Config found for this function", status=404, Type="User")
+        task = self._provisioning.pop((fn.account, fn.region, fn.name, qualifier), None)
+        if task is not None:
+            task.cancel()
+        provisioned.release(self, fn, self.resolve(ctx, fn, qualifier)[0])
         return {}
 
     # -- runtime management ---------------------------------------------------------------------
