@@ -30,8 +30,16 @@ def test_restart_keeps_buses_rules_targets_archives_and_schedules(server_process
     events.put_rule(Name="tick", ScheduleExpression="rate(1 hour)")
     events.put_targets(Rule="tick", Targets=[{"Id": "q", "Arn": qarn, "Input": '{"tick": true}'}])
     events.create_archive(ArchiveName="arc", EventSourceArn=bus, RetentionDays=7)
-    events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": '{"n": 1}', "EventBusName": "orders"}])
+    dlq_url, dlq = make_queue(sqs, "dlq")
+    events.put_rule(Name="failing", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="failing", Targets=[{"Id": "sfn", "Arn": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:x",
+                                                 "RetryPolicy": {"MaximumRetryAttempts": 1},
+                                                 "DeadLetterConfig": {"Arn": dlq}}])
+    events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": '{"n": 1}', "EventBusName": "orders"},
+                               {"Source": "my.app", "DetailType": "d", "Detail": '{"n": 0}'}])
     assert bodies(receive(sqs, url)) == [{"n": 1}]
+    time.sleep(0.2)  # the failed first attempt's retry is a timer now
+    assert not receive(sqs, dlq_url, timeout=0.2)
     server.kill9()
 
     restarted = server_process("--data-dir", data, port=server.port)
@@ -45,7 +53,10 @@ def test_restart_keeps_buses_rules_targets_archives_and_schedules(server_process
     events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": '{"n": 2}', "EventBusName": "orders"}])
     assert bodies(receive(sqs, url)) == [{"n": 2}]
     restarted.post("/_nubis/clock", {"advance_seconds": 3600})
-    assert bodies(receive(sqs, url)) == [{"tick": True}]
+    got = bodies(receive(sqs, url))
+    assert got == [{"tick": True}]
+    (dead,) = bodies(receive(sqs, dlq_url))  # the retry pending at the kill ran after the restart
+    assert dead["detail"] == {"n": 0}
 
 
 def test_lambda_and_firehose_targets(server_process):
