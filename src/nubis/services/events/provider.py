@@ -352,6 +352,10 @@ class EventsProvider(Provider):
                                "be modified.", 400)
         rule = {"Name": name, "Arn": self._rule_arn(ctx, bus["Name"], name), "State": state,
                 "EventBusName": bus["Name"], "CreatedBy": ctx.account}
+        if ctx.internal and ctx.principal.endswith(".amazonaws.com") and ctx.principal != PRINCIPAL:
+            rule["ManagedBy"] = ctx.principal  # a service's rule: users change it only with Force
+        elif old is not None and old.get("ManagedBy"):
+            rule["ManagedBy"] = old["ManagedBy"]
         if old is not None:
             rule["Tags"] = old.get("Tags") or []
         for key in ("EventPattern", "ScheduleExpression", "Description", "RoleArn"):
