@@ -157,6 +157,8 @@ CE = "Invalid ConditionExpression: "
                                      "function: contains"),
     ("contains(s, s)", CE + "The first operand must be distinct from the remaining operands for this operator "
                             "or function; operator: contains, first operand: [s]"),
+    ("n = n", CE + "The first operand must be distinct from the remaining operands for this operator "
+                   "or function; operator: =, first operand: [n]"),
     ("attribute_type(s, :s)", CE + "Invalid attribute type name found; type: ab, "
                                    "valid types: {S,SS,N,NS,B,BS,BOOL,NULL,L,M}"),
     ("n BETWEEN :m AND :n", CE + "The BETWEEN operator requires upper bound to be greater than or equal to lower "
@@ -178,6 +180,74 @@ def test_expressions_are_at_most_4_kb():
     ex().condition(text)
     assert error(ex().condition, text + " ") == \
         CE + "Expression size has exceeded the maximum allowed size; expression size: 4097"
+
+
+@pytest.mark.parametrize("text, expected", [
+    # operands may be parenthesized, once
+    ("(n) = :n", True), ("(n)BETWEEN(:zero)AND(:m)", True), ("(size(s)) < (:n)", True),
+    ("begins_with((s), :s)", True), ("((n = :m) OR (n = :n))", True), ("NOT (n) = :m", True),
+])
+def test_parenthesized_operands(text, expected):
+    assert holds(text) is expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("a = :n AND n > ((m))", CE + "The expression has redundant parentheses;"),
+    ("n = :n AND ((n = :n AND n = :n))", CE + "The expression has redundant parentheses;"),
+    ("foo((:n), ((n))) > n", CE + "The expression has redundant parentheses;"),
+    ("(n)BETWEEN(((m.a)).b)AND(n)", CE + "The expression has redundant parentheses;"),    # before the syntax
+    ("foo((n), #zz)", CE + "Invalid function name; function: foo"),
+    ("(size(s)).a > n", CE + 'Syntax error; token: ".", near: ").a"'),
+    ("n IN (m, n,)", CE + 'Syntax error; token: ")", near: ",)"'),
+    ("(n = )", CE + 'Syntax error; token: ")", near: "= )"'),
+    # a function where it may not be, before reserved words
+    ("attribute_exists((status), (#zz)) > n", CE + "The function is not allowed to be used this way in an "
+                                                  "expression; function: attribute_exists"),
+    ("n BETWEEN m AND attribute_exists(s)", CE + "The function is not allowed to be used this way in an "
+                                                 "expression; function: attribute_exists"),
+    ("n IN (m, contains(s, :s))", CE + "The function is not allowed to be used this way in an expression; "
+                                       "function: contains"),
+    # the first operand may not be repeated; checked in order with undefined placeholders
+    ("n = n AND :zz > n", CE + "The first operand must be distinct from the remaining operands for this operator or "
+                               "function; operator: =, first operand: [n]"),
+    ("#n <> nm", CE + "The first operand must be distinct from the remaining operands for this operator or "
+                      "function; operator: <>, first operand: [nm]"),
+    ("attribute_exists(#zz) AND n = n", CE + "An expression attribute name used in the document path is not "
+                                             "defined; attribute name: #zz"),
+    ("begins_with(m.l[1].a, m.l[1].a)", CE + "The first operand must be distinct from the remaining operands for "
+                                             "this operator or function; operator: begins_with, first operand: "
+                                             "[m, l, [1], a]"),
+    ("n BETWEEN :n AND n", CE + "The first operand must be distinct from the remaining operands for this operator "
+                                "or function; operator: BETWEEN, first operand: [n]"),
+    ("attribute_exists(:n)", CE + "Operator or function requires a document path; operator or function: "
+                                  "attribute_exists"),
+    ("attribute_not_exists(size(:s))", CE + "Operator or function requires a document path; operator or "
+                                            "function: attribute_not_exists"),
+    ("attribute_not_exists(size(:n))", CE + "Incorrect operand type for operator or function; operator or "
+                                            "function: size, operand type: N"),
+    ("begins_with(:hello, #zz, #yy)", CE + "An expression attribute value used in expression is not defined; "
+                                           "attribute value: :hello"),
+])
+def test_which_condition_error_is_reported(text, expected):
+    assert error(ex().condition, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "(n = :n AND " * 300, "(" * 1000 + "n", "NOT " * 900 + "n = :n", "size(" * 600 + "n",
+])
+def test_deep_nesting_is_a_syntax_error_not_a_crash(text):
+    assert error(ex().condition, text[:4096]).startswith(CE + "Syntax error; ")
+
+
+def test_long_chains_evaluate():
+    text = " AND ".join(["n = :n"] * 380)
+    assert ex().condition(text).evaluate(ITEM)
+    assert not ex().condition(" OR ".join(["n = :m"] * 390)).evaluate(ITEM)
+
+
+def test_a_function_in_parentheses_alone():
+    assert error(ex().condition, "(size(s))") == \
+        CE + "The function is not allowed to be used this way in an expression; function: size"
 
 
 def test_a_syntax_error_wins_over_an_earlier_semantic_error():

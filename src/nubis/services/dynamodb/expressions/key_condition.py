@@ -58,8 +58,8 @@ def _conjuncts(node, out: list):
     if isinstance(node, nodes.Paren):
         _conjuncts(node.inner, out)
     elif isinstance(node, nodes.And):
-        _conjuncts(node.left, out)
-        _conjuncts(node.right, out)
+        for part in node.parts:
+            _conjuncts(part, out)
     elif isinstance(node, nodes.Or):
         raise _bad_operator("OR")
     elif isinstance(node, nodes.Not):

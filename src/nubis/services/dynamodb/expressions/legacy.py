@@ -75,11 +75,9 @@ def _one(name: str, operator: str, values: list[dict]):
 def _combine(parts: list, conditional_operator: str | None) -> nodes.Condition:
     if not parts:
         return nodes.Condition(nodes.Always())
-    joiner = nodes.Or if conditional_operator == "OR" else nodes.And
-    root = parts[0]
-    for part in parts[1:]:
-        root = joiner(root, part)
-    return nodes.Condition(root)
+    if len(parts) == 1:
+        return nodes.Condition(parts[0])
+    return nodes.Condition(nodes.Or(*parts) if conditional_operator == "OR" else nodes.And(*parts))
 
 
 def from_expected(expected: dict | None, conditional_operator: str | None = None) -> nodes.Condition:

@@ -210,23 +210,24 @@ class Not:
 
 
 class And:
-    __slots__ = ("left", "right")
+    """All of its parts (kept flat: a long chain evaluates without deep recursion)."""
+    __slots__ = ("parts",)
 
-    def __init__(self, left, right):
-        self.left, self.right = left, right
+    def __init__(self, *parts):
+        self.parts = parts
 
     def evaluate(self, item: dict) -> bool:
-        return self.left.evaluate(item) and self.right.evaluate(item)
+        return all(part.evaluate(item) for part in self.parts)
 
 
 class Or:
-    __slots__ = ("left", "right")
+    __slots__ = ("parts",)
 
-    def __init__(self, left, right):
-        self.left, self.right = left, right
+    def __init__(self, *parts):
+        self.parts = parts
 
     def evaluate(self, item: dict) -> bool:
-        return self.left.evaluate(item) or self.right.evaluate(item)
+        return any(part.evaluate(item) for part in self.parts)
 
 
 class Paren:

@@ -13,6 +13,8 @@ from pathlib import Path as _File
 
 from .. import types as dt
 from . import nodes
+from nubis.protocol.errors import ServiceError
+
 from .lexer import Token, invalid, syntax_error, tokenize
 
 RESERVED = frozenset(
@@ -33,9 +35,13 @@ LONG_TYPE = {"S": "STRING", "N": "NUMBER", "B": "BINARY", "BOOL": "BOOLEAN", "NU
 MAX_IN_OPERANDS = 100
 
 # The order in which DynamoDB reports semantic errors when a text has several:
-# reserved words and unknown functions, then repeated update sections, undefined
-# placeholders, overlapping then conflicting paths, ADD/DELETE operand types, the rest.
-WORDS, REPEATED, UNDEFINED, OVERLAP, CONFLICT, ADD_DELETE, OTHER = range(7)
+# a function used where it is not allowed, reserved words and unknown functions,
+# repeated update sections, undefined placeholders and non-distinct operands (in
+# the order met), overlapping then conflicting paths, ADD/DELETE operand types,
+# the rest. Redundant parentheses are found before any of these, even before
+# syntax errors, so the whole text is checked for them first.
+NOT_ALLOWED, WORDS, REPEATED, UNDEFINED, OVERLAP, CONFLICT, ADD_DELETE, OTHER = range(8)
+MAX_NESTING = 50               # parentheses, NOT and function calls within each other
 MAX_EXPRESSION_BYTES = 4096     # "the maximum length of any expression string is 4 KB"
 
 
@@ -61,9 +67,13 @@ class Parser:
         if size > MAX_EXPRESSION_BYTES:
             raise invalid(kind, f"Expression size has exceeded the maximum allowed size; expression size: {size}")
         self.tokens = tokenize(text)
+        if _redundant_parentheses(self.tokens):
+            raise invalid(kind, "The expression has redundant parentheses;")
         self.i = 0
         self.pending = None
         self.pending_tier = OTHER
+        self.failed_at = 0
+        self.depth = 0
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -76,6 +86,7 @@ class Parser:
         return token
 
     def fail(self):
+        self.failed_at = self.i
         raise syntax_error(self.kind, self.text, self.tokens, self.i)
 
     def expect(self, text: str) -> Token:
@@ -145,9 +156,23 @@ class Parser:
                        f"attribute value: {token.text}", UNDEFINED)
         return nodes.Value(token.text, value)
 
+    def nest(self):
+        """One level deeper in parentheses, NOT or function arguments; bounded, so that
+        a pathological text is a syntax error rather than a recursion overflow."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            self.fail()
+
     def operand(self):
-        """A path, a :value or a function call (``name(`` ...)."""
+        """A path, a :value or a function call (``name(`` ...), perhaps in parentheses."""
         token = self.peek()
+        if token.kind == "op" and token.text == "(":
+            self.nest()
+            self.next()
+            inner = self.operand()
+            self.expect(")")
+            self.depth -= 1
+            return inner
         if token.kind == "value":
             return self.value()
         if token.kind == "ident" and self.tokens[self.i + 1].text == "(":
@@ -159,11 +184,13 @@ class Parser:
     def call(self) -> Call:
         token = self.next()
         self.expect("(")
+        self.nest()
         args = [self.operand()]
         while self.at("op", ","):
             self.next()
             args.append(self.operand())
         self.expect(")")
+        self.depth -= 1
         name = token.text
         if name not in FUNCTIONS:
             self.defer(f"Invalid function name; function: {name}", WORDS)
@@ -177,7 +204,14 @@ class Parser:
                    f"operand type: {t}")
 
     def not_allowed(self, name: str):
-        self.defer(f"The function is not allowed to be used this way in an expression; function: {name}")
+        self.defer(f"The function is not allowed to be used this way in an expression; function: {name}",
+                   NOT_ALLOWED)
+
+    def distinct(self, operator: str, first, others):
+        """The first operand of an operator or function may not be repeated among the others."""
+        if isinstance(first, nodes.Path) and any(first == o for o in others):
+            self.defer("The first operand must be distinct from the remaining operands for this operator or "
+                       f"function; operator: {operator}, first operand: {first.shown()}", UNDEFINED)
 
     def condition_operand(self, node):
         """An operand of a comparison, BETWEEN, IN or a function: only paths, values and size()."""
@@ -199,34 +233,53 @@ class Parser:
     # -- conditions -------------------------------------------------------------------
 
     def condition(self):
-        left = self.conjunction()
+        parts = [self.conjunction()]
         while self.at("keyword", "OR"):
             self.next()
-            left = nodes.Or(left, self.conjunction())
-        return left
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else nodes.Or(*parts)
 
     def conjunction(self):
-        left = self.negation()
+        parts = [self.negation()]
         while self.at("keyword", "AND"):
             self.next()
-            left = nodes.And(left, self.negation())
-        return left
+            parts.append(self.negation())
+        return parts[0] if len(parts) == 1 else nodes.And(*parts)
 
     def negation(self):
         if self.at("keyword", "NOT"):
+            self.nest()
             self.next()
-            return nodes.Not(self.negation())
+            inner = self.negation()
+            self.depth -= 1
+            return nodes.Not(inner)
         return self.primary()
 
     def primary(self):
         if self.at("op", "("):
-            self.next()
-            inner = self.condition()
-            self.expect(")")
-            if isinstance(inner, nodes.Paren):
-                self.defer("The expression has redundant parentheses;")
-            return nodes.Paren(inner)
-        first = self.operand()
+            # a condition in parentheses, or a parenthesized operand starting one: try both
+            start, pending, tier, depth = self.i, self.pending, self.pending_tier, self.depth
+            try:
+                self.nest()
+                self.next()
+                inner = self.condition()
+                self.expect(")")
+                self.depth -= 1
+                return nodes.Paren(inner)
+            except ServiceError as as_condition:
+                reached = self.failed_at
+                self.i, self.pending, self.pending_tier, self.depth = start, pending, tier, depth
+                try:
+                    return self.comparison(self.operand())
+                except ServiceError:
+                    if reached >= self.failed_at:
+                        raise as_condition from None
+                    raise
+        return self.comparison(self.operand())
+
+    def comparison(self, first):
+        """What follows a condition's first operand: a comparator, BETWEEN, IN, or
+        nothing when the operand is a condition function."""
         token = self.peek()
         if isinstance(first, Call) and first.name in CONDITION_FUNCTIONS:
             if token.kind == "op" and token.text in COMPARATORS or token.kind == "keyword" and \
@@ -238,6 +291,7 @@ class Parser:
             self.next()
             left = self.condition_operand(first)
             right = self.condition_operand(self.operand())
+            self.distinct(token.text, left, [right])
             return nodes.Compare(token.text, left, right)
         if self.at("keyword", "BETWEEN"):
             self.next()
@@ -245,6 +299,7 @@ class Parser:
             low = self.condition_operand(self.operand())
             self.expect("AND")
             high = self.condition_operand(self.operand())
+            self.distinct("BETWEEN", subject, [low, high])
             self.check_bounds(low, high)
             return nodes.Between(subject, low, high)
         if self.at("keyword", "IN"):
@@ -255,13 +310,17 @@ class Parser:
                 self.next()
                 options.append(self.condition_operand(self.operand()))
             self.expect(")")
+            self.distinct("IN", self.condition_operand(first), options)
             if len(options) > MAX_IN_OPERANDS:
                 self.defer("The IN operator is provided with too many operands; "
                            f"number of operands: {len(options)}")
             return nodes.In(self.condition_operand(first), options)
         if isinstance(first, Call):
+            if token.text == ")" and token.kind == "op":
+                self.fail()     # "(size(a)) < ..." is an operand in parentheses: the caller tries that
             # size(a) alone, or if_not_exists/list_append outside an update
-            self.not_allowed(first.name)
+            if first.name in FUNCTIONS:
+                self.not_allowed(first.name)
             return nodes.Always()
         self.fail()
 
@@ -284,10 +343,11 @@ class Parser:
         if len(args) != FUNCTIONS[name]:
             return nodes.Always()
         first = args[0]
+        if name != "attribute_exists" and name != "attribute_not_exists":
+            self.distinct(name, first, args[1:])
         if name in ("attribute_exists", "attribute_not_exists", "attribute_type"):
             if not isinstance(first, nodes.Path):
-                t = first.static_type()
-                self.operand_type_error(name, t or "N")
+                self.defer(f"Operator or function requires a document path; operator or function: {name}")
         if name == "attribute_type":
             second = args[1]
             t = second.static_type()
@@ -301,10 +361,6 @@ class Parser:
                 t = arg.static_type()
                 if t is not None and t not in ("S", "B"):
                     self.operand_type_error(name, t)
-        elif name == "contains":
-            if isinstance(first, nodes.Path) and first == args[1]:
-                self.defer("The first operand must be distinct from the remaining operands for this operator "
-                           f"or function; operator: contains, first operand: {first.shown()}")
         return nodes.Function(name, args)
 
     # -- projection -------------------------------------------------------------------
@@ -315,6 +371,29 @@ class Parser:
             self.next()
             found.append(self.path())
         return found
+
+
+def _redundant_parentheses(tokens) -> bool:
+    """Whether a pair of parentheses directly wraps another pair, as in ((a)) —
+    a function call's own parentheses aside."""
+    match: dict[int, int] = {}
+    stack: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.kind != "op":
+            continue
+        if token.text == "(":
+            stack.append(i)
+        elif token.text == ")":
+            if not stack:
+                return False        # unbalanced: the parser reports the syntax error
+            match[stack.pop()] = i
+    if stack:
+        return False
+    for i, close in match.items():
+        inner = match.get(i + 1)
+        if inner is not None and inner + 1 == close and not (i > 0 and tokens[i - 1].kind == "ident"):
+            return True
+    return False
 
 
 def shown_value(value: dict) -> str:
