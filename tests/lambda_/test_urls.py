@@ -5,6 +5,7 @@ answer becoming the HTTP response."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 from urllib.parse import urlsplit
@@ -274,6 +275,10 @@ def test_aws_iam_url_needs_a_signature_and_a_permission(enforcing):
     assert signed(url, other).status_code == 403
     lam.add_permission(FunctionName="private", StatementId="other", Action="lambda:InvokeFunctionUrl",
                        Principal=other, FunctionUrlAuthType="AWS_IAM")
+    # Function URLs made since October 2025 need lambda:InvokeFunction too.
+    assert signed(url, other).status_code == 403
+    lam.add_permission(FunctionName="private", StatementId="other-invoke", Action="lambda:InvokeFunction",
+                       Principal=other, InvokedViaFunctionUrl=True)
     r = signed(url, other)
     assert r.status_code == 200 and r.json()["requestContext"]["authorizer"]["iam"]["accountId"] == other
     # A NONE URL is public only when the policy lets anyone invoke it.
@@ -281,4 +286,8 @@ def test_aws_iam_url_needs_a_signature_and_a_permission(enforcing):
     assert call(url).status_code == 403
     lam.add_permission(FunctionName="private", StatementId="public", Action="lambda:InvokeFunctionUrl",
                        Principal="*", FunctionUrlAuthType="NONE")
+    assert call(url).status_code == 403
+    statement = lam.add_permission(FunctionName="private", StatementId="public-invoke",
+                                   Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True)
+    assert json.loads(statement["Statement"])["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
     assert call(url).status_code == 200

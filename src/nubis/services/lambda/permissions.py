@@ -61,6 +61,8 @@ class PermissionsMixin:
             condition.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = params["FunctionUrlAuthType"]
         if params.get("SourceArn"):
             condition["ArnLike"] = {"AWS:SourceArn": params["SourceArn"]}
+        if params.get("InvokedViaFunctionUrl"):  # InvokeFunction only through a function URL (urls.py)
+            condition["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
         if condition:
             statement["Condition"] = condition
         doc = dict(doc, Statement=doc["Statement"] + [statement], RevisionId=str(uuid.uuid4()))

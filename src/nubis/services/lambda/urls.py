@@ -32,6 +32,7 @@ _TEXT_TYPES = ("text/", "application/json", "application/javascript", "applicati
 HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response"
 _DELIMITER = b"\x00" * 8
 MAX_URL_BODY = 6 * 1024 * 1024
+URL_ACTIONS = ("lambda:InvokeFunctionUrl", "lambda:InvokeFunction")
 
 
 def _iso(t: float) -> str:
@@ -229,18 +230,20 @@ class UrlsMixin:
     def _url_caller(self, request, route, fn, row: UrlRow):
         """With IAM enforced: who calls (``authorizer.iam`` for AWS_IAM), or the 403 refusing them.
         The URL's auth type and the function's resource policy decide, as the developer
-        guide's "Security and auth model" says."""
+        guide's "Control access to Lambda function URLs" says: both ``lambda:InvokeFunctionUrl``
+        and ``lambda:InvokeFunction`` (with ``lambda:InvokedViaFunctionUrl``) must be allowed."""
         from ...auth.enforce import authenticate
 
         auth_type = row.doc["AuthType"]
         resource = fn.arn + (f":{row.qualifier}" if row.qualifier else "")
         policies = [d for q in {"", row.qualifier} if (d := (fn.policy or {}).get(q))]
-        keys = {"lambda:FunctionUrlAuthType": auth_type}
+        keys = {"lambda:FunctionUrlAuthType": auth_type, "lambda:InvokedViaFunctionUrl": "true"}
         now = self.clock.now()
         if auth_type == "NONE":
-            anonymous = policy.Request("lambda:InvokeFunctionUrl", resource,
-                                       keys={k.lower(): val for k, val in keys.items()})
-            return None if policy.decide(anonymous, policies, None, False) else _forbidden()
+            lowered = {k.lower(): val for k, val in keys.items()}
+            allowed = all(policy.decide(policy.Request(action, resource, keys=lowered), policies, None, False)
+                          for action in URL_ACTIONS)
+            return None if allowed else _forbidden()
         try:
             caller = authenticate(self.runtime, request, route, auth_errors.REST, {})
         except ServiceError:
@@ -249,8 +252,8 @@ class UrlsMixin:
             return _forbidden()
         c = caller.credential
         same = c.account == fn.account
-        evaluation = caller.request("lambda:InvokeFunctionUrl", resource, now, keys)
-        if not policy.decide(evaluation, policies, c.policies, same):
+        if not all(policy.decide(caller.request(action, resource, now, keys), policies, c.policies, same)
+                   for action in URL_ACTIONS):
             return _forbidden()
         return {"accessKey": c.access_key, "accountId": c.account, "callerId": c.user_id or c.account,
                 "cognitoIdentity": None, "principalOrgId": None, "userArn": c.principal,
