@@ -240,9 +240,9 @@ def test_deep_nesting_is_a_syntax_error_not_a_crash(text):
 
 
 def test_long_chains_evaluate():
-    text = " AND ".join(["n = :n"] * 380)
+    text = " AND ".join(["n = :n"] * 360)
     assert ex().condition(text).evaluate(ITEM)
-    assert not ex().condition(" OR ".join(["n = :m"] * 390)).evaluate(ITEM)
+    assert not ex().condition(" OR ".join(["n = :m"] * 360)).evaluate(ITEM)
 
 
 def test_a_function_in_parentheses_alone():
