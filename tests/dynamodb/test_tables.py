@@ -305,3 +305,30 @@ def test_point_in_time_recovery_and_other_settings_read_back(ddb, nubis, make_ta
     assert code(e) == "TableNotFoundException" and message(e) == "Table not found: nope"
     assert ddb.describe_contributor_insights(TableName="pitr")["ContributorInsightsStatus"] == "DISABLED"
     assert ddb.describe_kinesis_streaming_destination(TableName="pitr")["KinesisDataStreamDestinations"] == []
+
+
+def test_missing_members_are_validation_errors_not_500s(aws_client, make_table):
+    unchecked = aws_client("dynamodb", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    make_table("val")
+    arn = unchecked.describe_table(TableName="val")["Table"]["TableArn"]
+    calls = [
+        ("create_table", dict(TableName="bad", KeySchema=[{"KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST",
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])),
+        ("create_table", dict(TableName="bad", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")),
+        ("create_table", dict(TableName="bad", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="X")),
+        ("tag_resource", dict(ResourceArn=arn, Tags=[{"Key": "a"}])),
+        ("update_time_to_live", dict(TableName="val", TimeToLiveSpecification={"Enabled": True})),
+        ("update_continuous_backups", dict(TableName="val")),
+        ("batch_get_item", dict(RequestItems={"val": {}})),
+        ("update_table", dict(TableName="val", GlobalSecondaryIndexUpdates=[{}])),
+        ("transact_write_items", dict(TransactItems=[{"Put": {}}])),
+        ("batch_write_item", dict(RequestItems={"val": [{}]})),
+    ]
+    for method, kwargs in calls:
+        e = error_of(getattr(unchecked, method), **kwargs)
+        assert code(e) == "ValidationException", (method, kwargs, e.response)
+    e = error_of(unchecked.tag_resource, ResourceArn=arn, Tags=[{"Key": "a"}])
+    assert message(e) == ("1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy "
+                          "constraint: Member must not be null")

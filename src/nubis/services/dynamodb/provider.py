@@ -147,6 +147,7 @@ class DynamoDBProvider(Provider):
                 defs[a["AttributeName"]] = a
             d["AttributeDefinitions"] = list(defs.values())
         billing = params.get("BillingMode")
+        tb.one_of(billing, "billingMode", ("PROVISIONED", "PAY_PER_REQUEST"))
         if billing is not None:
             if billing == "PAY_PER_REQUEST" and d["BillingMode"] != billing:
                 d["PayPerRequestSince"] = self.clock.now()
@@ -167,6 +168,9 @@ class DynamoDBProvider(Provider):
         dropped: list[str] = []
         for update in params.get("GlobalSecondaryIndexUpdates") or ():
             changed = True
+            if len([k for k in ("Create", "Update", "Delete") if update.get(k) is not None]) != 1:
+                raise validation(f"{INVALID}One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate."
+                                 "Create, GlobalSecondaryIndexUpdate.Delete must not be null")
             names = {ix["IndexName"] for ix in d["GlobalSecondaryIndexes"]} | \
                 {ix["IndexName"] for ix in d["LocalSecondaryIndexes"]}
             if "Create" in update:
@@ -252,7 +256,8 @@ class DynamoDBProvider(Provider):
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
         t = self._by_arn(params.get("ResourceArn"))
         tags = dict(t.tags)
-        tags.update({tag["Key"]: tag["Value"] for tag in params.get("Tags") or ()})
+        for tag in tb.require(params.get("Tags"), "tags"):
+            tags[tb.require(tag.get("Key"), "tags.1.member.key")] = tb.require(tag.get("Value"), "tags.1.member.value")
         if len(tags) > 50:
             raise ServiceError("LimitExceededException", "Too many tags: a table can have at most 50 tags")
         t.tags = tags
@@ -261,7 +266,8 @@ class DynamoDBProvider(Provider):
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
         t = self._by_arn(params.get("ResourceArn"))
-        t.tags = {k: v for k, v in t.tags.items() if k not in set(params.get("TagKeys") or ())}
+        keys = set(tb.require(params.get("TagKeys"), "tagKeys"))
+        t.tags = {k: v for k, v in t.tags.items() if k not in keys}
         self._save(t)
         return {}
 
@@ -271,8 +277,9 @@ class DynamoDBProvider(Provider):
 
     def update_time_to_live(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"), described=True)
-        spec = params.get("TimeToLiveSpecification") or {}
-        enabled = bool(spec.get("Enabled"))
+        spec = tb.require(params.get("TimeToLiveSpecification"), "timeToLiveSpecification")
+        tb.require(spec.get("AttributeName"), "timeToLiveSpecification.attributeName")
+        enabled = bool(tb.require(spec.get("Enabled"), "timeToLiveSpecification.enabled"))
         current = t.ttl or {}
         if enabled and current.get("Enabled"):
             raise validation("TimeToLive is already enabled")
@@ -351,7 +358,9 @@ class DynamoDBProvider(Provider):
 
     def update_continuous_backups(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table_for_backups(ctx, params.get("TableName"))
-        spec = params.get("PointInTimeRecoverySpecification") or {}
+        spec = tb.require(params.get("PointInTimeRecoverySpecification"), "pointInTimeRecoverySpecification")
+        tb.require(spec.get("PointInTimeRecoveryEnabled"),
+                   "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")
         days = spec.get("RecoveryPeriodInDays")
         if days is not None and not 1 <= days <= 35:
             raise validation("RecoveryPeriodInDays must be between 1 and 35")
@@ -774,7 +783,7 @@ class DynamoDBProvider(Provider):
         plans = []
         for name, request in requests.items():
             t = self._table(ctx, name)
-            keys = request.get("Keys") or []
+            keys = tb.require(request.get("Keys"), f"requestItems.{name}.member.keys")
             seen = set()
             for key in keys:
                 it.check_key(t, key)

@@ -24,6 +24,20 @@ def validation(message: str) -> ServiceError:
     return ServiceError("ValidationException", message, 400)
 
 
+def require(value, where: str):
+    """A member the model requires, with the message DynamoDB's validation gives when it is missing."""
+    if value is None:
+        raise validation(f"1 validation error detected: Value null at '{where}' failed to satisfy constraint: "
+                         "Member must not be null")
+    return value
+
+
+def one_of(value, where: str, allowed: tuple) -> None:
+    if value is not None and value not in allowed:
+        raise validation(f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: "
+                         f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+
+
 def not_found(name: str | None = None) -> ServiceError:
     if name is None:
         return ServiceError("ResourceNotFoundException", "Requested resource not found", 400)
@@ -114,6 +128,10 @@ def key_names(key_schema: list) -> tuple[str, str | None]:
 
 
 def _check_key_schema(key_schema, defined: dict, where: str = "") -> None:
+    for i, k in enumerate(key_schema or (), 1):
+        require(k.get("AttributeName"), f"keySchema.{i}.member.attributeName")
+        require(k.get("KeyType"), f"keySchema.{i}.member.keyType")
+        one_of(k["KeyType"], f"keySchema.{i}.member.keyType", ("HASH", "RANGE"))
     if not key_schema:
         raise validation("1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: "
                          "Member must not be null" if key_schema is None else
@@ -169,7 +187,7 @@ def check_throughput(pt: dict | None, billing: str, index: str | None = None) ->
     if bad:
         where = "provisionedThroughput" if index is None else "globalSecondaryIndexes.1.member.provisionedThroughput"
         raise validation(f"{len(bad)} validation error{'s' if len(bad) > 1 else ''} detected: " + "; ".join(
-            f"Value '{v}' at '{where}.{k[0].lower()}{k[1:]}' failed to satisfy constraint: Member must have value "
+            f"Value {'null' if v is None else repr(str(v))} at '{where}.{k[0].lower()}{k[1:]}' failed to satisfy constraint: Member must have value "
             "greater than or equal to 1" for k, v in bad))
 
 
@@ -182,7 +200,9 @@ def validate_create(params: dict) -> dict:
         raise validation("1 validation error detected: Value null at 'attributeDefinitions' failed to satisfy "
                          "constraint: Member must not be null")
     defined: dict = {}
-    for a in attr_defs:
+    for i, a in enumerate(attr_defs, 1):
+        require(a.get("AttributeName"), f"attributeDefinitions.{i}.member.attributeName")
+        require(a.get("AttributeType"), f"attributeDefinitions.{i}.member.attributeType")
         t = a.get("AttributeType")
         if t not in ("S", "N", "B"):
             raise validation(f"1 validation error detected: Value '{t}' at 'attributeDefinitions.1.member."
@@ -193,6 +213,8 @@ def validate_create(params: dict) -> dict:
         defined[a["AttributeName"]] = t
     key_schema = params.get("KeySchema")
     _check_key_schema(key_schema, defined)
+    one_of(params.get("BillingMode"), "billingMode", ("PROVISIONED", "PAY_PER_REQUEST"))
+    one_of(params.get("TableClass"), "tableClass", ("STANDARD", "STANDARD_INFREQUENT_ACCESS"))
     billing = params.get("BillingMode") or "PROVISIONED"
     check_throughput(params.get("ProvisionedThroughput"), billing)
     used = {k["AttributeName"] for k in key_schema}
