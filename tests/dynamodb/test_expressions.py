@@ -558,6 +558,16 @@ def test_add_and_delete_need_the_container_of_a_nested_path():
                                                            "s": {"S": "x"}}
 
 
+def test_an_update_may_not_nest_deeper_than_an_item_may():
+    deep = {"S": "x"}
+    for _ in range(32):
+        deep = {"L": [deep]}
+    values = {":deep": deep}
+    assert update("SET a = :deep", {}, values) == {"a": deep}
+    assert error(update, "SET m.x = :deep", {"m": {"M": {}}}, values) == \
+        "Nesting Levels have exceeded supported limits"
+
+
 def test_updated_paths():
     u = ex().update("SET a.b = :n, c = :n REMOVE d[1] ADD e :n DELETE f :ss")
     assert [p.elements for p in u.updated_paths()] == [("a", "b"), ("c",), ("d", 1), ("e",), ("f",)]

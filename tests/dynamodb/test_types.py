@@ -61,6 +61,15 @@ def test_valid_values_pass(value):
     dt.validate_value(value)
 
 
+def test_nesting_limit():
+    deep = {"N": "1"}
+    for _ in range(32):
+        deep = {"M": {"k": deep}}
+    dt.validate_value(deep)
+    assert dt.nesting(deep) == 32
+    assert message(dt.validate_value, {"L": [deep]}) == "Nesting Levels have exceeded supported limits"
+
+
 def test_validate_item_checks_every_attribute():
     dt.validate_item({"a": {"S": "x"}, "b": {"N": "1"}})
     assert message(dt.validate_item, {"a": {"S": "x"}, "b": {"NS": []}}) == PARAM + "An number set  may not be empty"

@@ -163,6 +163,23 @@ def validate_value(value, depth: int = 0) -> None:
         raise invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")
 
 
+def nesting(value: dict) -> int:
+    """How many M/L levels lie below a value (0 for a scalar or a set)."""
+    deepest, level, frontier = 0, 0, [value]
+    while frontier:
+        below = []
+        for v in frontier:
+            if "M" in v:
+                below.extend(v["M"].values())
+            elif "L" in v:
+                below.extend(v["L"])
+        if below:
+            level += 1
+            deepest = level
+        frontier = below
+    return deepest
+
+
 def validate_item(item, *, where: str = "Item") -> None:
     """Every attribute of an item (or key, or ExpressionAttributeValues) is a valid value."""
     for value in item.values():

@@ -195,6 +195,8 @@ def _container(item: dict, elements) -> dict | None:
 def _assign(item: dict, elements, value):
     if value is _KEEP_ABSENT:
         return
+    if len(elements) > 1 and len(elements) - 1 + dt.nesting(value) > dt.MAX_DEPTH:
+        raise failure("Nesting Levels have exceeded supported limits")
     if len(elements) == 1:
         item[elements[0]] = value
         return
