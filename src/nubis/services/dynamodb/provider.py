@@ -423,8 +423,12 @@ class DynamoDBProvider(Provider):
     def _projection(ex, params: dict):
         if params.get("ProjectionExpression") is not None:
             return ex.projection(params["ProjectionExpression"])
-        if params.get("AttributesToGet"):
-            return _x().from_attributes_to_get(params["AttributesToGet"])
+        names = params.get("AttributesToGet")
+        if names is not None:
+            if not names:
+                raise validation("1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
+                                 "constraint: Member must have length greater than or equal to 1")
+            return _x().from_attributes_to_get(names)
         return None
 
     # -- writes ----------------------------------------------------------------------------------
@@ -963,6 +967,7 @@ class DynamoDBProvider(Provider):
                         raise validation(f"{INVALID}Cannot update attribute {head}. This attribute is part of the key")
             ex.check_all_used()
             on_failure = op.get("ReturnValuesOnConditionCheckFailure")
+            tb.one_of(on_failure, "transactItems.1.member.returnValuesOnConditionCheckFailure", ("ALL_OLD", "NONE"))
             plan.append((kind, t, rowkey, op, cond, update, size, on_failure))
         capacity: dict = {}
         with self.db.transaction():
