@@ -235,3 +235,38 @@ def test_aws_cli(nubis):
     cli("attach-user-policy", "--user-name", "cli-user", "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")
     assert cli("list-attached-user-policies", "--user-name", "cli-user")["AttachedPolicies"][0]["PolicyName"] == \
         "ReadOnlyAccess"
+
+
+SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIChcIqYoImuT3L8c1z879PB3s2v0aLAs9dILGKr4T38b dev@example"
+
+
+def test_ssh_keys_service_credentials_and_service_access(iam):
+    iam.create_user(UserName="dev")
+    key = iam.upload_ssh_public_key(UserName="dev", SSHPublicKeyBody=SSH_KEY)["SSHPublicKey"]
+    assert key["SSHPublicKeyId"].startswith("APKA") and key["Status"] == "Active"
+    assert len(key["Fingerprint"].split(":")) == 16
+    assert err(iam.upload_ssh_public_key, UserName="dev", SSHPublicKeyBody=SSH_KEY)[0] == "DuplicateSSHPublicKey"
+    assert err(iam.upload_ssh_public_key, UserName="dev", SSHPublicKeyBody="not a key")[0] == "InvalidPublicKey"
+    iam.update_ssh_public_key(UserName="dev", SSHPublicKeyId=key["SSHPublicKeyId"], Status="Inactive")
+    assert iam.list_ssh_public_keys(UserName="dev")["SSHPublicKeys"][0]["Status"] == "Inactive"
+    assert iam.get_ssh_public_key(UserName="dev", SSHPublicKeyId=key["SSHPublicKeyId"],
+                                  Encoding="SSH")["SSHPublicKey"]["SSHPublicKeyBody"] == SSH_KEY
+    cred = iam.create_service_specific_credential(UserName="dev", ServiceName="codecommit.amazonaws.com")[
+        "ServiceSpecificCredential"]
+    assert cred["ServiceUserName"] == "dev-at-000000000000" and cred["ServicePassword"]
+    listed = iam.list_service_specific_credentials(UserName="dev")["ServiceSpecificCredentials"]
+    assert [c["ServiceSpecificCredentialId"] for c in listed] == [cred["ServiceSpecificCredentialId"]]
+    assert "ServicePassword" not in listed[0]
+    assert err(iam.create_service_specific_credential, UserName="dev", ServiceName="s3.amazonaws.com")[0] == \
+        "NotSupportedService"
+    assert err(iam.delete_user, UserName="dev")[0] == "DeleteConflict"
+    iam.delete_ssh_public_key(UserName="dev", SSHPublicKeyId=key["SSHPublicKeyId"])
+    iam.delete_service_specific_credential(UserName="dev",
+                                           ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])
+    iam.put_user_policy(UserName="dev", PolicyName="sqs", PolicyDocument=doc(allow("sqs:SendMessage")))
+    iam.attach_user_policy(UserName="dev", PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    access = iam.list_policies_granting_service_access(Arn="arn:aws:iam::000000000000:user/dev",
+                                                       ServiceNamespaces=["s3", "sqs", "sns"])
+    by_ns = {e["ServiceNamespace"]: [p["PolicyName"] for p in e["Policies"]]
+             for e in access["PoliciesGrantingServiceAccess"]}
+    assert by_ns == {"s3": ["AmazonS3ReadOnlyAccess"], "sqs": ["sqs"], "sns": []}

@@ -25,6 +25,8 @@ from ...auth.enforce import resolver
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import documents, managed, report, simulate
+from .paging import page
+from .user_credentials import UserCredentialsMixin
 from .store import MIGRATIONS, IamStore
 
 _ID_CHARS = string.ascii_uppercase + string.digits
@@ -128,23 +130,6 @@ def check_path(value, member: str = "path") -> str:
     return value
 
 
-def page(items: list, params: dict, key: str) -> dict:
-    """IAM's Marker/MaxItems paging (the marker is opaque to callers)."""
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.b64decode(params["Marker"]).decode())
-        except ValueError:
-            raise invalid("Invalid Marker.") from None
-    limit = params.get("MaxItems") or 100
-    if limit < 1 or limit > 1000:
-        raise validation(limit, "maxItems", "Member must have value between 1 and 1000")
-    out = {key: items[start:start + limit], "IsTruncated": start + limit < len(items)}
-    if out["IsTruncated"]:
-        out["Marker"] = base64.b64encode(str(start + limit).encode()).decode()
-    return out
-
-
 def _tags_in(params: dict) -> list:
     tags = params.get("Tags") or []
     if len(tags) > 50:
@@ -168,7 +153,7 @@ def _public(doc: dict) -> dict:
     return out
 
 
-class IamProvider(Provider):
+class IamProvider(UserCredentialsMixin, Provider):
     service = "iam"
     migrations = MIGRATIONS
 
@@ -363,6 +348,9 @@ class IamProvider(Provider):
             raise conflict("Cannot delete entity, must remove users from group first.")
         if any(d.get("_user") == name.lower() for d in self.store.all(ctx.account, "mfa")):
             raise conflict("Cannot delete entity, must delete MFA device first.")
+        held = self.user_credentials_in_use(ctx, user)
+        if held:
+            raise conflict(held)
         self.store.delete(ctx.account, "user", name.lower())
         return {}
 
@@ -1418,7 +1406,9 @@ class IamProvider(Provider):
                 sum(len(p["_versions"]) for p in self.store.all(ctx.account, "policy")),
             "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5, "AccessKeysPerUserQuota": 2,
             "UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120, "SigningCertificatesPerUserQuota": 2,
-            "AssumeRolePolicySizeQuota": 2048, "GlobalEndpointTokenVersion": 1}}
+            "AssumeRolePolicySizeQuota": 2048, "GlobalEndpointTokenVersion":
+                2 if (self.store.get(ctx.account, "settings", "sts") or {}).get(
+                    "GlobalEndpointTokenVersion") == "v2Token" else 1}}
 
     def get_account_authorization_details(self, ctx, params):
         wanted = set(params.get("Filter") or ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"])
