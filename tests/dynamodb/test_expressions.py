@@ -268,7 +268,8 @@ def test_names_are_not_checked_against_reserved_words():
 def test_attribute_map_errors():
     assert error(Expressions, {}, None) == "ExpressionAttributeNames must not be empty"
     assert error(Expressions, None, {}) == "ExpressionAttributeValues must not be empty"
-    assert error(Expressions, {"n": "x"}, None) == 'ExpressionAttributeNames contains invalid key: Syntax error; key: "n"'
+    assert error(Expressions, {"n": "x"}, None) == \
+        'ExpressionAttributeNames contains invalid key: Syntax error; key: "n"'
     assert error(Expressions, None, {"v": {"S": "x"}}) == \
         'ExpressionAttributeValues contains invalid key: Syntax error; key: "v"'
     assert error(Expressions, None, {":v": {"SS": []}}) == (
@@ -472,7 +473,8 @@ def test_number_arithmetic_is_exact_and_checked():
 @pytest.mark.parametrize("text, item, expected", [
     ("SET a = b + :n", {}, "The provided expression refers to an attribute that does not exist in the item"),
     ("SET a = b", {}, "The provided expression refers to an attribute that does not exist in the item"),
-    ("SET a = list_append(b, :l)", {}, "The provided expression refers to an attribute that does not exist in the item"),
+    ("SET a = list_append(b, :l)", {},
+     "The provided expression refers to an attribute that does not exist in the item"),
     ("SET a = b + :n", {"b": {"S": "x"}}, "An operand in the update expression has an incorrect data type"),
     ("SET a = list_append(b, :l)", {"b": {"S": "x"}}, "An operand in the update expression has an incorrect data type"),
     ("ADD a :n", {"a": {"S": "x"}}, "An operand in the update expression has an incorrect data type"),

@@ -1,20 +1,21 @@
 """Recursive descent over DynamoDB's expression grammars (developer guide, "Expressions").
 
 Precedence, loosest first: OR, AND, NOT, then the comparisons, BETWEEN, IN and
-functions; parentheses group. A syntax error is reported at once; the first
-semantic error (a reserved word, an undefined #name or :value, a wrong operand
-type) is held until the text has parsed, so that a syntax error anywhere wins
-as it does in DynamoDB.
+functions; parentheses group conditions and operands. A syntax error is
+reported at once; semantic errors (a reserved word, an undefined #name or
+:value, a wrong operand type) are held until the text has parsed, so that a
+syntax error anywhere wins as it does in DynamoDB, and of several the one
+DynamoDB reports first is kept.
 """
 from __future__ import annotations
 
 import base64
 from pathlib import Path as _File
 
-from .. import types as dt
-from . import nodes
 from nubis.protocol.errors import ServiceError
 
+from .. import types as dt
+from . import nodes
 from .lexer import Token, invalid, syntax_error, tokenize
 
 RESERVED = frozenset(
