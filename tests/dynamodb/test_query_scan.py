@@ -219,6 +219,9 @@ def test_lsi_query_in_index_order(ddb, indexed):
     out = ddb.query(TableName="idx", IndexName="local", KeyConditionExpression="pk = :p",
                     ExpressionAttributeValues={":p": {"S": "p"}}, Select="ALL_ATTRIBUTES")
     assert out["Items"][0]["y"] == {"S": "y3"}
+    out = ddb.query(TableName="idx", IndexName="local", KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "p"}}, ProjectionExpression="y")
+    assert out["Items"][0] == {"y": {"S": "y3"}}
 
 
 def test_resource_query_with_conditions(resource, numbers):

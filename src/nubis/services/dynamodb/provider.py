@@ -636,7 +636,9 @@ class DynamoDBProvider(Provider):
         return index, select, projection, filt
 
     def _shape_item(self, t: Table, index, select: str, projection, item: dict) -> dict:
-        if index is not None and not (select == "ALL_ATTRIBUTES" and index.kind == "LSI"):
+        # A global index returns only what it projects; a local one fetches the
+        # rest from the table when more is asked for.
+        if index is not None and (index.kind == "GSI" or select == "ALL_PROJECTED_ATTRIBUTES"):
             item = it.project(t, index, item)
         return projection.apply(item) if projection is not None else item
 
