@@ -635,6 +635,9 @@ def test_attribute_updates_type_mismatch():
     assert error(u.apply, ITEM) == "Type mismatch for attribute to update"
     u = from_attribute_updates({"ss": {"Action": "DELETE", "Value": {"NS": ["1"]}}})
     assert error(u.apply, ITEM) == "Type mismatch for attribute to update"
+    u = from_attribute_updates({"n": {"Action": "ADD", "Value": {"N": "1E+125"}}})
+    assert error(u.apply, {"n": {"N": "9E+125"}}) == \
+        "Number overflow. Attempting to store a number with magnitude larger than supported range"
 
 
 def test_legacy_errors():

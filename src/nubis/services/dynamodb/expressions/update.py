@@ -23,8 +23,11 @@ def _missing():
     return failure("The provided expression refers to an attribute that does not exist in the item")
 
 
+WRONG_TYPE = "An operand in the update expression has an incorrect data type"
+
+
 def _wrong_type():
-    return failure("An operand in the update expression has an incorrect data type")
+    return failure(WRONG_TYPE)
 
 
 def _bad_path():
@@ -122,8 +125,8 @@ class Update:
                 _check_parent(new, path.elements)
                 try:
                     result = _combine(action, path.resolve(new), value)
-                except dt.ServiceError:
-                    if self.legacy:
+                except dt.ServiceError as e:
+                    if self.legacy and e.message == WRONG_TYPE:
                         raise failure("Type mismatch for attribute to update") from None
                     raise
                 if result is None:
