@@ -202,14 +202,13 @@ class Deliveries:
             await call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
                                             "Payload": body.encode("utf-8")}, region, account)
         elif service == "states":
-            await call("stepfunctions", "StartExecution", {"stateMachineArn": arn, "input": body,
-                                                           "name": event["id"]}, region, account)
+            await call("stepfunctions", "StartExecution", {"stateMachineArn": arn, "input": body}, region, account)
         elif service == "kinesis":
             key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
             key = transform.select(event, key_path) if key_path else event["id"]
             if not isinstance(key, str):
                 key = event["id"] if key is None or key is transform._MISSING else _dumps(key)
-            await call("kinesis", "PutRecord", {"StreamARN": arn, "StreamName": resource.split("/", 1)[-1],
+            await call("kinesis", "PutRecord", {"StreamName": resource.split("/", 1)[-1],
                                                 "Data": body.encode("utf-8"), "PartitionKey": key}, region, account)
         elif service == "firehose":
             await call("firehose", "PutRecord", {"DeliveryStreamName": resource.split("/", 1)[-1],
