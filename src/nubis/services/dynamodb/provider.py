@@ -434,9 +434,9 @@ class DynamoDBProvider(Provider):
     # -- writes ----------------------------------------------------------------------------------
 
     def _write(self, t: Table, hk: bytes, rk: bytes, old: dict | None, new: dict | None,
-               size: int = 0) -> dict:
-        """Store an item's new state (None: deleted) and its index entries; the
-        write units each index consumed."""
+               size: int = 0, measure: bool = False) -> dict:
+        """Store an item's new state (None: deleted) and its index entries; with
+        ``measure``, the write units each index consumed."""
         if new is None:
             self.store.delete(t.id, hk, rk)
         else:
@@ -448,7 +448,7 @@ class DynamoDBProvider(Provider):
             self.store.delete_entries(t.id, hk, rk, list(old_e - new_e))
         if new_e - old_e:
             self.store.put_entries(t.id, hk, rk, list(new_e - old_e))
-        return it.index_write_units(t, old, new, old_e, new_e)
+        return it.index_write_units(t, old, new, old_e, new_e) if measure else {}
 
     def _metrics(self, t: Table, params: dict, item: dict | None) -> dict | None:
         if params.get("ReturnItemCollectionMetrics") != "SIZE" or item is None:
@@ -478,7 +478,7 @@ class DynamoDBProvider(Provider):
                 old = self.store.get(t.id, hk, rk)
                 if cond is not None and not cond.evaluate(old or {}):
                     raise it.condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
-                units = self._write(t, hk, rk, old, item, size)
+                units = self._write(t, hk, rk, old, item, size, _measure(params))
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old
@@ -520,7 +520,7 @@ class DynamoDBProvider(Provider):
             old = self.store.get(t.id, hk, rk)
             if cond is not None and not cond.evaluate(old or {}):
                 raise it.condition_failed(old, params.get("ReturnValuesOnConditionCheckFailure"))
-            units = self._write(t, hk, rk, old, None) if old is not None else {}
+            units = self._write(t, hk, rk, old, None, 0, _measure(params)) if old is not None else {}
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old
@@ -566,7 +566,7 @@ class DynamoDBProvider(Provider):
                 raise validation("Item size to update has exceeded the maximum allowed size")
             if t.indexes:
                 it.check_index_keys(t, new)
-            units = self._write(t, hk, rk, old, new, size)
+            units = self._write(t, hk, rk, old, new, size, _measure(params))
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old
@@ -862,7 +862,7 @@ class DynamoDBProvider(Provider):
         with self.db.transaction():
             for t, (hk, rk), item, size in plan:
                 old = self.store.get(t.id, hk, rk) if t.indexes else None
-                units = self._write(t, hk, rk, old, item, size)
+                units = self._write(t, hk, rk, old, item, size, _measure(params))
                 if item is None and old is not None:
                     size = it.dt.item_size(old)
                 table_units, idx = capacity.setdefault(t.name, [0.0, {}])
@@ -1040,6 +1040,11 @@ class _NoExpressions:
 
 
 _NO_EXPRESSIONS = _NoExpressions()
+
+
+def _measure(params: dict) -> bool:
+    """Whether a write's answer reports capacity (else its per-index units are not worked out)."""
+    return params.get("ReturnConsumedCapacity") in ("TOTAL", "INDEXES")
 
 
 def _head(path) -> str:
