@@ -27,6 +27,7 @@ from .async_invoke import AsyncInvokeMixin
 from .environments import Pool, Target, lambda_time
 from .layers import LayersMixin
 from .logs import LogWriter
+from .mappings import MappingsMixin
 from .permissions import PermissionsMixin
 from .settings import SettingsMixin
 from .settings_store import SettingsStore
@@ -43,7 +44,7 @@ MAX_TAGS = 50
 
 
 class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMixin, UrlsMixin, StreamingMixin,
-                     SettingsMixin, Provider):
+                     SettingsMixin, MappingsMixin, Provider):
     service = "lambda"
     migrations = MIGRATIONS
 
@@ -57,8 +58,10 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.idle_seconds = getattr(self.config, "lambda_idle_minutes", IDLE_MINUTES) * 60.0
         self.scheduler.on("lambda:reap", self._reap)
         self.start_async()
+        self.start_mappings()
 
     def reset(self) -> None:
+        self.pollers.stop_all()
         self.pool.shutdown()
         self.store.clear_cache()
         self.settings_store.clear_cache()
@@ -66,6 +69,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self._reaping = False
 
     async def stop(self) -> None:
+        self.pollers.stop_all()
         self.pool.shutdown()
         await self.logs.stop()
 
@@ -451,6 +455,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return fn
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        if ":event-source-mapping:" in params["Resource"]:
+            return self.mapping_tags(ctx, params["Resource"], add=params.get("Tags") or {})
         fn = self._tagged(ctx, params["Resource"])
         tags = dict(fn.tags)
         tags.update(params.get("Tags") or {})
@@ -461,12 +467,16 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        if ":event-source-mapping:" in params["Resource"]:
+            return self.mapping_tags(ctx, params["Resource"], remove=params.get("TagKeys") or [])
         fn = self._tagged(ctx, params["Resource"])
         fn.tags = {k: val for k, val in fn.tags.items() if k not in set(params.get("TagKeys") or [])}
         self.store.save(fn)
         return {}
 
     def list_tags(self, ctx: RequestContext, params: dict) -> dict:
+        if ":event-source-mapping:" in params["Resource"]:
+            return self.mapping_tags(ctx, params["Resource"])
         return {"Tags": dict(self._tagged(ctx, params["Resource"]).tags)}
 
     # -- account -------------------------------------------------------------------------------
