@@ -28,8 +28,8 @@ def test_retry_attempts_then_dead_letter(nubis, events, sqs):
     attrs = {k: v["StringValue"] for k, v in m["MessageAttributes"].items()}
     assert attrs["RULE_ARN"] == f"arn:aws:events:us-east-1:{ACCOUNT}:rule/r"
     assert attrs["TARGET_ARN"] == SFN
-    assert attrs["ERROR_CODE"] == "NotImplemented" and attrs["ERROR_MESSAGE"]
-    assert attrs["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttemptsExceeded"
+    assert attrs["ERROR_CODE"] == "SDK_CLIENT_ERROR" and attrs["ERROR_MESSAGE"].startswith("NotImplemented: ")
+    assert attrs["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
     assert attrs["RETRY_ATTEMPTS"] == "2"
 
 
@@ -40,7 +40,7 @@ def test_event_age_limit(nubis, events, sqs):
     assert quiet(sqs, dlq_url)
     nubis.advance(60)
     (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
-    assert m["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumEventAgeExceeded"
+    assert m["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumEventAgeInSeconds"
 
 
 def test_default_policy_keeps_retrying_for_a_day(nubis, events, sqs):
@@ -50,7 +50,7 @@ def test_default_policy_keeps_retrying_for_a_day(nubis, events, sqs):
     assert quiet(sqs, dlq_url)
     nubis.advance(3600 * 13)
     (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
-    assert m["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumEventAgeExceeded"
+    assert m["MessageAttributes"]["EXHAUSTED_RETRY_CONDITION"]["StringValue"] == "MaximumEventAgeInSeconds"
 
 
 def test_missing_queue_is_not_retried(nubis, events, sqs):
@@ -60,7 +60,9 @@ def test_missing_queue_is_not_retried(nubis, events, sqs):
                                            "DeadLetterConfig": {"Arn": dlq}}])
     put(events)
     (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
-    assert m["MessageAttributes"]["RETRY_ATTEMPTS"]["StringValue"] == "0"
+    attrs = {k: v["StringValue"] for k, v in m["MessageAttributes"].items()}
+    assert attrs["RETRY_ATTEMPTS"] == "0" and attrs["ERROR_CODE"] == "NO_RESOURCE"
+    assert "EXHAUSTED_RETRY_CONDITION" not in attrs
 
 
 def test_one_failing_target_does_not_hold_up_the_others(nubis, events, sqs):

@@ -49,7 +49,7 @@ def test_cross_account_bus_target_allowed_by_the_bus_policy(events, sqs, aws_cli
 
     put(events, detail={"n": 1})  # not allowed yet: refused, to the dead-letter queue
     (refused,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
-    assert refused["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "AccessDeniedException"
+    assert refused["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "CROSS_ACCOUNT_INGESTION_FAILED"
     assert quiet(other_sqs, url)
 
     other_events.put_permission(EventBusName="shared", Action="events:PutEvents", Principal=ACCOUNT,
@@ -144,7 +144,7 @@ def test_api_destination_retries_5xx_and_dead_letters_4xx(nubis, events, sqs, en
     assert quiet(sqs, dlq_url)
     put(events, detail={"n": 2})         # answered 400: not retried
     (m,) = receive(sqs, dlq_url, MessageAttributeNames=["All"])
-    assert m["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "400"
+    assert m["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "ERROR_FROM_TARGET"
     assert json.loads(m["Body"])["detail"] == {"n": 2}
 
 

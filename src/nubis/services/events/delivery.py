@@ -44,6 +44,20 @@ _NOT_RETRIED = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
+def dlq_code(service_code: str) -> str:
+    """The ERROR_CODE a dead-letter message carries (the user guide's list) for a target's error."""
+    if service_code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFound",
+                        "ResourceNotFoundException", "ResourceNotFound", "StateMachineDoesNotExist"):
+        return "NO_RESOURCE"
+    if service_code.startswith("AccessDenied") or service_code in ("AuthorizationError", "KMS.AccessDeniedException"):
+        return "NO_PERMISSIONS"
+    if "Throttl" in service_code or service_code in ("TooManyRequestsException", "RequestLimitExceeded"):
+        return "THROTTLING"
+    if service_code.startswith("InvalidParameter") or service_code in ("ValidationException", "MissingParameter"):
+        return "INVALID_PARAMETER"
+    return "SDK_CLIENT_ERROR"
+
+
 class DeliveryFailed(Exception):
     def __init__(self, code: str, message: str, retry: bool):
         super().__init__(message)
@@ -64,7 +78,7 @@ def arn_parts(arn: str) -> tuple[str, str, str, str]:
     """(service, region, account, resource) of an ARN."""
     parts = arn.split(":", 5)
     if len(parts) < 6:
-        raise DeliveryFailed("InvalidArn", f"Invalid target ARN: {arn}", False)
+        raise DeliveryFailed("INVALID_PARAMETER", f"Invalid target ARN: {arn}", False)
     return parts[2], parts[3], parts[4], parts[5]
 
 
@@ -110,10 +124,10 @@ class Deliveries:
         except DeliveryFailed as e:
             self._failed(item, e)
         except ServiceError as e:
-            self._failed(item, DeliveryFailed(e.code, e.message, e.code not in _NOT_RETRIED))
+            self._failed(item, DeliveryFailed(dlq_code(e.code), f"{e.code}: {e.message}", e.code not in _NOT_RETRIED))
         except Exception as e:  # a target's bug must not lose the other deliveries
             log.exception("delivery to %s failed unexpectedly", item["target"].get("Arn"))
-            self._failed(item, DeliveryFailed("InternalFailure", str(e) or type(e).__name__, True))
+            self._failed(item, DeliveryFailed("INTERNAL_ERROR", str(e) or type(e).__name__, True))
         return False
 
     def _in_background(self, item: dict) -> None:
@@ -141,22 +155,23 @@ class Deliveries:
             self.p.scheduler.at(now + delay, KIND, {"items": [{**item, "attempt": attempt + 1}]})
             return
         if not error.retry:
-            condition = "None"  # not retried: the error is not one that passes
+            condition = None  # not retried: the error is not one that passes
         elif attempt > retries:
-            condition = "MaximumRetryAttemptsExceeded"
+            condition = "MaximumRetryAttempts"
         else:
-            condition = "MaximumEventAgeExceeded"
+            condition = "MaximumEventAgeInSeconds"
         self._dead_letter(item, error, condition, attempt - 1)
 
-    def _dead_letter(self, item: dict, error: DeliveryFailed, condition: str, retries: int) -> None:
+    def _dead_letter(self, item: dict, error: DeliveryFailed, condition: str | None, retries: int) -> None:
         dlq = (item["target"].get("DeadLetterConfig") or {}).get("Arn")
         if not dlq:
             log.warning("event %s to %s dropped: %s %s", item["event"].get("id"), item["target"]["Arn"],
                         error.code, error.message)
             return
         attrs = {"RULE_ARN": item["rule"], "TARGET_ARN": item["target"]["Arn"], "ERROR_CODE": error.code,
-                 "ERROR_MESSAGE": error.message or error.code, "EXHAUSTED_RETRY_CONDITION": condition,
-                 "RETRY_ATTEMPTS": str(retries)}
+                 "ERROR_MESSAGE": error.message or error.code, "RETRY_ATTEMPTS": str(retries)}
+        if condition:
+            attrs["EXHAUSTED_RETRY_CONDITION"] = condition
         _, region, account, name = arn_parts(dlq)
         params = {"QueueUrl": f"https://sqs.{region}.amazonaws.com/{account}/{name}",
                   "MessageBody": _dumps(item["event"]),
@@ -216,7 +231,7 @@ class Deliveries:
         elif service == "logs":
             await self._logs(item, body, region, account, resource)
         else:
-            raise DeliveryFailed("NotImplemented", f"nubis does not deliver to {service} targets yet.", True)
+            raise DeliveryFailed("SDK_CLIENT_ERROR", f"nubis does not deliver to {service} targets yet.", True)
 
     async def _call(self, service: str, operation: str, params: dict, region: str, account: str) -> dict:
         return await self.p.internal.call(service, operation, params, account=account, region=region,
@@ -242,11 +257,11 @@ class Deliveries:
 
         destination = self.p.api_destination_doc(account, region, name)
         if destination is None:
-            raise DeliveryFailed("ResourceNotFoundException", f"API destination {name} does not exist.", False)
+            raise DeliveryFailed("NO_RESOURCE", f"API destination {name} does not exist.", False)
         self._throttle(destination)
         connection = self.p.connection_secret(destination["ConnectionArn"])
         if connection is None:
-            raise DeliveryFailed("ResourceNotFoundException", "The connection of the API destination does not exist.",
+            raise DeliveryFailed("NO_RESOURCE", "The connection of the API destination does not exist.",
                                  False)
         target = item["target"]
         body = transform.render(target, item["event"], item["rule"], item["ingested"])
@@ -266,11 +281,12 @@ class Deliveries:
             response = await self._http.request(method, url, params=query or None, headers=headers,
                                                 content=None if method in ("GET", "HEAD") else body.encode("utf-8"))
         except httpx.HTTPError as e:
-            raise DeliveryFailed("SDK_CLIENT_ERROR", str(e) or type(e).__name__, True) from None
+            code = "TIMEOUT" if isinstance(e, httpx.TimeoutException) else "CONNECTION_FAILURE"
+            raise DeliveryFailed(code, str(e) or type(e).__name__, True) from None
         # 401, 407, 409, 429 and 5xx are retried; other 4xx are not (the user guide's API destination errors).
         status = response.status_code
         if status >= 400:
-            raise DeliveryFailed(f"{status}", f"The API destination answered {status}.",
+            raise DeliveryFailed("ERROR_FROM_TARGET", f"The API destination answered HTTP {status}.",
                                  status >= 500 or status in (401, 407, 409, 429))
 
     def _throttle(self, destination: dict) -> None:
@@ -318,9 +334,9 @@ class Deliveries:
                                                 params=query or None, headers=headers, data=form)
             token = response.json().get("access_token") if response.status_code < 300 else None
         except (httpx.HTTPError, ValueError) as e:
-            raise DeliveryFailed("OAuthFailure", f"The authorization endpoint failed: {e}", True) from None
+            raise DeliveryFailed("CONNECTION_FAILURE", f"The authorization endpoint failed: {e}", True) from None
         if not token:
-            raise DeliveryFailed("OAuthFailure", "The authorization endpoint returned no access_token.", True)
+            raise DeliveryFailed("ERROR_FROM_TARGET", "The authorization endpoint returned no access_token.", True)
         return token
 
     async def close(self) -> None:

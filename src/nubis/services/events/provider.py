@@ -609,10 +609,11 @@ class EventsProvider(Provider):
 
         bus = self._bus_doc(account, region, bus_name)
         if bus is None:
-            raise DeliveryFailed("ResourceNotFoundException", f"Event bus {bus_name} does not exist.", False)
+            raise DeliveryFailed("NO_RESOURCE", f"Event bus {bus_name} does not exist.", False)
         sender = item["rule"].split(":")[4]
         if not self.allows(bus, sender):
-            raise DeliveryFailed("AccessDeniedException", f"Not authorized to put events on {bus['Arn']}.", False)
+            raise DeliveryFailed("CROSS_ACCOUNT_INGESTION_FAILED", f"Not authorized to put events on {bus['Arn']}.",
+                                 False)
         items, archived = [], []
         self._route(bus, item["event"], self.clock.now(), items, archived)
         if items or archived:
