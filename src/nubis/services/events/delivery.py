@@ -94,6 +94,9 @@ class Deliveries:
         # Calls per API destination in the current clock second: (second, count).
         self._rates: dict[str, tuple[int, int]] = {}
 
+    def forget(self) -> None:
+        self._rates.clear()
+
     # -- scheduling --------------------------------------------------------------------------
 
     def schedule(self, items: list[dict]) -> None:

@@ -119,6 +119,7 @@ class EventsProvider(Provider):
 
     def reset(self) -> None:
         self.router.forget()
+        self.deliveries.forget()
 
     def handler(self, operation: str):
         """The operation, behind the model's input constraints (checked before it runs)."""
@@ -681,7 +682,8 @@ class EventsProvider(Provider):
         items = [Deliveries.item(event, rule["Arn"], t, self.clock.now()) for t in self.store.targets(rule["Arn"])]
         with self.db.transaction():
             self.deliveries.schedule(items)
-            self._arm_schedule(rule, after=fired)
+            # From now: firings missed while nubis was down are not made up (one fired late, on start).
+            self._arm_schedule(rule, after=max(fired, self.clock.now()))
 
     # -- archives ----------------------------------------------------------------------------------------
 
