@@ -332,3 +332,29 @@ def test_missing_members_are_validation_errors_not_500s(aws_client, make_table):
     e = error_of(unchecked.tag_resource, ResourceArn=arn, Tags=[{"Key": "a"}])
     assert message(e) == ("1 validation error detected: Value null at 'tags.1.member.value' failed to satisfy "
                           "constraint: Member must not be null")
+
+
+def test_item_count_and_size_follow_every_write(ddb, make_table):
+    make_table("counted", hash=("pk", "S"))
+
+    def stats():
+        t = ddb.describe_table(TableName="counted")["Table"]
+        return t["ItemCount"], t["TableSizeBytes"]
+
+    assert stats() == (0, 0)
+    ddb.put_item(TableName="counted", Item={"pk": {"S": "a"}, "v": {"S": "12345"}})     # 3 + 6 bytes
+    assert stats() == (1, 9)
+    ddb.put_item(TableName="counted", Item={"pk": {"S": "a"}, "v": {"S": "1"}})         # replaced
+    ddb.batch_write_item(RequestItems={"counted": [{"PutRequest": {"Item": {"pk": {"S": "b"}}}},
+                                                   {"PutRequest": {"Item": {"pk": {"S": "c"}}}}]})
+    assert stats() == (3, 5 + 3 + 3)
+    ddb.update_item(TableName="counted", Key={"pk": {"S": "d"}}, UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"S": "xy"}})
+    ddb.delete_item(TableName="counted", Key={"pk": {"S": "b"}})
+    ddb.delete_item(TableName="counted", Key={"pk": {"S": "zz"}})
+    ddb.batch_write_item(RequestItems={"counted": [{"DeleteRequest": {"Key": {"pk": {"S": "c"}}}}]})
+    # A failed condition writes nothing and counts nothing.
+    error_of(ddb.put_item, TableName="counted", Item={"pk": {"S": "e"}}, ConditionExpression="attribute_exists(pk)")
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "counted", "Item": {"pk": {"S": "f"}}}}])
+    assert stats() == (3, 5 + 6 + 3)
+    assert stats()[0] == ddb.scan(TableName="counted", Select="COUNT")["Count"]

@@ -38,6 +38,11 @@ class DynamoDBProvider(Provider):
         self.store = DynamoStore(self.db)
         self.tables: dict[tuple[str, str, str], Table] = {}
         self.load()
+        self.db.on_rollback(self._forget_stats)
+
+    def _forget_stats(self) -> None:
+        for t in self.tables.values():
+            t.stats = None
 
     def reset(self) -> None:
         self.load()
@@ -78,7 +83,11 @@ class DynamoDBProvider(Provider):
 
     def _describe(self, t: Table, status: str = "ACTIVE", index_status: dict | None = None) -> dict:
         def counts(index):
-            return self.store.stats(t.id) if index is None else self.store.index_count(t.id, index)
+            if index is not None:
+                return self.store.index_count(t.id, index)
+            if t.stats is None:
+                t.stats = list(self.store.stats(t.id))
+            return tuple(t.stats)
         return tb.describe(t, counts, status, index_status)
 
     # -- tables ---------------------------------------------------------------------------
@@ -436,7 +445,13 @@ class DynamoDBProvider(Provider):
     def _write(self, t: Table, hk: bytes, rk: bytes, old: dict | None, new: dict | None,
                size: int = 0, measure: bool = False) -> dict:
         """Store an item's new state (None: deleted) and its index entries; with
-        ``measure``, the write units each index consumed."""
+        ``measure``, the write units each index consumed. ``old`` is the item
+        before, None when there was none, or UNREAD (a table without indexes)."""
+        if t.stats is not None:
+            before = self.store.size_of(t.id, hk, rk) if old is UNREAD else (
+                None if old is None else it.dt.item_size(old))
+            t.stats[0] += (new is not None) - (before is not None)
+            t.stats[1] += (size if new is not None else 0) - (before or 0)
         if new is None:
             self.store.delete(t.id, hk, rk)
         else:
@@ -472,7 +487,7 @@ class DynamoDBProvider(Provider):
         if cond is None and rv == "NONE" and not t.indexes:
             # Nothing to read first: one statement (which joins the group commit).
             old, units = None, {}
-            self.store.put(t.id, hk, rk, item, size)
+            self._write(t, hk, rk, UNREAD, item, size)
         else:
             with self.db.transaction():
                 old = self.store.get(t.id, hk, rk)
@@ -861,9 +876,9 @@ class DynamoDBProvider(Provider):
         capacity: dict = {}
         with self.db.transaction():
             for t, (hk, rk), item, size in plan:
-                old = self.store.get(t.id, hk, rk) if t.indexes else None
+                old = self.store.get(t.id, hk, rk) if t.indexes else UNREAD
                 units = self._write(t, hk, rk, old, item, size, _measure(params))
-                if item is None and old is not None:
+                if item is None and old is not None and old is not UNREAD:
                     size = it.dt.item_size(old)
                 table_units, idx = capacity.setdefault(t.name, [0.0, {}])
                 capacity[t.name][0] = table_units + it.write_units(size)
@@ -1030,6 +1045,10 @@ def _x():
     """The expression languages, imported on the first request that uses one."""
     from . import expressions
     return expressions
+
+
+# An item a write did not read first (its table has no indexes to maintain).
+UNREAD = object()
 
 
 class _NoExpressions:

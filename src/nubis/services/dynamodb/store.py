@@ -113,6 +113,11 @@ class DynamoStore:
                                 (table_id, hk, rk))
         return None if row is None else decode(row[0])
 
+    def size_of(self, table_id: int, hk: bytes, rk: bytes) -> int | None:
+        row = self.db.query_one("SELECT size FROM dynamodb_items WHERE table_id = ? AND hk = ? AND rk = ?",
+                                (table_id, hk, rk))
+        return None if row is None else row[0]
+
     def put(self, table_id: int, hk: bytes, rk: bytes, item: dict, size: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO dynamodb_items(table_id, hk, rk, body, size) VALUES (?, ?, ?, ?, ?)",
                         (table_id, hk, rk, encode(item), size))

@@ -85,6 +85,9 @@ class Table:
     types: dict = field(default_factory=dict)
     indexes: dict = field(default_factory=dict)
     key_schema: list = field(default_factory=list)
+    # [ItemCount, TableSizeBytes], counted on first use and kept up to date by
+    # every write after that (None again after a rollback).
+    stats: list | None = None
 
     def __post_init__(self):
         self.derive()
