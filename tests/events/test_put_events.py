@@ -4,8 +4,6 @@ TestEventPattern and through real delivery)."""
 import datetime as dt
 import json
 
-import pytest
-
 from .conftest import ACCOUNT, bodies, code, error_of, make_queue, put, quiet, receive, rule_to_queue
 from .test_pattern import CASES
 
