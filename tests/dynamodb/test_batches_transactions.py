@@ -147,3 +147,15 @@ def test_transaction_update_of_the_wrong_type_is_a_validation_error_reason(ddb, 
         {"ConditionCheck": {"TableName": "one", "Key": k1("s"), "ConditionExpression": "attribute_not_exists(b)",
                             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])
     assert e.response["CancellationReasons"][0]["Item"]["b"] == {"B": b"\x01\x02"}
+
+
+def test_resource_batch_writer_and_batch_get(resource, tables):
+    t = resource.Table("one")
+    with t.batch_writer(overwrite_by_pkeys=["pk"]) as batch:
+        for i in range(60):
+            batch.put_item(Item={"pk": f"w{i:02}", "n": i})
+        batch.put_item(Item={"pk": "w00", "n": 100})     # overwrites the first in the same buffer
+        batch.delete_item(Key={"pk": "w59"})
+    assert t.scan(Select="COUNT")["Count"] == 59
+    got = resource.batch_get_item(RequestItems={"one": {"Keys": [{"pk": "w00"}, {"pk": "w01"}, {"pk": "w59"}]}})
+    assert sorted(int(i["n"]) for i in got["Responses"]["one"]) == [1, 100]
