@@ -249,3 +249,17 @@ def test_gsi_filter_sees_only_the_projection(ddb, indexed):
     out = ddb.query(TableName="idx", IndexName="all", KeyConditionExpression="g = :g",
                     FilterExpression="attribute_exists(y)", ExpressionAttributeValues={":g": {"S": "red"}})
     assert out["Count"] == 3
+
+
+def test_read_capacity_and_item_collection_metrics(ddb, indexed):
+    out = ddb.query(TableName="idx", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}},
+                    ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"] == {"TableName": "idx", "CapacityUnits": 0.5}
+    out = ddb.query(TableName="idx", IndexName="all", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "red"}}, ReturnConsumedCapacity="INDEXES")
+    assert out["ConsumedCapacity"]["GlobalSecondaryIndexes"] == {"all": {"CapacityUnits": 0.5}}
+    out = ddb.scan(TableName="idx", ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    assert out["ConsumedCapacity"]["CapacityUnits"] == 1.0
+    # The table has a local index: writes report their item collection.
+    out = ddb.put_item(TableName="idx", Item={"pk": {"S": "p"}, "sk": {"S": "new"}}, ReturnItemCollectionMetrics="SIZE")
+    assert out["ItemCollectionMetrics"]["ItemCollectionKey"] == {"pk": {"S": "p"}}
