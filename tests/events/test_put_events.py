@@ -159,3 +159,14 @@ def test_pattern_table_through_delivery(events, sqs):
     got = [e["source"] for e in bodies(receive(sqs, url, len(expected), timeout=15))]
     assert quiet(sqs, url)
     assert sorted(got) == sorted(expected)
+
+
+def test_rules_indexed_by_detail_type_still_match_every_way(events, sqs):
+    url_ab, _ = rule_to_queue(events, sqs, "ab", {"source": ["my.app"], "detail-type": ["A", "B"]})
+    url_or, _ = rule_to_queue(events, sqs, "or", {"source": ["my.app"], "detail-type": ["Z"],
+                                                  "$or": [{"detail": {"x": [1]}}, {"detail": {"y": [1]}}]})
+    url_prefix, _ = rule_to_queue(events, sqs, "prefix", {"detail-type": [{"prefix": "B"}]})
+    put(events, detail_type="B", detail={"x": 1})
+    assert len(receive(sqs, url_ab)) == 1 and len(receive(sqs, url_prefix)) == 1 and quiet(sqs, url_or)
+    put(events, detail_type="Z", detail={"y": 1})
+    assert len(receive(sqs, url_or)) == 1 and quiet(sqs, url_ab) and quiet(sqs, url_prefix)
