@@ -240,3 +240,22 @@ def test_model_constraints_are_validation_errors(aws_client):
     assert code(e) == "ValidationException"
     e = error_of(raw.put_targets, Rule="r", Targets=[{"Id": "a"}])
     assert code(e) == "ValidationException"
+
+
+def test_global_endpoint_replicates_to_its_other_region(events, aws_client, sqs):
+    from .conftest import bodies, make_queue, receive
+    west_events = aws_client("events", region="us-west-2")
+    west_sqs = aws_client("sqs", region="us-west-2")
+    url, arn = make_queue(west_sqs, "replicas")
+    west_events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    west_events.put_targets(Rule="r", Targets=[{"Id": "q", "Arn": arn}])
+    ep = events.create_endpoint(Name="ep", RoutingConfig={"FailoverConfig": {
+        "Primary": {"HealthCheck": "arn:aws:route53:::healthcheck/x"}, "Secondary": {"Route": "us-west-2"}}},
+        EventBuses=[{"EventBusArn": f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"},
+                    {"EventBusArn": f"arn:aws:events:us-west-2:{ACCOUNT}:event-bus/default"}])
+    endpoint_id = events.describe_endpoint(Name=ep["Name"])["EndpointId"]
+    out = events.put_events(EndpointId=endpoint_id, Entries=[{"Source": "my.app", "DetailType": "d", "Detail": "{}"}])
+    (event,) = bodies(receive(west_sqs, url))
+    assert event["id"] == out["Entries"][0]["EventId"] and event["region"] == "us-west-2"
+    e = error_of(events.put_events, EndpointId="nope.x", Entries=[{"Source": "my.app", "DetailType": "d", "Detail": "{}"}])
+    assert code(e) == "ResourceNotFoundException"

@@ -524,6 +524,7 @@ class EventsProvider(Provider):
         now = self.clock.now()
         results, failed, items, archived = [], 0, [], []
         service = ctx.principal if ctx.internal and ctx.principal.endswith(".amazonaws.com") else None
+        replicas = self._replica_regions(ctx, params["EndpointId"]) if params.get("EndpointId") else ()
         for entry in entries:
             try:
                 bus = self._entry_bus(ctx, entry.get("EventBusName"))
@@ -533,6 +534,11 @@ class EventsProvider(Provider):
                 results.append({"ErrorCode": e.code, "ErrorMessage": e.message})
                 continue
             self._route(bus, event, now, items, archived)
+            for region in replicas:
+                # A global endpoint with replication: the same event on the bus of that name in the other Region.
+                replica = self._bus_doc(bus["_account"], region, bus["Name"])
+                if replica is not None:
+                    self._route(replica, {**event, "region": region}, now, items, archived)
             results.append({"EventId": event["id"]})
         if items or archived:
             with self.db.transaction():
@@ -540,6 +546,16 @@ class EventsProvider(Provider):
                     self.store.archive(archived)
                 self.deliveries.schedule(items)
         return {"FailedEntryCount": failed, "Entries": results}
+
+    def _replica_regions(self, ctx: RequestContext, endpoint_id: str) -> list[str]:
+        """The other Regions a global endpoint replicates events to (its buses' Regions but this one)."""
+        for doc in self.store.list(S.ENDPOINT, ctx.account, ctx.region):
+            if doc["EndpointId"] == endpoint_id:
+                if (doc.get("ReplicationConfig") or {}).get("State", "ENABLED") != "ENABLED":
+                    return []
+                regions = [b["EventBusArn"].split(":")[3] for b in doc["EventBuses"]]
+                return [r for r in regions if r != ctx.region]
+        raise not_found(f"Endpoint {endpoint_id} does not exist.")
 
     def _entry_bus(self, ctx: RequestContext, value: str | None) -> dict:
         m = BUS_ARN.match(value or "")
