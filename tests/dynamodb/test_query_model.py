@@ -112,3 +112,66 @@ def test_query_and_scan_match_a_model(ddb, case):
         assert sorted((i["pk"]["S"], sort_key(kind, i)) for i in scanned) == sorted(model)
     finally:
         ddb.delete_table(TableName=name)
+
+
+@st.composite
+def index_cases(draw):
+    rows = draw(st.lists(st.tuples(st.integers(0, 30), st.sampled_from(["x", "x", "y", None]),
+                                   st.sampled_from([None, *range(-5, 6)])), min_size=3, max_size=30))
+    op = draw(st.sampled_from(["<", ">=", "BETWEEN", None]))
+    args = sorted(draw(st.lists(st.integers(-6, 6), min_size=2, max_size=2)))
+    return rows, op, args, draw(st.booleans()), draw(st.one_of(st.none(), st.integers(1, 4)))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=index_cases())
+def test_global_index_queries_match_a_model(ddb, case):
+    rows, op, args, forward, limit = case
+    name = f"gsi-model-{next(_names)}"
+    ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"},
+                                           {"AttributeName": "g", "AttributeType": "S"},
+                                           {"AttributeName": "gs", "AttributeType": "N"}],
+                     GlobalSecondaryIndexes=[{"IndexName": "by-g", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                                              "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                                            {"AttributeName": "gs", "KeyType": "RANGE"}]}])
+    try:
+        model: dict = {}
+        for i, g, gs in rows:
+            item = {"id": {"N": str(i)}}
+            if g is not None:
+                item["g"] = {"S": g}
+            if gs is not None:
+                item["gs"] = {"N": str(gs)}
+            model[i] = (g, gs)          # a later put replaces the item, and its index entry
+            ddb.put_item(TableName=name, Item=item)
+        in_index = {i: gs for i, (g, gs) in model.items() if g == "x" and gs is not None}
+        expected = {i: gs for i, gs in in_index.items()
+                    if op is None or (op == "<" and gs < args[0]) or (op == ">=" and gs >= args[0])
+                    or (op == "BETWEEN" and args[0] <= gs <= args[1])}
+        expr, values = "g = :g", {":g": {"S": "x"}}
+        if op == "BETWEEN":
+            expr += " AND gs BETWEEN :a AND :b"
+            values.update({":a": {"N": str(args[0])}, ":b": {"N": str(args[1])}})
+        elif op is not None:
+            expr += f" AND gs {op} :a"
+            values[":a"] = {"N": str(args[0])}
+        got, start = [], None
+        while True:
+            kwargs = {"ExclusiveStartKey": start} if start else {}
+            if limit:
+                kwargs["Limit"] = limit
+            page = ddb.query(TableName=name, IndexName="by-g", KeyConditionExpression=expr,
+                             ExpressionAttributeValues=values, ScanIndexForward=forward, **kwargs)
+            got += page["Items"]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        assert all(set(i) == {"id", "g", "gs"} for i in got)
+        got_gs = [int(i["gs"]["N"]) for i in got]
+        assert got_gs == sorted(got_gs, reverse=not forward)
+        assert sorted(int(i["id"]["N"]) for i in got) == sorted(expected)
+        assert {int(i["id"]["N"]): int(i["gs"]["N"]) for i in got} == expected
+    finally:
+        ddb.delete_table(TableName=name)
