@@ -4,7 +4,8 @@ Each filter's ``Pattern`` is an EventBridge pattern (compiled once by the
 events service's ``pattern`` module) matched against a record as Lambda
 delivers it. A record passes when any filter matches (up to 5 filters are
 ORed). The record's payload is matched as JSON when it is JSON: an SQS
-record's ``body``, a Kinesis record's ``data`` (base64-decoded); a payload
+record's ``body``, a Kinesis record's ``data`` (base64-decoded, the only key
+a Kinesis filter sees); a DynamoDB record as delivered; a payload
 that is not JSON is matched as the plain string, so a pattern on its fields
 simply does not match, as the developer guide describes.
 """
@@ -65,13 +66,13 @@ def sqs_view(record: dict) -> dict:
 
 
 def kinesis_view(record: dict) -> dict:
-    """A Kinesis record as filters see it: ``kinesis.data`` decoded and parsed when it is JSON."""
-    kinesis = dict(record.get("kinesis") or {})
+    """A Kinesis record as filters see it: only its ``data`` key (the developer guide:
+    Kinesis mappings filter on ``data`` alone), decoded and parsed when it is JSON."""
     try:
-        kinesis["data"] = _parsed(base64.b64decode(kinesis.get("data") or "").decode("utf-8"))
+        data = _parsed(base64.b64decode((record.get("kinesis") or {}).get("data") or "").decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
-        pass
-    return dict(record, kinesis=kinesis)
+        data = (record.get("kinesis") or {}).get("data")
+    return {"data": data}
 
 
 def passes(patterns: list[Pattern], view: dict) -> bool:
