@@ -12,11 +12,9 @@ it (its own, its groups', attached managed ones and its permissions boundary).
 """
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
-import string
 from dataclasses import dataclass
 
 from ...auth import policy as iam_policy
@@ -24,24 +22,16 @@ from ...auth.credentials import Credential, partition, root_arn
 from ...auth.enforce import resolver
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import documents, managed, report, simulate
+from . import documents, managed, simulate
 from .paging import page
+from .account import AccountMixin
+from .entities import (KINDS, LABEL, access_key_id, check_name, check_path, conflict, exists, invalid,
+                       merge_tags, new_id, no_such, public, secret_key, tags_in, validation)
+from .identity_providers import IdentityProvidersMixin
+from .login_and_mfa import LoginAndMfaMixin
+from .server_certificates import ServerCertificatesMixin
 from .user_credentials import UserCredentialsMixin
 from .store import MIGRATIONS, IamStore
-
-_ID_CHARS = string.ascii_uppercase + string.digits
-_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_SECRET_CHARS = string.ascii_letters + string.digits + "+/"
-
-_NAME = re.compile(r"[\w+=,.@-]+")
-_PATH = re.compile(r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)")
-
-# kind -> (Get* shape's name field, the ARN's resource type, id prefix)
-_KINDS = {"user": ("UserName", "user", "AIDA"), "group": ("GroupName", "group", "AGPA"),
-          "role": ("RoleName", "role", "AROA"), "policy": ("PolicyName", "policy", "ANPA"),
-          "profile": ("InstanceProfileName", "instance-profile", "AIPA")}
-_LABEL = {"user": "user", "group": "group", "role": "role", "profile": "Instance Profile"}
-
 
 @dataclass(frozen=True)
 class TaggedCredential(Credential):
@@ -69,91 +59,8 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
     return root_arn(ctx.account, ctx.region)
 
 
-def _password_hash(password: str, stored: str | None = None) -> str:
-    """A salted PBKDF2 of a console password (kept only to check ChangePassword's old one)."""
-    import hashlib
-    salt = bytes.fromhex(stored.split("$", 1)[0]) if stored else secrets.token_bytes(16)
-    return salt.hex() + "$" + hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 10_000).hex()
-
-
-def new_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ID_CHARS) for _ in range(17))
-
-
-def access_key_id(prefix: str = "AKIA") -> str:
-    return prefix + "".join(secrets.choice(_KEY_CHARS) for _ in range(16))
-
-
-def secret_key() -> str:
-    return "".join(secrets.choice(_SECRET_CHARS) for _ in range(40))
-
-
-def no_such(message: str) -> ServiceError:
-    return ServiceError("NoSuchEntity", message, 404)
-
-
-def exists(message: str) -> ServiceError:
-    return ServiceError("EntityAlreadyExists", message, 409)
-
-
-def conflict(message: str) -> ServiceError:
-    return ServiceError("DeleteConflict", message, 409)
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidInput", message, 400)
-
-
-def validation(value, member: str, constraint: str) -> ServiceError:
-    return ServiceError("ValidationError", f"1 validation error detected: Value '{value}' at '{member}' failed to "
-                        f"satisfy constraint: {constraint}", 400)
-
-
-def check_name(value, member: str, maximum: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise validation(value, member, "Member must have length greater than or equal to 1")
-    if len(value) > maximum:
-        raise validation(value, member, f"Member must have length less than or equal to {maximum}")
-    if not _NAME.fullmatch(value):
-        raise validation(value, member, "Member must satisfy regular expression pattern: [\\w+=,.@-]+")
-    return value
-
-
-def check_path(value, member: str = "path") -> str:
-    if value is None:
-        return "/"
-    if len(value) > 512:
-        raise validation(value, member, "Member must have length less than or equal to 512")
-    if not _PATH.fullmatch(value):
-        raise validation(value, member, "Member must satisfy regular expression pattern: "
-                         "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)")
-    return value
-
-
-def _tags_in(params: dict) -> list:
-    tags = params.get("Tags") or []
-    if len(tags) > 50:
-        raise ServiceError("LimitExceeded", "Cannot exceed quota for TagsPerResource: 50", 409)
-    return [{"Key": t["Key"], "Value": t.get("Value", "")} for t in tags]
-
-
-def _merge_tags(current: list, new: list) -> list:
-    merged = {t["Key"]: t for t in current}
-    for t in new:
-        merged[t["Key"]] = t
-    if len(merged) > 50:
-        raise ServiceError("LimitExceeded", "Cannot exceed quota for TagsPerResource: 50", 409)
-    return list(merged.values())
-
-
-def _public(doc: dict) -> dict:
-    out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    if not out.get("Tags"):
-        out.pop("Tags", None)
-    return out
-
-
-class IamProvider(UserCredentialsMixin, Provider):
+class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin, ServerCertificatesMixin,
+                  AccountMixin, Provider):
     service = "iam"
     migrations = MIGRATIONS
 
@@ -168,14 +75,14 @@ class IamProvider(UserCredentialsMixin, Provider):
     # -- helpers -----------------------------------------------------------------------------
 
     def _arn(self, ctx: RequestContext, kind: str, path: str, name: str) -> str:
-        return f"arn:{partition(ctx.region)}:iam::{ctx.account}:{_KINDS[kind][1]}{path}{name}"
+        return f"arn:{partition(ctx.region)}:iam::{ctx.account}:{KINDS[kind][1]}{path}{name}"
 
     def _entity(self, ctx: RequestContext, kind: str, name) -> dict:
         doc = self.store.get(ctx.account, kind, str(name or "").lower())
         if doc is None:
             if kind == "profile":
                 raise no_such(f"Instance Profile {name} cannot be found.")
-            raise no_such(f"The {_LABEL[kind]} with name {name} cannot be found.")
+            raise no_such(f"The {LABEL[kind]} with name {name} cannot be found.")
         return doc
 
     def _create(self, ctx: RequestContext, kind: str, name: str, path: str, extra: dict) -> dict:
@@ -185,14 +92,14 @@ class IamProvider(UserCredentialsMixin, Provider):
                 raise exists(f"Instance Profile {name} already exists.")
             if kind == "policy":
                 raise exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
-            raise exists(f"{_LABEL[kind].capitalize()} with name {name} already exists.")
-        field, _, prefix = _KINDS[kind]
+            raise exists(f"{LABEL[kind].capitalize()} with name {name} already exists.")
+        field, _, prefix = KINDS[kind]
         doc = {"Path": path, field: name, field[:-4] + "Id": new_id(prefix),
                "Arn": self._arn(ctx, kind, path, name), "CreateDate": self.clock.now(), **extra}
         return self.store.put(ctx.account, kind, key, doc)
 
     def _save(self, ctx: RequestContext, kind: str, doc: dict) -> None:
-        self.store.put(ctx.account, kind, doc[_KINDS[kind][0]].lower(), doc)
+        self.store.put(ctx.account, kind, doc[KINDS[kind][0]].lower(), doc)
 
     def _boundary(self, ctx: RequestContext, arn) -> dict | None:
         if not arn:
@@ -285,11 +192,11 @@ class IamProvider(UserCredentialsMixin, Provider):
     def create_user(self, ctx, params):
         name = check_name(params.get("UserName"), "userName", 64)
         path = check_path(params.get("Path"))
-        extra = {"Tags": _tags_in(params), "_inline": {}, "_attached": [], "_groups": []}
+        extra = {"Tags": tags_in(params), "_inline": {}, "_attached": [], "_groups": []}
         boundary = self._boundary(ctx, params.get("PermissionsBoundary"))
         if boundary:
             extra["PermissionsBoundary"] = boundary
-        return {"User": _public(self._create(ctx, "user", name, path, extra))}
+        return {"User": public(self._create(ctx, "user", name, path, extra))}
 
     def get_user(self, ctx, params):
         user = self._caller_user(ctx, params.get("UserName"))
@@ -297,13 +204,13 @@ class IamProvider(UserCredentialsMixin, Provider):
             # The account's root: its own ARN, the account id as its id.
             return {"User": {"UserId": ctx.account, "Arn": root_arn(ctx.account, ctx.region),
                              "CreateDate": self.clock.now(), "Path": "/"}}
-        return {"User": _public(user)}
+        return {"User": public(user)}
 
     def list_users(self, ctx, params):
         prefix = params.get("PathPrefix") or "/"
         users = sorted((u for u in self.store.all(ctx.account, "user") if u["Path"].startswith(prefix)),
                        key=lambda u: u["UserName"].lower())
-        return page([_public(u) for u in users], params, "Users")
+        return page([public(u) for u in users], params, "Users")
 
     def update_user(self, ctx, params):
         user = self._entity(ctx, "user", params.get("UserName"))
@@ -358,7 +265,7 @@ class IamProvider(UserCredentialsMixin, Provider):
 
     def _tag(self, ctx, kind, key, params):
         doc = self._tagged(ctx, kind, key)
-        doc["Tags"] = _merge_tags(doc.get("Tags") or [], _tags_in(params))
+        doc["Tags"] = merge_tags(doc.get("Tags") or [], tags_in(params))
         self.store.put(ctx.account, kind, self._store_key(kind, doc), doc)
         return {}
 
@@ -378,7 +285,7 @@ class IamProvider(UserCredentialsMixin, Provider):
             if doc is None:
                 raise no_such(f"Policy {key} was not found.")
             return doc
-        if kind in _KINDS:
+        if kind in KINDS:
             return self._entity(ctx, kind, key)
         doc = self.store.get(ctx.account, kind, key or "")
         if doc is None:
@@ -387,8 +294,8 @@ class IamProvider(UserCredentialsMixin, Provider):
 
     @staticmethod
     def _store_key(kind, doc) -> str:
-        if kind in _KINDS:
-            return doc[_KINDS[kind][0]].lower()
+        if kind in KINDS:
+            return doc[KINDS[kind][0]].lower()
         return doc["_key"]
 
     def tag_user(self, ctx, p): return self._tag(ctx, "user", p.get("UserName"), p)
@@ -451,22 +358,22 @@ class IamProvider(UserCredentialsMixin, Provider):
     def create_group(self, ctx, params):
         name = check_name(params.get("GroupName"), "groupName", 128)
         path = check_path(params.get("Path"))
-        return {"Group": _public(self._create(ctx, "group", name, path, {"_inline": {}, "_attached": []}))}
+        return {"Group": public(self._create(ctx, "group", name, path, {"_inline": {}, "_attached": []}))}
 
     def get_group(self, ctx, params):
         group = self._entity(ctx, "group", params.get("GroupName"))
         key = group["GroupName"].lower()
         users = sorted((u for u in self.store.all(ctx.account, "user") if key in u["_groups"]),
                        key=lambda u: u["UserName"].lower())
-        out = page([_public(u) for u in users], params, "Users")
-        out["Group"] = _public(group)
+        out = page([public(u) for u in users], params, "Users")
+        out["Group"] = public(group)
         return out
 
     def list_groups(self, ctx, params):
         prefix = params.get("PathPrefix") or "/"
         groups = sorted((g for g in self.store.all(ctx.account, "group") if g["Path"].startswith(prefix)),
                         key=lambda g: g["GroupName"].lower())
-        return page([_public(g) for g in groups], params, "Groups")
+        return page([public(g) for g in groups], params, "Groups")
 
     def update_group(self, ctx, params):
         group = self._entity(ctx, "group", params.get("GroupName"))
@@ -522,7 +429,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     def list_groups_for_user(self, ctx, params):
         user = self._entity(ctx, "user", params.get("UserName"))
         groups = [self.store.get(ctx.account, "group", g) for g in user["_groups"]]
-        return page([_public(g) for g in groups if g], params, "Groups")
+        return page([public(g) for g in groups if g], params, "Groups")
 
     # -- roles -----------------------------------------------------------------------------------
 
@@ -540,7 +447,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         trust = params.get("AssumeRolePolicyDocument")
         documents.check(trust, "trust", documents.MAX_SIZE["trust"])
         extra = {"_trust": trust, "MaxSessionDuration": self._max_session(params.get("MaxSessionDuration")),
-                 "Tags": _tags_in(params), "_inline": {}, "_attached": [], "RoleLastUsed": {}}
+                 "Tags": tags_in(params), "_inline": {}, "_attached": [], "RoleLastUsed": {}}
         if params.get("Description") is not None:
             extra["Description"] = params["Description"]
         boundary = self._boundary(ctx, params.get("PermissionsBoundary"))
@@ -549,7 +456,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         return {"Role": self._role_out(self._create(ctx, "role", name, path, extra), listing=True)}
 
     def _role_out(self, role: dict, listing: bool = False) -> dict:
-        out = _public(role)
+        out = public(role)
         out["AssumeRolePolicyDocument"] = documents.encoded(role["_trust"])
         if listing:  # ListRoles and CreateRole leave it out
             out.pop("RoleLastUsed", None)
@@ -665,7 +572,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     def _policy_out(self, account: str, doc: dict) -> dict:
         if "_versions" not in doc:
             return doc
-        out = _public(doc)
+        out = public(doc)
         out["AttachmentCount"] = self._attachments(account, doc["Arn"])
         out["PermissionsBoundaryUsageCount"] = self._boundary_uses(account, doc["Arn"])
         return out
@@ -676,7 +583,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         text = params.get("PolicyDocument")
         documents.check(text, "identity", documents.MAX_SIZE["managed"])
         now = self.clock.now()
-        extra = {"DefaultVersionId": "v1", "IsAttachable": True, "UpdateDate": now, "Tags": _tags_in(params),
+        extra = {"DefaultVersionId": "v1", "IsAttachable": True, "UpdateDate": now, "Tags": tags_in(params),
                  "_versions": {"v1": {"Document": text, "CreateDate": now}}, "_next": 2}
         if params.get("Description"):
             extra["Description"] = params["Description"]
@@ -802,7 +709,7 @@ class IamProvider(UserCredentialsMixin, Provider):
                                  ("role", "PolicyRoles", "Role")):
             if wanted and wanted not in (label, "AWSManagedPolicy", "LocalManagedPolicy"):
                 continue
-            for e in sorted(self.store.all(ctx.account, kind), key=lambda e: e[_KINDS[kind][0]].lower()):
+            for e in sorted(self.store.all(ctx.account, kind), key=lambda e: e[KINDS[kind][0]].lower()):
                 if not e["Path"].startswith(prefix):
                     continue
                 permission = arn in e.get("_attached", [])
@@ -814,7 +721,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     # -- inline policies -------------------------------------------------------------------------
 
     def _put_inline(self, ctx, kind, params, size):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         name = check_name(params.get("PolicyName"), "policyName", 128)
         text = params.get("PolicyDocument")
         documents.check(text, "identity", size)
@@ -823,7 +730,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         return {}
 
     def _get_inline(self, ctx, kind, params):
-        field = _KINDS[kind][0]
+        field = KINDS[kind][0]
         entity = self._entity(ctx, kind, params.get(field))
         name = params.get("PolicyName")
         if name not in entity["_inline"]:
@@ -832,7 +739,7 @@ class IamProvider(UserCredentialsMixin, Provider):
                 "PolicyDocument": documents.encoded(entity["_inline"][name])}
 
     def _delete_inline(self, ctx, kind, params):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         name = params.get("PolicyName")
         if name not in entity["_inline"]:
             raise no_such(f"The {kind} policy with name {name} cannot be found.")
@@ -841,7 +748,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         return {}
 
     def _list_inline(self, ctx, kind, params):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         return page(sorted(entity["_inline"]), params, "PolicyNames")
 
     def put_user_policy(self, ctx, p): return self._put_inline(ctx, "user", p, documents.MAX_SIZE["user"])
@@ -860,7 +767,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     # -- attached managed policies ---------------------------------------------------------------
 
     def _attach(self, ctx, kind, params):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         arn = params.get("PolicyArn")
         self._managed(ctx, arn)
         if arn not in entity["_attached"]:
@@ -872,7 +779,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         return {}
 
     def _detach(self, ctx, kind, params):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         arn = params.get("PolicyArn")
         if arn not in entity["_attached"]:
             raise no_such(f"Policy {arn} was not found.")
@@ -881,7 +788,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         return {}
 
     def _list_attached(self, ctx, kind, params):
-        entity = self._entity(ctx, kind, params.get(_KINDS[kind][0]))
+        entity = self._entity(ctx, kind, params.get(KINDS[kind][0]))
         prefix = params.get("PathPrefix") or "/"
         items = []
         for arn in entity["_attached"]:
@@ -903,7 +810,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     # -- instance profiles -----------------------------------------------------------------------
 
     def _profile_out(self, ctx, profile: dict) -> dict:
-        out = _public(profile)
+        out = public(profile)
         roles = [self.store.get(ctx.account, "role", r) for r in profile["_roles"]]
         out["Roles"] = [self._role_out(r, listing=True) for r in roles if r]
         return out
@@ -911,7 +818,7 @@ class IamProvider(UserCredentialsMixin, Provider):
     def create_instance_profile(self, ctx, params):
         name = check_name(params.get("InstanceProfileName"), "instanceProfileName", 128)
         path = check_path(params.get("Path"))
-        doc = self._create(ctx, "profile", name, path, {"_roles": [], "Tags": _tags_in(params)})
+        doc = self._create(ctx, "profile", name, path, {"_roles": [], "Tags": tags_in(params)})
         return {"InstanceProfile": self._profile_out(ctx, doc)}
 
     def get_instance_profile(self, ctx, params):
@@ -979,7 +886,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         doc = {"UserName": user["UserName"], "AccessKeyId": key_id, "Status": "Active",
                "CreateDate": self.clock.now(), "_secret": secret}
         self.store.put(ctx.account, "accesskey", key_id, doc)
-        return {"AccessKey": {**_public(doc), "SecretAccessKey": secret}}
+        return {"AccessKey": {**public(doc), "SecretAccessKey": secret}}
 
     def _key(self, ctx, key_id, user_name) -> dict:
         doc = self.store.get(ctx.account, "accesskey", key_id or "")
@@ -1009,7 +916,7 @@ class IamProvider(UserCredentialsMixin, Provider):
         user = self._caller_user(ctx, params.get("UserName"))
         if user is None:
             return page([], params, "AccessKeyMetadata")
-        return page([_public(k) for k in self._keys_of(ctx, user["UserName"])], params, "AccessKeyMetadata")
+        return page([public(k) for k in self._keys_of(ctx, user["UserName"])], params, "AccessKeyMetadata")
 
     def get_access_key_last_used(self, ctx, params):
         key_id = params.get("AccessKeyId") or ""
@@ -1022,457 +929,6 @@ class IamProvider(UserCredentialsMixin, Provider):
         if used is not None:
             last = {"LastUsedDate": used, "ServiceName": "N/A", "Region": "N/A"}
         return {"UserName": doc["UserName"], "AccessKeyLastUsed": last}
-
-    # -- login profiles --------------------------------------------------------------------------
-
-    def create_login_profile(self, ctx, params):
-        user = self._entity(ctx, "user", params.get("UserName"))
-        key = user["UserName"].lower()
-        if self.store.get(ctx.account, "login", key) is not None:
-            raise exists(f"Login Profile for user {user['UserName']} already exists.")
-        self._check_password(ctx, params.get("Password") or "")
-        doc = {"UserName": user["UserName"], "CreateDate": self.clock.now(),
-               "PasswordResetRequired": bool(params.get("PasswordResetRequired")), "_changed": self.clock.now(),
-               "_hash": _password_hash(params.get("Password") or "")}
-        self.store.put(ctx.account, "login", key, doc)
-        return {"LoginProfile": _public(doc)}
-
-    def _check_password(self, ctx, password: str) -> None:
-        rules = self.store.get(ctx.account, "password", "policy") or {}
-        minimum = rules.get("MinimumPasswordLength", 8)
-        ok = len(password) >= minimum
-        for flag, chars in (("RequireSymbols", set("!@#$%^&*()_+-=[]{}|'")),
-                            ("RequireNumbers", set(string.digits)),
-                            ("RequireUppercaseCharacters", set(string.ascii_uppercase)),
-                            ("RequireLowercaseCharacters", set(string.ascii_lowercase))):
-            if rules.get(flag) and not set(password) & chars:
-                ok = False
-        if not ok:
-            raise ServiceError("PasswordPolicyViolation", "Password does not conform to the account password "
-                               "policy.", 400)
-
-    def get_login_profile(self, ctx, params):
-        user = self._entity(ctx, "user", params.get("UserName"))
-        doc = self.store.get(ctx.account, "login", user["UserName"].lower())
-        if doc is None:
-            raise no_such(f"Login Profile for User {user['UserName']} cannot be found.")
-        return {"LoginProfile": _public(doc)}
-
-    def update_login_profile(self, ctx, params):
-        user = self._entity(ctx, "user", params.get("UserName"))
-        doc = self.store.get(ctx.account, "login", user["UserName"].lower())
-        if doc is None:
-            raise no_such(f"Login Profile for User {user['UserName']} cannot be found.")
-        if params.get("Password") is not None:
-            self._check_password(ctx, params["Password"])
-            doc["_changed"] = self.clock.now()
-            doc["_hash"] = _password_hash(params["Password"])
-        if params.get("PasswordResetRequired") is not None:
-            doc["PasswordResetRequired"] = params["PasswordResetRequired"]
-        self.store.put(ctx.account, "login", user["UserName"].lower(), doc)
-        return {}
-
-    def change_password(self, ctx, params):
-        user = self._caller_user(ctx, None)
-        if user is None:
-            raise ServiceError("InvalidUserType", "Only IAM users can change their own password.", 400)
-        doc = self.store.get(ctx.account, "login", user["UserName"].lower())
-        if doc is None:
-            raise no_such(f"Login Profile for User {user['UserName']} cannot be found.")
-        if doc.get("_hash") != _password_hash(params.get("OldPassword") or "", doc["_hash"]):
-            raise ServiceError("AccessDenied", "The old password is not correct.", 403)
-        self._check_password(ctx, params.get("NewPassword") or "")
-        doc.update({"_hash": _password_hash(params["NewPassword"]), "_changed": self.clock.now(),
-                    "PasswordResetRequired": False})
-        self.store.put(ctx.account, "login", user["UserName"].lower(), doc)
-        return {}
-
-    def delete_login_profile(self, ctx, params):
-        user = self._entity(ctx, "user", params.get("UserName"))
-        if self.store.get(ctx.account, "login", user["UserName"].lower()) is None:
-            raise no_such(f"Login Profile for User {user['UserName']} cannot be found.")
-        self.store.delete(ctx.account, "login", user["UserName"].lower())
-        return {}
-
-    # -- MFA devices (virtual) -------------------------------------------------------------------
-
-    def create_virtual_mfa_device(self, ctx, params):
-        name = check_name(params.get("VirtualMFADeviceName"), "virtualMFADeviceName", 226)
-        path = check_path(params.get("Path"))
-        serial = f"arn:{partition(ctx.region)}:iam::{ctx.account}:mfa{path}{name}"
-        if self.store.get(ctx.account, "mfa", serial) is not None:
-            raise exists("MFADevice entity at the same path and name already exists.")
-        seed = base64.b32encode(secrets.token_bytes(40)).decode()
-        doc = {"SerialNumber": serial, "Tags": _tags_in(params), "_seed": seed, "_key": serial}
-        self.store.put(ctx.account, "mfa", serial, doc)
-        uri = f"otpauth://totp/{name}@{ctx.account}?secret={seed}"
-        return {"VirtualMFADevice": {"SerialNumber": serial, "Base32StringSeed": base64.b64encode(seed.encode()),
-                                     "QRCodePNG": uri.encode(), "Tags": doc["Tags"] or None}}
-
-    def enable_mfa_device(self, ctx, params):
-        user = self._entity(ctx, "user", params.get("UserName"))
-        doc = self.store.get(ctx.account, "mfa", params.get("SerialNumber") or "")
-        if doc is None:
-            raise no_such(f"VirtualMFADevice with serial number {params.get('SerialNumber')} doesn't exist.")
-        if doc.get("_user"):
-            raise exists("MFA Device is already in use.")
-        for code in ("AuthenticationCode1", "AuthenticationCode2"):
-            if not re.fullmatch(r"\d{6}", params.get(code) or ""):
-                raise validation(params.get(code), code[0].lower() + code[1:],
-                                 "Member must satisfy regular expression pattern: [\\d]+")
-        doc["_user"] = user["UserName"].lower()
-        doc["EnableDate"] = self.clock.now()
-        self.store.put(ctx.account, "mfa", doc["_key"], doc)
-        return {}
-
-    def deactivate_mfa_device(self, ctx, params):
-        doc = self.store.get(ctx.account, "mfa", params.get("SerialNumber") or "")
-        if doc is None or not doc.get("_user"):
-            raise no_such(f"MFA Device with serial number {params.get('SerialNumber')} does not exist.")
-        doc.pop("_user")
-        doc.pop("EnableDate", None)
-        self.store.put(ctx.account, "mfa", doc["_key"], doc)
-        return {}
-
-    def delete_virtual_mfa_device(self, ctx, params):
-        doc = self.store.get(ctx.account, "mfa", params.get("SerialNumber") or "")
-        if doc is None:
-            raise no_such(f"VirtualMFADevice with serial number {params.get('SerialNumber')} doesn't exist.")
-        if doc.get("_user"):
-            raise conflict("MFA VirtualDevice in use. Must deactivate first.")
-        self.store.delete(ctx.account, "mfa", doc["_key"])
-        return {}
-
-    def list_mfa_devices(self, ctx, params):
-        user = self._caller_user(ctx, params.get("UserName"))
-        key = user["UserName"].lower() if user else None
-        items = [{"UserName": user["UserName"], "SerialNumber": d["SerialNumber"], "EnableDate": d["EnableDate"]}
-                 for d in self.store.all(ctx.account, "mfa") if key and d.get("_user") == key]
-        return page(items, params, "MFADevices")
-
-    def list_virtual_mfa_devices(self, ctx, params):
-        status = params.get("AssignmentStatus") or "Any"
-        items = []
-        for d in sorted(self.store.all(ctx.account, "mfa"), key=lambda d: d["SerialNumber"]):
-            assigned = bool(d.get("_user"))
-            if status == "Any" or (status == "Assigned") == assigned:
-                out = {"SerialNumber": d["SerialNumber"]}
-                if assigned:
-                    u = self.store.get(ctx.account, "user", d["_user"])
-                    if u:
-                        out["User"] = _public(u)
-                    out["EnableDate"] = d["EnableDate"]
-                items.append(out)
-        return page(items, params, "VirtualMFADevices")
-
-    # -- identity providers ----------------------------------------------------------------------
-
-    def create_open_id_connect_provider(self, ctx, params):
-        url = params.get("Url") or ""
-        if not url.startswith("https://"):
-            raise invalid("Invalid Url: the URL must begin with https://")  # IAM takes https URLs only
-        host = url[len("https://"):].rstrip("/")
-        arn = f"arn:{partition(ctx.region)}:iam::{ctx.account}:oidc-provider/{host}"
-        if self.store.get(ctx.account, "oidc", arn) is not None:
-            raise exists(f"Provider with url {url} already exists.")
-        doc = {"Url": host, "ClientIDList": list(params.get("ClientIDList") or []),
-               "ThumbprintList": list(params.get("ThumbprintList") or []), "CreateDate": self.clock.now(),
-               "Tags": _tags_in(params), "_key": arn}
-        self.store.put(ctx.account, "oidc", arn, doc)
-        return {"OpenIDConnectProviderArn": arn, "Tags": doc["Tags"] or None}
-
-    def _oidc(self, ctx, arn) -> dict:
-        doc = self.store.get(ctx.account, "oidc", arn or "")
-        if doc is None:
-            raise no_such(f"OpenIDConnect Provider not found for arn {arn}")
-        return doc
-
-    def oidc_provider(self, account: str, issuer: str) -> tuple[str, dict] | None:
-        """The OIDC provider registered for a token's issuer: (its ARN, document)."""
-        host = issuer[len("https://"):] if issuer.startswith("https://") else issuer
-        for doc in self.store.all(account, "oidc"):
-            if doc["Url"] == host.rstrip("/"):
-                return doc["_key"], doc
-        return None
-
-    def saml_provider(self, account: str, arn: str) -> dict | None:
-        return self.store.get(account, "saml", arn)
-
-    def get_open_id_connect_provider(self, ctx, params):
-        return _public(self._oidc(ctx, params.get("OpenIDConnectProviderArn")))
-
-    def list_open_id_connect_providers(self, ctx, params):
-        return {"OpenIDConnectProviderList": [{"Arn": d["_key"]} for d in self.store.all(ctx.account, "oidc")]}
-
-    def delete_open_id_connect_provider(self, ctx, params):
-        doc = self.store.get(ctx.account, "oidc", params.get("OpenIDConnectProviderArn") or "")
-        if doc is not None:
-            self.store.delete(ctx.account, "oidc", doc["_key"])
-        return {}
-
-    def add_client_id_to_open_id_connect_provider(self, ctx, params):
-        doc = self._oidc(ctx, params.get("OpenIDConnectProviderArn"))
-        if params.get("ClientID") not in doc["ClientIDList"]:
-            doc["ClientIDList"].append(params.get("ClientID"))
-            self.store.put(ctx.account, "oidc", doc["_key"], doc)
-        return {}
-
-    def remove_client_id_from_open_id_connect_provider(self, ctx, params):
-        doc = self._oidc(ctx, params.get("OpenIDConnectProviderArn"))
-        if params.get("ClientID") in doc["ClientIDList"]:
-            doc["ClientIDList"].remove(params.get("ClientID"))
-            self.store.put(ctx.account, "oidc", doc["_key"], doc)
-        return {}
-
-    def update_open_id_connect_provider_thumbprint(self, ctx, params):
-        doc = self._oidc(ctx, params.get("OpenIDConnectProviderArn"))
-        doc["ThumbprintList"] = list(params.get("ThumbprintList") or [])
-        self.store.put(ctx.account, "oidc", doc["_key"], doc)
-        return {}
-
-    def create_saml_provider(self, ctx, params):
-        name = check_name(params.get("Name"), "name", 128)
-        metadata = params.get("SAMLMetadataDocument") or ""
-        if len(metadata) < 1000:
-            raise validation("...", "sAMLMetadataDocument", "Member must have length greater than or equal to 1000")
-        arn = f"arn:{partition(ctx.region)}:iam::{ctx.account}:saml-provider/{name}"
-        if self.store.get(ctx.account, "saml", arn) is not None:
-            raise exists(f"SAMLProvider {name} already exists.")
-        doc = {"SAMLMetadataDocument": metadata, "CreateDate": self.clock.now(),
-               "ValidUntil": self.clock.now() + 100 * 365 * 86400, "Tags": _tags_in(params), "_key": arn}
-        self.store.put(ctx.account, "saml", arn, doc)
-        return {"SAMLProviderArn": arn, "Tags": doc["Tags"] or None}
-
-    def _saml(self, ctx, arn) -> dict:
-        doc = self.store.get(ctx.account, "saml", arn or "")
-        if doc is None:
-            raise no_such(f"Manifest not found for arn {arn}")
-        return doc
-
-    def get_saml_provider(self, ctx, params):
-        return _public(self._saml(ctx, params.get("SAMLProviderArn")))
-
-    def update_saml_provider(self, ctx, params):
-        doc = self._saml(ctx, params.get("SAMLProviderArn"))
-        if params.get("SAMLMetadataDocument"):
-            doc["SAMLMetadataDocument"] = params["SAMLMetadataDocument"]
-        self.store.put(ctx.account, "saml", doc["_key"], doc)
-        return {"SAMLProviderArn": doc["_key"]}
-
-    def list_saml_providers(self, ctx, params):
-        return {"SAMLProviderList": [{"Arn": d["_key"], "ValidUntil": d["ValidUntil"], "CreateDate": d["CreateDate"]}
-                                     for d in self.store.all(ctx.account, "saml")]}
-
-    def delete_saml_provider(self, ctx, params):
-        doc = self._saml(ctx, params.get("SAMLProviderArn"))
-        self.store.delete(ctx.account, "saml", doc["_key"])
-        return {}
-
-    # -- server certificates ---------------------------------------------------------------------
-
-    def upload_server_certificate(self, ctx, params):
-        name = check_name(params.get("ServerCertificateName"), "serverCertificateName", 128)
-        path = check_path(params.get("Path"))
-        key = name.lower()
-        if self.store.get(ctx.account, "cert", key) is not None:
-            raise exists(f"The Server Certificate with name {name} already exists.")
-        body = params.get("CertificateBody") or ""
-        expiration = self._certificate_expiry(body)
-        meta = {"Path": path, "ServerCertificateName": name, "ServerCertificateId": new_id("ASCA"),
-                "Arn": f"arn:{partition(ctx.region)}:iam::{ctx.account}:server-certificate{path}{name}",
-                "UploadDate": self.clock.now(), "Expiration": expiration}
-        doc = {"_meta": meta, "_body": body, "_chain": params.get("CertificateChain"), "Tags": _tags_in(params),
-               "_key": key}
-        self.store.put(ctx.account, "cert", key, doc)
-        return {"ServerCertificateMetadata": meta, "Tags": doc["Tags"] or None}
-
-    @staticmethod
-    def _certificate_expiry(body: str) -> float:
-        try:
-            from cryptography import x509
-            cert = x509.load_pem_x509_certificate(body.encode())
-        except Exception:
-            raise ServiceError("MalformedCertificate", "Certificate body is invalid or not PEM-encoded.",
-                               400) from None
-        return cert.not_valid_after_utc.timestamp()
-
-    def _cert(self, ctx, name) -> dict:
-        doc = self.store.get(ctx.account, "cert", (name or "").lower())
-        if doc is None:
-            raise no_such(f"The Server Certificate with name {name} cannot be found.")
-        return doc
-
-    def get_server_certificate(self, ctx, params):
-        doc = self._cert(ctx, params.get("ServerCertificateName"))
-        out = {"ServerCertificateMetadata": doc["_meta"], "CertificateBody": doc["_body"]}
-        if doc.get("_chain"):
-            out["CertificateChain"] = doc["_chain"]
-        if doc.get("Tags"):
-            out["Tags"] = doc["Tags"]
-        return {"ServerCertificate": out}
-
-    def list_server_certificates(self, ctx, params):
-        prefix = params.get("PathPrefix") or "/"
-        items = [d["_meta"] for d in sorted(self.store.all(ctx.account, "cert"), key=lambda d: d["_key"])
-                 if d["_meta"]["Path"].startswith(prefix)]
-        return page(items, params, "ServerCertificateMetadataList")
-
-    def update_server_certificate(self, ctx, params):
-        doc = self._cert(ctx, params.get("ServerCertificateName"))
-        meta = doc["_meta"]
-        if params.get("NewServerCertificateName"):
-            self.store.delete(ctx.account, "cert", doc["_key"])
-            meta["ServerCertificateName"] = check_name(params["NewServerCertificateName"],
-                                                       "newServerCertificateName", 128)
-            doc["_key"] = meta["ServerCertificateName"].lower()
-        if params.get("NewPath"):
-            meta["Path"] = check_path(params["NewPath"], "newPath")
-        meta["Arn"] = (f"arn:{partition(ctx.region)}:iam::{ctx.account}:server-certificate{meta['Path']}"
-                       f"{meta['ServerCertificateName']}")
-        self.store.put(ctx.account, "cert", doc["_key"], doc)
-        return {}
-
-    def delete_server_certificate(self, ctx, params):
-        doc = self._cert(ctx, params.get("ServerCertificateName"))
-        self.store.delete(ctx.account, "cert", doc["_key"])
-        return {}
-
-    # -- the account -----------------------------------------------------------------------------
-
-    def create_account_alias(self, ctx, params):
-        alias = params.get("AccountAlias") or ""
-        if not re.fullmatch(r"^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$", alias):
-            raise validation(alias, "accountAlias", "Member must satisfy regular expression pattern: "
-                             "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$")
-        for other in self.store.entities:
-            if other[1] == "alias" and other[0] != ctx.account and alias in self.store.entities[other]:
-                raise exists(f"The account alias {alias} already exists.")
-        for old in self.store.all(ctx.account, "alias"):
-            self.store.delete(ctx.account, "alias", old["AccountAlias"])
-        self.store.put(ctx.account, "alias", alias, {"AccountAlias": alias})
-        return {}
-
-    def delete_account_alias(self, ctx, params):
-        alias = params.get("AccountAlias")
-        if self.store.get(ctx.account, "alias", alias or "") is None:
-            raise no_such(f"The account alias {alias} cannot be found.")
-        self.store.delete(ctx.account, "alias", alias)
-        return {}
-
-    def list_account_aliases(self, ctx, params):
-        return page([a["AccountAlias"] for a in self.store.all(ctx.account, "alias")], params, "AccountAliases")
-
-    def update_account_password_policy(self, ctx, params):
-        doc = {"MinimumPasswordLength": params.get("MinimumPasswordLength") or 8}
-        for flag in ("RequireSymbols", "RequireNumbers", "RequireUppercaseCharacters",
-                     "RequireLowercaseCharacters", "AllowUsersToChangePassword", "HardExpiry"):
-            doc[flag] = bool(params.get(flag))
-        if params.get("MaxPasswordAge"):
-            doc["MaxPasswordAge"] = params["MaxPasswordAge"]
-        if params.get("PasswordReusePrevention"):
-            doc["PasswordReusePrevention"] = params["PasswordReusePrevention"]
-        doc["ExpirePasswords"] = bool(doc.get("MaxPasswordAge"))
-        if not 6 <= doc["MinimumPasswordLength"] <= 128:
-            raise validation(doc["MinimumPasswordLength"], "minimumPasswordLength",
-                             "Member must have value between 6 and 128")
-        self.store.put(ctx.account, "password", "policy", doc)
-        return {}
-
-    def get_account_password_policy(self, ctx, params):
-        doc = self.store.get(ctx.account, "password", "policy")
-        if doc is None:
-            raise no_such(f"The Password Policy with domain name {ctx.account} cannot be found.")
-        return {"PasswordPolicy": doc}
-
-    def delete_account_password_policy(self, ctx, params):
-        if self.store.get(ctx.account, "password", "policy") is None:
-            raise no_such(f"The Password Policy with domain name {ctx.account} cannot be found.")
-        self.store.delete(ctx.account, "password", "policy")
-        return {}
-
-    def get_account_summary(self, ctx, params):
-        count = lambda kind: len(self.store.all(ctx.account, kind))  # noqa: E731
-        return {"SummaryMap": {
-            "Users": count("user"), "UsersQuota": 5000, "Groups": count("group"), "GroupsQuota": 300,
-            "Roles": count("role"), "RolesQuota": 1000, "Policies": count("policy"), "PoliciesQuota": 1500,
-            "InstanceProfiles": count("profile"), "InstanceProfilesQuota": 1000,
-            "ServerCertificates": count("cert"), "ServerCertificatesQuota": 20,
-            "MFADevices": count("mfa"), "MFADevicesInUse": sum(bool(d.get("_user"))
-                                                               for d in self.store.all(ctx.account, "mfa")),
-            "Providers": count("oidc") + count("saml"), "AccountMFAEnabled": 0,
-            "AccountAccessKeysPresent": 0, "AccountSigningCertificatesPresent": 0,
-            "GroupsPerUserQuota": 10, "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerGroupQuota": 10,
-            "AttachedPoliciesPerRoleQuota": 10, "PolicySizeQuota": 6144, "PolicyVersionsInUse":
-                sum(len(p["_versions"]) for p in self.store.all(ctx.account, "policy")),
-            "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5, "AccessKeysPerUserQuota": 2,
-            "UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120, "SigningCertificatesPerUserQuota": 2,
-            "AssumeRolePolicySizeQuota": 2048, "GlobalEndpointTokenVersion":
-                2 if (self.store.get(ctx.account, "settings", "sts") or {}).get(
-                    "GlobalEndpointTokenVersion") == "v2Token" else 1}}
-
-    def get_account_authorization_details(self, ctx, params):
-        wanted = set(params.get("Filter") or ["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"])
-        inline = lambda e: [{"PolicyName": n, "PolicyDocument": documents.encoded(t)}  # noqa: E731
-                            for n, t in sorted(e["_inline"].items())]
-        attached = lambda e: [{"PolicyName": a.rsplit("/", 1)[1], "PolicyArn": a}  # noqa: E731
-                              for a in e["_attached"]]
-        out = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": [],
-               "IsTruncated": False}
-        if "User" in wanted:
-            for u in sorted(self.store.all(ctx.account, "user"), key=lambda u: u["UserName"].lower()):
-                groups = [self.store.get(ctx.account, "group", g) for g in u["_groups"]]
-                out["UserDetailList"].append({**_public(u), "UserPolicyList": inline(u),
-                                              "GroupList": [g["GroupName"] for g in groups if g],
-                                              "AttachedManagedPolicies": attached(u)})
-        if "Group" in wanted:
-            for g in sorted(self.store.all(ctx.account, "group"), key=lambda g: g["GroupName"].lower()):
-                out["GroupDetailList"].append({**_public(g), "GroupPolicyList": inline(g),
-                                               "AttachedManagedPolicies": attached(g)})
-        if "Role" in wanted:
-            profiles = self.store.all(ctx.account, "profile")
-            for r in sorted(self.store.all(ctx.account, "role"), key=lambda r: r["RoleName"].lower()):
-                key = r["RoleName"].lower()
-                out["RoleDetailList"].append({
-                    **self._role_out(r), "RolePolicyList": inline(r), "AttachedManagedPolicies": attached(r),
-                    "InstanceProfileList": [self._profile_out(ctx, p) for p in profiles if key in p["_roles"]]})
-        policies = []
-        if "AWSManagedPolicy" in wanted:
-            for n in sorted(managed.POLICIES):
-                arn = managed.arn_of(n)
-                if self._attachments(ctx.account, arn):
-                    p = managed.policy(n, self._attachments(ctx.account, arn))
-                    p["PolicyVersionList"] = [{"Document": documents.encoded(managed.document(n)), "VersionId": "v1",
-                                               "IsDefaultVersion": True, "CreateDate": managed.CREATED}]
-                    policies.append(p)
-        if "LocalManagedPolicy" in wanted:
-            for doc in sorted(self.store.all(ctx.account, "policy"), key=lambda p: p["PolicyName"].lower()):
-                p = self._policy_out(ctx.account, doc)
-                p["PolicyVersionList"] = [self._version_out(doc, v) for v in doc["_versions"]]
-                policies.append(p)
-        out["Policies"] = policies
-        return out
-
-    # -- credential report -----------------------------------------------------------------------
-
-    def generate_credential_report(self, ctx, params):
-        existing = self.store.get(ctx.account, "report", "credentials")
-        content = report.build(self, ctx)
-        self.store.put(ctx.account, "report", "credentials", {"content": content, "generated": self.clock.now()})
-        # The first request starts a report (IAM answers STARTED); it is ready at once here.
-        return {"State": "COMPLETE" if existing else "STARTED",
-                "Description": "No report exists. Starting a new report generation task" if not existing else
-                "Report generated"}
-
-    def get_credential_report(self, ctx, params):
-        doc = self.store.get(ctx.account, "report", "credentials")
-        if doc is None:
-            raise ServiceError("ReportNotPresent", "Credential report not present. Call "
-                               "GenerateCredentialReport and try again.", 410)
-        if self.clock.now() - doc["generated"] > 4 * 3600:
-            raise ServiceError("ReportExpired", "The request was rejected because the most recent credential "
-                               "report has expired. To generate a new credential report, use "
-                               "GenerateCredentialReport.", 410)
-        return {"Content": doc["content"].encode(), "ReportFormat": "text/csv", "GeneratedTime": doc["generated"]}
 
     # -- policy simulation -----------------------------------------------------------------------
 

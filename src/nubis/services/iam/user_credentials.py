@@ -29,10 +29,6 @@ def _status(value) -> str:
     return value
 
 
-def _public(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if not k.startswith("_")}
-
-
 class UserCredentialsMixin:
     """Operations of ``IamProvider`` (``self.store``, ``self._entity``, ``self.clock``)."""
 

@@ -20,7 +20,8 @@ from ...auth.enforce import resolver
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..iam import documents
-from ..iam.provider import TaggedCredential, access_key_id, principal_tags, secret_key
+from ..iam.entities import access_key_id, secret_key
+from ..iam.provider import TaggedCredential, principal_tags
 from . import federation
 from .store import MIGRATIONS, StsStore
 
