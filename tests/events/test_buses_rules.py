@@ -259,3 +259,14 @@ def test_global_endpoint_replicates_to_its_other_region(events, aws_client, sqs)
     assert event["id"] == out["Entries"][0]["EventId"] and event["region"] == "us-west-2"
     e = error_of(events.put_events, EndpointId="nope.x", Entries=[{"Source": "my.app", "DetailType": "d", "Detail": "{}"}])
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_deleting_a_bus_deletes_its_rules(events, sqs):
+    _, qarn = make_queue(sqs, "q")
+    events.create_event_bus(Name="b")
+    events.put_rule(Name="r", EventBusName="b", EventPattern='{"source": ["x"]}')
+    events.put_targets(Rule="r", EventBusName="b", Targets=[{"Id": "q", "Arn": qarn}])
+    events.delete_event_bus(Name="b")
+    events.create_event_bus(Name="b")
+    assert events.list_rules(EventBusName="b")["Rules"] == []
+    assert events.list_rule_names_by_target(TargetArn=qarn, EventBusName="b")["RuleNames"] == []
