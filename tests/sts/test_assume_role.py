@@ -186,3 +186,14 @@ def test_an_expired_session_is_forgotten_a_day_later(cloud, client, role):
             break
         time.sleep(0.05)
     assert err["Code"] == "InvalidClientTokenId"
+
+
+def test_a_user_passing_session_tags_needs_tag_session(client, iam, user, role):
+    iam.update_assume_role_policy(RoleName="reader", PolicyDocument=trust(
+        f"arn:aws:iam::{ACCOUNT}:root", actions=["sts:AssumeRole", "sts:TagSession"]))
+    key = user("dev", allow("sts:AssumeRole", role))
+    sts = client("sts", creds=key)
+    err = error_of(sts.assume_role, RoleArn=role, RoleSessionName="t1", Tags=[{"Key": "k", "Value": "v"}])
+    assert err["Code"] == "AccessDenied" and "sts:TagSession" in err["Message"]
+    iam.put_user_policy(UserName="dev", PolicyName="tag", PolicyDocument=doc(allow("sts:TagSession", role)))
+    sts.assume_role(RoleArn=role, RoleSessionName="t1", Tags=[{"Key": "k", "Value": "v"}])

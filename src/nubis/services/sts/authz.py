@@ -48,6 +48,11 @@ def _assume_role(runtime, ctx, params: dict, caller) -> None:
     request = caller.request("sts:AssumeRole", role["Arn"], runtime.clock.now(), keys)
     identity = policy.evaluate(cred.policies, request)
     if identity == policy.ALLOW:
+        if params.get("Tags"):  # passing session tags is an action of its own
+            tag = caller.request("sts:TagSession", role["Arn"], runtime.clock.now(), keys)
+            if policy.evaluate(cred.policies, tag) != policy.ALLOW:
+                raise denied(cred.principal, "sts:TagSession", role["Arn"],
+                             policy.evaluate(cred.policies, tag) == policy.DENY)
         return
     if identity != policy.DENY and role_account == cred.account:
         # Within the account, a trust policy naming this principal (not just the account) suffices.
