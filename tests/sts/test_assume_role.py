@@ -197,3 +197,12 @@ def test_a_user_passing_session_tags_needs_tag_session(client, iam, user, role):
     assert err["Code"] == "AccessDenied" and "sts:TagSession" in err["Message"]
     iam.put_user_policy(UserName="dev", PolicyName="tag", PolicyDocument=doc(allow("sts:TagSession", role)))
     sts.assume_role(RoleArn=role, RoleSessionName="t1", Tags=[{"Key": "k", "Value": "v"}])
+
+
+def test_a_roles_tags_are_its_sessions_principal_tags(client, iam, role):
+    iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=doc(
+        allow("s3:GetObject", "arn:aws:s3:::data/${aws:PrincipalTag/folder}/*")))
+    iam.tag_role(RoleName="reader", Tags=[{"Key": "folder", "Value": "private"}])
+    s3 = client("s3", creds=client("sts").assume_role(RoleArn=role, RoleSessionName="t2")["Credentials"])
+    assert s3.get_object(Bucket="data", Key="private/b.txt")["Body"].read() == b"b"
+    assert error_of(s3.get_object, Bucket="data", Key="docs/a.txt")["Code"] == "AccessDenied"

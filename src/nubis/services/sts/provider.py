@@ -69,24 +69,26 @@ class StsProvider(Provider):
         s = self.store.get(access_key)
         if s is None:
             return None
+        policies, tags = self._policies_and_tags(s)
         return TaggedCredential(access_key, s["_secret"], s["account"], s["arn"], session_token=s["SessionToken"],
                                 expires=s["Expiration"], user_id=s["user_id"], username=s.get("username"),
-                                policies=self._policies(s), principal_tags=principal_tags(s.get("tags") or {}))
+                                policies=policies, principal_tags=principal_tags(tags))
 
-    def _policies(self, s: dict) -> tuple | None:
-        """The session's identity policies, as they are now (a role's policies may change)."""
+    def _policies_and_tags(self, s: dict) -> tuple[tuple | None, dict]:
+        """The session's identity policies and principal tags, as they are now (a role's
+        policies and tags may change; the session's own tags win over the role's)."""
         limit = [policy.Limit(tuple(s["policies"]))] if s.get("limited") else []
         source = s["source"]
+        tags = s.get("tags") or {}
         if source.endswith(":root"):
-            base = None if not limit else [_ALLOW_ALL]
-        else:
-            found = self.iam.entity_by_arn(source)
-            if found is None:
-                return ()  # the role or user is gone: nothing is allowed
-            account, kind, entity = found
-            base = self.iam.role_policies(account, entity) if kind == "role" else \
-                self.iam.user_policies(account, entity)
-        return None if base is None else tuple(base + limit)
+            return (None if not limit else tuple([_ALLOW_ALL] + limit)), tags
+        found = self.iam.entity_by_arn(source)
+        if found is None:
+            return (), tags  # the role or user is gone: nothing is allowed
+        account, kind, entity = found
+        base = self.iam.role_policies(account, entity) if kind == "role" else self.iam.user_policies(account, entity)
+        own = {t["Key"]: t["Value"] for t in entity.get("Tags") or []}
+        return tuple(base + limit), {**own, **tags}
 
     # -- helpers -------------------------------------------------------------------------------
 
