@@ -5,6 +5,7 @@ They are the pool's own environments, started as the pool would, with
 ``AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency``; their init is not
 reported with an invocation (Lambda reports no Init Duration for them), and
 they are not reaped for idleness until they have served an invocation.
+They go with their function like any idle environment.
 """
 from __future__ import annotations
 
@@ -40,8 +41,12 @@ async def prestart(provider, fn, version: str, cfg: dict, blob: str, count: int)
             log.info("provisioned environment of %s:%s did not start: %s", fn.name, version, e)
             env.kill()
             break
-        if env.state == "dead":
+        if env.state == "dead" or provider.store.get(fn.account, fn.region, fn.name) is None:
+            # Reset, or the function deleted, while it started.
+            env.kill()
+            env._killpg()
             break
+        env.state = "idle"  # waiting for its first event, as warm ones do (so deleting the function stops it)
         pool.idle.setdefault(target.key, []).append(env)
         started += 1
         await asyncio.sleep(0)
