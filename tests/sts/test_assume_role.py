@@ -206,3 +206,27 @@ def test_a_roles_tags_are_its_sessions_principal_tags(client, iam, role):
     s3 = client("s3", creds=client("sts").assume_role(RoleArn=role, RoleSessionName="t2")["Credentials"])
     assert s3.get_object(Bucket="data", Key="private/b.txt")["Body"].read() == b"b"
     assert error_of(s3.get_object, Bucket="data", Key="docs/a.txt")["Code"] == "AccessDenied"
+
+
+def test_sessions_with_bucket_policies_and_policy_variables(client, iam, role):
+    """What tests/auth/session_keys.py stood in for, with a real session."""
+    iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=doc(
+        allow("s3:GetObject", ["arn:aws:s3:::data/docs/*", "arn:aws:s3:::data/home/${aws:userid}/*"]),
+        allow("s3:PutObject", "arn:aws:s3:::data/home/${aws:userid}/*")))
+    out = client("sts").assume_role(RoleArn=role, RoleSessionName="me")
+    creds, user_id = out["Credentials"], out["AssumedRoleUser"]["AssumedRoleId"]
+    s3 = client("s3", creds=creds)
+    s3.put_object(Bucket="data", Key=f"home/{user_id}/notes", Body=b"mine")
+    assert s3.get_object(Bucket="data", Key=f"home/{user_id}/notes")["Body"].read() == b"mine"
+    assert error_of(s3.put_object, Bucket="data", Key="home/someone-else/notes", Body=b"x")["Code"] == "AccessDenied"
+    # Without its token, S3 answers InvalidToken.
+    err = error_of(client("s3", key=creds["AccessKeyId"], secret=creds["SecretAccessKey"]).list_buckets)
+    assert (err["Code"], err["Status"]) == ("InvalidToken", 400)
+    # A bucket policy naming the role governs its sessions (aws:PrincipalArn is the role's ARN).
+    client("s3").put_bucket_policy(Bucket="data", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "s3:GetObject",
+         "Resource": "arn:aws:s3:::data/private/*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/docs/*",
+         "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}]}))
+    assert s3.get_object(Bucket="data", Key="private/b.txt")["Body"].read() == b"b"
+    assert error_of(s3.get_object, Bucket="data", Key="docs/a.txt")["Code"] == "AccessDenied"
