@@ -238,6 +238,15 @@ exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
     assert call(url, "/x").json()["rawPath"] == "/x"
 
 
+def test_aws_iam_url_without_enforcement_names_the_signer(lam, make_function):
+    make_function("iam-open", {"app.py": ECHO})
+    url = lam.create_function_url_config(FunctionName="iam-open", AuthType="AWS_IAM")["FunctionUrl"]
+    assert "authorizer" not in call(url).json()["requestContext"]  # IAM is not enforced: unsigned passes
+    iam = signed(url, "111122223333").json()["requestContext"]["authorizer"]["iam"]
+    assert iam["accountId"] == "111122223333" and iam["accessKey"] == "111122223333"
+    assert iam["userArn"] == "arn:aws:iam::111122223333:root"
+
+
 # -- AWS_IAM with enforcement on ----------------------------------------------------------------------
 
 
