@@ -200,10 +200,10 @@ class UrlsMixin:
             authorizer = found
         elif doc["AuthType"] == "AWS_IAM" and "authorization" in request.headers:
             authorizer = _iam_of_header(request, fn.account)
-        event = self._url_event(request, row, fn.account, authorizer)
         if len(request.body or b"") > MAX_URL_BODY:
             return _json_response(413, {"Message": "Request must be smaller than 6291456 bytes for the "
                                                    "InvokeFunction operation"}, "RequestTooLargeException")
+        event = self._url_event(request, row, fn.account, authorizer)
         try:
             version, cfg, blob = self.resolve(_owner_ctx(fn), fn, row.qualifier or None, route=True)
         except ServiceError:
