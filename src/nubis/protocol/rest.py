@@ -90,6 +90,16 @@ def host_labels(request, operation) -> dict:
     return m.groupdict() if m else {}
 
 
+def _header_writer(member):
+    """The text of a header member's value: strings and integers (most of
+    them) without the type dispatch of ``header_text``."""
+    if member.type_name == "string" and not member.serialization.get("jsonvalue"):
+        return lambda v: v if v.__class__ is str else str(v)
+    if member.type_name in ("integer", "long"):
+        return str
+    return functools.partial(header_text, member)
+
+
 class _InputPlan:
     """An input shape's members by where they travel: path labels, query
     names, header names (lower-cased), header prefixes, host labels."""
@@ -215,7 +225,8 @@ class RestProtocol(Protocol):
             for key, member in shape.members.items():
                 loc = member.serialization.get("location")
                 if loc in ("statusCode", "header", "headers"):
-                    plan[key] = (loc, member.serialization.get("name", key if loc == "header" else ""), member)
+                    plan[key] = (loc, member.serialization.get("name", key if loc == "header" else ""), member,
+                                 _header_writer(member))
             hit = plans[id(shape)] = (shape, plan)
         return hit[1]
 
@@ -244,11 +255,11 @@ class RestProtocol(Protocol):
             found = plan.get(key)
             if found is None:
                 continue
-            loc, name, member = found
+            loc, name, member, write = found
             if loc == "header":
                 if member.type_name == "list" and not value:
                     continue
-                headers.append((name, header_text(member, value)))
+                headers.append((name, write(value)))
             elif loc == "statusCode":
                 status = int(value)
             else:

@@ -13,6 +13,17 @@ from typing import Any, AsyncIterator, Iterable
 from urllib.parse import parse_qsl
 
 
+# Header names as asked for (a handful of literals) -> their lower-cased bytes.
+_RAW_NAMES: dict[str, bytes] = {}
+
+
+def _raw_name(name: str) -> bytes:
+    key = name.lower().encode("latin-1")
+    if len(_RAW_NAMES) < 1024:
+        _RAW_NAMES[name] = key
+    return key
+
+
 class Headers:
     """Case-insensitive, multi-valued request headers (keys are lower-cased).
 
@@ -47,7 +58,10 @@ class Headers:
 
     def get(self, name: str, default: Any = None) -> Any:
         if self._map is None:
-            value = self._raw.get(name.lower().encode("latin-1"))
+            key = _RAW_NAMES.get(name)
+            if key is None:
+                key = _raw_name(name)
+            value = self._raw.get(key)
             return default if value is None else value.decode("latin-1")
         return self._map.get(name.lower(), default)
 
@@ -59,7 +73,8 @@ class Headers:
 
     def __contains__(self, name: str) -> bool:
         if self._map is None:
-            return name.lower().encode("latin-1") in self._raw
+            key = _RAW_NAMES.get(name)
+            return (key if key is not None else _raw_name(name)) in self._raw
         return name.lower() in self._map
 
     def items(self):

@@ -181,19 +181,38 @@ def _one_of(value: dict | None, keys, required: bool = True) -> str | None:
 class BucketConfig:
     # -- storage -----------------------------------------------------------------------------
 
-    def forget_bucket_configs(self, bucket: str) -> None:
-        self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket = ?", (bucket,))
+    # The stored text of each (bucket, kind) read so far, None for no row: a
+    # write consults its bucket's notification (and other) settings every time.
+    # Dropped on every write to s3_bucket_configs, on reset and on rollback.
+    _config_texts: dict
+
+    def start_bucket_configs(self) -> None:
+        self._config_texts = {}
+        self.db.on_rollback(self._config_texts.clear)
+
+    def forget_bucket_configs(self, bucket: str | None = None) -> None:
+        """Drop a deleted bucket's settings (None: forget what is cached, after a reset)."""
+        self._config_texts.clear()
+        if bucket is not None:
+            self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket = ?", (bucket,))
 
     _MISSING = object()
 
     def _config(self, bucket: str, kind: str, default=_MISSING):
         """The stored document, ``None`` for an explicit "none", or ``default``
         (``_MISSING``) when there is no row."""
-        row = self.db.query_one("SELECT doc FROM s3_bucket_configs WHERE bucket = ? AND kind = ?",
-                                (bucket, kind))
-        if row is None:
+        key = (bucket, kind)
+        try:
+            text = self._config_texts[key]
+        except KeyError:
+            row = self.db.query_one("SELECT doc FROM s3_bucket_configs WHERE bucket = ? AND kind = ?",
+                                    (bucket, kind))
+            text = row[0] if row is not None else None
+            if len(self._config_texts) < 100_000:
+                self._config_texts[key] = text
+        if text is None:
             return default
-        return json.loads(row[0])
+        return json.loads(text)
 
     def _required_config(self, bucket: str, kind: str):
         doc = self._config(bucket, kind, None)
@@ -203,12 +222,14 @@ class BucketConfig:
 
     def _store_config(self, bucket: str, kind: str, doc) -> None:
         text = json.dumps(doc, default=_json_default, separators=(",", ":"))
+        self._config_texts.pop((bucket, kind), None)
         with self.db.transaction():
             self.db.execute(
                 "INSERT INTO s3_bucket_configs (bucket, kind, doc) VALUES (?, ?, ?) "
                 "ON CONFLICT (bucket, kind) DO UPDATE SET doc = excluded.doc", (bucket, kind, text))
 
     def _drop_config(self, bucket: str, kind: str) -> None:
+        self._config_texts.pop((bucket, kind), None)
         with self.db.transaction():
             self.db.execute("DELETE FROM s3_bucket_configs WHERE bucket = ? AND kind = ?", (bucket, kind))
 

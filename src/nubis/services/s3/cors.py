@@ -98,7 +98,7 @@ class Cors:
         self.forget_cors_rules()
         return out
 
-    def forget_bucket_configs(self, bucket: str) -> None:
+    def forget_bucket_configs(self, bucket: str | None = None) -> None:
         super().forget_bucket_configs(bucket)
         self.forget_cors_rules(bucket)
 

@@ -186,6 +186,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def start(self) -> None:
         self.store = S3Store(self.db)
+        self.start_bucket_configs()
         self.bodies = Bodies(self.blobs, self.db)
         self.scheduler.on(events.KIND, lambda payload: events.on_timer(self, payload))
         self.lifecycle = Lifecycle(self)
@@ -193,6 +194,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def reset(self) -> None:
         self.store.reload()
+        self.forget_bucket_configs()
         self.forget_cors_rules()
         self.lifecycle.load()
 

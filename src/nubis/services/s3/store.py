@@ -110,8 +110,9 @@ _OBJ_COLS = "bucket, key, version_id, seq, is_latest, delete_marker, blobs, size
 
 
 def _obj(row) -> Obj:
+    tags = row[11]
     return Obj(row[0], bytes(row[1]), row[2], row[3], bool(row[4]), bool(row[5]), json.loads(row[6]), row[7],
-               row[8], row[9], json.loads(row[10]), json.loads(row[11]))
+               row[8], row[9], json.loads(row[10]), [] if tags == "[]" else json.loads(tags))
 
 
 def _bucket(row) -> Bucket:
