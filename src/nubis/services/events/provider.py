@@ -1,20 +1,21 @@
-"""Amazon EventBridge: operations in the API reference's order.
+"""Amazon EventBridge: buses, permissions, rules, targets, events and tags, in
+the API reference's order.
 
-Resources are documents in ``store.py``; which rules an event matches is
-``routing.py`` (patterns: ``pattern.py``); getting it to targets, retries
-and dead-letter queues ``delivery.py``; what a target receives
-``transform.py``; schedule expressions ``schedule.py``. Keys of a stored
-document that start with ``_`` are nubis's own and never answered.
+The other operations are in ``archives.py`` (archives and replays),
+``connections.py`` (connections and API destinations), ``endpoints.py``
+(global endpoints) and ``partners.py`` (partner event sources). Resources
+are documents in ``store.py``; which rules an event matches is ``routing.py``
+(patterns: ``pattern.py``); getting it to targets, retries and dead-letter
+queues ``delivery.py``; what a target receives ``transform.py``; schedule
+expressions ``schedule.py``; input constraints ``validation.py``.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as _dt
 import json
 import logging
 import re
-import secrets
 import uuid
 
 from ...auth import policy as iam
@@ -22,7 +23,12 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import store as S
 from . import transform
+from .archives import REPLAY_KIND, RETENTION_KIND, Archives
+from .common import BUS_ARN, PAGE, epoch, event_time, exists, iso, not_found, page, public, resume_after, validation
+from .connections import Connections
 from .delivery import KIND, PRINCIPAL, Deliveries
+from .endpoints import Endpoints
+from .partners import Partners
 from .routing import Router, compiled
 from .service_events import principal_of
 from .validation import check
@@ -30,50 +36,15 @@ from .validation import check
 log = logging.getLogger("nubis.events")
 
 SCHEDULE_KIND = "events:schedule"
-REPLAY_KIND = "events:replay"
-RETENTION_KIND = "events:retention"
-PAGE = 100
 MAX_TARGETS = 5
 MAX_REQUEST_BYTES = 256 * 1024
 BUS_NAME = re.compile(r"^[/.\-_A-Za-z0-9]{1,256}$")
 CUSTOM_BUS_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,256}$")
-BUS_ARN = re.compile(r"^arn:aws[\w-]*:events:([a-z0-9-]+):(\d{12}):event-bus/([/.\-_A-Za-z0-9]+)$")
 RULE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 TARGET_ID = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
-ARCHIVE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,48}$")
-RESOURCE_NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
 ARN = re.compile(r"^arn:aws[\w-]*:[a-z0-9-]+:[a-z0-9-]*:\d{0,12}:.+$")
 RULE_STATES = ("ENABLED", "DISABLED", "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS")
-AUTH_TYPES = ("BASIC", "OAUTH_CLIENT_CREDENTIALS", "API_KEY")
-HTTP_METHODS = ("POST", "GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE")
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
-def validation(message: str) -> ServiceError:
-    return ServiceError("ValidationException", message, 400)
-
-
-def not_found(message: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException", message, 400)
-
-
-def exists(message: str) -> ServiceError:
-    return ServiceError("ResourceAlreadyExistsException", message, 400)
-
-
-def public(doc: dict) -> dict:
-    """A stored document as the API answers it."""
-    return {k: v for k, v in doc.items() if not k.startswith("_") and k != "Tags"}
-
-
-def iso(t: float) -> str:
-    return _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def epoch(value) -> float:
-    if isinstance(value, _dt.datetime):
-        return value.timestamp()
-    return float(value)
 
 
 def parse_schedule(text: str):
@@ -83,24 +54,7 @@ def parse_schedule(text: str):
     return parse(text)
 
 
-def _page(items: list, limit, key: str) -> tuple[list, str | None]:
-    limit = limit or PAGE
-    if len(items) > limit:
-        items = items[:limit]
-        return items, base64.urlsafe_b64encode(items[-1][key].encode()).decode()
-    return items, None
-
-
-def _after(token: str | None) -> str:
-    if not token:
-        return ""
-    try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
-    except (ValueError, UnicodeDecodeError):
-        raise validation("The NextToken is not valid.") from None
-
-
-class EventsProvider(Provider):
+class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
     service = "events"
     migrations = S.MIGRATIONS
 
@@ -250,8 +204,8 @@ class EventsProvider(Provider):
     def list_event_buses(self, ctx: RequestContext, params: dict) -> dict:
         self._bus_doc(ctx.account, ctx.region, "default")
         buses = self.store.list(S.BUS, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                                _after(params.get("NextToken")), (params.get("Limit") or PAGE) + 1)
-        items, token = _page([public(b) for b in buses], params.get("Limit"), "Name")
+                                resume_after(params.get("NextToken")), (params.get("Limit") or PAGE) + 1)
+        items, token = page([public(b) for b in buses], params.get("Limit"), "Name")
         return {"EventBuses": items, **({"NextToken": token} if token else {})}
 
     def update_event_bus(self, ctx: RequestContext, params: dict) -> dict:
@@ -425,11 +379,11 @@ class EventsProvider(Provider):
     def list_rules(self, ctx: RequestContext, params: dict) -> dict:
         bus = self._bus(ctx, params.get("EventBusName"))
         prefix = bus["Name"] + "/"
-        after = _after(params.get("NextToken"))
+        after = resume_after(params.get("NextToken"))
         rules = self.store.list(S.RULE, ctx.account, ctx.region, prefix + (params.get("NamePrefix") or ""),
                                 prefix + after if after else "", (params.get("Limit") or PAGE) + 1)
         rules = [r for r in rules if r["EventBusName"] == bus["Name"]]  # not a partner bus's longer name
-        items, token = _page([public(r) for r in rules], params.get("Limit"), "Name")
+        items, token = page([public(r) for r in rules], params.get("Limit"), "Name")
         for r in items:
             r.pop("CreatedBy", None)
         return {"Rules": items, **({"NextToken": token} if token else {})}
@@ -446,7 +400,7 @@ class EventsProvider(Provider):
             elif arn.startswith(prefix):
                 names.append(arn[len(prefix):])
         names.sort()
-        after = _after(params.get("NextToken"))
+        after = resume_after(params.get("NextToken"))
         names = [n for n in names if n > after]
         limit = params.get("Limit") or PAGE
         token = base64.urlsafe_b64encode(names[limit - 1].encode()).decode() if len(names) > limit else None
@@ -510,9 +464,9 @@ class EventsProvider(Provider):
 
     def list_targets_by_rule(self, ctx: RequestContext, params: dict) -> dict:
         _, rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
-        after = _after(params.get("NextToken"))
+        after = resume_after(params.get("NextToken"))
         targets = [t for t in self.store.targets(rule["Arn"]) if t["Id"] > after]
-        items, token = _page(targets, params.get("Limit"), "Id")
+        items, token = page(targets, params.get("Limit"), "Id")
         return {"Targets": items, **({"NextToken": token} if token else {})}
 
     # -- events ----------------------------------------------------------------------------------------
@@ -603,7 +557,7 @@ class EventsProvider(Provider):
             for target in route.targets:
                 items.append(Deliveries.item(event, route.arn, target, now))
         if archived is not None and idx.archives:
-            at = _event_time(event, now)
+            at = event_time(event, now)
             text = None
             for arn in idx.archives_for(event):
                 text = text or _dumps(event)
@@ -701,518 +655,6 @@ class EventsProvider(Provider):
             # From now: firings missed while nubis was down are not made up (one fired late, on start).
             self._arm_schedule(rule, after=max(fired, self.clock.now()))
 
-    # -- archives ----------------------------------------------------------------------------------------
-
-    def create_archive(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["ArchiveName"]
-        if not ARCHIVE_NAME.match(name):
-            raise validation(f"Parameter ArchiveName is not valid. Reason: {name} is not a valid archive name.")
-        if self.store.get(S.ARCHIVE, ctx.account, ctx.region, name) is not None:
-            raise exists(f"Archive {name} already exists.")
-        source = params["EventSourceArn"]
-        m = BUS_ARN.match(source)
-        if not m or m.group(2) != ctx.account or self._bus_doc(m.group(2), m.group(1), m.group(3)) is None:
-            raise not_found(f"Event bus {source.rsplit('/', 1)[-1]} does not exist.")
-        if params.get("EventPattern"):
-            compiled(params["EventPattern"])
-        retention = params.get("RetentionDays", 0)
-        if retention < 0:
-            raise validation("Parameter RetentionDays is not valid. Reason: It must not be negative.")
-        now = self.clock.now()
-        doc = {"ArchiveName": name, "ArchiveArn": self._arn(ctx, f"archive/{name}"), "EventSourceArn": source,
-               "State": "ENABLED", "RetentionDays": retention, "CreationTime": now}
-        for key in ("Description", "EventPattern", "KmsKeyIdentifier"):
-            if params.get(key):
-                doc[key] = params[key]
-        with self.db.transaction():
-            self.store.put(S.ARCHIVE, ctx.account, ctx.region, name, doc["ArchiveArn"], doc)
-            self._arm_retention(doc)
-        self.router.forget(source)
-        return {"ArchiveArn": doc["ArchiveArn"], "State": "ENABLED", "CreationTime": now}
-
-    def _arm_retention(self, archive: dict) -> None:
-        if archive.get("RetentionDays"):
-            # Expired events are removed hourly (AWS does it in the background, on its own schedule).
-            self.scheduler.at(self.clock.now() + 3600, RETENTION_KIND, {"arn": archive["ArchiveArn"]},
-                              key=archive["ArchiveArn"], every=3600)
-        else:
-            self.scheduler.cancel(RETENTION_KIND, archive["ArchiveArn"])
-
-    def _on_retention(self, payload: dict) -> None:
-        found = self.store.by_arn(payload["arn"])
-        if found is None:
-            self.scheduler.cancel(RETENTION_KIND, payload["arn"])
-            return
-        days = found[1].get("RetentionDays") or 0
-        if days:
-            with self.db.transaction():
-                self.store.expire_archived(payload["arn"], self.clock.now() - days * 86400)
-
-    def _archive(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get(S.ARCHIVE, ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"Archive {name} does not exist.")
-        return doc
-
-    def describe_archive(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._archive(ctx, params["ArchiveName"])
-        count, size = self.store.archive_stats(doc["ArchiveArn"])
-        return {**public(doc), "EventCount": count, "SizeBytes": size}
-
-    def list_archives(self, ctx: RequestContext, params: dict) -> dict:
-        archives = self.store.list(S.ARCHIVE, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                                   _after(params.get("NextToken")))
-        if params.get("EventSourceArn"):
-            archives = [a for a in archives if a["EventSourceArn"] == params["EventSourceArn"]]
-        if params.get("State"):
-            archives = [a for a in archives if a["State"] == params["State"]]
-        out = []
-        for a in archives:
-            count, size = self.store.archive_stats(a["ArchiveArn"])
-            out.append({k: a[k] for k in ("ArchiveName", "EventSourceArn", "State", "StateReason", "RetentionDays",
-                                          "CreationTime") if k in a} | {"EventCount": count, "SizeBytes": size})
-        items, token = _page(out, params.get("Limit"), "ArchiveName")
-        return {"Archives": items, **({"NextToken": token} if token else {})}
-
-    def update_archive(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._archive(ctx, params["ArchiveName"])
-        if params.get("EventPattern"):
-            compiled(params["EventPattern"])
-        for key in ("Description", "EventPattern", "RetentionDays", "KmsKeyIdentifier"):
-            if key in params:
-                doc[key] = params[key]
-        with self.db.transaction():
-            self.store.put(S.ARCHIVE, ctx.account, ctx.region, doc["ArchiveName"], doc["ArchiveArn"], doc)
-            self._arm_retention(doc)
-        self.router.forget(doc["EventSourceArn"])
-        return {"ArchiveArn": doc["ArchiveArn"], "State": doc["State"], "CreationTime": doc["CreationTime"]}
-
-    def delete_archive(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._archive(ctx, params["ArchiveName"])
-        with self.db.transaction():
-            self.store.delete(S.ARCHIVE, ctx.account, ctx.region, doc["ArchiveName"])
-            self.store.drop_archive(doc["ArchiveArn"])
-            self.scheduler.cancel(RETENTION_KIND, doc["ArchiveArn"])
-        self.router.forget(doc["EventSourceArn"])
-        return {}
-
-    # -- replays -------------------------------------------------------------------------------------------
-
-    def start_replay(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["ReplayName"]
-        if not ARCHIVE_NAME.match(name):
-            raise validation(f"Parameter ReplayName is not valid. Reason: {name} is not a valid replay name.")
-        if self.store.get(S.REPLAY, ctx.account, ctx.region, name) is not None:
-            raise exists(f"Replay {name} already exists.")
-        found = self.store.by_arn(params["EventSourceArn"])
-        if found is None or found[0] != S.ARCHIVE:
-            raise not_found(f"Archive {params['EventSourceArn'].rsplit('/', 1)[-1]} does not exist.")
-        archive = found[1]
-        start, end = epoch(params["EventStartTime"]), epoch(params["EventEndTime"])
-        if start >= end:
-            raise validation("Parameter EventStartTime is not valid. Reason: EventStartTime must be before "
-                             "EventEndTime.")
-        now = self.clock.now()
-        if end > now:
-            raise validation("Parameter EventEndTime is not valid. Reason: EventEndTime cannot be in the future.")
-        destination = params["Destination"]
-        if destination.get("Arn") != archive["EventSourceArn"]:
-            raise validation("Parameter Destination.Arn is not valid. Reason: Cross event bus replay is not "
-                             "permitted.")
-        doc = {"ReplayName": name, "ReplayArn": self._arn(ctx, f"replay/{name}"),
-               "EventSourceArn": params["EventSourceArn"], "Destination": destination, "State": "STARTING",
-               "EventStartTime": start, "EventEndTime": end, "ReplayStartTime": now}
-        if params.get("Description"):
-            doc["Description"] = params["Description"]
-        with self.db.transaction():
-            self.store.put(S.REPLAY, ctx.account, ctx.region, name, doc["ReplayArn"], doc)
-            # A replay gets going a second later on the clock (STARTING, then RUNNING, then COMPLETED).
-            self.scheduler.at(now + 1, REPLAY_KIND, {"account": ctx.account, "region": ctx.region, "name": name},
-                              key=doc["ReplayArn"])
-        return {"ReplayArn": doc["ReplayArn"], "State": "STARTING", "ReplayStartTime": now}
-
-    def _on_replay(self, payload: dict) -> None:
-        account, region, name = payload["account"], payload["region"], payload["name"]
-        doc = self.store.get(S.REPLAY, account, region, name)
-        if doc is None or doc["State"] not in ("STARTING", "RUNNING"):
-            return
-        doc["State"] = "RUNNING"
-        self.store.put(S.REPLAY, account, region, name, doc["ReplayArn"], doc)
-        m = BUS_ARN.match(doc["Destination"]["Arn"])
-        bus = self._bus_doc(m.group(2), m.group(1), m.group(3)) if m else None
-        filters = set(doc["Destination"].get("FilterArns") or []) or None
-        now = self.clock.now()
-        items: list = []
-        last = None
-        if bus is not None:
-            for text in self.store.archived(doc["EventSourceArn"], doc["EventStartTime"], doc["EventEndTime"]):
-                event = json.loads(text)
-                event["replay-name"] = name
-                self._route(bus, event, now, items, None, only_rules=filters)
-                last = _event_time(event, now)
-        doc["State"] = "COMPLETED"
-        doc["ReplayEndTime"] = now
-        if last is not None:
-            doc["EventLastReplayedTime"] = last
-        with self.db.transaction():
-            self.deliveries.schedule(items)
-            self.store.put(S.REPLAY, account, region, name, doc["ReplayArn"], doc)
-
-    def _replay(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get(S.REPLAY, ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"Replay {name} does not exist.")
-        return doc
-
-    def describe_replay(self, ctx: RequestContext, params: dict) -> dict:
-        return public(self._replay(ctx, params["ReplayName"]))
-
-    def list_replays(self, ctx: RequestContext, params: dict) -> dict:
-        replays = self.store.list(S.REPLAY, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                                  _after(params.get("NextToken")))
-        if params.get("State"):
-            replays = [r for r in replays if r["State"] == params["State"]]
-        if params.get("EventSourceArn"):
-            replays = [r for r in replays if r["EventSourceArn"] == params["EventSourceArn"]]
-        keys = ("ReplayName", "EventSourceArn", "State", "StateReason", "EventStartTime", "EventEndTime",
-                "EventLastReplayedTime", "ReplayStartTime", "ReplayEndTime")
-        items, token = _page([{k: r[k] for k in keys if k in r} for r in replays], params.get("Limit"), "ReplayName")
-        return {"Replays": items, **({"NextToken": token} if token else {})}
-
-    def cancel_replay(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._replay(ctx, params["ReplayName"])
-        if doc["State"] not in ("STARTING", "RUNNING"):
-            raise ServiceError("IllegalStatusException", f"Replay {doc['ReplayName']} is not in a state that can be "
-                               "cancelled.", 400)
-        doc["State"] = "CANCELLED"
-        doc["ReplayEndTime"] = self.clock.now()
-        with self.db.transaction():
-            self.store.put(S.REPLAY, ctx.account, ctx.region, doc["ReplayName"], doc["ReplayArn"], doc)
-            self.scheduler.cancel(REPLAY_KIND, doc["ReplayArn"])
-        return {"ReplayArn": doc["ReplayArn"], "State": "CANCELLING"}
-
-    # -- connections ---------------------------------------------------------------------------------------
-
-    def create_connection(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["Name"]
-        if not RESOURCE_NAME.match(name):
-            raise validation(f"Parameter Name is not valid. Reason: {name} is not a valid connection name.")
-        if self.store.get(S.CONNECTION, ctx.account, ctx.region, name) is not None:
-            raise exists(f"Connection {name} already exists.")
-        auth_type = params["AuthorizationType"]
-        self._check_auth(auth_type, params["AuthParameters"])
-        now = self.clock.now()
-        suffix = str(uuid.uuid4())
-        doc = {"Name": name, "ConnectionArn": self._arn(ctx, f"connection/{name}/{suffix}"),
-               "ConnectionState": "AUTHORIZED", "AuthorizationType": auth_type,
-               "SecretArn": f"arn:aws:secretsmanager:{ctx.region}:{ctx.account}:secret:events!connection/{name}/"
-                            f"{suffix}-{secrets.token_hex(3)}",
-               "CreationTime": now, "LastModifiedTime": now, "LastAuthorizedTime": now,
-               "_auth": params["AuthParameters"]}
-        for key in ("Description", "InvocationConnectivityParameters", "KmsKeyIdentifier"):
-            if params.get(key):
-                doc[key] = params[key]
-        with self.db.transaction():
-            self.store.put(S.CONNECTION, ctx.account, ctx.region, name, doc["ConnectionArn"], doc)
-        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime")}
-
-    @staticmethod
-    def _check_auth(auth_type: str, auth: dict) -> None:
-        if auth_type not in AUTH_TYPES:
-            raise validation(f"1 validation error detected: Value '{auth_type}' at 'authorizationType' failed to "
-                             f"satisfy constraint: Member must satisfy enum value set: [{', '.join(AUTH_TYPES)}]")
-        member = {"API_KEY": "ApiKeyAuthParameters", "BASIC": "BasicAuthParameters",
-                  "OAUTH_CLIENT_CREDENTIALS": "OAuthParameters"}[auth_type]
-        if not auth.get(member):
-            raise validation(f"Parameter AuthParameters is not valid. Reason: {member} is required for "
-                             f"authorization type {auth_type}.")
-
-    @staticmethod
-    def _redacted(auth: dict) -> dict:
-        """AuthParameters as Describe answers them: no secrets."""
-        out = {}
-        if "ApiKeyAuthParameters" in auth:
-            out["ApiKeyAuthParameters"] = {"ApiKeyName": auth["ApiKeyAuthParameters"].get("ApiKeyName")}
-        if "BasicAuthParameters" in auth:
-            out["BasicAuthParameters"] = {"Username": auth["BasicAuthParameters"].get("Username")}
-        if "OAuthParameters" in auth:
-            o = auth["OAuthParameters"]
-            out["OAuthParameters"] = {k: o[k] for k in ("AuthorizationEndpoint", "HttpMethod") if k in o}
-            out["OAuthParameters"]["ClientParameters"] = {"ClientID": (o.get("ClientParameters") or {}).get("ClientID")}
-            http = o.get("OAuthHttpParameters")
-            if http:
-                out["OAuthParameters"]["OAuthHttpParameters"] = _redact_http(http)
-        if "InvocationHttpParameters" in auth:
-            out["InvocationHttpParameters"] = _redact_http(auth["InvocationHttpParameters"])
-        return out
-
-    def _connection(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get(S.CONNECTION, ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"Connection '{name}' does not exist.")
-        return doc
-
-    def connection_secret(self, arn: str) -> dict | None:
-        found = self.store.by_arn(arn)
-        if found is None or found[0] != S.CONNECTION:
-            return None
-        return {"AuthorizationType": found[1]["AuthorizationType"], "AuthParameters": found[1]["_auth"]}
-
-    def describe_connection(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._connection(ctx, params["Name"])
-        return {**public(doc), "AuthParameters": self._redacted(doc["_auth"])}
-
-    def list_connections(self, ctx: RequestContext, params: dict) -> dict:
-        docs = self.store.list(S.CONNECTION, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                               _after(params.get("NextToken")))
-        if params.get("ConnectionState"):
-            docs = [d for d in docs if d["ConnectionState"] == params["ConnectionState"]]
-        keys = ("ConnectionArn", "Name", "ConnectionState", "StateReason", "AuthorizationType", "CreationTime",
-                "LastModifiedTime", "LastAuthorizedTime")
-        items, token = _page([{k: d[k] for k in keys if k in d} for d in docs], params.get("Limit"), "Name")
-        return {"Connections": items, **({"NextToken": token} if token else {})}
-
-    def update_connection(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._connection(ctx, params["Name"])
-        if params.get("AuthorizationType"):
-            doc["AuthorizationType"] = params["AuthorizationType"]
-        if params.get("AuthParameters"):
-            merged = dict(doc["_auth"])
-            for key, value in params["AuthParameters"].items():
-                merged[key] = {**merged.get(key, {}), **value} if isinstance(value, dict) else value
-            doc["_auth"] = merged
-        self._check_auth(doc["AuthorizationType"], doc["_auth"])
-        for key in ("Description", "InvocationConnectivityParameters", "KmsKeyIdentifier"):
-            if key in params:
-                doc[key] = params[key]
-        doc["LastModifiedTime"] = doc["LastAuthorizedTime"] = self.clock.now()
-        doc["ConnectionState"] = "AUTHORIZED"
-        with self.db.transaction():
-            self.store.put(S.CONNECTION, ctx.account, ctx.region, doc["Name"], doc["ConnectionArn"], doc)
-        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
-                                    "LastAuthorizedTime")}
-
-    def deauthorize_connection(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._connection(ctx, params["Name"])
-        doc["ConnectionState"] = "DEAUTHORIZED"
-        doc["LastModifiedTime"] = self.clock.now()
-        with self.db.transaction():
-            self.store.put(S.CONNECTION, ctx.account, ctx.region, doc["Name"], doc["ConnectionArn"], doc)
-        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
-                                    "LastAuthorizedTime")}
-
-    def delete_connection(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._connection(ctx, params["Name"])
-        with self.db.transaction():
-            self.store.delete(S.CONNECTION, ctx.account, ctx.region, doc["Name"])
-        doc["ConnectionState"] = "DELETING"
-        return {k: doc[k] for k in ("ConnectionArn", "ConnectionState", "CreationTime", "LastModifiedTime",
-                                    "LastAuthorizedTime")}
-
-    # -- API destinations ------------------------------------------------------------------------------------
-
-    def create_api_destination(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["Name"]
-        if not RESOURCE_NAME.match(name):
-            raise validation(f"Parameter Name is not valid. Reason: {name} is not a valid API destination name.")
-        if self.store.get(S.API_DESTINATION, ctx.account, ctx.region, name) is not None:
-            raise exists(f"An api-destination '{name}' already exists.")
-        doc = {"Name": name}
-        self._destination_fields(doc, params)
-        now = self.clock.now()
-        doc.update({"ApiDestinationArn": self._arn(ctx, f"api-destination/{name}/{uuid.uuid4()}"),
-                    "ApiDestinationState": "ACTIVE", "CreationTime": now, "LastModifiedTime": now})
-        doc.setdefault("InvocationRateLimitPerSecond", 300)
-        with self.db.transaction():
-            self.store.put(S.API_DESTINATION, ctx.account, ctx.region, name, doc["ApiDestinationArn"], doc)
-        return {k: doc[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
-
-    def _destination_fields(self, doc: dict, params: dict) -> None:
-        for key in ("Description", "ConnectionArn", "InvocationEndpoint", "HttpMethod", "InvocationRateLimitPerSecond"):
-            if params.get(key) is not None:
-                doc[key] = params[key]
-        found = self.store.by_arn(doc.get("ConnectionArn") or "")
-        if found is None or found[0] != S.CONNECTION:
-            raise not_found(f"Connection '{(doc.get('ConnectionArn') or '').split('/')[-2:][0]}' does not exist.")
-        if doc.get("HttpMethod") not in HTTP_METHODS:
-            raise validation(f"1 validation error detected: Value '{doc.get('HttpMethod')}' at 'httpMethod' failed "
-                             f"to satisfy constraint: Member must satisfy enum value set: [{', '.join(HTTP_METHODS)}]")
-        if not re.match(r"^https?://", doc.get("InvocationEndpoint") or ""):
-            raise validation("Parameter InvocationEndpoint is not valid. Reason: It must be an http(s) URL.")
-
-    def _api_destination(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get(S.API_DESTINATION, ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"An api-destination '{name}' does not exist.")
-        return doc
-
-    def api_destination_doc(self, account: str, region: str, name: str) -> dict | None:
-        return self.store.get(S.API_DESTINATION, account, region, name)
-
-    def describe_api_destination(self, ctx: RequestContext, params: dict) -> dict:
-        return public(self._api_destination(ctx, params["Name"]))
-
-    def list_api_destinations(self, ctx: RequestContext, params: dict) -> dict:
-        docs = self.store.list(S.API_DESTINATION, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                               _after(params.get("NextToken")))
-        if params.get("ConnectionArn"):
-            docs = [d for d in docs if d["ConnectionArn"] == params["ConnectionArn"]]
-        items, token = _page([public(d) for d in docs], params.get("Limit"), "Name")
-        return {"ApiDestinations": items, **({"NextToken": token} if token else {})}
-
-    def update_api_destination(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._api_destination(ctx, params["Name"])
-        self._destination_fields(doc, params)
-        doc["LastModifiedTime"] = self.clock.now()
-        with self.db.transaction():
-            self.store.put(S.API_DESTINATION, ctx.account, ctx.region, doc["Name"], doc["ApiDestinationArn"], doc)
-        return {k: doc[k] for k in ("ApiDestinationArn", "ApiDestinationState", "CreationTime", "LastModifiedTime")}
-
-    def delete_api_destination(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._api_destination(ctx, params["Name"])
-        with self.db.transaction():
-            self.store.delete(S.API_DESTINATION, ctx.account, ctx.region, doc["Name"])
-        return {}
-
-    # -- global endpoints -----------------------------------------------------------------------------------
-
-    def create_endpoint(self, ctx: RequestContext, params: dict) -> dict:
-        name = params["Name"]
-        if not RESOURCE_NAME.match(name):
-            raise validation(f"Parameter Name is not valid. Reason: {name} is not a valid endpoint name.")
-        if self.store.get(S.ENDPOINT, ctx.account, ctx.region, name) is not None:
-            raise exists(f"Endpoint {name} already exists.")
-        buses = params["EventBuses"]
-        if len(buses) != 2:
-            raise validation("Parameter EventBuses is not valid. Reason: Exactly two event buses are required.")
-        now = self.clock.now()
-        endpoint_id = f"{secrets.token_hex(4)}.{secrets.token_hex(2)}"
-        doc = {"Name": name, "Arn": self._arn(ctx, f"endpoint/{name}"), "RoutingConfig": params["RoutingConfig"],
-               "ReplicationConfig": params.get("ReplicationConfig") or {"State": "ENABLED"}, "EventBuses": buses,
-               "EndpointId": endpoint_id, "EndpointUrl": f"https://{endpoint_id}.endpoint.events.amazonaws.com",
-               "State": "ACTIVE", "CreationTime": now, "LastModifiedTime": now}
-        for key in ("Description", "RoleArn"):
-            if params.get(key):
-                doc[key] = params[key]
-        with self.db.transaction():
-            self.store.put(S.ENDPOINT, ctx.account, ctx.region, name, doc["Arn"], doc)
-        return {k: doc[k] for k in ("Name", "Arn", "RoutingConfig", "ReplicationConfig", "EventBuses", "RoleArn",
-                                    "State") if k in doc}
-
-    def _endpoint(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get(S.ENDPOINT, ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"Endpoint {name} does not exist.")
-        return doc
-
-    def describe_endpoint(self, ctx: RequestContext, params: dict) -> dict:
-        return public(self._endpoint(ctx, params["Name"]))
-
-    def list_endpoints(self, ctx: RequestContext, params: dict) -> dict:
-        docs = self.store.list(S.ENDPOINT, ctx.account, ctx.region, params.get("NamePrefix") or "",
-                               _after(params.get("NextToken")))
-        items, token = _page([public(d) for d in docs], params.get("MaxResults"), "Name")
-        return {"Endpoints": items, **({"NextToken": token} if token else {})}
-
-    def update_endpoint(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._endpoint(ctx, params["Name"])
-        for key in ("Description", "RoutingConfig", "ReplicationConfig", "EventBuses", "RoleArn"):
-            if params.get(key) is not None:
-                doc[key] = params[key]
-        doc["LastModifiedTime"] = self.clock.now()
-        with self.db.transaction():
-            self.store.put(S.ENDPOINT, ctx.account, ctx.region, doc["Name"], doc["Arn"], doc)
-        return {k: doc[k] for k in ("Name", "Arn", "RoutingConfig", "ReplicationConfig", "EventBuses", "RoleArn",
-                                    "EndpointId", "EndpointUrl", "State") if k in doc}
-
-    def delete_endpoint(self, ctx: RequestContext, params: dict) -> dict:
-        doc = self._endpoint(ctx, params["Name"])
-        with self.db.transaction():
-            self.store.delete(S.ENDPOINT, ctx.account, ctx.region, doc["Name"])
-        return {}
-
-    # -- partner event sources --------------------------------------------------------------------------------
-    # A partner (the caller of the partner operations) creates a source for a customer account; the
-    # customer sees it with ListEventSources and associates a partner event bus of the same name.
-
-    def create_partner_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        name, account = params["Name"], params["Account"]
-        if not name.startswith("aws.partner/"):
-            raise validation("Parameter Name is not valid. Reason: It must start with aws.partner/.")
-        if self.store.get("event-source", account, ctx.region, name) is not None:
-            raise exists(f"Event source {name} already exists.")
-        now = self.clock.now()
-        doc = {"Name": name, "Arn": f"arn:aws:events:{ctx.region}::event-source/{name}", "CreatedBy": ctx.account,
-               "CreationTime": now, "ExpirationTime": now + 15 * 86400, "State": "PENDING",
-               "_account": account, "_region": ctx.region}
-        with self.db.transaction():
-            self.store.put("event-source", account, ctx.region, name, f"{doc['Arn']}#{account}", doc)
-        return {"EventSourceArn": doc["Arn"]}
-
-    def _partner_sources(self, ctx: RequestContext, name: str | None = None) -> list[dict]:
-        return [s for s in self.store.all_of("event-source")
-                if s["CreatedBy"] == ctx.account and s["_region"] == ctx.region and (name is None or s["Name"] == name)]
-
-    def describe_partner_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        found = self._partner_sources(ctx, params["Name"])
-        if not found:
-            raise not_found(f"Event source {params['Name']} does not exist.")
-        return {"Arn": found[0]["Arn"], "Name": found[0]["Name"]}
-
-    def list_partner_event_sources(self, ctx: RequestContext, params: dict) -> dict:
-        names = sorted({s["Name"] for s in self._partner_sources(ctx) if s["Name"].startswith(params["NamePrefix"])})
-        after = _after(params.get("NextToken"))
-        items = [{"Arn": f"arn:aws:events:{ctx.region}::event-source/{n}", "Name": n} for n in names if n > after]
-        items, token = _page(items, params.get("Limit"), "Name")
-        return {"PartnerEventSources": items, **({"NextToken": token} if token else {})}
-
-    def list_partner_event_source_accounts(self, ctx: RequestContext, params: dict) -> dict:
-        found = self._partner_sources(ctx, params["EventSourceName"])
-        if not found:
-            raise not_found(f"Event source {params['EventSourceName']} does not exist.")
-        items = [{"Account": s["_account"], "CreationTime": s["CreationTime"], "ExpirationTime": s["ExpirationTime"],
-                  "State": s["State"]} for s in sorted(found, key=lambda s: s["_account"])]
-        items, token = _page(items, params.get("Limit"), "Account")
-        return {"PartnerEventSourceAccounts": items, **({"NextToken": token} if token else {})}
-
-    def delete_partner_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        with self.db.transaction():
-            for s in self._partner_sources(ctx, params["Name"]):
-                if s["_account"] == params["Account"]:
-                    self.store.delete("event-source", s["_account"], ctx.region, s["Name"])
-        return {}
-
-    def _event_source(self, ctx: RequestContext, name: str) -> dict:
-        doc = self.store.get("event-source", ctx.account, ctx.region, name)
-        if doc is None:
-            raise not_found(f"Event source {name} does not exist.")
-        return doc
-
-    def describe_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        return public(self._event_source(ctx, params["Name"]))
-
-    def list_event_sources(self, ctx: RequestContext, params: dict) -> dict:
-        docs = self.store.list("event-source", ctx.account, ctx.region, params.get("NamePrefix") or "",
-                               _after(params.get("NextToken")))
-        items, token = _page([public(d) for d in docs], params.get("Limit"), "Name")
-        return {"EventSources": items, **({"NextToken": token} if token else {})}
-
-    def activate_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        return self._source_state(ctx, params["Name"], "ACTIVE")
-
-    def deactivate_event_source(self, ctx: RequestContext, params: dict) -> dict:
-        return self._source_state(ctx, params["Name"], "DELETED")
-
-    def _source_state(self, ctx: RequestContext, name: str, state: str) -> dict:
-        doc = self._event_source(ctx, name)
-        if doc["State"] == "PENDING" and state == "ACTIVE":
-            raise ServiceError("InvalidStateException", f"Event source {name} is pending: create its partner event "
-                               "bus first.", 400)
-        doc["State"] = state
-        with self.db.transaction():
-            self.store.put("event-source", ctx.account, ctx.region, name, f"{doc['Arn']}#{ctx.account}", doc)
-        return {}
-
     # -- tags ----------------------------------------------------------------------------------------------------
 
     def _tagged(self, ctx: RequestContext, arn: str) -> tuple[str, dict]:
@@ -1273,15 +715,6 @@ def _merge_tags(old: list, new: list) -> list:
     return [{"Key": k, "Value": v} for k, v in merged.items()]
 
 
-def _redact_http(http: dict) -> dict:
-    out = {}
-    for key in ("HeaderParameters", "QueryStringParameters", "BodyParameters"):
-        if http.get(key):
-            out[key] = [{k: v for k, v in p.items() if not (k == "Value" and p.get("IsValueSecret"))}
-                        for p in http[key]]
-    return out
-
-
 def _entry_size(entry: dict) -> int:
     """An entry's size as the user guide's "Calculating PutEvents event entry size" counts it."""
     size = 14 if entry.get("Time") is not None else 0
@@ -1291,9 +724,3 @@ def _entry_size(entry: dict) -> int:
         size += len(r.encode("utf-8"))
     return size
 
-
-def _event_time(event: dict, default: float) -> float:
-    try:
-        return _dt.datetime.strptime(event["time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
-    except (KeyError, ValueError):
-        return default
