@@ -164,3 +164,17 @@ def test_api_destination_rate_limit(nubis, events, endpoint):
     nubis.advance(1)
     got = endpoint.wait_for(3)
     assert sorted(json.loads(r["body"])["detail"]["n"] for r in got) == [0, 1, 2]
+
+
+def test_bus_in_another_region_as_target(events, aws_client):
+    west_events = aws_client("events", region="eu-west-1")
+    west_sqs = aws_client("sqs", region="eu-west-1")
+    url, qarn = make_queue(west_sqs, "west")
+    west_events.put_rule(Name="in", EventPattern='{"source": ["my.app"]}')
+    west_events.put_targets(Rule="in", Targets=[{"Id": "q", "Arn": qarn}])
+    events.put_rule(Name="out", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="out", Targets=[{"Id": "west",
+                                             "Arn": f"arn:aws:events:eu-west-1:{ACCOUNT}:event-bus/default"}])
+    result = put(events, detail={"n": 5})
+    (event,) = bodies(receive(west_sqs, url))
+    assert event["id"] == result["EventId"] and event["region"] == "us-east-1" and event["detail"] == {"n": 5}
