@@ -101,3 +101,17 @@ def test_saml(iam, unsigned_sts):
     other = f"arn:aws:iam::{ACCOUNT}:role/other"
     assert error_of(unsigned_sts.assume_role_with_saml, RoleArn=role, PrincipalArn=SAML_PROVIDER,
                     SAMLAssertion=saml_response(other, SAML_PROVIDER))["Code"] == "AccessDenied"
+
+
+def test_cognito_identity_needs_no_iam_provider(iam, unsigned_sts):
+    iam.create_role(RoleName="cognito", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:pool-id"}}}]}))
+    role = f"arn:aws:iam::{ACCOUNT}:role/cognito"
+    token = jwt(iss="https://cognito-identity.amazonaws.com", aud="us-east-1:pool-id", sub="us-east-1:identity")
+    out = unsigned_sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName="c1", WebIdentityToken=token)
+    assert out["Provider"] == "cognito-identity.amazonaws.com"
+    other = jwt(iss="https://cognito-identity.amazonaws.com", aud="us-east-1:other-pool", sub="x")
+    assert error_of(unsigned_sts.assume_role_with_web_identity, RoleArn=role, RoleSessionName="c1",
+                    WebIdentityToken=other)["Code"] == "AccessDenied"

@@ -40,6 +40,12 @@ def jwt_claims(token: str) -> dict:
     return claims
 
 
+# Issuers STS trusts without an IAM OIDC provider -> the ``Federated`` principal trust policies name.
+WELL_KNOWN = {"cognito-identity.amazonaws.com": "cognito-identity.amazonaws.com",
+              "accounts.google.com": "accounts.google.com", "www.amazon.com": "www.amazon.com",
+              "graph.facebook.com": "graph.facebook.com"}
+
+
 def audiences(claims: dict) -> list[str]:
     aud = claims.get("aud")
     return aud if isinstance(aud, list) else [aud] if aud else []

@@ -248,18 +248,23 @@ class StsProvider(Provider):
         arn = params.get("RoleArn")
         role_account, role = self._role(ctx, arn, "arn:aws:sts::federated", "sts:AssumeRoleWithWebIdentity")
         issuer = str(claims["iss"])
-        found = self.iam.oidc_provider(role_account, issuer)
-        if found is None:
-            raise federation.invalid_token(f"No OpenIDConnect provider found in your account for {issuer}")
-        provider_arn, provider = found
         auds = federation.audiences(claims)
-        if not any(a in provider["ClientIDList"] for a in auds):
-            raise federation.invalid_token("Incorrect token audience")
+        builtin = federation.WELL_KNOWN.get(issuer.removeprefix("https://").rstrip("/"))
+        if builtin is not None:
+            # Cognito, Google, Amazon and Facebook need no IAM provider: the trust policy names them.
+            provider_arn, host = builtin, builtin
+        else:
+            found = self.iam.oidc_provider(role_account, issuer)
+            if found is None:
+                raise federation.invalid_token(f"No OpenIDConnect provider found in your account for {issuer}")
+            provider_arn, provider = found
+            if not any(a in provider["ClientIDList"] for a in auds):
+                raise federation.invalid_token("Incorrect token audience")
+            host = provider["Url"]
         exp = claims.get("exp")
         if isinstance(exp, (int, float)) and exp <= self.clock.now():
             raise ServiceError("ExpiredTokenException", "Token expired: current date/time must be before the "
                                "expiration date/time", 400)
-        host = provider["Url"]
         keys = {f"{host}:aud": auds[0] if auds else None, f"{host}:sub": claims.get("sub"),
                 f"{host}:oaud": auds[0] if auds else None, "sts:rolesessionname": session}
         if claims.get("amr") is not None:
