@@ -12,6 +12,12 @@ controllable clock, until the target's ``RetryPolicy`` is exhausted
 default 86400); a failure that will not pass (the queue or function does not
 exist) is not retried. Then the event goes to the target's dead-letter queue
 with the error attributes the user guide lists, or is dropped.
+
+In-process targets are called inline, so a timer's removal and what its
+deliveries wrote commit together. An API destination's HTTP call runs as a
+task instead (it must not hold up the scheduler), behind a guard timer that
+repeats the attempt if nubis dies before the call ends; calls beyond the
+destination's ``InvocationRateLimitPerSecond`` wait for the next second.
 """
 from __future__ import annotations
 
