@@ -222,3 +222,56 @@ def test_restart_resumes_from_the_checkpoint(server_process, tmp_path):
     kinesis.put_record(StreamName="clicks", Data=b"two", PartitionKey="k")
     restarted.client("lambda").list_event_source_mappings()  # Lambda starts, and its pollers
     assert datas(pump(restarted, sqs, seen, 1)) == ["two"]
+
+
+COUNTER = """
+import boto3, json
+sqs = boto3.client("sqs")
+def handler(event, context):
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="seen")["QueueUrl"], MessageBody=json.dumps(event))
+    return {"state": {"n": (event.get("state") or {}).get("n", 0) + len(event["Records"])}}
+"""
+
+
+def test_tumbling_window_carries_state_and_ends_with_a_final_invocation(server):
+    lam, sqs, kinesis, seen, _ = setup(server, shards=1)
+    lam.update_function_code(FunctionName="recorder", ZipFile=zip_of({"app.py": COUNTER}))
+    now = server.get("/_nubis/clock")["now"]
+    server.post("/_nubis/clock", {"advance_seconds": 60 - now % 60 + 1})  # a second into a window
+    start = server.get("/_nubis/clock")["now"] // 60 * 60
+    kinesis.put_record(StreamName="clicks", Data=b"a", PartitionKey="k")
+    kinesis.put_record(StreamName="clicks", Data=b"b", PartitionKey="k")
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON",
+                                    TumblingWindowInSeconds=60)
+    (first,) = pump(server, sqs, seen, 1)
+    assert datas([first]) == ["a", "b"] and first["state"] == {}
+    window = {"start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
+              "end": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + 60))}
+    assert first["window"] == window
+    assert first["isFinalInvokeForWindow"] is False and first["isWindowTerminatedEarly"] is False
+    assert first["shardId"] == "shardId-000000000000" and first["eventSourceARN"] == STREAM
+    kinesis.put_record(StreamName="clicks", Data=b"c", PartitionKey="k")
+    (second,) = pump(server, sqs, seen, 1)
+    assert datas([second]) == ["c"] and second["state"] == {"n": 2}
+    server.post("/_nubis/clock", {"advance_seconds": 60})
+    (final,) = pump(server, sqs, seen, 1)
+    assert final["Records"] == [] and final["isFinalInvokeForWindow"] is True
+    assert final["state"] == {"n": 3} and final["window"] == window
+
+
+def test_parallelization_factor_splits_a_batch_by_partition_key(server):
+    lam, sqs, kinesis, seen, _ = setup(server, shards=1)
+    keys = ["k1", "k2", "k3", "k4", "k5", "k6"]
+    for i in range(3):
+        for key in keys:
+            kinesis.put_record(StreamName="clicks", Data=f"{key}-{i}".encode(), PartitionKey=key)
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON",
+                                    ParallelizationFactor=3)
+    events = pump(server, sqs, seen, 2)
+    events += pump(server, sqs, seen, 10, timeout=1.5)
+    assert len(events) >= 2  # one read of the shard, delivered as several batches
+    for e in events:
+        got = datas([e])
+        for key in {d.split("-")[0] for d in got}:
+            assert [d for d in got if d.startswith(key + "-")] == [f"{key}-{i}" for i in range(3)]
+    assert sorted(datas(events)) == sorted(f"{k}-{i}" for k in keys for i in range(3))

@@ -294,7 +294,6 @@ class SqsPoller(Poller):
         try:
             ok, payload, _ = await self.invoke({"Records": records})
             if not ok:
-                self.note("PROBLEM: Function call failed")
                 return  # the messages become visible again after the queue's visibility timeout
             done = records
             if self.report_failures:

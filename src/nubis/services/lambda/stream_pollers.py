@@ -14,7 +14,13 @@ expire; ``MaximumRecordAgeInSeconds``), split in two first when
 ``BisectBatchOnFunctionError`` is on; with ``ReportBatchItemFailures`` the
 retry starts at the first reported sequence number. A batch given up on is
 described to the ``OnFailure`` destination (SQS or SNS) and skipped, so the
-shard moves on. Records the filters drop are skipped.
+shard moves on. Records the filters drop are skipped. With
+``ParallelizationFactor`` above 1 a batch is delivered as that many batches
+at once, a partition key's records in one of them, in order. With
+``TumblingWindowInSeconds`` records go by the window their arrival falls in,
+with the state the function returned, and a final invocation (no records,
+``isFinalInvokeForWindow``) when the window has passed on the clock. A
+window's state is kept in memory: a restart starts the window afresh.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ import base64
 import datetime as _dt
 import json
 import uuid as uuids
+import zlib
 
 from ...protocol.errors import ServiceError
 from . import filters
@@ -43,6 +50,10 @@ def _iso(t: float) -> str:
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
 
 
+def _iso_seconds(t: float) -> str:
+    return _dt.datetime.fromtimestamp(t, tz=_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class StreamPoller(Poller):
     def __init__(self, provider, account, region, doc):
         super().__init__(provider, account, region, doc)
@@ -50,6 +61,7 @@ class StreamPoller(Poller):
         self.service = "kinesis" if self.kinesis else "dynamodbstreams"
         self.readers: dict[str, asyncio.Task] = {}
         self.finished: set[str] = set()
+        self.windows: dict[str, dict] = {}  # shard -> the open tumbling window: start, end, state
 
     def stop(self, everything: bool = False) -> None:
         super().stop(everything)
@@ -130,6 +142,9 @@ class StreamPoller(Poller):
                         continue  # more may be waiting: read on at once
                 if got and len(pending) < size and it:
                     continue
+                tumbling = self.windows.get(shard)
+                if tumbling is not None and self.provider.clock.now() >= tumbling["end"]:
+                    await self.close_window(shard)
                 await self.pause(POLL_SECONDS)
             self.finished.add(shard)  # the shard was closed and read to its end
         except asyncio.CancelledError:
@@ -190,11 +205,29 @@ class StreamPoller(Poller):
 
     async def handle(self, shard: str, records: list[dict]) -> None:
         batch = [r for r in records if filters.passes(self.patterns, self.view(r))]
-        if batch:
+        factor = self.doc.get("ParallelizationFactor") or 1
+        if self.doc.get("TumblingWindowInSeconds") and batch:
+            await self.tumble(shard, batch)
+        elif factor > 1 and len(batch) > 1:
+            # Up to ParallelizationFactor batches of the shard at once; a partition
+            # key's records stay in one of them, in order.
+            parts: list[list[dict]] = [[] for _ in range(factor)]
+            for r in batch:
+                parts[zlib.crc32(self.key(r).encode()) % factor].append(r)
+            await asyncio.gather(*(self.process(shard, p, checkpoints=False) for p in parts if p))
+        elif batch:
             await self.process(shard, batch)
         self.provider.mappings.checkpoint(self.uuid, shard, self.sequence(records[-1]))
 
-    async def process(self, shard: str, batch: list[dict]) -> None:
+    @staticmethod
+    def key(rec: dict) -> str:
+        if "kinesis" in rec:
+            return rec["kinesis"]["partitionKey"]
+        return json.dumps(rec["dynamodb"].get("Keys"), sort_keys=True)
+
+    async def process(self, shard: str, batch: list[dict], checkpoints: bool = True,
+                      envelope: dict | None = None) -> bytes | None:
+        """Deliver a batch until it succeeds or is given up on; the successful answer, or None."""
         retries = self.doc.get("MaximumRetryAttempts", -1)
         max_age = self.doc.get("MaximumRecordAgeInSeconds", -1)
         bisect = self.doc.get("BisectBatchOnFunctionError", False)
@@ -209,8 +242,8 @@ class StreamPoller(Poller):
                                        None)
                     batch = fresh
                 if not batch:
-                    return
-            ok, payload, response = await self.invoke({"Records": batch})
+                    return None
+            ok, payload, response = await self.invoke(dict(envelope or {}, Records=batch))
             attempts += 1
             if ok and report:
                 failed = batch_failures(payload, {self.sequence(r) for r in batch})
@@ -219,23 +252,63 @@ class StreamPoller(Poller):
                 elif failed:
                     # Checkpointed before the first failure: the retry starts there.
                     first = min(i for i, r in enumerate(batch) if self.sequence(r) in failed)
-                    if first:
+                    if first and checkpoints:
                         self.provider.mappings.checkpoint(self.uuid, shard, self.sequence(batch[first - 1]))
                     batch = batch[first:]
                     ok = False
             if ok:
                 self.note("OK")
-                return
+                return payload
             self.note("PROBLEM: Function call failed")
-            if bisect and len(batch) > 1:
+            if bisect and len(batch) > 1 and envelope is None:
                 half = len(batch) // 2
-                await self.process(shard, batch[:half])
-                await self.process(shard, batch[half:])
-                return
+                await self.process(shard, batch[:half], checkpoints)
+                await self.process(shard, batch[half:], checkpoints)
+                return None
             if retries != -1 and attempts > retries:
                 await self.give_up(shard, batch, "RetryAttemptsExhausted", attempts, response)
-                return
+                return None
             await self.pause(min(BACKOFF_CAP, 2.0 ** (attempts - 1)))
+        return None
+
+    # -- tumbling windows ------------------------------------------------------------------------
+
+    def envelope(self, shard: str, window: dict, final: bool) -> dict:
+        return {"window": {"start": _iso_seconds(window["start"]), "end": _iso_seconds(window["end"])},
+                "state": window["state"], "shardId": shard, "eventSourceARN": self.doc["EventSourceArn"],
+                "isFinalInvokeForWindow": final, "isWindowTerminatedEarly": False}
+
+    async def tumble(self, shard: str, batch: list[dict]) -> None:
+        """Records by the window their arrival falls in; the state the function returns
+        goes to its next invocation in the same window."""
+        size = self.doc["TumblingWindowInSeconds"]
+        groups: list[tuple[float, list[dict]]] = []
+        for r in batch:
+            start = (self.arrival(r) // size) * size
+            if groups and groups[-1][0] == start:
+                groups[-1][1].append(r)
+            else:
+                groups.append((start, [r]))
+        for start, records in groups:
+            window = self.windows.get(shard)
+            if window is not None and window["start"] != start:
+                await self.close_window(shard)
+                window = None
+            if window is None:
+                window = self.windows[shard] = {"start": start, "end": start + size, "state": {}}
+            payload = await self.process(shard, records, envelope=self.envelope(shard, window, False))
+            try:
+                answer = json.loads(payload) if payload else None
+            except ValueError:
+                answer = None
+            if isinstance(answer, dict) and isinstance(answer.get("state"), dict):
+                window["state"] = answer["state"]
+
+    async def close_window(self, shard: str) -> None:
+        """The window's final invocation: no records, its state, isFinalInvokeForWindow."""
+        window = self.windows.pop(shard, None)
+        if window is not None:
+            await self.invoke(dict(self.envelope(shard, window, True), Records=[]))
 
     async def give_up(self, shard: str, batch: list[dict], condition: str, attempts: int,
                       response: dict | None) -> None:
