@@ -270,3 +270,13 @@ def test_ssh_keys_service_credentials_and_service_access(iam):
     by_ns = {e["ServiceNamespace"]: [p["PolicyName"] for p in e["Policies"]]
              for e in access["PoliciesGrantingServiceAccess"]}
     assert by_ns == {"s3": ["AmazonS3ReadOnlyAccess"], "sqs": ["sqs"], "sns": []}
+
+
+def test_a_trust_policy_names_principals_that_exist(iam):
+    missing = "arn:aws:iam::000000000000:user/nobody"
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": missing}, "Action": "sts:AssumeRole"}]})
+    assert err(iam.create_role, RoleName="r", AssumeRolePolicyDocument=trust) == (
+        "MalformedPolicyDocument", f'Invalid principal in policy: "AWS":"{missing}"', 400)
+    iam.create_user(UserName="nobody")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust)

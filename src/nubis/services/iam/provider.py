@@ -445,7 +445,7 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
         name = check_name(params.get("RoleName"), "roleName", 64)
         path = check_path(params.get("Path"))
         trust = params.get("AssumeRolePolicyDocument")
-        documents.check(trust, "trust", documents.MAX_SIZE["trust"])
+        self._check_principals(documents.check(trust, "trust", documents.MAX_SIZE["trust"]))
         extra = {"_trust": trust, "MaxSessionDuration": self._max_session(params.get("MaxSessionDuration")),
                  "Tags": tags_in(params), "_inline": {}, "_attached": [], "RoleLastUsed": {}}
         if params.get("Description") is not None:
@@ -461,6 +461,17 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
         if listing:  # ListRoles and CreateRole leave it out
             out.pop("RoleLastUsed", None)
         return out
+
+    def _check_principals(self, doc: dict) -> None:
+        """A trust policy may name only users and roles that exist (IAM resolves them when it
+        stores the policy)."""
+        for st in doc["Statement"] if isinstance(doc["Statement"], list) else [doc["Statement"]]:
+            principal = st.get("Principal", st.get("NotPrincipal"))
+            names = principal.get("AWS", []) if isinstance(principal, dict) else []
+            for arn in names if isinstance(names, list) else [names]:
+                if re.match(r"arn:[^:]+:iam::\d{12}:(user|role)/", arn) and "*" not in arn \
+                        and self.entity_by_arn(arn) is None:
+                    raise documents.malformed(f'Invalid principal in policy: "AWS":"{arn}"')
 
     def get_role(self, ctx, params):
         return {"Role": self._role_out(self._entity(ctx, "role", params.get("RoleName")))}
@@ -502,7 +513,7 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
 
     def update_assume_role_policy(self, ctx, params):
         role = self._entity(ctx, "role", params.get("RoleName"))
-        documents.check(params.get("PolicyDocument"), "trust", documents.MAX_SIZE["trust"])
+        self._check_principals(documents.check(params.get("PolicyDocument"), "trust", documents.MAX_SIZE["trust"]))
         role["_trust"] = params["PolicyDocument"]
         self._save(ctx, "role", role)
         return {}
