@@ -275,3 +275,17 @@ def test_parallelization_factor_splits_a_batch_by_partition_key(server):
         for key in {d.split("-")[0] for d in got}:
             assert [d for d in got if d.startswith(key + "-")] == [f"{key}-{i}" for i in range(3)]
     assert sorted(datas(events)) == sorted(f"{k}-{i}" for k in keys for i in range(3))
+
+
+def test_records_older_than_the_maximum_age_are_skipped_to_the_destination(server):
+    lam, sqs, kinesis, seen, failures = setup(server, shards=1)
+    kinesis.put_record(StreamName="clicks", Data=b"stale", PartitionKey="k")
+    server.post("/_nubis/clock", {"advance_seconds": 120})
+    kinesis.put_record(StreamName="clicks", Data=b"fresh", PartitionKey="k")
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON",
+                                    MaximumRecordAgeInSeconds=60,
+                                    DestinationConfig={"OnFailure": {"Destination": FAILURES}})
+    (failure,) = pump(server, sqs, failures, 1)
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert failure["KinesisBatchInfo"]["batchSize"] == 1
+    assert datas(pump(server, sqs, seen, 1)) == ["fresh"]
