@@ -239,15 +239,28 @@ def s3rver_command(port: int) -> list[str] | None:
     import shutil
     import tempfile
 
-    candidates = [os.environ.get("S3RVER"), os.path.join(HERE, "node_modules", ".bin", "s3rver"),
-                  shutil.which("s3rver")]
-    exe = next((c for c in candidates if c and os.path.isfile(c)), None)
+    exe = _npm_peer("S3RVER", "s3rver")
     if exe is None:
         return None
     data = tempfile.mkdtemp(prefix="s3rver-")
     # Pre-built requests carry a signature made once: s3rver must not check it.
     return [exe, "-d", data, "-a", "127.0.0.1", "-p", str(port), "--silent", "--allow-mismatched-signatures",
             "--no-vhost-buckets"]
+
+
+def _npm_peer(env: str, name: str) -> str | None:
+    """An npm emulator's executable: ``$<env>``, ``bench/node_modules/.bin/<name>``
+    (``npm install --prefix bench <name>``) or the PATH; None when absent."""
+    import shutil
+
+    candidates = [os.environ.get(env), os.path.join(HERE, "node_modules", ".bin", name), shutil.which(name)]
+    return next((c for c in candidates if c and os.path.isfile(c)), None)
+
+
+def dynalite_command(port: int) -> list[str] | None:
+    """dynalite (the npm DynamoDB emulator, in memory), an optional peer for the DynamoDB scenarios."""
+    exe = _npm_peer("DYNALITE", "dynalite")
+    return None if exe is None else [exe, "--host", "127.0.0.1", "--port", str(port)]
 
 
 def nubis_available() -> bool:

@@ -40,8 +40,12 @@ SERVERS = {
     "nubis": ("nubis", procs.nubis_start_command, "/_nubis/health"),
     "moto": ("moto", procs.moto_command, "/moto-api/"),
     "s3rver": ("s3rver", procs.s3rver_command, "/"),
+    "dynalite": ("dynalite", procs.dynalite_command, "/"),
 }
 S3_SCENARIOS = ("s3-put-4k", "s3-get-4k")
+DYNAMODB_SCENARIOS = ("dynamodb-put-item", "dynamodb-get-item", "dynamodb-query-100")
+# The npm emulators that take part in their own service's scenarios.
+PEER_SCENARIOS = {"s3rver": S3_SCENARIOS, "dynalite": DYNAMODB_SCENARIOS}
 
 
 def _git_rev() -> str:
@@ -163,7 +167,8 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
     for sc in [j["scenario"] for j in loads if j["server"] == "nubis" and j["scenario"] != "raw-floor"]:
         pairs.append((f"nubis {sc} / nubis raw-floor (req/s)", (sc, "nubis"), ("raw-floor", "nubis")))
         pairs.append((f"nubis {sc} / moto {sc} (req/s)", (sc, "nubis"), (sc, "moto")))
-        pairs.append((f"nubis {sc} / s3rver {sc} (req/s)", (sc, "nubis"), (sc, "s3rver")))
+        for peer in PEER_SCENARIOS:
+            pairs.append((f"nubis {sc} / {peer} {sc} (req/s)", (sc, "nubis"), (sc, peer)))
     for title, a, b in pairs:
         x, y = rps(*a), rps(*b)
         if x and y:
@@ -251,16 +256,17 @@ def main(argv=None) -> int:
                 *S3_SCENARIOS]
     if args.scenarios:
         services = [s for s in args.scenarios.split(",") if s]
-    if any(sc in S3_SCENARIOS for sc in services) or args.transfer_mb:
-        if procs.s3rver_command(0) is None:
-            log("s3rver is not installed (npm install --prefix bench s3rver); the S3 loads run without it")
-        else:
-            wanted.append("s3rver")
+    for peer, peer_scenarios in PEER_SCENARIOS.items():
+        if any(sc in peer_scenarios for sc in services) or (peer == "s3rver" and args.transfer_mb):
+            if SERVERS[peer][1](0) is None:
+                log(f"{peer} is not installed (npm install --prefix bench {peer}); its loads run without it")
+            else:
+                wanted.append(peer)
     jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis")]
     for sc in services:
         jobs.append((sc, "nubis"))
-        for peer in ("moto", "s3rver"):
-            if peer in wanted and (peer == "moto" or sc in S3_SCENARIOS):
+        for peer in ("moto", *PEER_SCENARIOS):
+            if peer in wanted and (peer == "moto" or sc in PEER_SCENARIOS[peer]):
                 jobs.append((sc, peer))
 
     loads: dict[tuple, dict] = {}

@@ -427,3 +427,75 @@ def _(endpoint):
 @lambda_invoke_warm.teardown
 def _(endpoint, state):
     client(endpoint, "lambda").delete_function(FunctionName=state["function"])
+
+
+# -- DynamoDB: 1 KB items in a table of 100,000 (BENCH_DDB_ITEMS) -------------------------------
+# Partition keys p0..p999 hold 100 items each (sort keys 0..99), so a Query of one
+# partition returns 100 items; the table is loaded once per server and reused.
+
+DDB_TABLE = "bench"
+DDB_ITEMS = int(os.environ.get("BENCH_DDB_ITEMS", "100000"))
+_DDB_DATA = "d" * 1000
+
+
+def _ddb_item(i: int) -> dict:
+    return {"pk": {"S": f"p{i // 100}"}, "sk": {"N": str(i % 100)}, "data": {"S": _DDB_DATA}}
+
+
+def _ddb_table(endpoint: str) -> dict:
+    ddb = client(endpoint, "dynamodb")
+    try:
+        count = ddb.describe_table(TableName=DDB_TABLE)["Table"].get("ItemCount", 0)
+    except ddb.exceptions.ResourceNotFoundException:
+        ddb.create_table(TableName=DDB_TABLE, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "N"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                    {"AttributeName": "sk", "KeyType": "RANGE"}])
+        ddb.get_waiter("table_exists").wait(TableName=DDB_TABLE, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
+        count = 0
+    if count < DDB_ITEMS:
+        # ItemCount may lag on some servers: loading again only rewrites the same items.
+        from concurrent.futures import ThreadPoolExecutor
+
+        def load(start: int) -> None:
+            own = client(endpoint, "dynamodb")
+            for b in range(start, min(start + 10_000, DDB_ITEMS), 25):
+                batch = [{"PutRequest": {"Item": _ddb_item(i)}} for i in range(b, min(b + 25, DDB_ITEMS))]
+                while batch:
+                    left = own.batch_write_item(RequestItems={DDB_TABLE: batch}).get("UnprocessedItems", {})
+                    batch = left.get(DDB_TABLE, [])
+
+        with ThreadPoolExecutor(8) as workers:
+            list(workers.map(load, range(0, DDB_ITEMS, 10_000)))
+    return {"table": DDB_TABLE}
+
+
+@scenario("dynamodb-put-item", "DynamoDB PutItem of a 1 KB item into a table of 100,000, 100 keys in rotation")
+def dynamodb_put_item(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "dynamodb", "put_item", TableName=state["table"],
+                                           Item=_ddb_item(i * 997 % DDB_ITEMS)), 100)
+
+
+dynamodb_put_item.setup(_ddb_table)
+
+
+@scenario("dynamodb-get-item", "DynamoDB GetItem of a 1 KB item from a table of 100,000, 100 keys in rotation")
+def dynamodb_get_item(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "dynamodb", "get_item", TableName=state["table"],
+                                           Key={k: v for k, v in _ddb_item(i * 997 % DDB_ITEMS).items()
+                                                if k != "data"}), 100)
+
+
+dynamodb_get_item.setup(_ddb_table)
+
+
+@scenario("dynamodb-query-100", "DynamoDB Query of one partition: 100 items of 1 KB, from a table of 100,000")
+def dynamodb_query_100(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "dynamodb", "query", TableName=state["table"],
+                                           KeyConditionExpression="pk = :p",
+                                           ExpressionAttributeValues={":p": {"S": f"p{i * 7 % (DDB_ITEMS // 100)}"}}),
+                100)
+
+
+dynamodb_query_100.setup(_ddb_table)
