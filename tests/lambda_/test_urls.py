@@ -212,6 +212,20 @@ def test_cors_preflight_and_response_headers(lam, make_function):
     assert "access-control-allow-origin" not in r.headers
 
 
+def test_url_cors_replaces_the_functions_cors_headers(lam, make_function):
+    source = """
+def handler(event, context):
+    return {"statusCode": 200, "headers": {"Access-Control-Allow-Origin": "*", "X-Mine": "1"}, "body": "ok"}
+"""
+    make_function("cors-own", {"app.py": source})
+    url = lam.create_function_url_config(FunctionName="cors-own", AuthType="NONE")["FunctionUrl"]
+    assert call(url, headers={"Origin": "https://a.example"}).headers["access-control-allow-origin"] == "*"
+    lam.update_function_url_config(FunctionName="cors-own", Cors={"AllowOrigins": ["https://a.example"]})
+    r = call(url, headers={"Origin": "https://a.example"})
+    assert r.headers.get_list("access-control-allow-origin") == ["https://a.example"]
+    assert r.headers["x-mine"] == "1"
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="no node on this machine")
 def test_response_stream_mode_streams_with_a_prelude(lam, make_function):
     source = """

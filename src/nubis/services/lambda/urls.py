@@ -221,8 +221,11 @@ class UrlsMixin:
                 response = _json_response(429, {"Message": "Rate Exceeded."}, "TooManyRequestsException")
             else:
                 response = _bad_gateway()
-        if cors and origin:
-            response.headers += _cors_headers(cors, origin)
+        if cors:  # the URL's CORS replaces the function's own CORS headers
+            response.headers = [(k, val) for k, val in response.headers
+                                if not k.lower().startswith("access-control-")]
+            if origin:
+                response.headers += _cors_headers(cors, origin)
         return response
 
     # -- auth ----------------------------------------------------------------------------------
