@@ -43,6 +43,7 @@ def test_python_answer_is_one_chunk(lam, make_function):
     out = lam.invoke_with_response_stream(FunctionName="py-stream", Payload=json.dumps({"a": 1}))
     assert out["StatusCode"] == 200
     assert out["ExecutedVersion"] == "$LATEST"
+    assert out["ResponseStreamContentType"] == "application/json"
     chunks, complete = read_stream(out)
     assert len(chunks) == 1 and json.loads(chunks[0]) == {"got": {"a": 1}}
     assert "ErrorCode" not in complete

@@ -119,7 +119,9 @@ class StreamingMixin:
         run = StreamedRun(self, fn, version, cfg, blob, payload, arn, tail, context or None)
         await run.start()
         return {"StatusCode": 200, "ExecutedVersion": version,
-                "ResponseStreamContentType": run.content_type or DEFAULT_CONTENT_TYPE,
+                # A function that did not stream answered JSON, as Invoke's would be.
+                "ResponseStreamContentType": (run.content_type or DEFAULT_CONTENT_TYPE) if run.streamed
+                else "application/json",
                 "EventStream": _events(run, tail)}
 
 
