@@ -17,6 +17,8 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import items as it
 from . import tables as tb
+from .backups import Backups
+from .pitr import PointInTimeRecovery
 from .store import MIGRATIONS, DynamoStore, decode
 from .tables import INVALID, Table, not_found, validation
 
@@ -30,7 +32,7 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-
 _SELECT = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
 
 
-class DynamoDBProvider(Provider):
+class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
     service = "dynamodb"
     migrations = MIGRATIONS
 
@@ -381,6 +383,7 @@ class DynamoDBProvider(Provider):
         else:
             t.definition.pop("PointInTimeRecovery", None)
         self._save(t)
+        self._pitr_changed(t)
         return {"ContinuousBackupsDescription": self._continuous_backups(t)}
 
     def describe_contributor_insights(self, ctx: RequestContext, params: dict) -> dict:
@@ -452,6 +455,8 @@ class DynamoDBProvider(Provider):
                 None if old is None else it.dt.item_size(old))
             t.stats[0] += (new is not None) - (before is not None)
             t.stats[1] += (size if new is not None else 0) - (before or 0)
+        if "PointInTimeRecovery" in t.definition:
+            self._pitr_log(t, hk, rk, new, size)
         if new is None:
             self.store.delete(t.id, hk, rk)
         else:

@@ -19,6 +19,7 @@ from typing import Iterator
 import cbor2
 
 from ...state.db import Database
+from .backup_store import MIGRATION as BACKUP_TABLES
 
 MIGRATIONS = ["""
 CREATE TABLE dynamodb_tables (
@@ -60,6 +61,7 @@ CREATE TABLE dynamodb_transactions (
     PRIMARY KEY (account, region, token)
 );
 """]
+MIGRATIONS.append(BACKUP_TABLES)  # backups, the PITR change log, exports and imports (backup_store.py)
 
 encode = cbor2.dumps
 decode = cbor2.loads

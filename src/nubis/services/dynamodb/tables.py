@@ -354,4 +354,6 @@ def describe(t: Table, counts, status: str = "ACTIVE", index_status: dict | None
         out["SSEDescription"] = {"Status": "ENABLED", "SSEType": sse.get("SSEType", "KMS"),
                                  "KMSMasterKeyArn": sse.get("KMSMasterKeyId")
                                  or f"arn:aws:kms:{t.region}:{t.account}:key/aws-dynamodb"}
+    if d.get("RestoreSummary"):
+        out["RestoreSummary"] = d["RestoreSummary"]
     return out
