@@ -230,3 +230,21 @@ def test_sessions_with_bucket_policies_and_policy_variables(client, iam, role):
          "Condition": {"ArnEquals": {"aws:PrincipalArn": role}}}]}))
     assert s3.get_object(Bucket="data", Key="private/b.txt")["Body"].read() == b"b"
     assert error_of(s3.get_object, Bucket="data", Key="docs/a.txt")["Code"] == "AccessDenied"
+
+
+def test_mfa_codes_make_aws_multifactorauthpresent(client, iam, user, role):
+    key = user("dev", allow("s3:GetObject", "arn:aws:s3:::data/*",
+                            Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="dev-phone")["VirtualMFADevice"]["SerialNumber"]
+    iam.enable_mfa_device(UserName="dev", SerialNumber=serial, AuthenticationCode1="111111",
+                          AuthenticationCode2="222222")
+    assert error_of(client("s3", creds=key).get_object, Bucket="data", Key="docs/a.txt")["Code"] == "AccessDenied"
+    sts = client("sts", creds=key)
+    assert error_of(sts.get_session_token, SerialNumber=serial, TokenCode="12ab56")["Code"] == "AccessDenied"
+    session = sts.get_session_token(SerialNumber=serial, TokenCode="123456")["Credentials"]
+    assert client("s3", creds=session).get_object(Bucket="data", Key="docs/a.txt")["Body"].read() == b"a"
+    # A role whose trust policy asks for MFA.
+    iam.update_assume_role_policy(RoleName="reader", PolicyDocument=trust(
+        f"arn:aws:iam::{ACCOUNT}:user/dev", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}))
+    assert error_of(sts.assume_role, RoleArn=role, RoleSessionName="m1")["Code"] == "AccessDenied"
+    sts.assume_role(RoleArn=role, RoleSessionName="m1", SerialNumber=serial, TokenCode="654321")

@@ -45,6 +45,8 @@ def _assume_role(runtime, ctx, params: dict, caller) -> None:
         return  # the provider refuses a role that does not exist
     role_account, role = found
     keys = {"sts:ExternalId": params.get("ExternalId"), "sts:RoleSessionName": params.get("RoleSessionName")}
+    if params.get("SerialNumber") and params.get("TokenCode"):  # the provider checks the code itself
+        keys["aws:MultiFactorAuthPresent"] = "true"
     request = caller.request("sts:AssumeRole", role["Arn"], runtime.clock.now(), keys)
     identity = policy.evaluate(cred.policies, request)
     if identity == policy.ALLOW:

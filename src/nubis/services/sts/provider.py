@@ -41,6 +41,13 @@ def not_authorized(caller: str, action: str, resource: str) -> ServiceError:
                         f"{resource}", 403)
 
 
+def _mfa_keys(session: dict, now: float) -> tuple:
+    """aws:MultiFactorAuthPresent and aws:MultiFactorAuthAge of a session made with an MFA code."""
+    if not session.get("mfa"):
+        return ()
+    return (("aws:multifactorauthpresent", "true"), ("aws:multifactorauthage", str(int(now - session["mfa"]))))
+
+
 def _session_token() -> str:
     return "FwoGZXIvYXdzE" + base64.b64encode(secrets.token_bytes(150)).decode()
 
@@ -72,7 +79,7 @@ class StsProvider(Provider):
         policies, tags = self._policies_and_tags(s)
         return TaggedCredential(access_key, s["_secret"], s["account"], s["arn"], session_token=s["SessionToken"],
                                 expires=s["Expiration"], user_id=s["user_id"], username=s.get("username"),
-                                policies=policies, principal_tags=principal_tags(tags))
+                                policies=policies, principal_tags=principal_tags(tags) + _mfa_keys(s, self.clock.now()))
 
     def _policies_and_tags(self, s: dict) -> tuple[tuple | None, dict]:
         """The session's identity policies and principal tags, as they are now (a role's
@@ -178,11 +185,11 @@ class StsProvider(Provider):
         return policy.evaluate([self.iam.trust_of(role)], request, resource_policy=True) == policy.ALLOW
 
     def _assumed(self, ctx, role_account: str, role: dict, session: str, duration: int, texts, packed, tags,
-                 source_identity=None, transitive=()) -> dict:
+                 source_identity=None, transitive=(), mfa=None) -> dict:
         arn = f"arn:{partition(ctx.region)}:sts::{role_account}:assumed-role/{role['RoleName']}/{session}"
         user_id = f"{role['RoleId']}:{session}"
         creds = self._issue(role_account, arn, user_id, role["Arn"], duration, policies=texts, tags=tags,
-                            extra={"transitive": list(transitive)})
+                            extra={"transitive": list(transitive), "mfa": mfa})
         self.iam.role_used(role_account, role, ctx.region)
         out = {"Credentials": creds, "AssumedRoleUser": {"AssumedRoleId": user_id, "Arn": arn}}
         if packed is not None:
@@ -221,6 +228,9 @@ class StsProvider(Provider):
                 "sts:sourceidentity": params.get("SourceIdentity"), "aws:tagkeys": list(tags) or None}
         keys.update({f"aws:requesttag/{k.lower()}": v for k, v in tags.items()})
         keys.update(dict(getattr(caller, "principal_tags", ()) or ()))
+        mfa = self._mfa(caller, params)
+        if mfa is not None:
+            keys.update({"aws:multifactorauthpresent": "true", "aws:multifactorauthage": "0"})
         if caller.username:
             keys["aws:username"] = caller.username
         request = policy.Request("sts:AssumeRole", role["Arn"], caller.principal, caller.account,
@@ -240,7 +250,7 @@ class StsProvider(Provider):
             tags = {**tags, **inherited}
             transitive += [k for k in inherited if k not in transitive]
         return self._assumed(ctx, role_account, role, session, duration, texts if has_policies else None, packed,
-                             tags, params.get("SourceIdentity"), transitive)
+                             tags, params.get("SourceIdentity"), transitive, mfa)
 
     def assume_role_with_web_identity(self, ctx: RequestContext, params: dict) -> dict:
         session = self._session_name(params.get("RoleSessionName"))
@@ -322,9 +332,23 @@ class StsProvider(Provider):
         if caller.session_token is not None:
             raise ServiceError("AccessDenied", "Cannot call GetSessionToken with session credentials", 403)
         duration = self._duration(params, 3600 if caller.is_root else 129600, 3600 if caller.is_root else 43200)
+        mfa = self._mfa(caller, params)
         creds = self._issue(caller.account, caller.principal, caller.user_id or caller.account, caller.principal,
-                            duration, username=caller.username)
+                            duration, username=caller.username, extra={"mfa": mfa})
         return {"Credentials": creds}
+
+    def _mfa(self, caller: Credential, params: dict) -> float | None:
+        """When an MFA code came with the request (SerialNumber and TokenCode): the time it was
+        checked; the code must be six digits from a device enabled for the caller."""
+        serial, code = params.get("SerialNumber"), params.get("TokenCode")
+        if serial is None and code is None:
+            return None
+        device = self.iam.store.get(caller.account, "mfa", serial or "")
+        owner = (caller.username or "").lower()
+        if device is None or device.get("_user") != owner or not re.fullmatch(r"\d{6}", code or ""):
+            raise ServiceError("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass "
+                               "code.", 403)
+        return self.clock.now()
 
     def get_federation_token(self, ctx: RequestContext, params: dict) -> dict:
         caller = self._caller(ctx)
