@@ -1,0 +1,97 @@
+"""Point-in-time recovery: the window on the clock, restores to a second before a change, errors."""
+from __future__ import annotations
+
+import datetime as dt
+
+from .conftest import code, error_of
+
+
+def _enable(ddb, name, **more):
+    return ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True, **more})["ContinuousBackupsDescription"]
+
+
+def _items(ddb, name):
+    return {i["pk"]["S"]: i.get("v", {}).get("N") for i in ddb.scan(TableName=name, ConsistentRead=True)["Items"]}
+
+
+def test_restore_to_a_second_before_a_change(ddb, make_table, nubis):
+    make_table("ledger", attributes=[("g", "S")],
+               GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                        "Projection": {"ProjectionType": "ALL"}}])
+    ddb.put_item(TableName="ledger", Item={"pk": {"S": "before"}, "v": {"N": "0"}, "g": {"S": "x"}})
+    enabled = _enable(ddb, "ledger")["PointInTimeRecoveryDescription"]
+    since = enabled["EarliestRestorableDateTime"]
+    nubis.advance(100)
+    ddb.put_item(TableName="ledger", Item={"pk": {"S": "a"}, "v": {"N": "1"}, "g": {"S": "x"}})
+    nubis.advance(100)
+    t_good = ddb.describe_continuous_backups(TableName="ledger")[
+        "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    nubis.advance(1)
+    ddb.update_item(TableName="ledger", Key={"pk": {"S": "a"}}, UpdateExpression="SET v = :v",
+                    ExpressionAttributeValues={":v": {"N": "2"}})
+    ddb.delete_item(TableName="ledger", Key={"pk": {"S": "before"}})
+    ddb.put_item(TableName="ledger", Item={"pk": {"S": "late"}, "v": {"N": "3"}})
+    nubis.advance(600)
+
+    # botocore sends whole seconds.
+    good = since.replace(microsecond=0) + dt.timedelta(seconds=200)
+    ddb.restore_table_to_point_in_time(SourceTableName="ledger", TargetTableName="ledger-then", RestoreDateTime=good)
+    assert _items(ddb, "ledger-then") == {"before": "0", "a": "1"}
+    got = ddb.query(TableName="ledger-then", IndexName="by-g", KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "x"}})
+    assert got["Count"] == 2
+    summary = ddb.describe_table(TableName="ledger-then")["Table"]["RestoreSummary"]
+    assert summary["SourceTableArn"].endswith(":table/ledger") and summary["RestoreDateTime"] == good
+
+    # The moment PITR came on holds what the table had then.
+    ddb.restore_table_to_point_in_time(SourceTableName="ledger", TargetTableName="ledger-start",
+                                       RestoreDateTime=since.replace(microsecond=0) + dt.timedelta(seconds=1))
+    assert _items(ddb, "ledger-start") == {"before": "0"}
+
+    arn = ddb.describe_table(TableName="ledger")["Table"]["TableArn"]
+    ddb.restore_table_to_point_in_time(SourceTableArn=arn, TargetTableName="ledger-now", UseLatestRestorableTime=True)
+    assert _items(ddb, "ledger-now") == {"a": "2", "late": "3"}
+    assert t_good["LatestRestorableDateTime"] < good
+
+
+def test_window_and_errors(ddb, make_table, nubis):
+    make_table("plain")
+    e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="plain", TargetTableName="copy",
+                 UseLatestRestorableTime=True)
+    assert code(e) == "PointInTimeRecoveryUnavailableException"
+    e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="missing", TargetTableName="copy",
+                 UseLatestRestorableTime=True)
+    assert code(e) == "SourceTableNotFoundException"
+    desc = _enable(ddb, "plain", RecoveryPeriodInDays=1)["PointInTimeRecoveryDescription"]
+    earliest, latest = desc["EarliestRestorableDateTime"], desc["LatestRestorableDateTime"]
+    assert (earliest - latest).total_seconds() == 300
+    e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="plain", TargetTableName="copy",
+                 RestoreDateTime=earliest + dt.timedelta(seconds=10))  # later than the latest
+    assert code(e) == "InvalidRestoreTimeException"
+    nubis.advance(2 * 86400)
+    desc = ddb.describe_continuous_backups(TableName="plain")["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]
+    assert (desc["LatestRestorableDateTime"] - desc["EarliestRestorableDateTime"]).total_seconds() == 86400 - 300
+    e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="plain", TargetTableName="copy",
+                 RestoreDateTime=earliest)
+    assert code(e) == "InvalidRestoreTimeException"
+    e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="plain", TargetTableName="plain",
+                 UseLatestRestorableTime=True)
+    assert code(e) == "TableAlreadyExistsException"
+
+
+def test_disabling_forgets_the_history(ddb, make_table, nubis):
+    make_table("flip")
+    _enable(ddb, "flip")
+    ddb.put_item(TableName="flip", Item={"pk": {"S": "old"}})
+    nubis.advance(400)
+    ddb.update_continuous_backups(TableName="flip", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": False})
+    ddb.delete_item(TableName="flip", Key={"pk": {"S": "old"}})
+    ddb.put_item(TableName="flip", Item={"pk": {"S": "new"}})
+    enabled = _enable(ddb, "flip")["PointInTimeRecoveryDescription"]
+    nubis.advance(400)
+    ddb.restore_table_to_point_in_time(SourceTableName="flip", TargetTableName="flip-copy",
+                                       RestoreDateTime=enabled["EarliestRestorableDateTime"] + dt.timedelta(seconds=1))
+    assert _items(ddb, "flip-copy") == {"new": None}
