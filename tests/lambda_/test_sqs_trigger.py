@@ -149,9 +149,10 @@ def test_failed_messages_are_redriven_to_the_dead_letter_queue(lam, sqs, seen, r
 
 def test_filters_pass_matching_records_and_delete_the_rest(lam, sqs, seen, recorder):
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    orders = {"body": {"kind": ["order"], "total": [{"numeric": [">", 10]}]}}
     lam.create_event_source_mapping(
         FunctionName="recorder", EventSourceArn=arn("jobs"),
-        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"kind": ["order"], "total": [{"numeric": [">", 10]}]}})},
+        FilterCriteria={"Filters": [{"Pattern": json.dumps(orders)},
                                     {"Pattern": json.dumps({"body": [{"prefix": "urgent"}]})}]})
     for body in (json.dumps({"kind": "order", "total": 50}), json.dumps({"kind": "order", "total": 5}),
                  json.dumps({"kind": "refund", "total": 50}), "plain text", "urgent: plain text"):

@@ -74,9 +74,13 @@ class FakeKinesis(Provider):
         arn, s = self._stream(ctx, params)
         count = len(s["shards"])
         step = HASH_SPACE // count
-        return {"Shards": [{"ShardId": sid, "HashKeyRange": {
-            "StartingHashKey": str(i * step), "EndingHashKey": str(HASH_SPACE - 1 if i == count - 1 else (i + 1) * step - 1)},
-            "SequenceNumberRange": {"StartingSequenceNumber": "0"}} for i, sid in enumerate(s["shards"])]}
+        shards = []
+        for i, sid in enumerate(s["shards"]):
+            end = HASH_SPACE - 1 if i == count - 1 else (i + 1) * step - 1
+            shards.append({"ShardId": sid,
+                           "HashKeyRange": {"StartingHashKey": str(i * step), "EndingHashKey": str(end)},
+                           "SequenceNumberRange": {"StartingSequenceNumber": "0"}})
+        return {"Shards": shards}
 
     def put_record(self, ctx, params):
         arn, s = self._stream(ctx, params)
@@ -137,7 +141,8 @@ class FakeDynamoDBStreams(Provider):
     def get_records(self, ctx, params):
         arn, _, pos = json.loads(base64.b64decode(params["ShardIterator"]))
         chosen = self.streams[arn][pos:pos + (params.get("Limit") or 1000)]
-        return {"Records": [r["record"] for r in chosen], "NextShardIterator": _iterator(arn, self.SHARD, pos + len(chosen))}
+        return {"Records": [r["record"] for r in chosen],
+                "NextShardIterator": _iterator(arn, self.SHARD, pos + len(chosen))}
 
     def nubis_api(self, method, path, query, doc):
         if path == "streams" and method == "POST":

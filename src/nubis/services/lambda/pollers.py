@@ -63,7 +63,7 @@ class Pollers:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return  # not serving (a command-line tool opened the store): nothing polls
-        from .stream_pollers import StreamPoller
+        from .stream_pollers import StreamPoller  # here: that module builds on this one
         kind = doc["EventSourceArn"].split(":")[2]
         cls = SqsPoller if kind == "sqs" else StreamPoller
         poller = cls(self.provider, account, region, doc)
@@ -227,8 +227,9 @@ class SqsPoller(Poller):
 
     async def poll(self) -> None:
         if self.url is None:
-            self.url = (await self.call("sqs", "GetQueueUrl", {"QueueName": self.queue_name,
-                                                               "QueueOwnerAWSAccountId": self.source_account}))["QueueUrl"]
+            found = await self.call("sqs", "GetQueueUrl", {"QueueName": self.queue_name,
+                                                           "QueueOwnerAWSAccountId": self.source_account})
+            self.url = found["QueueUrl"]
         await self.slots.acquire()
         try:
             records = await self.gather()

@@ -177,9 +177,9 @@ class StreamPoller(Poller):
         ddb = dict(r.get("dynamodb") or {})
         if "ApproximateCreationDateTime" in ddb:
             ddb["ApproximateCreationDateTime"] = _epoch(ddb["ApproximateCreationDateTime"])
-        out = {"eventID": r.get("eventID"), "eventName": r.get("eventName"), "eventVersion": r.get("eventVersion", "1.1"),
-               "eventSource": "aws:dynamodb", "awsRegion": r.get("awsRegion", self.source_region), "dynamodb": ddb,
-               "eventSourceARN": arn}
+        out = {"eventID": r.get("eventID"), "eventName": r.get("eventName"),
+               "eventVersion": r.get("eventVersion", "1.1"), "eventSource": "aws:dynamodb",
+               "awsRegion": r.get("awsRegion", self.source_region), "dynamodb": ddb, "eventSourceARN": arn}
         if r.get("userIdentity"):
             out["userIdentity"] = r["userIdentity"]
         return out
