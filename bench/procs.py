@@ -208,6 +208,11 @@ def nubis_start_command(port: int) -> list[str]:
                               "--log-level", "warning"]
 
 
+def nubis_enforcing_command(port: int) -> list[str]:
+    """nubis with IAM enforcement on: every request's SigV4 signature is verified."""
+    return nubis_start_command(port) + ["--enforce-iam"]
+
+
 def bare_command(port: int) -> list[str]:
     return [sys.executable, os.path.join(HERE, "bare_asgi.py"), "--host", "127.0.0.1", "--port", str(port)]
 

@@ -38,6 +38,7 @@ SERVERS = {
     # name -> (label, command(port), readiness path)
     "bare-asgi": ("bare ASGI app", procs.bare_command, "/_nubis/health"),
     "nubis": ("nubis", procs.nubis_start_command, "/_nubis/health"),
+    "nubis-iam": ("nubis, IAM enforced", procs.nubis_enforcing_command, "/_nubis/health"),
     "moto": ("moto", procs.moto_command, "/moto-api/"),
     "s3rver": ("s3rver", procs.s3rver_command, "/"),
     "dynalite": ("dynalite", procs.dynalite_command, "/"),
@@ -169,6 +170,7 @@ def report(meta: dict, loads: list[dict], startup_results: dict | None) -> str:
         pairs.append((f"nubis {sc} / moto {sc} (req/s)", (sc, "nubis"), (sc, "moto")))
         for peer in PEER_SCENARIOS:
             pairs.append((f"nubis {sc} / {peer} {sc} (req/s)", (sc, "nubis"), (sc, peer)))
+        pairs.append((f"nubis IAM enforced {sc} / nubis {sc} (req/s)", (sc, "nubis-iam"), (sc, "nubis")))
     for title, a, b in pairs:
         x, y = rps(*a), rps(*b)
         if x and y:
@@ -217,6 +219,8 @@ def main(argv=None) -> int:
     p.add_argument("--startup-runs", type=int, default=5, help="start-ups per server (default 5)")
     p.add_argument("--no-startup", action="store_true", help="skip the start-up and memory figures")
     p.add_argument("--no-pin", action="store_true", help="do not pin servers and driver to separate CPUs")
+    p.add_argument("--enforce-iam", action="store_true",
+                   help="also load a nubis with IAM enforcement on (signatures verified) with every scenario")
     p.add_argument("--moto-load", action="store_true",
                    help="also load moto's server with every service scenario (if moto is installed)")
     p.add_argument("--json-out", help="also write every figure as JSON to this file")
@@ -246,7 +250,7 @@ def main(argv=None) -> int:
     if not procs.nubis_available():
         log("nubis cannot start here (`nubis start --help` failed); is it installed (pip install -e .)?")
         return 2
-    wanted = ["bare-asgi", "nubis"]
+    wanted = ["bare-asgi", "nubis"] + (["nubis-iam"] if args.enforce_iam else [])
     if args.moto_load:
         if procs.moto_command(0) is None:
             log("moto is not installed; --moto-load ignored")
@@ -265,6 +269,8 @@ def main(argv=None) -> int:
     jobs = [("raw-floor", "bare-asgi"), ("raw-floor", "nubis")]
     for sc in services:
         jobs.append((sc, "nubis"))
+        if args.enforce_iam:
+            jobs.append((sc, "nubis-iam"))
         for peer in ("moto", *PEER_SCENARIOS):
             if peer in wanted and (peer == "moto" or sc in PEER_SCENARIOS[peer]):
                 jobs.append((sc, peer))
