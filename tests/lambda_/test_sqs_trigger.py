@@ -190,6 +190,22 @@ def test_batching_window_gathers_records_on_the_clock(lam, sqs, seen, recorder, 
     assert wait_counts(sqs, url, (0, 0)) == (0, 0)
 
 
+def test_a_message_received_again_within_the_window_is_one_record(lam, sqs, seen, recorder, nubis):
+    url = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=arn("jobs"), BatchSize=50,
+                                    MaximumBatchingWindowInSeconds=20)
+    sqs.send_message(QueueUrl=url, MessageBody="once")
+    assert wait_counts(sqs, url, (0, 1)) == (0, 1)
+    time.sleep(0.3)
+    nubis.advance(6)  # visible again, and received again while the window is open
+    time.sleep(0.3)
+    nubis.advance(14)
+    (batch,) = invocations(sqs, seen)
+    (record,) = batch["event"]["Records"]
+    assert record["body"] == "once" and int(record["attributes"]["ApproximateReceiveCount"]) >= 2
+    assert wait_counts(sqs, url, (0, 0)) == (0, 0)  # deleted with the latest receipt handle
+
+
 def test_a_full_batch_does_not_wait_for_the_window(lam, sqs, seen, recorder):
     url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
     sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)])

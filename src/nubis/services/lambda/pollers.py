@@ -260,6 +260,7 @@ class SqsPoller(Poller):
         window = self.doc.get("MaximumBatchingWindowInSeconds") or 0
         clock = self.provider.clock
         records: list[dict] = []
+        at: dict[str, int] = {}  # messageId -> its place in records
         volume = 0
         deadline = None
         while len(records) < size and volume < MAX_INVOKE_PAYLOAD:
@@ -276,7 +277,12 @@ class SqsPoller(Poller):
             dropped = []
             for m in out.get("Messages") or ():
                 rec = self.record(m)
-                if filters.passes(self.patterns, filters.sqs_view(rec)):
+                if m["MessageId"] in at:
+                    # Received again within a window longer than the visibility timeout:
+                    # the same record, with the receipt handle that deletes it now.
+                    records[at[m["MessageId"]]] = rec
+                elif filters.passes(self.patterns, filters.sqs_view(rec)):
+                    at[m["MessageId"]] = len(records)
                     records.append(rec)
                     volume += len(m["Body"])
                 else:
