@@ -1,0 +1,420 @@
+"""One execution of a state machine: the interpreter of its states.
+
+A STANDARD execution writes each history event as it happens and, before it
+enters a top-level state, a checkpoint (the state, its input, the variables,
+the next event id); a restart resumes every running execution from its
+checkpoint, dropping the events written after it. A Wait, a retry's backoff
+and a task's timeout sleep on durable ``stepfunctions:wake`` timers, so the
+controllable clock moves them. An EXPRESS execution keeps nothing: no
+history, no SQLite, in-memory sleeps.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from typing import TYPE_CHECKING, Any
+
+from . import language as asl
+from .language import StatesError
+
+if TYPE_CHECKING:
+    from .provider import StepFunctionsProvider
+
+WAKE = "stepfunctions:wake"
+
+
+class Failure(Exception):
+    """A state (or branch) failed with an error and a cause."""
+
+    def __init__(self, error: str, cause: str = "", prev: int | None = None):
+        super().__init__(error)
+        self.error, self.cause, self.prev = error or "", cause or "", prev
+
+
+class Stopped(Exception):
+    """StopExecution ended the execution."""
+
+
+def dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _with_data(details: dict, key: str, value) -> None:
+    details[key] = dumps(value)
+    details[key + "Details"] = {"truncated": False}
+
+
+class Branch:
+    """Where a thread of the interpreter is: its events' chain, variables and language."""
+
+    __slots__ = ("prev", "variables", "language", "top", "map_item")
+
+    def __init__(self, prev: int, variables: dict, language: str, top: bool, map_item=None):
+        self.prev, self.variables, self.language, self.top, self.map_item = prev, variables, language, top, map_item
+
+
+class Run:
+    def __init__(self, p: "StepFunctionsProvider", doc: dict, definition: dict, express: bool):
+        self.p = p
+        self.doc = doc
+        self.arn = doc["executionArn"]
+        self.definition = definition
+        self.express = express
+        self.next_id = 1
+        self.rand = random.Random(self.arn)
+        self.task: asyncio.Task | None = None
+        self.done = asyncio.get_running_loop().create_future()
+        # Sleeps and callbacks: what a timer, a token or StopExecution resolves.
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.arrived: dict[str, list] = {}
+        self.live = 0
+        self.blocked = 0
+        self.settled = asyncio.Event()
+        self.machine_language = definition.get("QueryLanguage", "JSONPath")
+        self.context_base = {
+            "Execution": {"Id": self.arn, "Input": doc.get("_input"), "Name": doc["name"],
+                          "RoleArn": doc.get("_roleArn"), "StartTime": doc.get("_startTime"),
+                          "RedriveCount": 0},
+            "StateMachine": {"Id": doc["stateMachineArn"], "Name": doc["stateMachineArn"].split(":")[6]},
+        }
+
+    # -- history ---------------------------------------------------------------------------------
+
+    def event(self, type_: str, prev: int, details_key: str | None = None, details: dict | None = None) -> int:
+        if self.express:
+            return 0
+        eid = self.next_id
+        self.next_id += 1
+        ev = {"timestamp": self.p.clock.now(), "type": type_, "id": eid, "previousEventId": prev}
+        if details_key is not None:
+            ev[details_key] = details or {}
+        self.p.store.add_event(self.arn, ev)
+        return eid
+
+    def checkpoint(self, **point) -> None:
+        if not self.express:
+            point["next_id"] = self.next_id
+            self.p.store.set_checkpoint(self.arn, point)
+
+    # -- blocking and waking -----------------------------------------------------------------------
+    # ``live`` threads run (a parent waiting for its branches is not one);
+    # ``blocked`` of them wait for a timer, a token or a child. The execution
+    # is settled when every live thread is blocked.
+
+    def _check(self) -> None:
+        if self.live <= self.blocked:
+            self.settled.set()
+        else:
+            self.settled.clear()
+
+    async def block_on(self, key: str):
+        """Wait until ``resolve(key, value)``; return the value."""
+        if self.arrived.get(key):
+            return self.arrived[key].pop(0)
+        fut = self.waiting[key] = asyncio.get_running_loop().create_future()
+        self.blocked += 1
+        self._check()
+        try:
+            return await fut
+        finally:
+            if not fut.done() or fut.cancelled():
+                self.blocked -= 1
+                self._check()
+            self.waiting.pop(key, None)
+
+    def resolve(self, key: str, value=None) -> bool:
+        fut = self.waiting.get(key)
+        if fut is None or fut.done():
+            self.arrived.setdefault(key, []).append(value)
+            return False
+        self.blocked -= 1
+        fut.set_result(value)
+        self._check()
+        return True
+
+    async def settle(self, limit: float = 30.0) -> None:
+        """Return once every thread of the execution is blocked or it ended."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while not self.done.done() and loop.time() < deadline:
+            try:
+                await asyncio.wait_for(self.settled.wait(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                return
+            # A parent resumes a turn or two after its last branch ended.
+            for _ in range(5):
+                await asyncio.sleep(0)
+            if self.live <= self.blocked:
+                return
+
+    async def sleep_until(self, when: float, key: str) -> None:
+        if self.p.clock.now() >= when:
+            return
+        if self.express:
+            self.blocked += 1
+            self._check()
+            try:
+                await self.p.scheduler.sleep_until(when)
+            finally:
+                self.blocked -= 1
+                self._check()
+            return
+        full = f"{self.arn}|{key}"
+        self.p.scheduler.at(when, WAKE, {"execution": self.arn, "key": key}, key=full)
+        try:
+            while self.p.clock.now() < when:
+                await self.block_on(key)
+        finally:
+            self.p.scheduler.cancel(WAKE, full)
+
+    async def gather(self, coros: list) -> list:
+        """Run ``coros`` as threads of this execution; their results, or the first failure
+        (the other threads are cancelled)."""
+        self.live += len(coros) - 1
+        self._check()
+        threads = [asyncio.ensure_future(self.thread(c)) for c in coros]
+        try:
+            await asyncio.wait(threads, return_when=asyncio.FIRST_EXCEPTION)
+        finally:
+            self.live += 1
+            for t in threads:
+                if not t.done():
+                    t.cancel()
+            self._check()
+        failed = [t for t in threads if t.done() and not t.cancelled() and t.exception() is not None]
+        if failed:
+            raise failed[0].exception()
+        return [t.result() for t in threads]
+
+    async def thread(self, coro):
+        try:
+            return await coro
+        finally:
+            self.live -= 1
+            self._check()
+
+    # -- the execution -------------------------------------------------------------------------------
+
+    def context(self, state_name: str, entered: float, retry: int = 0, branch: Branch | None = None) -> dict:
+        ctx = dict(self.context_base)
+        ctx["State"] = {"EnteredTime": _iso(entered), "Name": state_name, "RetryCount": retry}
+        if branch is not None and branch.map_item is not None:
+            ctx["Map"] = {"Item": {"Index": branch.map_item[0], "Value": branch.map_item[1]}}
+        return ctx
+
+    async def main(self, checkpoint: dict | None = None) -> None:
+        self.live += 1
+        try:
+            if checkpoint is None:
+                data = self.doc.get("_inputValue")
+                branch = Branch(0, {}, self.machine_language, True)
+                name, resume = self.definition["StartAt"], None
+            else:
+                self.next_id = checkpoint["next_id"]
+                self.p.store.truncate_events(self.arn, self.next_id - 1)
+                data = checkpoint["input"]
+                branch = Branch(checkpoint["prev"], checkpoint["variables"], self.machine_language, True)
+                name, resume = checkpoint["state"], checkpoint
+            output = await self.states(self.definition["States"], name, data, branch, resume)
+        except Failure as f:
+            self.p.finish(self, "FAILED", error=f.error, cause=f.cause, prev=f.prev)
+        except StatesError as e:
+            self.p.finish(self, "FAILED", error=e.error, cause=e.cause)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # a fault of nubis itself must not leave the execution RUNNING forever
+            import logging
+            logging.getLogger("nubis.stepfunctions").exception("execution %s", self.arn)
+            self.p.finish(self, "FAILED", error="States.Runtime", cause=f"nubis: {type(e).__name__}: {e}")
+        else:
+            self.p.finish(self, "SUCCEEDED", output=output, prev=self._last_prev)
+        finally:
+            self.live -= 1
+            self._check()
+            if not self.done.done():
+                self.done.set_result(None)
+
+    _last_prev = 0
+
+    async def states(self, states: dict, name: str, data, branch: Branch, resume: dict | None = None):
+        """Run from state ``name`` to an end; the output, or Failure."""
+        while True:
+            state = states.get(name)
+            if state is None:
+                raise Failure("States.Runtime", f"State '{name}' does not exist")
+            if branch.top and resume is None:
+                self.checkpoint(state=name, input=data, variables=branch.variables, prev=branch.prev)
+            data, nxt = await self.state(name, state, data, branch, resume)
+            resume = None
+            if nxt is None:
+                if branch.top:
+                    self._last_prev = branch.prev
+                return data
+            name = nxt
+
+    async def state(self, name: str, state: dict, data, branch: Branch, resume: dict | None):
+        kind = state.get("Type")
+        language = state.get("QueryLanguage", branch.language)
+        saved = branch.language
+        branch.language = language
+        try:
+            return await getattr(self, "_" + kind.lower())(name, state, data, branch, resume)
+        except StatesError as e:
+            raise Failure(e.error, e.cause) from None
+        finally:
+            branch.language = saved
+
+    def entered(self, kind: str, name: str, data, branch: Branch) -> float:
+        details = {"name": name}
+        if not self.express:
+            _with_data(details, "input", data)
+        branch.prev = self.event(f"{kind}StateEntered", branch.prev, "stateEnteredEventDetails", details)
+        return self.p.clock.now()
+
+    def exited(self, kind: str, name: str, output, branch: Branch, assigned: dict | None = None) -> None:
+        if self.express:
+            return
+        details = {"name": name}
+        _with_data(details, "output", output)
+        if assigned:
+            details["assignedVariables"] = {k: dumps(v) for k, v in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        branch.prev = self.event(f"{kind}StateExited", branch.prev, "stateExitedEventDetails", details)
+
+    def _finish_state(self, kind, name, state, data, result, branch, ctx):
+        io = asl.state_io(state, branch.language)
+        assigned = io.assign(data, result, ctx, branch.variables) if "Assign" in state else None
+        output = io.result(data, result, ctx, branch.variables)
+        if assigned:
+            branch.variables = {**branch.variables, **assigned}
+        self.exited(kind, name, output, branch, assigned)
+        return output, (None if state.get("End") else state.get("Next"))
+
+    # -- the state types ---------------------------------------------------------------------------------
+
+    async def _pass(self, name, state, data, branch, resume):
+        entered = self.entered("Pass", name, data, branch)
+        ctx = self.context(name, entered, branch=branch)
+        if "Result" in state:
+            result = state["Result"]
+        else:
+            result = asl.state_io(state, branch.language).effective_input(data, ctx, branch.variables)
+        return self._finish_state("Pass", name, state, data, result, branch, ctx)
+
+    async def _succeed(self, name, state, data, branch, resume):
+        entered = self.entered("Succeed", name, data, branch)
+        ctx = self.context(name, entered, branch=branch)
+        output = asl.state_io(state, branch.language).result(data, None, ctx, branch.variables)
+        self.exited("Succeed", name, output, branch)
+        return output, None
+
+    async def _fail(self, name, state, data, branch, resume):
+        entered = self.entered("Fail", name, data, branch)
+        error, cause = asl.error_and_cause(state, data, self.context(name, entered, branch=branch), branch.variables,
+                                           branch.language)
+        raise Failure(error or "", cause or "", branch.prev)
+
+    async def _choice(self, name, state, data, branch, resume):
+        entered = self.entered("Choice", name, data, branch)
+        ctx = self.context(name, entered, branch=branch)
+        nxt = asl.choose(state, data, ctx, branch.variables, branch.language)
+        if nxt is None:
+            raise Failure("States.NoChoiceMatched", f"No Choice Rules matched and no Default was specified at "
+                          f"State '{name}'.", branch.prev)
+        output = asl.state_io(state, branch.language).result(data, None, ctx, branch.variables)
+        self.exited("Choice", name, output, branch)
+        return output, nxt
+
+    async def _wait(self, name, state, data, branch, resume):
+        if resume is not None and "until" in resume:
+            until = resume["until"]
+        else:
+            entered = self.entered("Wait", name, data, branch)
+            ctx = self.context(name, entered, branch=branch)
+            until = asl.wait_until(state, data, ctx, branch.variables, entered, branch.language)
+            if branch.top:
+                self.checkpoint(state=name, input=data, variables=branch.variables, prev=branch.prev, until=until)
+        await self.sleep_until(until, f"wait-{branch.prev}")
+        output = asl.state_io(state, branch.language).result(data, None, self.context(name, until, branch=branch),
+                                                             branch.variables)
+        self.exited("Wait", name, output, branch)
+        return output, (None if state.get("End") else state.get("Next"))
+
+    async def _with_retries(self, kind, name, state, data, branch, body, resume=None):
+        """Run ``body(ctx)`` with the state's Retry and Catch; (output, next)."""
+        attempts: dict = {}
+        retry = 0
+        entered = self.p.clock.now()
+        while True:
+            ctx = self.context(name, entered, retry, branch)
+            try:
+                result = await body(ctx, resume)
+                break
+            except Failure as f:
+                resume = None
+                delay, attempts = asl.retry_delay(state.get("Retry") or [], f.error, attempts, self.rand)
+                if delay is not None:
+                    retry += 1
+                    await self.sleep_until(self.p.clock.now() + delay, f"retry-{branch.prev}")
+                    continue
+                catcher = asl.catch(state.get("Catch") or [], f.error)
+                if catcher is None:
+                    f.prev = branch.prev
+                    raise
+                output = asl.catcher_output(catcher, branch.language, data, f.error, f.cause, ctx, branch.variables)
+                assigned = asl.catcher_assign(catcher, branch.language, data, f.error, f.cause, ctx,
+                                              branch.variables) if "Assign" in catcher else None
+                if assigned:
+                    branch.variables = {**branch.variables, **assigned}
+                self.exited(kind, name, output, branch, assigned)
+                return output, catcher["Next"]
+        return self._finish_state(kind, name, state, data, result, branch, ctx)
+
+    async def _task(self, name, state, data, branch, resume):
+        from . import tasks
+
+        if resume is None or "token" not in resume:
+            self.entered("Task", name, data, branch)
+
+        async def body(ctx, resume):
+            return await tasks.run_task(self, name, state, data, branch, ctx, resume)
+
+        return await self._with_retries("Task", name, state, data, branch, body, resume)
+
+    async def _parallel(self, name, state, data, branch, resume):
+        self.entered("Parallel", name, data, branch)
+
+        async def body(ctx, _resume):
+            effective = asl.state_io(state, branch.language).effective_input(data, ctx, branch.variables)
+            branch.prev = self.event("ParallelStateStarted", branch.prev)
+            started = branch.prev
+            threads = []
+            for b in state.get("Branches") or []:
+                child = Branch(started, dict(branch.variables), b.get("QueryLanguage", branch.language), False)
+                threads.append(self.thread(self.states(b["States"], b["StartAt"], effective, child)))
+            try:
+                results = await self.gather(threads)
+            except Failure as f:
+                branch.prev = self.event("ParallelStateFailed", branch.prev)
+                raise Failure(f.error, f.cause) from None
+            branch.prev = self.event("ParallelStateSucceeded", branch.prev)
+            return results
+
+        return await self._with_retries("Parallel", name, state, data, branch, body)
+
+    async def _map(self, name, state, data, branch, resume):
+        from . import maps
+
+        self.entered("Map", name, data, branch)
+
+        async def body(ctx, _resume):
+            return await maps.run_map(self, name, state, data, branch, ctx)
+
+        return await self._with_retries("Map", name, state, data, branch, body)
+
+
+def _iso(t: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
