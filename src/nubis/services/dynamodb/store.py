@@ -62,6 +62,56 @@ CREATE TABLE dynamodb_transactions (
 );
 """]
 MIGRATIONS.append(BACKUP_TABLES)  # backups, the PITR change log, exports and imports (backup_store.py)
+# Streams, TTL expiry and global tables (streams.py, ttl.py, global_tables.py).
+MIGRATIONS.append("""
+-- Streams (streams.py): one row per stream ever enabled, records numbered by seq.
+CREATE TABLE dynamodb_streams (
+    id INTEGER PRIMARY KEY,
+    arn TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    table_id INTEGER NOT NULL,
+    table_name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    view_type TEXT NOT NULL,
+    key_schema TEXT NOT NULL,
+    created REAL NOT NULL,
+    start_seq INTEGER NOT NULL,
+    shard_id TEXT NOT NULL,
+    closed REAL,
+    end_seq INTEGER,
+    trimmed_to INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE dynamodb_stream_records (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream_id INTEGER NOT NULL,
+    created REAL NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX dynamodb_stream_records_by_stream ON dynamodb_stream_records(stream_id, seq);
+CREATE INDEX dynamodb_stream_records_by_age ON dynamodb_stream_records(created);
+-- TTL (ttl.py): the expiry times of a TTL table's items, kept by every write.
+CREATE TABLE dynamodb_ttl_tables (
+    table_id INTEGER PRIMARY KEY,
+    attribute TEXT NOT NULL
+);
+CREATE TABLE dynamodb_ttl_entries (
+    table_id INTEGER NOT NULL,
+    expires REAL NOT NULL,
+    hk BLOB NOT NULL,
+    rk BLOB NOT NULL,
+    PRIMARY KEY (table_id, expires, hk, rk)
+) WITHOUT ROWID;
+-- Global tables (global_tables.py): when each item of a replica was last written, and where.
+CREATE TABLE dynamodb_replica_versions (
+    table_id INTEGER NOT NULL,
+    hk BLOB NOT NULL,
+    rk BLOB NOT NULL,
+    ts REAL NOT NULL,
+    region TEXT NOT NULL,
+    PRIMARY KEY (table_id, hk, rk)
+) WITHOUT ROWID;
+""")
 
 encode = cbor2.dumps
 decode = cbor2.loads

@@ -88,6 +88,9 @@ class Table:
     # [ItemCount, TableSizeBytes], counted on first use and kept up to date by
     # every write after that (None again after a rollback).
     stats: list | None = None
+    # What sees every change of an item: the stream, the TTL index, the
+    # replication (streams.py ``follow``); empty for most tables.
+    watchers: tuple = ()
 
     def __post_init__(self):
         self.derive()
@@ -349,6 +352,9 @@ def describe(t: Table, counts, status: str = "ACTIVE", index_status: dict | None
         out["StreamSpecification"] = stream
         out["LatestStreamLabel"] = d["StreamLabel"]
         out["LatestStreamArn"] = f"{t.arn}/stream/{d['StreamLabel']}"
+    if d.get("Replicas"):  # a global table's other Regions (global_tables.py)
+        out["GlobalTableVersion"] = "2019.11.21"
+        out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in d["Replicas"]]
     sse = d.get("SSESpecification")
     if sse and sse.get("Enabled"):
         out["SSEDescription"] = {"Status": "ENABLED", "SSEType": sse.get("SSEType", "KMS"),
