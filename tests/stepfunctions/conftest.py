@@ -12,7 +12,8 @@ from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn-role"
-NO_RETRY = Config(retries={"total_max_attempts": 1}, read_timeout=70)
+# StartSyncExecution's "sync-" host prefix names no local host.
+NO_RETRY = Config(retries={"total_max_attempts": 1}, read_timeout=70, inject_host_prefix=False)
 
 
 @pytest.fixture
