@@ -1,5 +1,6 @@
 """The event source mapping API: create, get, update, delete, list, tags, and
-the parameter rules of each kind of source."""
+the parameter rules of SQS sources (those of streams are in test_stream_pollers.py,
+against stand-in stream services)."""
 from __future__ import annotations
 
 import datetime
@@ -12,8 +13,6 @@ from .conftest import ACCOUNT, code, error_of, status
 
 SOURCE = "def handler(event, context):\n    return None\n"
 QUEUE = f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"
-STREAM = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/clicks"
-TABLE_STREAM = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/orders/stream/2024-01-01T00:00:00.000"
 
 
 @pytest.fixture
@@ -41,8 +40,20 @@ def test_create_get_and_defaults_of_an_sqs_mapping(lam, fn, queue):
     assert "StartingPosition" not in out and "ParallelizationFactor" not in out
     got = lam.get_event_source_mapping(UUID=out["UUID"])
     assert got["State"] == "Enabled" and got["UUID"] == out["UUID"]
+    lam.delete_event_source_mapping(UUID=out["UUID"])
     disabled = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=QUEUE, Enabled=False)
     assert lam.get_event_source_mapping(UUID=disabled["UUID"])["State"] == "Disabled"
+
+
+def test_a_second_mapping_of_the_same_source_and_function_is_a_conflict(lam, fn, queue, make_function):
+    first = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=QUEUE)["UUID"]
+    e = error_of(lam.create_event_source_mapping, FunctionName=fn["FunctionArn"], EventSourceArn=QUEUE)
+    assert code(e) == "ResourceConflictException" and status(e) == 409
+    assert message(e) == (f'An event source mapping with SQS arn (" {QUEUE} ") and function (" worker ") already '
+                          f"exists. Please update or delete the existing mapping with UUID {first}")
+    make_function("other", {"app.py": SOURCE})
+    lam.create_event_source_mapping(FunctionName="other", EventSourceArn=QUEUE)  # another function may
+
 
 
 def test_a_qualified_function_arn_is_kept(lam, fn, queue):
@@ -62,6 +73,7 @@ def test_sqs_parameter_rules(lam, unchecked_lam, fn, queue, aws_client):
     ok = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=QUEUE, BatchSize=10000,
                                          MaximumBatchingWindowInSeconds=5)
     assert ok["BatchSize"] == 10000
+    lam.delete_event_source_mapping(UUID=ok["UUID"])
     e = error_of(unchecked_lam.create_event_source_mapping, FunctionName="worker", EventSourceArn=QUEUE,
                  BatchSize=10001, MaximumBatchingWindowInSeconds=5)
     assert code(e) == "ValidationException"
@@ -107,32 +119,6 @@ def test_filter_criteria_are_stored(lam, fn, queue):
     assert code(e) == "InvalidParameterValueException"
     cleared = lam.update_event_source_mapping(UUID=out["UUID"], FilterCriteria={"Filters": []})
     assert "FilterCriteria" not in cleared
-
-
-def test_stream_mappings_need_a_starting_position_and_carry_stream_settings(lam, fn):
-    e = error_of(lam.create_event_source_mapping, FunctionName="worker", EventSourceArn=STREAM)
-    assert code(e) == "InvalidParameterValueException"
-    e = error_of(lam.create_event_source_mapping, FunctionName="worker", EventSourceArn=TABLE_STREAM,
-                 StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=datetime.datetime(2024, 1, 1))
-    assert code(e) == "InvalidParameterValueException"
-    out = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=STREAM, StartingPosition="LATEST")
-    assert out["BatchSize"] == 100 and out["StartingPosition"] == "LATEST"
-    assert out["ParallelizationFactor"] == 1 and out["MaximumRetryAttempts"] == -1
-    assert out["MaximumRecordAgeInSeconds"] == -1 and out["BisectBatchOnFunctionError"] is False
-    assert out["TumblingWindowInSeconds"] == 0 and out["DestinationConfig"] == {"OnFailure": {}}
-    assert out["LastProcessingResult"] == "No records processed"
-    out = lam.create_event_source_mapping(
-        FunctionName="worker", EventSourceArn=TABLE_STREAM, StartingPosition="TRIM_HORIZON", BatchSize=500,
-        MaximumRetryAttempts=3, BisectBatchOnFunctionError=True, MaximumRecordAgeInSeconds=3600,
-        DestinationConfig={"OnFailure": {"Destination": QUEUE}})
-    assert out["DestinationConfig"] == {"OnFailure": {"Destination": QUEUE}}
-    assert (out["MaximumRetryAttempts"], out["BisectBatchOnFunctionError"]) == (3, True)
-    e = error_of(lam.create_event_source_mapping, FunctionName="worker", EventSourceArn=STREAM,
-                 StartingPosition="LATEST", MaximumRecordAgeInSeconds=30)
-    assert code(e) == "InvalidParameterValueException"
-    e = error_of(lam.create_event_source_mapping, FunctionName="worker", EventSourceArn=STREAM,
-                 StartingPosition="LATEST", ScalingConfig={"MaximumConcurrency": 5})
-    assert code(e) == "InvalidParameterValueException"
 
 
 def test_update_changes_settings_and_function(lam, fn, make_function, queue):

@@ -6,12 +6,13 @@ filters, and a restart that resumes from the checkpoint."""
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import time
 
 import pytest
 
-from .conftest import ACCOUNT, ROLE, zip_of
+from .conftest import ACCOUNT, ROLE, code, error_of, status, zip_of
 
 STAND_INS = {"NUBIS_PROVIDERS": "kinesis=support.fake_streams:FakeKinesis,"
                                 "dynamodbstreams=support.fake_streams:FakeDynamoDBStreams"}
@@ -289,3 +290,41 @@ def test_records_older_than_the_maximum_age_are_skipped_to_the_destination(serve
     assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
     assert failure["KinesisBatchInfo"]["batchSize"] == 1
     assert datas(pump(server, sqs, seen, 1)) == ["fresh"]
+
+
+def test_stream_mapping_parameters_defaults_and_conflicts(server):
+    lam, sqs, _, _, _ = setup(server, shards=1)
+    server.post("/_nubis/dynamodbstreams/streams", {"stream": TABLE_STREAM})
+    e = error_of(lam.create_event_source_mapping, FunctionName="recorder", EventSourceArn=STREAM)
+    assert code(e) == "InvalidParameterValueException"  # no StartingPosition
+    e = error_of(lam.create_event_source_mapping, FunctionName="recorder", EventSourceArn=TABLE_STREAM,
+                 StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=datetime.datetime(2024, 1, 1))
+    assert code(e) == "InvalidParameterValueException"
+    e = error_of(lam.create_event_source_mapping, FunctionName="recorder",
+                 EventSourceArn=f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/missing", StartingPosition="LATEST")
+    assert code(e) == "InvalidParameterValueException"
+    for bad in ({"MaximumRecordAgeInSeconds": 30}, {"ScalingConfig": {"MaximumConcurrency": 5}}):
+        e = error_of(lam.create_event_source_mapping, FunctionName="recorder", EventSourceArn=STREAM,
+                     StartingPosition="LATEST", **bad)
+        assert code(e) == "InvalidParameterValueException", bad
+    out = lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="LATEST")
+    assert out["BatchSize"] == 100 and out["StartingPosition"] == "LATEST"
+    assert out["ParallelizationFactor"] == 1 and out["MaximumRetryAttempts"] == -1
+    assert out["MaximumRecordAgeInSeconds"] == -1 and out["BisectBatchOnFunctionError"] is False
+    assert out["TumblingWindowInSeconds"] == 0 and out["DestinationConfig"] == {"OnFailure": {}}
+    assert out["LastProcessingResult"] == "No records processed" and out["FunctionResponseTypes"] == []
+    e = error_of(lam.create_event_source_mapping, FunctionName="recorder", EventSourceArn=STREAM,
+                 StartingPosition="TRIM_HORIZON")
+    assert code(e) == "ResourceConflictException" and status(e) == 409
+    assert e.response["Error"]["Message"] == (
+        f'The event source arn (" {STREAM} ") and function (" recorder ") provided mapping already exists. '
+        f"Please update or delete the existing mapping with UUID {out['UUID']}")
+    out = lam.create_event_source_mapping(
+        FunctionName="recorder", EventSourceArn=TABLE_STREAM, StartingPosition="TRIM_HORIZON", BatchSize=500,
+        MaximumRetryAttempts=3, BisectBatchOnFunctionError=True, MaximumRecordAgeInSeconds=3600,
+        DestinationConfig={"OnFailure": {"Destination": FAILURES}})
+    assert out["DestinationConfig"] == {"OnFailure": {"Destination": FAILURES}}
+    assert (out["MaximumRetryAttempts"], out["BisectBatchOnFunctionError"]) == (3, True)
+    updated = lam.update_event_source_mapping(UUID=out["UUID"], MaximumRetryAttempts=5, ParallelizationFactor=4)
+    assert updated["State"] == "Updating"
+    assert (updated["MaximumRetryAttempts"], updated["ParallelizationFactor"]) == (5, 4)

@@ -45,6 +45,15 @@ def source_kind(arn: str) -> str | None:
     return None
 
 
+def _duplicate(kind: str, source: str, function_arn: str, uuid: str) -> str:
+    name = function_arn.split(":")[6]
+    if kind == "sqs":
+        return (f'An event source mapping with SQS arn (" {source} ") and function (" {name} ") already exists. '
+                f"Please update or delete the existing mapping with UUID {uuid}")
+    return (f'The event source arn (" {source} ") and function (" {name} ") provided mapping already exists. '
+            f"Please update or delete the existing mapping with UUID {uuid}")
+
+
 def _not_found() -> ServiceError:
     return v.not_found("The resource you requested does not exist.")
 
@@ -206,6 +215,9 @@ class MappingsMixin:
                 doc["StartingPositionTimestamp"] = to_datetime(params["StartingPositionTimestamp"]).timestamp()
         doc["FunctionResponseTypes"] = []
         self._apply_settings(kind, fifo, doc, params)
+        for other in self.mappings.list(ctx.account, ctx.region, source_arn=source):
+            if other["FunctionArn"] == function_arn:
+                raise v.conflict(_duplicate(kind, source, function_arn, other["UUID"]))
         enabled = params.get("Enabled", True)
         doc.update(State="Enabled" if enabled else "Disabled", StateTransitionReason="USER_INITIATED",
                    EventSourceMappingArn=self.mapping_arn(ctx.region, ctx.account, uuid))
