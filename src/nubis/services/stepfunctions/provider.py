@@ -339,6 +339,7 @@ class StepFunctionsProvider(Provider):
         doc = self._machine(params.get("stateMachineArn"))
         rows = [{"stateMachineVersionArn": d["stateMachineArn"], "creationDate": d["creationDate"]}
                 for d in self.store.children(doc["stateMachineArn"], "version")]
+        rows.sort(key=lambda r: -int(r["stateMachineVersionArn"].rsplit(":", 1)[1]))
         chunk, token = v.page(params, rows, v.max_results(params))
         out = {"stateMachineVersions": chunk}
         if token:
