@@ -110,3 +110,16 @@ def test_parse_rejects_what_is_not_a_call():
     for text in ["States.Format", "States.Format('a'", "States.Format('a') x", "States.Array(foo)"]:
         with pytest.raises(ValueError):
             intrinsics.parse(text)
+
+
+def test_nine_nested_functions_as_in_the_guide_and_no_more_than_ten():
+    # The guide's field (its template, with one placeholder per argument).
+    call = ("States.Format('{}.{}', States.ArrayGetItem(States.StringSplit(States.ArrayGetItem("
+            "States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 0), States.ArrayGetItem(States.StringSplit("
+            "States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), 1))")
+    data = {"ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/my.recipe/1.0.0"}}
+    assert intrinsics.evaluate(call, data) == "1.0"
+    deep = "States.Array(" * 10 + "1" + ")" * 10
+    assert intrinsics.evaluate(deep, {}) == [[[[[[[[[[1]]]]]]]]]]
+    with pytest.raises(ValueError):
+        intrinsics.parse("States.Array(" * 11 + "1" + ")" * 11)

@@ -109,3 +109,14 @@ def test_items_wait_timeout_and_fail_expressions():
     assert timeout_seconds({"Type": "Task", "TimeoutSeconds": "{% $t %}"}, {}, {}, {"t": 30}, "JSONata") == 30
     fail = {"Type": "Fail", "Error": "{% 'E' & $states.input.code %}", "Cause": "{% $states.input.msg %}"}
     assert error_and_cause(fail, {"code": "42", "msg": "m"}, {}, {}, "JSONata") == ("E42", "m")
+
+
+def test_now_and_millis_read_the_clock_given_to_use_clock():
+    from nubis.services.stepfunctions.asl import jsonata
+    try:
+        jsonata.use_clock(lambda: 1457920740.5)
+        io = StateIO({"Type": "Pass", "Output": {"now": "{% $now() %}", "ms": "{% $millis() %}"}, "End": True},
+                     "JSONata")
+        assert io.result({}) == {"now": "2016-03-14T01:59:00.500Z", "ms": 1457920740500}
+    finally:
+        jsonata.use_clock(None)

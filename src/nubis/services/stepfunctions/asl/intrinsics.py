@@ -67,10 +67,15 @@ def parse(text: str) -> Call:
     return call
 
 
+# The developer guide allows up to 10 intrinsic functions nested in one field.
+MAX_NESTING = 10
+
+
 class _Parser:
     def __init__(self, text):
         self.text = text
         self.pos = 0
+        self.depth = 0
 
     def skip_space(self):
         while self.pos < len(self.text) and self.text[self.pos] == " ":
@@ -83,6 +88,9 @@ class _Parser:
         name = self.text[start:self.pos]
         if name not in FUNCTIONS:
             raise ValueError(f"The intrinsic function '{name}' is not supported")
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ValueError(f"More than {MAX_NESTING} intrinsic functions are nested")
         if self.pos >= len(self.text) or self.text[self.pos] != "(":
             raise ValueError(f"Expected '(' after {name}")
         self.pos += 1
@@ -90,6 +98,7 @@ class _Parser:
         self.skip_space()
         if self.pos < len(self.text) and self.text[self.pos] == ")":
             self.pos += 1
+            self.depth -= 1
             return Call(name, args)
         while True:
             self.skip_space()
@@ -100,6 +109,7 @@ class _Parser:
             ch = self.text[self.pos]
             self.pos += 1
             if ch == ")":
+                self.depth -= 1
                 return Call(name, args)
             if ch != ",":
                 raise ValueError(f"Expected ',' or ')' at position {self.pos - 1}")

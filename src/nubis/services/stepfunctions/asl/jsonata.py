@@ -13,6 +13,29 @@ from functools import lru_cache
 from .errors import QUERY_EVALUATION_ERROR, StatesError, to_json
 
 
+# Where $now() and $millis() read the time: the Step Functions provider points this
+# at nubis's controllable clock (``use_clock``); until then, the wall clock.
+_clock = None
+
+
+def use_clock(now) -> None:
+    """Make $now() and $millis() read ``now()`` (epoch seconds) instead of the wall clock."""
+    global _clock
+    _clock = now
+
+
+def _time_functions() -> dict:
+    import jsonata as _jsonata
+    from jsonata.functions import Functions
+
+    millis = int(_clock() * 1000)
+    return {
+        "now": _jsonata.Jsonata.JLambda(
+            lambda picture=None, timezone=None: Functions.datetime_from_millis(millis, picture, timezone)),
+        "millis": _jsonata.Jsonata.JLambda(lambda: millis),
+    }
+
+
 def is_expression(value) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}") and len(value) >= 4
 
@@ -50,6 +73,8 @@ def _evaluate(expression: str, states: dict, variables: dict | None):
     except ValueError as exc:
         raise StatesError(QUERY_EVALUATION_ERROR, f"The JSONata expression '{text}' is invalid: {exc}") from None
     bindings = dict(variables) if variables else {}
+    if _clock is not None and ("$now" in text or "$millis" in text):
+        bindings.update(_time_functions())
     bindings["states"] = states
     try:
         value = expr.evaluate(None, bindings)
