@@ -94,6 +94,9 @@ def test_insert_update_delete(ddb, music):
     e = error_of(ddb.execute_statement, Statement="DELETE FROM Music WHERE Artist = 'Acme' AND Song = 'Beta' "
                                                   "AND Year = 1")
     assert code(e) == "ConditionalCheckFailedException"
+    # An absent item is no failure (the developer guide): nothing is deleted.
+    assert ddb.execute_statement(Statement="DELETE FROM Music WHERE Artist = 'Nobody' AND Song = 'x' "
+                                           "AND Year = 1")["Items"] == []
 
 
 def test_malformed_statements_and_errors(ddb, music):
@@ -145,3 +148,19 @@ def test_execute_transaction_is_atomic(ddb, music):
     assert [r["Code"] for r in e.response["CancellationReasons"]] == ["None", "DuplicateItem"]
     year = ddb.get_item(TableName="Music", Key={"Artist": {"S": "Acme"}, "Song": {"S": "Beta"}})["Item"]["Year"]
     assert year == {"N": "2003"}
+
+
+def test_exists_checks_in_a_transaction(ddb, music):
+    update = {"Statement": "UPDATE Music SET Checked = true WHERE Artist = 'Zed' AND Song = 'Omega'"}
+    e = error_of(ddb.execute_transaction, TransactStatements=[
+        {"Statement": "EXISTS(SELECT * FROM Music WHERE Artist = 'Acme' AND Song = 'Alpha' AND Year = 1990)"}, update])
+    assert code(e) == "TransactionCanceledException"
+    assert [r["Code"] for r in e.response["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
+    ddb.execute_transaction(TransactStatements=[
+        {"Statement": "EXISTS(SELECT * FROM Music WHERE Artist = ? AND Song = 'Alpha' AND Tags IS NOT MISSING)",
+         "Parameters": [{"S": "Acme"}]},
+        {"Statement": "NOT EXISTS(SELECT * FROM Music WHERE Artist = 'Acme' AND Song = 'Nope')"}, update])
+    item = ddb.get_item(TableName="Music", Key={"Artist": {"S": "Zed"}, "Song": {"S": "Omega"}})["Item"]
+    assert item["Checked"] == {"BOOL": True}
+    e = error_of(ddb.execute_statement, Statement="EXISTS(SELECT * FROM Music WHERE Artist = 'Acme' AND Song = 'A')")
+    assert code(e) == "ValidationException"

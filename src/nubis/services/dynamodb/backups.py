@@ -94,15 +94,17 @@ class Backups:
         low, high = params.get("TimeRangeLowerBound"), params.get("TimeRangeUpperBound")
         low = seconds(low) if low is not None else None
         high = seconds(high) if high is not None else None
+        # The lower bound is inclusive, the upper one exclusive (the API reference).
         if low is not None and high is not None and low > high:
             raise validation("TimeRangeUpperBound must be greater than TimeRangeLowerBound")
         out = []
         for b in self.backup_store.backups(ctx.account, ctx.region):
-            if params.get("TableName") and b["table_name"] != params["TableName"]:
+            table = params.get("TableName")
+            if table and table not in (b["table_name"], b["description"]["SourceTableDetails"]["TableArn"]):
                 continue
             if kind != "ALL" and b["kind"] != kind:
                 continue
-            if (low is not None and b["created"] < low) or (high is not None and b["created"] > high):
+            if (low is not None and b["created"] < low) or (high is not None and b["created"] >= high):
                 continue
             out.append(b)
         start = params.get("ExclusiveStartBackupArn")

@@ -18,7 +18,7 @@ import cbor2
 
 from ....protocol.errors import ServiceError
 from ..tables import validation
-from .parser import Delete, Insert, Select, Update, malformed, parse
+from .parser import Delete, Exists, Insert, Select, Update, malformed, parse
 from .render import Renderer, conjuncts, join, key_equality, names_in
 
 MAX_BATCH = 25
@@ -49,6 +49,8 @@ class PartiQL:
 
     def execute_statement(self, ctx, params: dict) -> dict:
         statement = parse(params.get("Statement"), params.get("Parameters"))
+        if isinstance(statement, Exists):
+            raise validation("EXISTS can be used only in ExecuteTransaction")
         if isinstance(statement, Select):
             return self._partiql_select(ctx, statement, params)
         if params.get("NextToken") is not None:
@@ -147,7 +149,7 @@ class PartiQL:
             request = {"TableName": t.name, "Item": s.item,
                        "ConditionExpression": f"attribute_not_exists({r.name(t.hash_name)})"}
             return "Put", {**request, **r.params()}
-        key, rest = self._partiql_key(t, s.where)
+        key, rest = self._partiql_key(t, s.select.where if isinstance(s, Exists) else s.where)
         request = {"TableName": t.name, "Key": key}
         if isinstance(s, Update):
             if any(p[1][0] in t.key_attributes() for p, _ in s.sets) or \
@@ -168,9 +170,18 @@ class PartiQL:
                 condition += f" AND ({r.condition(join(rest))})"
             request["ConditionExpression"] = condition
             op = "Update"
-        else:
+        elif isinstance(s, Exists):
+            exists = f"attribute_exists({r.name(t.hash_name)})"
             if rest:
-                request["ConditionExpression"] = r.condition(join(rest))
+                exists = f"{exists} AND ({r.condition(join(rest))})"
+            request["ConditionExpression"] = f"NOT ({exists})" if s.negated else exists
+            return "ConditionCheck", {**request, **r.params()}
+        else:
+            # The developer guide: deleting an absent item succeeds; only an item that is
+            # there and fails the WHERE is a ConditionalCheckFailedException.
+            if rest:
+                request["ConditionExpression"] = (f"attribute_not_exists({r.name(t.hash_name)}) OR "
+                                                  f"({r.condition(join(rest))})")
             if s.returning not in (None, "ALL_OLD"):
                 raise malformed("DELETE can return only ALL OLD *")
             op = "Delete"
@@ -208,6 +219,8 @@ class PartiQL:
             raise validation(f"1 validation error detected: Value at 'statements' failed to satisfy constraint: "
                              f"Member must have length {bound}")
         parsed = [parse(e.get("Statement"), e.get("Parameters")) for e in entries]
+        if any(isinstance(s, Exists) for s in parsed):
+            raise validation("EXISTS can be used only in ExecuteTransaction")
         reads = [isinstance(s, Select) for s in parsed]
         if any(reads) and not all(reads):
             raise validation("Batch must contain either all read or all write statements")
@@ -262,6 +275,8 @@ class PartiQL:
         reads = [isinstance(s, Select) for s in parsed]
         if any(reads) and not all(reads):
             raise validation("Transaction must contain either all read or all write statements")
+        if all(isinstance(s, Exists) for s in parsed):
+            raise validation("A transaction of EXISTS checks must also write")
         if all(reads):
             gets = [{"Get": self._partiql_get(ctx, s, True, request_only=True)} for s in parsed]
             out = self.transact_get_items(ctx, {"TransactItems": gets,

@@ -47,6 +47,17 @@ class Select:
 
 
 @dataclass
+class Exists:
+    """``[NOT] EXISTS(SELECT ...)``: a transaction's condition check on one item."""
+    select: Select
+    negated: bool = False
+
+    @property
+    def table(self) -> str:
+        return self.select.table
+
+
+@dataclass
 class Insert:
     table: str
     item: dict
@@ -137,6 +148,13 @@ class Parser:
             out = self.update()
         elif self.at_word("DELETE"):
             out = self.delete()
+        elif self.at_word("EXISTS", "NOT"):
+            negated = self.next()[1].upper() == "NOT"
+            if negated:
+                self.word("EXISTS")
+            self.op("(")
+            out = Exists(self.select(), negated)
+            self.op(")")
         else:
             raise self.unexpected()
         if self.peek()[0] != "end":
@@ -430,7 +448,7 @@ class Parser:
         raise self.unexpected()
 
 
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "INSERT", "INTO", "VALUE", "UPDATE", "SET", "REMOVE",
+_KEYWORDS = {"EXISTS", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "INSERT", "INTO", "VALUE", "UPDATE", "SET", "REMOVE",
              "DELETE", "RETURNING", "IS", "IN", "BETWEEN", "MISSING", "ORDER", "BY", "ASC", "DESC", "NULL", "TRUE",
              "FALSE"}
 
