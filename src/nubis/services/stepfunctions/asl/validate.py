@@ -586,34 +586,39 @@ def _positive_int(value) -> bool:
 
 def diagnostics(definition_text) -> list[dict]:
     """Every problem in a definition, in ValidateStateMachineDefinition's shape."""
+    return _check(definition_text)[1]
+
+
+def _check(definition_text):
+    """(the parsed definition or None, its diagnostics)."""
     if definition_text is None or not str(definition_text).strip():
-        return [{"severity": ERROR, "code": "MISSING_DESCRIPTION",
-                 "message": "Received a null or empty workflow input.", "location": "/"}]
+        return None, [{"severity": ERROR, "code": "MISSING_DESCRIPTION",
+                       "message": "Received a null or empty workflow input.", "location": "/"}]
     try:
         machine = json.loads(definition_text, object_pairs_hook=_no_duplicates)
     except _DuplicateKey as exc:
         if exc.is_state:
-            return [{"severity": ERROR, "code": "DUPLICATE_STATE_NAME",
-                     "message": f"Duplicate State name: {exc.key}", "location": "/"}]
-        return [{"severity": ERROR, "code": "INVALID_JSON_DESCRIPTION",
-                 "message": f"Duplicate field '{exc.key}'", "location": "/"}]
+            return None, [{"severity": ERROR, "code": "DUPLICATE_STATE_NAME",
+                           "message": f"Duplicate State name: {exc.key}", "location": "/"}]
+        return None, [{"severity": ERROR, "code": "INVALID_JSON_DESCRIPTION",
+                       "message": f"Duplicate field '{exc.key}'", "location": "/"}]
     except ValueError as exc:
-        return [{"severity": ERROR, "code": "INVALID_JSON_DESCRIPTION",
-                 "message": f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
-                 if hasattr(exc, "msg") else str(exc), "location": "/"}]
+        message = f"{exc.msg} at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "msg") else str(exc)
+        return None, [{"severity": ERROR, "code": "INVALID_JSON_DESCRIPTION", "message": message, "location": "/"}]
     checker = _Checker()
     checker.machine(machine, "", JSONPATH, top=True)
     for entry in checker.found:
         entry["location"] = entry["location"] or "/"
     # Errors first, as a reader wants them.
     checker.found.sort(key=lambda d: d["severity"] != ERROR)
-    return checker.found
+    return machine, checker.found
 
 
 def validate(definition_text: str) -> dict:
     """The parsed definition, or InvalidDefinition naming every error AWS-style."""
-    found = [d for d in diagnostics(definition_text) if d["severity"] == ERROR]
-    if found:
-        detail = ", ".join(f"{d['code']}: {d['message']} at {d['location']}" for d in found)
+    machine, found = _check(definition_text)
+    errors = [d for d in found if d["severity"] == ERROR]
+    if errors:
+        detail = ", ".join(f"{d['code']}: {d['message']} at {d['location']}" for d in errors)
         raise ServiceError("InvalidDefinition", f"Invalid State Machine Definition: '{detail}'", 400)
-    return json.loads(definition_text)
+    return machine
