@@ -328,3 +328,13 @@ def test_stream_mapping_parameters_defaults_and_conflicts(server):
     updated = lam.update_event_source_mapping(UUID=out["UUID"], MaximumRetryAttempts=5, ParallelizationFactor=4)
     assert updated["State"] == "Updating"
     assert (updated["MaximumRetryAttempts"], updated["ParallelizationFactor"]) == (5, 4)
+
+
+def test_an_expired_iterator_is_replaced_from_the_checkpoint(server):
+    lam, sqs, kinesis, seen, _ = setup(server, shards=1)
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON")
+    kinesis.put_record(StreamName="clicks", Data=b"one", PartitionKey="k")
+    assert datas(pump(server, sqs, seen, 1)) == ["one"]
+    server.post("/_nubis/clock", {"advance_seconds": 400})  # longer than an iterator lives
+    kinesis.put_record(StreamName="clicks", Data=b"two", PartitionKey="k")
+    assert datas(pump(server, sqs, seen, 2, timeout=5)) == ["two"]

@@ -3,7 +3,8 @@
 services land (loaded through the ``providers`` setting).
 
 Kinesis: CreateStream, PutRecord (a partition key's MD5 picks the shard by
-hash range), DescribeStreamSummary, ListShards, GetShardIterator, GetRecords.
+hash range), DescribeStreamSummary, ListShards, GetShardIterator, GetRecords
+(an iterator expires 5 minutes after it is given, on the clock).
 DynamoDB Streams: DescribeStream, GetShardIterator, GetRecords, with records
 added by ``POST /_nubis/dynamodbstreams/records`` ({"stream", "eventName",
 "keys", "new", "old"}); a stream has one shard. State is in memory.
@@ -16,14 +17,15 @@ from nubis.protocol.errors import ServiceError
 from nubis.services.base import Provider
 
 HASH_SPACE = 2 ** 128
+ITERATOR_LIFETIME = 300.0  # Kinesis: a shard iterator expires 5 minutes after it is returned
 
 
 def _not_found(what: str) -> ServiceError:
     return ServiceError("ResourceNotFoundException", f"{what} not found", status=400)
 
 
-def _iterator(stream: str, shard: str, position: int) -> str:
-    return base64.b64encode(json.dumps([stream, shard, position]).encode()).decode()
+def _iterator(stream: str, shard: str, position: int, issued: float = 0.0) -> str:
+    return base64.b64encode(json.dumps([stream, shard, position, issued]).encode()).decode()
 
 
 def _position(records: list, kind: str, sequence: str | None, timestamp=None) -> int:
@@ -100,15 +102,18 @@ class FakeKinesis(Provider):
             raise _not_found(f"Shard {params['ShardId']}")
         pos = _position(records, params["ShardIteratorType"], params.get("StartingSequenceNumber"),
                         params.get("Timestamp"))
-        return {"ShardIterator": _iterator(arn, params["ShardId"], pos)}
+        return {"ShardIterator": _iterator(arn, params["ShardId"], pos, self.clock.now())}
 
     def get_records(self, ctx, params):
-        arn, shard, pos = json.loads(base64.b64decode(params["ShardIterator"]))
+        arn, shard, pos, issued = json.loads(base64.b64decode(params["ShardIterator"]))
+        if self.clock.now() - issued > ITERATOR_LIFETIME:
+            raise ServiceError("ExpiredIteratorException", "Iterator expired.", status=400)
         records = self.streams[arn]["shards"][shard]
         chosen = records[pos:pos + (params.get("Limit") or 10000)]
         return {"Records": [{"SequenceNumber": r["seq"], "ApproximateArrivalTimestamp": r["at"], "Data": r["data"],
                              "PartitionKey": r["key"]} for r in chosen],
-                "NextShardIterator": _iterator(arn, shard, pos + len(chosen)), "MillisBehindLatest": 0}
+                "NextShardIterator": _iterator(arn, shard, pos + len(chosen), self.clock.now()),
+                "MillisBehindLatest": 0}
 
 
 class FakeDynamoDBStreams(Provider):
@@ -139,7 +144,7 @@ class FakeDynamoDBStreams(Provider):
         return {"ShardIterator": _iterator(params["StreamArn"], params["ShardId"], pos)}
 
     def get_records(self, ctx, params):
-        arn, _, pos = json.loads(base64.b64decode(params["ShardIterator"]))
+        arn, _, pos, _ = json.loads(base64.b64decode(params["ShardIterator"]))
         chosen = self.streams[arn][pos:pos + (params.get("Limit") or 1000)]
         return {"Records": [r["record"] for r in chosen],
                 "NextShardIterator": _iterator(arn, self.SHARD, pos + len(chosen))}

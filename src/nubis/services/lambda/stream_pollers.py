@@ -126,8 +126,15 @@ class StreamPoller(Poller):
             pending: list[dict] = []
             opened = None
             while it and not self.stopped:
-                out = await self.call(self.service, "GetRecords",
-                                      {"ShardIterator": it, "Limit": min(10000, size - len(pending))})
+                try:
+                    out = await self.call(self.service, "GetRecords",
+                                          {"ShardIterator": it, "Limit": min(10000, size - len(pending))})
+                except ServiceError as e:
+                    if e.code != "ExpiredIteratorException":
+                        raise
+                    # Held too long (a long retry, the clock moved far): read on from the checkpoint.
+                    it, pending, opened = await self.iterator(shard), [], None
+                    continue
                 it = out.get("NextShardIterator")
                 got = [self.record(shard, r) for r in out.get("Records") or ()]
                 if got and opened is None:
