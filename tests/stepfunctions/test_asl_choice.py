@@ -138,3 +138,19 @@ def test_a_non_boolean_condition_is_a_query_evaluation_error():
     with pytest.raises(StatesError) as err:
         choose(state, {"n": 1}, {}, {}, "JSONata")
     assert err.value.error == "States.QueryEvaluationError"
+
+
+def test_choice_outcome_applies_state_and_rule_assign_and_rule_output():
+    from nubis.services.stepfunctions.asl import choice_outcome
+    state = {"Type": "Choice", "QueryLanguage": "JSONata",
+             "Assign": {"seen": "{% $seen + 1 %}", "kind": "none"},
+             "Choices": [{"Condition": "{% $states.input.n > 1 %}", "Next": "Big",
+                          "Assign": {"kind": "big"}, "Output": {"n": "{% $states.input.n %}"}}],
+             "Default": "Small"}
+    assert choice_outcome(state, {"n": 5}, {}, {"seen": 0}) == ("Big", {"n": 5}, {"seen": 1, "kind": "big"})
+    assert choice_outcome(state, {"n": 0}, {}, {"seen": 0}) == ("Small", {"n": 0}, {"seen": 1, "kind": "none"})
+    jsonpath = {"Type": "Choice", "InputPath": "$.in", "OutputPath": "$.v",
+                "Choices": [{"Variable": "$.v", "IsPresent": True, "Next": "A", "Assign": {"x.$": "$states.input.tag"}}]}
+    assert choice_outcome(jsonpath, {"in": {"v": 3}, "tag": "t"}) == ("A", 3, {"x": "t"})
+    no_match = {"Type": "Choice", "Choices": [{"Variable": "$.v", "IsPresent": True, "Next": "A"}]}
+    assert choice_outcome(no_match, {})[0] is None

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random as _random
 
 from . import intrinsics, jsonata, paths
-from .choice import parse_timestamp
+from .choice import choose_rule, parse_timestamp
 from .errors import (
     ALL, DATA_LIMIT_EXCEEDED, QUERY_EVALUATION_ERROR, RUNTIME, TASK_FAILED, TERMINAL, TIMEOUT,
     StatesError, check_size, to_json,
@@ -214,6 +214,29 @@ def catcher_assign(catcher: dict, language: str, raw_input, error: str, cause: s
     value = {"Error": error, "Cause": cause}
     return assign(catcher.get("Assign"), language_of(catcher, language), raw_input,
                   context=context, variables=variables, error_output=value)
+
+
+def choice_outcome(choice_state: dict, raw_input, context=None, variables=None,
+                   query_language: str = JSONPATH) -> tuple[str | None, object, dict]:
+    """What a Choice state does: (next state or None for States.NoChoiceMatched,
+    its output, the variables it assigns). The state's Assign applies whichever rule
+    matched, and the matching rule's own Assign (and, in JSONata, Output) on top."""
+    io = StateIO(choice_state, query_language)
+    data = raw_input if io.jsonata else _input_path(choice_state, raw_input, context, variables)
+    rule = choose_rule(choice_state, data, context, variables, io.language)
+    nxt = rule.get("Next") if rule is not None else choice_state.get("Default")
+    if nxt is None:
+        return None, None, {}
+    assigned = assign(choice_state.get("Assign"), io.language, raw_input, context=context, variables=variables)
+    if rule is not None and rule.get("Assign"):
+        assigned = {**assigned, **assign(rule["Assign"], io.language, raw_input, context=context,
+                                         variables=variables)}
+    if io.jsonata and rule is not None and "Output" in rule:
+        output = jsonata.evaluate_template(rule["Output"], _states(raw_input, context), variables)
+        check_size(output, "state output")
+    else:
+        output = io.result(raw_input, None, context, variables)
+    return nxt, output, assigned
 
 
 # ---- Wait, timeouts, Map items, Fail ---------------------------------------
