@@ -95,3 +95,25 @@ def test_disabling_forgets_the_history(ddb, make_table, nubis):
     ddb.restore_table_to_point_in_time(SourceTableName="flip", TargetTableName="flip-copy",
                                        RestoreDateTime=enabled["EarliestRestorableDateTime"] + dt.timedelta(seconds=1))
     assert _items(ddb, "flip-copy") == {"new": None}
+
+
+def test_history_older_than_the_window_is_compacted_but_restores_still_see_it(ddb, make_table, nubis):
+    make_table("aging")
+    ddb.put_item(TableName="aging", Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
+    ddb.put_item(TableName="aging", Item={"pk": {"S": "gone"}, "v": {"N": "1"}})
+    _enable(ddb, "aging", RecoveryPeriodInDays=1)
+    for i in range(2, 5):
+        nubis.advance(3600)
+        ddb.put_item(TableName="aging", Item={"pk": {"S": "kept"}, "v": {"N": str(i)}})
+    ddb.delete_item(TableName="aging", Key={"pk": {"S": "gone"}})
+    nubis.advance(3 * 86400)   # the daily compaction runs
+    ddb.put_item(TableName="aging", Item={"pk": {"S": "new"}, "v": {"N": "9"}})
+    nubis.advance(600)
+    desc = ddb.describe_continuous_backups(TableName="aging")["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]
+    ddb.restore_table_to_point_in_time(SourceTableName="aging", TargetTableName="aging-early",
+                                       RestoreDateTime=desc["EarliestRestorableDateTime"] + dt.timedelta(seconds=1))
+    assert _items(ddb, "aging-early") == {"kept": "4"}
+    ddb.restore_table_to_point_in_time(SourceTableName="aging", TargetTableName="aging-late",
+                                       UseLatestRestorableTime=True)
+    assert _items(ddb, "aging-late") == {"kept": "4", "new": "9"}

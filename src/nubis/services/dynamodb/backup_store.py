@@ -118,6 +118,16 @@ class BackupStore:
     def stop_log(self, table_id: int) -> None:
         self.db.execute("DELETE FROM dynamodb_pitr_log WHERE table_id = ?", (table_id,))
 
+    def compact(self, table_id: int, before: float) -> None:
+        """Forget the history before ``before`` that no restore in the window needs: per key,
+        all but its last write before then (and that too when it was a delete)."""
+        with self.db.transaction():
+            self.db.execute("DELETE FROM dynamodb_pitr_log WHERE table_id = ? AND at < ? AND seq NOT IN "
+                            "(SELECT max(seq) FROM dynamodb_pitr_log WHERE table_id = ? AND at < ? GROUP BY hk, rk)",
+                            (table_id, before, table_id, before))
+            self.db.execute("DELETE FROM dynamodb_pitr_log WHERE table_id = ? AND at < ? AND body IS NULL",
+                            (table_id, before))
+
     def log(self, table_id: int, now: float, hk: bytes, rk: bytes, body: bytes | None, size: int) -> None:
         self.db.execute("INSERT INTO dynamodb_pitr_log(table_id, at, hk, rk, body, size) VALUES (?, ?, ?, ?, ?, ?)",
                         (table_id, now, hk, rk, body, size))

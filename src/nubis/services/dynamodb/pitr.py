@@ -15,9 +15,22 @@ from .store import encode
 from .tables import Table, validation
 
 LATEST_LAG = 300.0
+COMPACT = "dynamodb:pitr-compact"
+DAY = 86400.0
 
 
 class PointInTimeRecovery:
+    def start_pitr(self) -> None:
+        self.scheduler.on(COMPACT, self._compact_log)
+
+    def _compact_log(self, payload: dict) -> None:
+        """Once a day per table with PITR: the log keeps only what the window can restore."""
+        t = next((t for t in self.tables.values() if t.id == payload.get("table")), None)
+        if t is None or not t.definition.get("PointInTimeRecovery"):
+            self.scheduler.cancel(COMPACT, str(payload.get("table")))
+            return
+        self.backup_store.compact(t.id, self._restorable(t)[0])
+
     def _pitr_log(self, t: Table, hk: bytes, rk: bytes, new: dict | None, size: int) -> None:
         """The hook ``_write`` calls for a table with PITR on."""
         self.backup_store.log(t.id, self.clock.now(), hk, rk, None if new is None else encode(new),
@@ -29,11 +42,13 @@ class PointInTimeRecovery:
         pitr = t.definition.get("PointInTimeRecovery")
         if pitr is None:
             self.backup_store.stop_log(t.id)
+            self.scheduler.cancel(COMPACT, str(t.id))
         elif not pitr.get("Logged"):
             with self.db.transaction():
                 self.backup_store.start_log(t.id, pitr["Since"])
                 pitr["Logged"] = True
                 self._save(t)
+                self.scheduler.at(pitr["Since"] + DAY, COMPACT, {"table": t.id}, key=str(t.id), every=DAY)
 
     def _restorable(self, t: Table) -> tuple[float, float]:
         pitr = t.definition["PointInTimeRecovery"]
