@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from ...protocol.errors import ServiceError
 from . import language as asl
+from . import sdk_shapes
 from .executor import Branch, Failure, dumps
 
 if TYPE_CHECKING:
@@ -195,16 +196,21 @@ async def _call(run: "Run", kind: str, service: str, action: str, pattern: str, 
                            if "Detail" in e else e for e in call.get("Entries") or []]
     if p.runtime.catalogue.get(target) is None:
         raise Failure("States.Runtime", f"Service '{service}' is not supported by nubis")
+    call = sdk_shapes.to_api(target, operation, call)
     try:
         out = await p.internal.call(target, operation, call, account=run.doc["_account"],
                                     region=run.doc["_region"], principal=run.doc.get("_roleArn") or "")
     except ServiceError as e:
         prefix = (ERROR_PREFIX.get(service) if kind == "sdk" else OPTIMIZED_PREFIX.get(service)) \
             or service[:1].upper() + service[1:]
-        raise Failure(f"{prefix}.{e.code}", e.message) from None
+        name = e.code
+        if kind == "sdk" and not name.endswith("Exception"):
+            # The developer guide: SDK integration errors always carry the suffix.
+            name += "Exception"
+        raise Failure(f"{prefix}.{name}", e.message) from None
     if "Body" in out and not isinstance(out["Body"], (bytes, bytearray, str)):
         out = {**out, "Body": await read_all(out["Body"])}
-    return plain(out)
+    return plain(sdk_shapes.to_states(target, operation, out))
 
 
 async def read_all(body) -> bytes:
@@ -286,7 +292,7 @@ async def _activity(run: "Run", name, state, data, branch, ctx, io, resource, ti
 
 async def _sync_execution(run: "Run", started: dict, pattern: str):
     """``startExecution.sync``: wait for the child; its description as the result."""
-    child = started["ExecutionArn"]
+    child = started.get("ExecutionArn") or started.get("executionArn")
     desc = await run.p.wait_finished(run, child)
     if desc["status"] != "SUCCEEDED":
         raise Failure("States.TaskFailed", dumps(_described(desc, pattern)))
