@@ -138,3 +138,53 @@ def test_replication_survives_a_restart(server_process, tmp_path):
     west.put_item(TableName="music", Item={"pk": {"S": "w"}})
     server.post("/_nubis/clock", {"advance_seconds": 1})
     assert [i["pk"]["S"] for i in east.scan(TableName="music")["Items"]] == ["w"]
+
+
+def streamed(make_table, ddb, region_client, name="legacy"):
+    region_client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+
+
+def test_version_2017_global_tables_link_existing_tables(nubis, ddb, west, make_table, aws_client):
+    south = aws_client("dynamodb", region="ap-southeast-2", config=NO_RETRY)
+    for client in (ddb, west, south):
+        streamed(make_table, ddb, client)
+    e = error_of(ddb.create_global_table, GlobalTableName="legacy",
+                 ReplicationGroup=[{"RegionName": "us-east-1"}, {"RegionName": "sa-east-1"}])
+    assert code(e) == "TableNotFoundException"
+    out = ddb.create_global_table(GlobalTableName="legacy",
+                                  ReplicationGroup=[{"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}])
+    desc = out["GlobalTableDescription"]
+    assert desc["GlobalTableStatus"] == "ACTIVE" and desc["GlobalTableArn"].endswith(":global-table/legacy")
+    assert [r["RegionName"] for r in desc["ReplicationGroup"]] == ["us-east-1", "eu-west-1"]
+    assert code(error_of(ddb.create_global_table, GlobalTableName="legacy",
+                         ReplicationGroup=[{"RegionName": "us-east-1"}])) == "GlobalTableAlreadyExistsException"
+    assert west.describe_table(TableName="legacy")["Table"]["GlobalTableVersion"] == "2017.11.29"
+    assert west.describe_global_table(GlobalTableName="legacy")["GlobalTableDescription"]["GlobalTableName"] == "legacy"
+    assert code(error_of(ddb.describe_global_table, GlobalTableName="nope")) == "GlobalTableNotFoundException"
+
+    west.put_item(TableName="legacy", Item={"pk": {"S": "w"}})
+    nubis.advance(1)
+    assert set(keys(ddb, "legacy")) == {"w"}
+
+    ddb.update_global_table(GlobalTableName="legacy", ReplicaUpdates=[{"Create": {"RegionName": "ap-southeast-2"}}])
+    assert set(keys(south, "legacy")) == {"w"}
+    listed = ddb.list_global_tables()["GlobalTables"]
+    assert listed == [{"GlobalTableName": "legacy", "ReplicationGroup": [
+        {"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}, {"RegionName": "ap-southeast-2"}]}]
+    assert ddb.list_global_tables(RegionName="sa-east-1")["GlobalTables"] == []
+    e = error_of(ddb.update_global_table, GlobalTableName="legacy",
+                 ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+    assert code(e) == "ReplicaAlreadyExistsException"
+    ddb.update_global_table(GlobalTableName="legacy", ReplicaUpdates=[{"Delete": {"RegionName": "eu-west-1"}}])
+    assert "Replicas" not in west.describe_table(TableName="legacy")["Table"]
+    e = error_of(ddb.update_global_table, GlobalTableName="legacy",
+                 ReplicaUpdates=[{"Delete": {"RegionName": "eu-west-1"}}])
+    assert code(e) == "ReplicaNotFoundException"
+    settings = ddb.describe_global_table_settings(GlobalTableName="legacy")["ReplicaSettings"]
+    assert [s["RegionName"] for s in settings] == ["us-east-1", "ap-southeast-2"]
+    ddb.put_item(TableName="legacy", Item={"pk": {"S": "e"}})
+    nubis.advance(1)
+    assert set(keys(south, "legacy")) == {"w", "e"} and set(keys(west, "legacy")) == {"w"}

@@ -225,3 +225,31 @@ def test_a_deleted_tables_stream_stays_readable(ddb, streams, make_table):
     # A table of the same name made again has a stream of its own.
     again = stream_table(make_table, ddb)
     assert again != arn and read_all(streams, again) == []
+
+
+def test_describe_stream_child_shards_of_the_one_shard(ddb, streams, make_table):
+    arn = stream_table(make_table, ddb)
+    shard = shard_of(streams, arn)
+    out = streams.describe_stream(StreamArn=arn, ShardFilter={"Type": "CHILD_SHARDS", "ShardId": shard})
+    assert out["StreamDescription"]["Shards"] == []
+
+
+def test_kinesis_streaming_destinations_are_stored(ddb, make_table):
+    make_table("events")
+    kinesis = "arn:aws:kinesis:us-east-1:000000000000:stream/changes"
+    out = ddb.enable_kinesis_streaming_destination(TableName="events", StreamArn=kinesis)
+    assert out["DestinationStatus"] == "ENABLING"
+    got = ddb.describe_kinesis_streaming_destination(TableName="events")["KinesisDataStreamDestinations"]
+    assert got == [{"StreamArn": kinesis, "DestinationStatus": "ACTIVE",
+                    "ApproximateCreationDateTimePrecision": "MILLISECOND"}]
+    assert code(error_of(ddb.enable_kinesis_streaming_destination, TableName="events",
+                         StreamArn=kinesis)) == "ResourceInUseException"
+    ddb.update_kinesis_streaming_destination(
+        TableName="events", StreamArn=kinesis,
+        UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MICROSECOND"})
+    assert ddb.disable_kinesis_streaming_destination(TableName="events", StreamArn=kinesis)["DestinationStatus"] \
+        == "DISABLING"
+    got = ddb.describe_kinesis_streaming_destination(TableName="events")["KinesisDataStreamDestinations"]
+    assert got[0]["DestinationStatus"] == "DISABLED" and got[0]["ApproximateCreationDateTimePrecision"] == "MICROSECOND"
+    assert code(error_of(ddb.enable_kinesis_streaming_destination, TableName="events",
+                         StreamArn="arn:aws:sqs:us-east-1:000000000000:not-a-stream")) == "ValidationException"

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import re
 import uuid
 
+from ...protocol.errors import ServiceError
+from ..base import RequestContext
 from . import items as it
 from .store import decode, encode
-from .tables import INVALID, Table, validation
+from .tables import INVALID, Table, check_table_name, require, validation
 
 REPLICATE = "dynamodb:replicate"
 # How long a write takes to reach the other Regions (AWS: typically within a second).
@@ -109,15 +112,19 @@ class Replicas:
         self.p.tables[(t.account, region, t.name)] = member
         self.p._save(member)
         # The items there already (AWS copies them before the replica is ACTIVE).
+        self.copy_items(t, member)
+
+    def copy_items(self, source: Table, member: Table) -> None:
+        """A new member of the group gets the items (and their write times) of ``source``."""
         self.applying = True
         try:
-            for hk, rk, body, size in self.p.store.scan(t.id, None, 500):
+            for hk, rk, body, size in self.p.store.scan(source.id, None, 500):
                 self.p._write(member, hk, rk, None, decode(body), size)
         finally:
             self.applying = False
-        self.db.execute("INSERT INTO dynamodb_replica_versions(table_id, hk, rk, ts, region) "
+        self.db.execute("INSERT OR REPLACE INTO dynamodb_replica_versions(table_id, hk, rk, ts, region) "
                         "SELECT ?, hk, rk, ts, region FROM dynamodb_replica_versions WHERE table_id = ?",
-                        (member.id, t.id))
+                        (member.id, source.id))
 
     def dropped(self, t: Table) -> None:
         """The table was deleted: the rest of its group no longer lists its Region."""
@@ -175,3 +182,156 @@ class Replicas:
                 self.applying = False
             self._set_version(member.id, hk, rk, job["ts"], job["from"])
 
+
+
+# -- version 2017.11.29 (legacy): CreateGlobalTable and the rest ------------------------------------
+
+LEGACY = "2017.11.29"
+
+
+def _global_not_found(name) -> ServiceError:
+    return ServiceError("GlobalTableNotFoundException", f"Global table not found: {name}")
+
+
+class LegacyGlobalTables:
+    """The version 2017.11.29 operations of the DynamoDB provider (a mixin: ``self`` is
+    the provider). A legacy global table links tables that already exist, empty and
+    with a NEW_AND_OLD_IMAGES stream, in each Region; they then replicate as above."""
+
+    def _legacy_members(self, account: str, name: str, regions: list) -> list[Table]:
+        out = []
+        for region in regions:
+            t = self.tables.get((account, region, name))
+            if t is None:
+                raise ServiceError("TableNotFoundException", f"Table not found: {name} in region {region}")
+            stream = t.definition.get("StreamSpecification") or {}
+            if stream.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+                raise validation(f"{INVALID}Table {name} in region {region} must have DynamoDB Streams enabled "
+                                 "with the stream view type NEW_AND_OLD_IMAGES")
+            out.append(t)
+        return out
+
+    def _link(self, members: list[Table]) -> None:
+        """Make the tables one replication group (each lists the others' Regions)."""
+        regions = [m.region for m in members]
+        for m in members:
+            m.definition["Replicas"] = [r for r in regions if r != m.region]
+            m.definition["GlobalTableVersion"] = LEGACY
+            self._save(m)
+
+    def _legacy_row(self, account: str, name):
+        row = self.db.query_one("SELECT regions, created FROM dynamodb_global_tables WHERE account = ? AND name = ?",
+                                (account, name))
+        if row is None:
+            raise _global_not_found(name)
+        regions = [r for r in json.loads(row[0]) if (account, r, name) in self.tables]
+        return regions, row[1]
+
+    def _legacy_description(self, account: str, name: str, regions: list, created: float) -> dict:
+        return {"GlobalTableName": name, "GlobalTableArn": f"arn:aws:dynamodb::{account}:global-table/{name}",
+                "CreationDateTime": created, "GlobalTableStatus": "ACTIVE",
+                "ReplicationGroup": [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in regions]}
+
+    def create_global_table(self, ctx: RequestContext, params: dict) -> dict:
+        name = params.get("GlobalTableName")
+        check_table_name(name, "globalTableName")
+        group = require(params.get("ReplicationGroup"), "replicationGroup")
+        regions = []
+        for g in group:
+            region = require(g.get("RegionName"), "replicationGroup.member.regionName")
+            if region not in regions:
+                regions.append(region)
+        if self.db.query_one("SELECT 1 FROM dynamodb_global_tables WHERE account = ? AND name = ?",
+                             (ctx.account, name)):
+            raise ServiceError("GlobalTableAlreadyExistsException", "Global table with this name already exists")
+        members = self._legacy_members(ctx.account, name, regions)
+        for m in members:
+            if m.definition.get("Replicas"):
+                raise validation(f"{INVALID}Table {name} in region {m.region} is already a replica of a global table")
+            if self.store.stats(m.id)[0]:
+                raise validation(f"{INVALID}Replica table {name} in region {m.region} must be empty")
+        now = self.clock.now()
+        with self.db.transaction():
+            self.db.execute("INSERT INTO dynamodb_global_tables(account, name, regions, created) VALUES (?, ?, ?, ?)",
+                            (ctx.account, name, json.dumps(regions), now))
+            self._link(members)
+        return {"GlobalTableDescription": self._legacy_description(ctx.account, name, regions, now)}
+
+    def describe_global_table(self, ctx: RequestContext, params: dict) -> dict:
+        name = params.get("GlobalTableName")
+        regions, created = self._legacy_row(ctx.account, name)
+        return {"GlobalTableDescription": self._legacy_description(ctx.account, name, regions, created)}
+
+    def list_global_tables(self, ctx: RequestContext, params: dict) -> dict:
+        limit = params.get("Limit") or 100
+        if limit < 1:
+            raise validation(f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
+                             "Member must have value greater than or equal to 1")
+        rows = self.db.query("SELECT name FROM dynamodb_global_tables WHERE account = ? AND name > ? ORDER BY name",
+                             (ctx.account, params.get("ExclusiveStartGlobalTableName") or ""))
+        out = []
+        for (name,) in rows:
+            regions, _ = self._legacy_row(ctx.account, name)
+            if params.get("RegionName") and params["RegionName"] not in regions:
+                continue
+            out.append({"GlobalTableName": name, "ReplicationGroup": [{"RegionName": r} for r in regions]})
+        answer: dict = {"GlobalTables": out[:limit]}
+        if len(out) > limit:
+            answer["LastEvaluatedGlobalTableName"] = out[limit - 1]["GlobalTableName"]
+        return answer
+
+    def update_global_table(self, ctx: RequestContext, params: dict) -> dict:
+        name = params.get("GlobalTableName")
+        regions, created = self._legacy_row(ctx.account, name)
+        regions = list(regions)
+        removed = []
+        for u in require(params.get("ReplicaUpdates"), "replicaUpdates"):
+            if u.get("Create"):
+                region = u["Create"].get("RegionName")
+                if region in regions:
+                    raise ServiceError("ReplicaAlreadyExistsException",
+                                       f"Replica already exists in region {region} for global table {name}")
+                (m,) = self._legacy_members(ctx.account, name, [region])
+                if m.definition.get("Replicas") or self.store.stats(m.id)[0]:
+                    raise validation(f"{INVALID}Replica table {name} in region {region} must be empty and not "
+                                     "part of a global table")
+                regions.append(region)
+            elif u.get("Delete"):
+                region = u["Delete"].get("RegionName")
+                if region not in regions:
+                    raise ServiceError("ReplicaNotFoundException",
+                                       f"Replica not found in region {region} for global table {name}")
+                regions.remove(region)
+                removed.append(region)
+        with self.db.transaction():
+            for region in removed:
+                t = self.tables.get((ctx.account, region, name))
+                if t is not None:
+                    t.definition.pop("Replicas", None)
+                    t.definition.pop("GlobalTableVersion", None)
+                    self._save(t)
+            members = [self.tables[(ctx.account, r, name)] for r in regions]
+            # A Region added now gets the items the group has (from any member: they agree).
+            source = next((m for m in members if m.definition.get("Replicas")), None)
+            for m in members:
+                if source is not None and not m.definition.get("Replicas"):
+                    self.replicas.copy_items(source, m)
+            self._link(members)
+            self.db.execute("UPDATE dynamodb_global_tables SET regions = ? WHERE account = ? AND name = ?",
+                            (json.dumps(regions), ctx.account, name))
+        return {"GlobalTableDescription": self._legacy_description(ctx.account, name, regions, created)}
+
+    def describe_global_table_settings(self, ctx: RequestContext, params: dict) -> dict:
+        name = params.get("GlobalTableName")
+        regions, _ = self._legacy_row(ctx.account, name)
+        settings = []
+        for r in regions:
+            d = self.tables[(ctx.account, r, name)].definition
+            s = {"RegionName": r, "ReplicaStatus": "ACTIVE",
+                 "ReplicaBillingModeSummary": {"BillingMode": d["BillingMode"]}}
+            pt = d.get("ProvisionedThroughput") or {}
+            if d["BillingMode"] == "PROVISIONED":
+                s["ReplicaProvisionedReadCapacityUnits"] = pt.get("ReadCapacityUnits", 0)
+                s["ReplicaProvisionedWriteCapacityUnits"] = pt.get("WriteCapacityUnits", 0)
+            settings.append(s)
+        return {"GlobalTableName": name, "ReplicaSettings": settings}

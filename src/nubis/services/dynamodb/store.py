@@ -112,6 +112,16 @@ CREATE TABLE dynamodb_replica_versions (
     PRIMARY KEY (table_id, hk, rk)
 ) WITHOUT ROWID;
 """)
+# Global tables of version 2017.11.29 (global_tables.py): a name and the Regions it links.
+MIGRATIONS.append("""
+CREATE TABLE dynamodb_global_tables (
+    account TEXT NOT NULL,
+    name TEXT NOT NULL,
+    regions TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (account, name)
+);
+""")
 
 encode = cbor2.dumps
 decode = cbor2.loads

@@ -353,7 +353,7 @@ def describe(t: Table, counts, status: str = "ACTIVE", index_status: dict | None
         out["LatestStreamLabel"] = d["StreamLabel"]
         out["LatestStreamArn"] = f"{t.arn}/stream/{d['StreamLabel']}"
     if d.get("Replicas"):  # a global table's other Regions (global_tables.py)
-        out["GlobalTableVersion"] = "2019.11.21"
+        out["GlobalTableVersion"] = d.get("GlobalTableVersion", "2019.11.21")
         out["Replicas"] = [{"RegionName": r, "ReplicaStatus": "ACTIVE"} for r in d["Replicas"]]
     sse = d.get("SSESpecification")
     if sse and sse.get("Enabled"):

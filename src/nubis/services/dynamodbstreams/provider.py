@@ -67,6 +67,12 @@ class DynamoDBStreamsProvider(Provider):
         start = params.get("ExclusiveStartShardId")
         if start is not None and start >= s["shard_id"]:
             shards = []
+        shard_filter = params.get("ShardFilter")
+        if shard_filter is not None:
+            if shard_filter.get("Type") != "CHILD_SHARDS" or not shard_filter.get("ShardId"):
+                raise _validation("ShardFilter must have Type CHILD_SHARDS and a ShardId")
+            # A stream's one shard has no children.
+            shards = []
         return {"StreamDescription": {
             "StreamArn": s["arn"], "StreamLabel": s["label"],
             "StreamStatus": "ENABLED" if s["closed"] is None else "DISABLED",
