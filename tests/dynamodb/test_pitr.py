@@ -117,3 +117,21 @@ def test_history_older_than_the_window_is_compacted_but_restores_still_see_it(dd
     ddb.restore_table_to_point_in_time(SourceTableName="aging", TargetTableName="aging-late",
                                        UseLatestRestorableTime=True)
     assert _items(ddb, "aging-late") == {"kept": "4", "new": "9"}
+
+
+def test_deleting_a_table_with_pitr_leaves_a_system_backup_for_35_days(ddb, make_table, nubis):
+    make_table("doomed")
+    ddb.put_item(TableName="doomed", Item={"pk": {"S": "last"}, "v": {"N": "7"}})
+    _enable(ddb, "doomed")
+    make_table("plain")
+    ddb.delete_table(TableName="plain")
+    ddb.delete_table(TableName="doomed")
+    assert ddb.list_backups()["BackupSummaries"] == []
+    (summary,) = ddb.list_backups(BackupType="SYSTEM")["BackupSummaries"]
+    assert summary["TableName"] == "doomed" and summary["BackupType"] == "SYSTEM"
+    assert (summary["BackupExpiryDateTime"] - summary["BackupCreationDateTime"]).days == 35
+    assert [b["BackupType"] for b in ddb.list_backups(BackupType="ALL")["BackupSummaries"]] == ["SYSTEM"]
+    ddb.restore_table_from_backup(TargetTableName="revived", BackupArn=summary["BackupArn"])
+    assert _items(ddb, "revived") == {"last": "7"}
+    nubis.advance(35 * 86400 + 1)
+    assert ddb.list_backups(BackupType="ALL")["BackupSummaries"] == []

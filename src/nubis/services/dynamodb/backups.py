@@ -59,19 +59,25 @@ class Backups:
         t = self._source_table(ctx, params.get("TableName"))
         name = params.get("BackupName")
         tb.check_table_name(name, "backupName")
+        return {"BackupDetails": self._take_backup(t, name, "USER")}
+
+    def _take_backup(self, t: Table, name: str, kind: str, expires: float | None = None) -> dict:
+        """Snapshot ``t`` as a backup of ``kind`` (USER, or SYSTEM for a deleted PITR table); its BackupDetails."""
         now = self.clock.now()
         arn = f"{t.arn}/backup/{int(now * 1000):013d}-{secrets.token_hex(4)}"
         described = self._describe(t)
-        details = {"BackupArn": arn, "BackupName": name, "BackupStatus": "AVAILABLE", "BackupType": "USER",
+        details = {"BackupArn": arn, "BackupName": name, "BackupStatus": "AVAILABLE", "BackupType": kind,
                    "BackupCreationDateTime": now}
+        if expires is not None:
+            details["BackupExpiryDateTime"] = expires
         source = _source_details(t, described, described["ItemCount"], described["TableSizeBytes"])
         description = {"BackupDetails": details, "SourceTableDetails": source,
                        "SourceTableFeatureDetails": _features(t)}
-        self.backup_store.create_backup(arn, t.account, t.region, t.name, now, "USER", description,
+        self.backup_store.create_backup(arn, t.account, t.region, t.name, now, kind, description,
                                         copy.deepcopy(t.definition), t.id)
         details["BackupSizeBytes"] = description.pop("BackupSizeBytes")
         description.pop("ItemCount")
-        return {"BackupDetails": details}
+        return details
 
     def _backup(self, ctx, arn) -> dict:
         tb.require(arn, "backupArn")
@@ -235,4 +241,5 @@ def _summary(b: dict) -> dict:
     return {"TableName": src["TableName"], "TableId": src["TableId"], "TableArn": src["TableArn"],
             "BackupArn": b["arn"], "BackupName": details["BackupName"],
             "BackupCreationDateTime": details["BackupCreationDateTime"], "BackupStatus": "AVAILABLE",
-            "BackupType": b["kind"], "BackupSizeBytes": d.get("BackupSizeBytes", 0)}
+            "BackupType": b["kind"], "BackupSizeBytes": d.get("BackupSizeBytes", 0),
+            **({"BackupExpiryDateTime": details["BackupExpiryDateTime"]} if "BackupExpiryDateTime" in details else {})}

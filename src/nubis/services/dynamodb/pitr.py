@@ -16,12 +16,29 @@ from .tables import Table, validation
 
 LATEST_LAG = 300.0
 COMPACT = "dynamodb:pitr-compact"
+EXPIRE = "dynamodb:backup-expiry"
 DAY = 86400.0
+SYSTEM_BACKUP_DAYS = 35
 
 
 class PointInTimeRecovery:
     def start_pitr(self) -> None:
         self.scheduler.on(COMPACT, self._compact_log)
+        self.scheduler.on(EXPIRE, self._expire_backup)
+
+    def _deleted_with_pitr(self, t: Table) -> None:
+        """The hook DeleteTable calls: as the developer guide says, a table deleted with PITR
+        on leaves a SYSTEM backup of itself, kept 35 days; its change log goes."""
+        if not t.definition.get("PointInTimeRecovery"):
+            return
+        expires = self.clock.now() + SYSTEM_BACKUP_DAYS * DAY
+        details = self._take_backup(t, f"{t.name}$DeletedTableBackup", "SYSTEM", expires)
+        self.scheduler.at(expires, EXPIRE, {"arn": details["BackupArn"]}, key=details["BackupArn"])
+        self.backup_store.stop_log(t.id)
+        self.scheduler.cancel(COMPACT, str(t.id))
+
+    def _expire_backup(self, payload: dict) -> None:
+        self.backup_store.delete_backup(payload["arn"])
 
     def _compact_log(self, payload: dict) -> None:
         """Once a day per table with PITR: the log keeps only what the window can restore."""
