@@ -79,6 +79,17 @@ class Run:
             "StateMachine": {"Id": doc["stateMachineArn"], "Name": doc["stateMachineArn"].split(":")[6]},
         }
 
+    def quiet_twin(self) -> "Run":
+        """This execution without history or durable timers: what runs a
+        distributed Map's iterations (child executions, not the parent's events)."""
+        twin = Run.__new__(Run)
+        twin.__dict__.update(self.__dict__)
+        twin.express = True
+        twin.waiting, twin.arrived = {}, {}
+        twin.live, twin.blocked = 1, 0
+        twin.settled = asyncio.Event()
+        return twin
+
     # -- history ---------------------------------------------------------------------------------
 
     def event(self, type_: str, prev: int, details_key: str | None = None, details: dict | None = None) -> int:

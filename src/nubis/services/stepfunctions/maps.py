@@ -50,7 +50,8 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
             child.prev = run.event("MapIterationStarted", child.prev, "mapIterationStartedEventDetails",
                                    {"name": name, "index": index})
         try:
-            results[index] = await run.states(processor["States"], processor["StartAt"], item_input, child)
+            runner = run.quiet_twin() if map_run is not None else run
+            results[index] = await runner.states(processor["States"], processor["StartAt"], item_input, child)
         except Failure as f:
             if map_run is None:
                 run.event("MapIterationFailed", child.prev, "mapIterationFailedEventDetails",
