@@ -338,3 +338,19 @@ def test_an_expired_iterator_is_replaced_from_the_checkpoint(server):
     server.post("/_nubis/clock", {"advance_seconds": 400})  # longer than an iterator lives
     kinesis.put_record(StreamName="clicks", Data=b"two", PartitionKey="k")
     assert datas(pump(server, sqs, seen, 2, timeout=5)) == ["two"]
+
+
+def test_batching_window_gathers_stream_records_on_the_clock(server):
+    lam, sqs, kinesis, seen, _ = setup(server, shards=1)
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON",
+                                    MaximumBatchingWindowInSeconds=5)
+    time.sleep(0.3)
+    kinesis.put_record(StreamName="clicks", Data=b"a", PartitionKey="k")
+    for _ in range(3):
+        server.post("/_nubis/clock", {"advance_seconds": 1})
+        time.sleep(0.3)
+    kinesis.put_record(StreamName="clicks", Data=b"b", PartitionKey="k")
+    server.post("/_nubis/clock", {"advance_seconds": 1})
+    time.sleep(0.5)
+    assert drain(sqs, seen) == []  # the window is still open
+    assert datas(pump(server, sqs, seen, 1)) == ["a", "b"]
