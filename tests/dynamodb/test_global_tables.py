@@ -165,16 +165,20 @@ def test_version_2017_global_tables_link_existing_tables(nubis, ddb, west, make_
     assert west.describe_global_table(GlobalTableName="legacy")["GlobalTableDescription"]["GlobalTableName"] == "legacy"
     assert code(error_of(ddb.describe_global_table, GlobalTableName="nope")) == "GlobalTableNotFoundException"
 
+    ddb.update_global_table(GlobalTableName="legacy", ReplicaUpdates=[{"Create": {"RegionName": "ap-southeast-2"}}])
     west.put_item(TableName="legacy", Item={"pk": {"S": "w"}})
     nubis.advance(1)
-    assert set(keys(ddb, "legacy")) == {"w"}
-
-    ddb.update_global_table(GlobalTableName="legacy", ReplicaUpdates=[{"Create": {"RegionName": "ap-southeast-2"}}])
-    assert set(keys(south, "legacy")) == {"w"}
+    assert set(keys(ddb, "legacy")) == {"w"} and set(keys(south, "legacy")) == {"w"}
+    # A Region joins only while the global table is empty (the developer guide).
+    streamed(make_table, ddb, aws_client("dynamodb", region="sa-east-1"))
+    e = error_of(ddb.update_global_table, GlobalTableName="legacy",
+                 ReplicaUpdates=[{"Create": {"RegionName": "sa-east-1"}}])
+    assert code(e) == "ValidationException"
     listed = ddb.list_global_tables()["GlobalTables"]
     assert listed == [{"GlobalTableName": "legacy", "ReplicationGroup": [
         {"RegionName": "us-east-1"}, {"RegionName": "eu-west-1"}, {"RegionName": "ap-southeast-2"}]}]
     assert ddb.list_global_tables(RegionName="sa-east-1")["GlobalTables"] == []
+    assert ddb.list_global_tables(RegionName="eu-west-1")["GlobalTables"][0]["GlobalTableName"] == "legacy"
     e = error_of(ddb.update_global_table, GlobalTableName="legacy",
                  ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
     assert code(e) == "ReplicaAlreadyExistsException"
@@ -188,3 +192,14 @@ def test_version_2017_global_tables_link_existing_tables(nubis, ddb, west, make_
     ddb.put_item(TableName="legacy", Item={"pk": {"S": "e"}})
     nubis.advance(1)
     assert set(keys(south, "legacy")) == {"w", "e"} and set(keys(west, "legacy")) == {"w"}
+
+
+def test_deleting_a_replica_table_leaves_the_rest_of_the_group(nubis, ddb, west, make_table):
+    make_global(ddb, make_table)
+    west.delete_table(TableName="music")
+    home = ddb.describe_table(TableName="music")["Table"]
+    assert "Replicas" not in home and "GlobalTableVersion" not in home
+    ddb.put_item(TableName="music", Item={"pk": {"S": "alone"}})
+    nubis.advance(1)
+    assert code(error_of(west.describe_table, TableName="music")) == "ResourceNotFoundException"
+    assert set(keys(ddb)) == {"before", "alone"}

@@ -292,9 +292,14 @@ class LegacyGlobalTables:
                     raise ServiceError("ReplicaAlreadyExistsException",
                                        f"Replica already exists in region {region} for global table {name}")
                 (m,) = self._legacy_members(ctx.account, name, [region])
-                if m.definition.get("Replicas") or self.store.stats(m.id)[0]:
-                    raise validation(f"{INVALID}Replica table {name} in region {region} must be empty and not "
-                                     "part of a global table")
+                if m.definition.get("Replicas"):
+                    raise validation(f"{INVALID}Table {name} in region {region} is already a replica of a global "
+                                     "table")
+                # The developer guide: a replica is added only while the global table is empty.
+                for r in regions + [region]:
+                    if self.store.stats(self.tables[(ctx.account, r, name)].id)[0]:
+                        raise validation(f"{INVALID}Replicas can be added only while the global table is empty: "
+                                         f"table {name} in region {r} has items")
                 regions.append(region)
             elif u.get("Delete"):
                 region = u["Delete"].get("RegionName")
@@ -310,13 +315,7 @@ class LegacyGlobalTables:
                     t.definition.pop("Replicas", None)
                     t.definition.pop("GlobalTableVersion", None)
                     self._save(t)
-            members = [self.tables[(ctx.account, r, name)] for r in regions]
-            # A Region added now gets the items the group has (from any member: they agree).
-            source = next((m for m in members if m.definition.get("Replicas")), None)
-            for m in members:
-                if source is not None and not m.definition.get("Replicas"):
-                    self.replicas.copy_items(source, m)
-            self._link(members)
+            self._link([self.tables[(ctx.account, r, name)] for r in regions])
             self.db.execute("UPDATE dynamodb_global_tables SET regions = ? WHERE account = ? AND name = ?",
                             (json.dumps(regions), ctx.account, name))
         return {"GlobalTableDescription": self._legacy_description(ctx.account, name, regions, created)}
