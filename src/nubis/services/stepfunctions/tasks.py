@@ -86,8 +86,8 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         if action.endswith(suffix):
             action, pattern = action[: -len(suffix)], suffix
             break
-    if pattern == ".waitForTaskToken" and token is None:
-        token = new_token()
+    if pattern == ".waitForTaskToken":
+        token = token or new_token()
         ctx = {**ctx, "Task": {"Token": token}}
     if kind == "function":
         return await _function(run, data, branch, ctx, io, resource)

@@ -1,0 +1,76 @@
+"""Executions across restarts of a real nubis process (kill -9): a Wait of a day
+and a task waiting for its callback carry on where they were, with their history."""
+import json
+import time
+
+import pytest
+
+
+def _finished(sfn, arn, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        d = sfn.describe_execution(executionArn=arn)
+        if d["status"] != "RUNNING" or time.monotonic() > deadline:
+            return d
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("how", ["kill9", "sigterm"])
+def test_a_waiting_execution_continues_after_a_restart(server_process, tmp_path, how):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    arn = sfn.create_state_machine(name="slow", roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps(
+        {"StartAt": "First", "States": {
+            "First": {"Type": "Pass", "Result": "one", "ResultPath": "$.first", "Next": "Day"},
+            "Day": {"Type": "Wait", "Seconds": 86400, "Next": "Last"},
+            "Last": {"Type": "Pass", "Result": "two", "ResultPath": "$.last", "End": True}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, name="long", input='{"k": 1}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while "WaitStateEntered" not in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    if how == "kill9":
+        server.kill9()
+    else:
+        assert server.terminate() == 0
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
+    server.post("/_nubis/clock", {"advance_seconds": 86400})
+    d = _finished(sfn, ex)
+    assert d["status"] == "SUCCEEDED"
+    assert json.loads(d["output"]) == {"k": 1, "first": "one", "last": "two"}
+    events = sfn.get_execution_history(executionArn=ex)["events"]
+    assert [(e["type"], e["id"], e["previousEventId"]) for e in events] == [
+        ("ExecutionStarted", 1, 0), ("PassStateEntered", 2, 0), ("PassStateExited", 3, 2),
+        ("WaitStateEntered", 4, 3), ("WaitStateExited", 5, 4), ("PassStateEntered", 6, 5),
+        ("PassStateExited", 7, 6), ("ExecutionSucceeded", 8, 7)]
+
+
+def test_a_callback_token_survives_a_restart(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    sqs, sfn = server.client("sqs"), server.client("stepfunctions")
+    url = sqs.create_queue(QueueName="tokens")["QueueUrl"]
+    arn = sfn.create_state_machine(name="cb", roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps(
+        {"StartAt": "Ask", "States": {"Ask": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+            "Parameters": {"QueueUrl": url, "MessageBody.$": "$$.Task.Token"}}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    token = None
+    deadline = time.monotonic() + 10
+    while token is None and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+        token = got[0]["Body"] if got else None
+    server.kill9()
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    sfn.send_task_success(taskToken=token, output='{"done": true}')
+    d = _finished(sfn, ex)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == {"done": True}
+    assert [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]] == [
+        "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted",
+        "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
