@@ -107,6 +107,10 @@ def test_malformed_statements_and_errors(ddb, music):
         assert message(e).startswith("Statement wasn't well formed, can't be processed"), bad
     e = error_of(ddb.execute_statement, Statement="SELECT * FROM Music WHERE Artist = ?")
     assert code(e) == "ValidationException" and "parameters" in message(e)
+    e = error_of(ddb.execute_statement, Statement="SELECT * FROM Music ORDER BY Song")
+    assert code(e) == "ValidationException"
+    e = error_of(ddb.execute_statement, Statement="SELECT * FROM Music", NextToken="AAAA")
+    assert code(e) == "ValidationException"
     e = error_of(ddb.execute_statement, Statement="SELECT * FROM NoSuchTable")
     assert code(e) == "ResourceNotFoundException"
 

@@ -76,9 +76,12 @@ class PartiQL:
                 request[k] = params[k]
         if params.get("NextToken"):
             try:
-                request["ExclusiveStartKey"] = cbor2.loads(base64.urlsafe_b64decode(params["NextToken"]))
+                start = cbor2.loads(base64.urlsafe_b64decode(params["NextToken"]))
             except Exception:
-                raise validation("Invalid NextToken") from None
+                start = None
+            if not isinstance(start, dict) or not start:
+                raise validation("Invalid NextToken")
+            request["ExclusiveStartKey"] = start
         terms = conjuncts(s.where)
         plan = self._partiql_key_plan(t, terms, hash_name, range_name)
         if plan is not None:
@@ -92,7 +95,8 @@ class PartiQL:
             request["ScanIndexForward"] = not s.descending
             out = self.query(ctx, {**request, **r.params()})
         else:
-            if s.descending:
+            if s.ordered:
+                # Only a Query has an order: its WHERE must fix the partition key.
                 raise validation("Must have WHERE clause in the statement when using ORDER BY clause")
             if s.where is not None:
                 request["FilterExpression"] = r.condition(s.where)

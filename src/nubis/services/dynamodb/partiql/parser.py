@@ -44,6 +44,7 @@ class Select:
     projection: list | None          # paths, None for *
     where: tuple | None
     descending: bool = False
+    ordered: bool = False
 
 
 @dataclass
@@ -197,14 +198,15 @@ class Parser:
         if self.at_word("WHERE"):
             self.next()
             where = self.condition()
-        descending = False
+        descending = ordered = False
         if self.at_word("ORDER"):
+            ordered = True
             self.next()
             self.word("BY")
             self.path()
             if self.at_word("ASC", "DESC"):
                 descending = self.next()[1].upper() == "DESC"
-        return Select(name, index, projection, where, descending)
+        return Select(name, index, projection, where, descending, ordered)
 
     def insert(self) -> Insert:
         self.word("INSERT")
