@@ -105,3 +105,26 @@ def test_eventbridge_rule_invokes_the_function_with_the_event(aws_client, lam, s
     assert event["source"] == "shop" and event["detail-type"] == "OrderPlaced"
     assert event["detail"] == {"id": 7} and event["account"] == ACCOUNT and event["region"] == "us-east-1"
     assert events_seen(sqs, seen, timeout=0.5) == []
+
+
+def test_dynamodb_table_stream_invokes_the_function(aws_client, lam, sqs, seen, recorder, nubis):
+    pytest.importorskip("nubis.services.dynamodbstreams.provider")  # DynamoDB Streams in this nubis
+    ddb = aws_client("dynamodb")
+    table = ddb.create_table(TableName="orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                             BillingMode="PAY_PER_REQUEST",
+                             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    stream = table["TableDescription"]["LatestStreamArn"]
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=stream, StartingPosition="TRIM_HORIZON")
+    ddb.put_item(TableName="orders", Item={"id": {"S": "1"}, "n": {"N": "1"}})
+    ddb.update_item(TableName="orders", Key={"id": {"S": "1"}}, UpdateExpression="SET n = :v",
+                    ExpressionAttributeValues={":v": {"N": "2"}})
+    records: list = []
+    deadline = time.monotonic() + 20
+    while len(records) < 2 and time.monotonic() < deadline:
+        nubis.advance(1)  # the poller reads the shard once a second
+        records += [r for e in events_seen(sqs, seen, timeout=0.2) for r in e["Records"]]
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
+    assert records[0]["eventSourceARN"] == stream and records[0]["eventSource"] == "aws:dynamodb"
+    assert records[1]["dynamodb"]["OldImage"]["n"] == {"N": "1"}
+    assert records[1]["dynamodb"]["NewImage"]["n"] == {"N": "2"}
