@@ -23,7 +23,9 @@ def uvicorn_config(config: Config, app=None):
         loop = "asyncio"
     try:
         import httptools  # noqa: F401
-        http = "httptools"
+        # httptools' protocol, with HTTP/2 (h2c, prior knowledge) beside it on the same port.
+        from .gateway.http2 import HttpOrH2Protocol
+        http = HttpOrH2Protocol
     except ImportError:
         http = "h11"
     return uvicorn.Config(
