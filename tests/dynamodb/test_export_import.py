@@ -158,3 +158,9 @@ def test_csv_import_with_header_types_and_errors(ddb, s3, aws_client):
     assert code(e) == "ResourceInUseException"
     e = error_of(ddb.describe_import, ImportArn=out["ImportArn"] + "0")
     assert code(e) == "ImportNotFoundException"
+    first = ddb.list_imports(PageSize=1)
+    assert len(first["ImportSummaryList"]) == 1
+    second = ddb.list_imports(PageSize=1, NextToken=first["NextToken"])
+    assert [i["ImportArn"] for i in first["ImportSummaryList"] + second["ImportSummaryList"]] == \
+        [i["ImportArn"] for i in ddb.list_imports()["ImportSummaryList"]]
+    assert "NextToken" not in second

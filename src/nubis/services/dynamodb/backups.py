@@ -162,10 +162,11 @@ class Backups:
             override = params.get(member[:-2] + "Override")
             if override is not None:
                 known = {ix["IndexName"] for ix in d.get(member) or ()}
+                # The override keeps a subset of the source's indexes (the API reference).
                 for ix in override:
-                    if ix.get("IndexName") not in known and member == "LocalSecondaryIndexes":
-                        raise validation(f"{tb.INVALID}LocalSecondaryIndexOverride can only remove indexes of the "
-                                         f"backup: {ix.get('IndexName')}")
+                    if ix.get("IndexName") not in known:
+                        raise validation(f"{tb.INVALID}{member[:-2]}Override can only keep indexes of the source "
+                                         f"table: {ix.get('IndexName')} is not one of them")
                 d[member] = override
             if d["BillingMode"] == "PAY_PER_REQUEST":
                 for ix in d.get(member) or ():

@@ -454,10 +454,12 @@ def _page(entries: list, member: str, size, token, most: int, where: str) -> dic
                          f"Member must have value less than or equal to {most}")
     start = 0
     if token:
-        if not str(token).isdigit():
-            raise validation("Invalid NextToken")
-        start = int(token)
+        # ListImports' model wants 112+ hex digits in blocks of 16: the offset, zero-padded.
+        try:
+            start = int(token, 16)
+        except ValueError:
+            raise validation("Invalid NextToken") from None
     out = {member: entries[start:start + size]}
     if start + size < len(entries):
-        out["NextToken"] = str(start + size)
+        out["NextToken"] = f"{start + size:0112x}"
     return out
