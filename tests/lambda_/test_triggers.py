@@ -2,11 +2,13 @@
 an SNS subscription, an EventBridge rule."""
 from __future__ import annotations
 
+import base64
 import json
 import time
 
 import pytest
 
+from nubis.services import PROVIDERS
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (autouse here: the clock stands still)
 
 from .conftest import ACCOUNT, code, error_of
@@ -108,7 +110,8 @@ def test_eventbridge_rule_invokes_the_function_with_the_event(aws_client, lam, s
 
 
 def test_dynamodb_table_stream_invokes_the_function(aws_client, lam, sqs, seen, recorder, nubis):
-    pytest.importorskip("nubis.services.dynamodbstreams.provider")  # DynamoDB Streams in this nubis
+    if "dynamodbstreams" not in PROVIDERS:
+        pytest.skip("this nubis has no DynamoDB Streams yet")
     ddb = aws_client("dynamodb")
     table = ddb.create_table(TableName="orders", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
@@ -128,3 +131,28 @@ def test_dynamodb_table_stream_invokes_the_function(aws_client, lam, sqs, seen, 
     assert records[0]["eventSourceARN"] == stream and records[0]["eventSource"] == "aws:dynamodb"
     assert records[1]["dynamodb"]["OldImage"]["n"] == {"N": "1"}
     assert records[1]["dynamodb"]["NewImage"]["n"] == {"N": "2"}
+
+
+def test_kinesis_stream_invokes_the_function(aws_client, lam, sqs, seen, recorder, nubis):
+    if "kinesis" not in PROVIDERS:
+        pytest.skip("this nubis has no Kinesis yet")
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=2)
+    for _ in range(60):
+        summary = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"]
+        if summary["StreamStatus"] == "ACTIVE":
+            break
+        nubis.advance(1)
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=summary["StreamARN"],
+                                    StartingPosition="TRIM_HORIZON")
+    puts = {kinesis.put_record(StreamName="clicks", Data=f"d{i}".encode(), PartitionKey=f"k{i}")["SequenceNumber"]:
+            f"d{i}" for i in range(4)}
+    records: list = []
+    deadline = time.monotonic() + 20
+    while len(records) < 4 and time.monotonic() < deadline:
+        nubis.advance(1)  # the poller reads each shard once a second
+        records += [r for e in events_seen(sqs, seen, timeout=0.2) for r in e["Records"]]
+    got = {r["kinesis"]["sequenceNumber"]: base64.b64decode(r["kinesis"]["data"]).decode() for r in records}
+    assert got == puts
+    assert all(r["eventID"] == f"{r['eventID'].split(':')[0]}:{r['kinesis']['sequenceNumber']}" for r in records)
+    assert {r["eventSourceARN"] for r in records} == {summary["StreamARN"]}
