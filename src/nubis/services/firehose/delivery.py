@@ -1,0 +1,192 @@
+"""Buffering and delivery (a mixin of the provider).
+
+A stream's buffer is its rows in ``firehose_records``. The ``firehose:flush``
+timer (keyed by stream) falls due ``IntervalInSeconds`` after the oldest
+buffered record arrived, or at once when the buffer reaches ``SizeInMBs``.
+A flush takes up to ``SizeInMBs`` of records, delivers them, and only then
+deletes their rows: a crash mid-delivery delivers again (at least once, as
+AWS says). S3 delivery goes through the internal client (``s3:PutObject`` as
+``firehose.amazonaws.com``); a failed PutObject is retried on the clock.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as _dt
+import json
+import logging
+
+from ...protocol.errors import ServiceError
+from . import destinations as dests
+from . import formats, http_endpoint, prefixes, transform
+from .transform import PRINCIPAL, Failure, Item
+
+log = logging.getLogger("nubis.firehose")
+S3_RETRY = 60.0
+
+
+class Delivery:
+    def start_delivery(self) -> None:
+        self._flushing: dict[int, asyncio.Lock] = {}
+        self._http = None
+        self.scheduler.on("firehose:flush", self._flush)
+        self.scheduler.on("firehose:retry", self._retry)
+
+    async def stop_delivery(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    # -- the buffer ------------------------------------------------------------------------
+
+    def _hints(self, s) -> dict:
+        cfg = s.dest
+        if s.dest_kind == "ExtendedS3" or s.dest_kind == "HttpEndpoint":
+            return dests.buffering(s.dest_kind, cfg)
+        return dests.buffering("S3", cfg.get("S3Configuration") or {})
+
+    def accept(self, s, rows: list[tuple[float, bytes]]) -> None:
+        """Buffer records (durably, in the caller's transaction) and arm the flush timer."""
+        with self.db.transaction():
+            self.store.add(s, rows)
+            self._arm(s)
+
+    def _arm(self, s) -> None:
+        hints = self._hints(s)
+        if self.store.buffered_bytes(s) >= hints["SizeInMBs"] * dests.MiB:
+            due = self.clock.now()
+        else:
+            due = self.store.oldest(s) + hints["IntervalInSeconds"]
+        self.scheduler.at(due, "firehose:flush", {"id": s.id}, key=str(s.id))
+
+    def _take(self, s) -> list[tuple[int, float, bytes]]:
+        limit = self._hints(s)["SizeInMBs"] * dests.MiB
+        out, size = [], 0
+        for row in self.store.buffered(s):
+            # The record that fills the buffer goes with it, as AWS flushes once the size is reached.
+            if size >= limit:
+                break
+            out.append(row)
+            size += len(row[2])
+        return out
+
+    async def _flush(self, payload: dict) -> None:
+        s = self.store.by_id.get(payload["id"])
+        if s is None:
+            return
+        lock = self._flushing.setdefault(s.id, asyncio.Lock())
+        async with lock:
+            if self.scheduler.pending("firehose:retry") and any(
+                    t["timer_key"] == str(s.id) for t in self.scheduler.pending("firehose:retry")):
+                return  # an HTTP endpoint delivery is being retried; it takes the buffer with it
+            await self._deliver_buffer(s, payload)
+
+    async def _retry(self, payload: dict) -> None:
+        s = self.store.by_id.get(payload["id"])
+        if s is None:
+            return
+        async with self._flushing.setdefault(s.id, asyncio.Lock()):
+            await self._deliver_buffer(s, payload)
+
+    async def _deliver_buffer(self, s, payload: dict) -> None:
+        rows = self._take(s)
+        if not rows:
+            return
+        try:
+            if s.dest_kind == "HttpEndpoint":
+                done = await http_endpoint.deliver(self, s, rows, payload)
+            elif s.dest_kind == "ExtendedS3":
+                done = await self._deliver_s3(s, rows)
+            else:
+                # Redshift, OpenSearch, Splunk, Snowflake, Iceberg: stored only; their
+                # intermediate S3 copy is what nubis can deliver.
+                done = await self._deliver_s3(s, rows, s.dest.get("S3Configuration"))
+        except Exception:
+            log.exception("firehose delivery of %s failed", s.arn)
+            done = False
+        if s.id not in self.store.by_id:
+            return
+        if done:
+            self.store.remove(s, [r[0] for r in rows])
+            if self.store.oldest(s) is not None:
+                self._arm(s)
+        elif done is False:
+            self.scheduler.after(S3_RETRY, "firehose:flush", {"id": s.id}, key=str(s.id))
+
+    # -- S3 ------------------------------------------------------------------------------------
+
+    def _time(self, t: float, cfg: dict) -> _dt.datetime:
+        return _dt.datetime.fromtimestamp(t, tz=prefixes.zone(cfg.get("CustomTimeZone")))
+
+    async def put_object(self, s, bucket_arn: str, key: str, body: bytes) -> None:
+        await self.internal.call("s3", "PutObject", {"Bucket": dests.bucket_of(bucket_arn), "Key": key, "Body": body},
+                                 account=s.account, region=s.region, principal=PRINCIPAL)
+
+    async def write_object(self, s, cfg: dict, items: list[Item], body: bytes, *, keys=None,
+                           error_type: str | None = None, extension: str | None = None) -> str:
+        """One object of ``body`` under ``cfg``'s Prefix (or ErrorOutputPrefix), named for the oldest item."""
+        t = self._time(min(it.arrived for it in items), cfg)
+        if error_type:
+            prefix = prefixes.evaluate(cfg.get("ErrorOutputPrefix") or "", t, None, error_type)
+        else:
+            prefix = prefixes.evaluate(cfg.get("Prefix") or "", t, keys)
+        fmt = cfg.get("CompressionFormat") or "UNCOMPRESSED"
+        name = prefixes.object_name(s.name, s.version, t)
+        if extension is None:
+            extension = cfg.get("FileExtension") or formats.EXTENSIONS.get(fmt, "")
+        body = formats.compress(body, fmt, name)
+        key = prefix + name + extension
+        await self.put_object(s, cfg["BucketARN"], key, body)
+        return key
+
+    async def write_errors(self, s, cfg: dict, failures: list[Failure]) -> None:
+        """Failed records as JSON lines, one object per error type, under the error prefix."""
+        by_type: dict[str, list[Failure]] = {}
+        for f in failures:
+            by_type.setdefault(f.kind, []).append(f)
+        now_ms = int(self.clock.now() * 1000)
+        for kind, group in by_type.items():
+            lines = []
+            for f in group:
+                doc = {"attemptsMade": 1, "arrivalTimestamp": int(f.item.arrived * 1000), "errorCode": f.code,
+                       "errorMessage": f.message, "attemptEndingTimestamp": now_ms,
+                       "rawData": base64.b64encode(f.item.raw).decode(), **f.extra}
+                lines.append(json.dumps(doc, separators=(",", ":")) + "\n")
+            await self.write_object(s, {**cfg, "CompressionFormat": "UNCOMPRESSED", "FileExtension": ""},
+                                    [f.item for f in group], "".join(lines).encode(), error_type=kind, extension="")
+
+    async def _deliver_s3(self, s, rows, cfg: dict | None = None) -> bool:
+        cfg = cfg if cfg is not None else s.dest
+        items = [Item(rid, arrived, data, data) for rid, arrived, data in rows]
+        try:
+            backup = cfg.get("S3BackupConfiguration") if cfg.get("S3BackupMode") == "Enabled" else None
+            if backup:
+                # Source record backup: the records as they arrived, before any transformation.
+                await self.write_object(s, backup, items, b"".join(it.raw for it in items))
+            items, failures = await transform.apply(self, s, items, cfg)
+            conversion = cfg.get("DataFormatConversionConfiguration")
+            out_format = formats.output_format(conversion) if dests.converting(cfg) else None
+            groups: dict[tuple, list[Item]] = {}
+            for it in items:
+                groups.setdefault(tuple(sorted(it.keys.items())), []).append(it)
+            for keys, group in groups.items():
+                if out_format:
+                    rows_, bad = formats.parse_records([it.data for it in group])
+                    bad_idx = {i for i, _ in bad}
+                    failures += [Failure(group[i], "DataFormatConversion.MalformedData", msg,
+                                         "format-conversion-failed") for i, msg in bad]
+                    group = [it for i, it in enumerate(group) if i not in bad_idx]
+                    if not group:
+                        continue
+                    body = formats.convert(rows_, out_format, conversion)
+                    ext = cfg.get("FileExtension") or f".{out_format}"
+                    await self.write_object(s, {**cfg, "CompressionFormat": "UNCOMPRESSED"}, group, body,
+                                            keys=dict(keys), extension=ext)
+                else:
+                    await self.write_object(s, cfg, group, b"".join(it.data for it in group), keys=dict(keys))
+            if failures:
+                await self.write_errors(s, cfg, failures)
+        except ServiceError as e:
+            log.warning("firehose %s: S3 delivery failed (%s: %s); retrying", s.name, e.code, e.message)
+            return False
+        return True

@@ -1,0 +1,138 @@
+"""The control plane: create, describe, list, update, delete, encryption, tags."""
+from .conftest import ROLE, code, error_of
+
+
+def test_create_describe_list_delete(firehose, make_stream):
+    arn = make_stream("clicks", Prefix="raw/", ErrorOutputPrefix="err/")
+    assert arn == "arn:aws:firehose:us-east-1:000000000000:deliverystream/clicks"
+    d = firehose.describe_delivery_stream(DeliveryStreamName="clicks")["DeliveryStreamDescription"]
+    assert d["DeliveryStreamStatus"] in ("CREATING", "ACTIVE")
+    assert d["DeliveryStreamType"] == "DirectPut" and d["VersionId"] == "1"
+    assert d["Source"] == {"DirectPutSourceDescription": {}}
+    (dest,) = d["Destinations"]
+    assert dest["DestinationId"] == "destinationId-000000000001"
+    ext = dest["ExtendedS3DestinationDescription"]
+    assert ext["BucketARN"] == "arn:aws:s3:::landing" and ext["Prefix"] == "raw/"
+    assert ext["BufferingHints"] == {"SizeInMBs": 5, "IntervalInSeconds": 300}
+    assert ext["CompressionFormat"] == "UNCOMPRESSED" and ext["S3BackupMode"] == "Disabled"
+    assert dest["S3DestinationDescription"]["BucketARN"] == "arn:aws:s3:::landing"
+    d = firehose.describe_delivery_stream(DeliveryStreamName="clicks")["DeliveryStreamDescription"]
+    assert d["DeliveryStreamStatus"] == "ACTIVE"
+    assert d["DeliveryStreamEncryptionConfiguration"]["Status"] == "DISABLED"
+
+    make_stream("another")
+    assert firehose.list_delivery_streams()["DeliveryStreamNames"] == ["another", "clicks"]
+    page = firehose.list_delivery_streams(Limit=1)
+    assert page["DeliveryStreamNames"] == ["another"] and page["HasMoreDeliveryStreams"] is True
+    assert firehose.list_delivery_streams(ExclusiveStartDeliveryStreamName="another")["DeliveryStreamNames"] == [
+        "clicks"]
+    assert firehose.list_delivery_streams(DeliveryStreamType="KinesisStreamAsSource")["DeliveryStreamNames"] == []
+
+    e = error_of(make_stream, "clicks")
+    assert code(e) == "ResourceInUseException"
+    firehose.delete_delivery_stream(DeliveryStreamName="clicks")
+    e = error_of(firehose.describe_delivery_stream, DeliveryStreamName="clicks")
+    assert code(e) == "ResourceNotFoundException"
+    assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_create_needs_one_destination_and_valid_prefixes(firehose, bucket, make_stream):
+    e = error_of(firehose.create_delivery_stream, DeliveryStreamName="none")
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(make_stream, "p", Prefix="data/!{timestamp:yyyy}/")   # no ErrorOutputPrefix
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(make_stream, "p", Prefix="d/!{timestamp:yyyy}/", ErrorOutputPrefix="e/!{timestamp:yyyy}/")
+    assert code(e) == "InvalidArgumentException" and "error-output-type" in e.response["Error"]["Message"]
+    e = error_of(make_stream, "p", Prefix="d/!{firehose:error-output-type}/", ErrorOutputPrefix="e/")
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(make_stream, "p", Prefix="d/!{nope:x}/", ErrorOutputPrefix="e/!{firehose:error-output-type}")
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(make_stream, "p", Prefix="d/!{partitionKeyFromQuery:a}/",
+                 ErrorOutputPrefix="e/!{firehose:error-output-type}/")
+    assert code(e) == "InvalidArgumentException"   # partition keys need dynamic partitioning
+    e = error_of(make_stream, "p", Prefix="d/!{partitionKeyFromQuery:a}/",
+                 ErrorOutputPrefix="e/!{firehose:error-output-type}/",
+                 DynamicPartitioningConfiguration={"Enabled": True},
+                 BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60})
+    assert code(e) == "InvalidArgumentException"   # at least 64 MiB buffers
+    e = error_of(make_stream, "p", BucketARN="not-an-arn")
+    assert code(e) == "InvalidArgumentException"
+    assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []
+
+
+def test_update_destination_checks_the_version(firehose, make_stream):
+    make_stream("u")
+    e = error_of(firehose.update_destination, DeliveryStreamName="u", CurrentDeliveryStreamVersionId="7",
+                 DestinationId="destinationId-000000000001",
+                 ExtendedS3DestinationUpdate={"Prefix": "new/"})
+    assert code(e) == "ConcurrentModificationException"
+    firehose.update_destination(DeliveryStreamName="u", CurrentDeliveryStreamVersionId="1",
+                                DestinationId="destinationId-000000000001",
+                                ExtendedS3DestinationUpdate={"Prefix": "new/", "CompressionFormat": "GZIP",
+                                                             "BufferingHints": {"IntervalInSeconds": 60}})
+    d = firehose.describe_delivery_stream(DeliveryStreamName="u")["DeliveryStreamDescription"]
+    assert d["VersionId"] == "2" and "LastUpdateTimestamp" in d
+    ext = d["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert ext["Prefix"] == "new/" and ext["CompressionFormat"] == "GZIP"
+    assert ext["BufferingHints"] == {"SizeInMBs": 5, "IntervalInSeconds": 60}
+    e = error_of(firehose.update_destination, DeliveryStreamName="u", CurrentDeliveryStreamVersionId="1",
+                 DestinationId="destinationId-000000000001", ExtendedS3DestinationUpdate={"Prefix": "x/"})
+    assert code(e) == "ConcurrentModificationException"
+
+
+def test_encryption_and_tags(firehose, make_stream):
+    make_stream("enc")
+    firehose.start_delivery_stream_encryption(DeliveryStreamName="enc",
+                                              DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+    d = firehose.describe_delivery_stream(DeliveryStreamName="enc")["DeliveryStreamDescription"]
+    assert d["DeliveryStreamEncryptionConfiguration"] == {"KeyType": "AWS_OWNED_CMK", "Status": "ENABLED"}
+    assert firehose.put_record(DeliveryStreamName="enc", Record={"Data": b"x"})["Encrypted"] is True
+    e = error_of(firehose.start_delivery_stream_encryption, DeliveryStreamName="enc",
+                 DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK"})
+    assert code(e) == "InvalidArgumentException"
+    firehose.stop_delivery_stream_encryption(DeliveryStreamName="enc")
+    assert firehose.put_record(DeliveryStreamName="enc", Record={"Data": b"x"})["Encrypted"] is False
+
+    firehose.tag_delivery_stream(DeliveryStreamName="enc", Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
+    out = firehose.list_tags_for_delivery_stream(DeliveryStreamName="enc", Limit=1)
+    assert out["Tags"] == [{"Key": "a", "Value": "1"}] and out["HasMoreTags"] is True
+    firehose.untag_delivery_stream(DeliveryStreamName="enc", TagKeys=["a"])
+    assert firehose.list_tags_for_delivery_stream(DeliveryStreamName="enc")["Tags"] == [{"Key": "b", "Value": "2"}]
+
+
+def test_put_record_batch_answers_per_record_and_limits(firehose, make_stream):
+    make_stream("b")
+    out = firehose.put_record_batch(DeliveryStreamName="b", Records=[{"Data": b"one"}, {"Data": b"two"}])
+    assert out["FailedPutCount"] == 0 and len(out["RequestResponses"]) == 2
+    assert len({r["RecordId"] for r in out["RequestResponses"]}) == 2
+    e = error_of(firehose.put_record, DeliveryStreamName="missing", Record={"Data": b"x"})
+    assert code(e) == "ResourceNotFoundException"
+
+
+def test_server_side_limits(aws_client, make_stream):
+    from botocore.config import Config
+    raw = aws_client("firehose", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    make_stream("lim")
+    e = error_of(raw.put_record_batch, DeliveryStreamName="lim", Records=[{"Data": b"x"}] * 501)
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(raw.put_record, DeliveryStreamName="lim", Record={"Data": b"x" * (1000 * 1024 + 1)})
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(raw.put_record_batch, DeliveryStreamName="lim", Records=[{"Data": b"x" * 1000 * 1024}] * 5)
+    assert code(e) == "InvalidArgumentException"
+
+
+def test_cli_lists_streams(nubis_endpoint, make_stream):
+    import json
+    import os
+    import subprocess
+    import sys
+    make_stream("cli-stream")
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
+    env.pop("AWS_PROFILE", None)
+    out = subprocess.run([sys.executable, "-m", "awscli", "firehose", "describe-delivery-stream",
+                          "--delivery-stream-name", "cli-stream", "--endpoint-url", nubis_endpoint,
+                          "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)["DeliveryStreamDescription"]
+    assert d["DeliveryStreamName"] == "cli-stream" and ROLE == d["Destinations"][0][
+        "ExtendedS3DestinationDescription"]["RoleARN"]
