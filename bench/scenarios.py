@@ -499,3 +499,45 @@ def dynamodb_query_100(endpoint, state):
 
 
 dynamodb_query_100.setup(_ddb_table)
+
+
+# -- Step Functions: EXPRESS machines run by StartSyncExecution (no SQLite writes) ---------------
+
+def _express_machine(endpoint: str, name: str, definition: dict) -> str:
+    import json
+    import uuid
+
+    sfn = client(endpoint, "stepfunctions")
+    return sfn.create_state_machine(name=f"{name}-{uuid.uuid4().hex[:8]}", type="EXPRESS",
+                                    roleArn="arn:aws:iam::000000000000:role/bench",
+                                    definition=json.dumps(definition))["stateMachineArn"]
+
+
+@scenario("sfn-express-pass-10", "Step Functions StartSyncExecution of an EXPRESS machine of 10 Pass states "
+          "(10 state transitions a request)")
+def sfn_express_pass_10(endpoint, state):
+    return botocore_request(endpoint, "stepfunctions", "start_sync_execution", stateMachineArn=state["machine"],
+                            input='{"n": 1}')
+
+
+@sfn_express_pass_10.setup
+def _(endpoint):
+    states = {f"S{i}": {"Type": "Pass", "Next": f"S{i + 1}"} for i in range(9)}
+    states["S9"] = {"Type": "Pass", "Result": {"done": True}, "ResultPath": "$.result", "End": True}
+    return {"machine": _express_machine(endpoint, "bench-pass10", {"StartAt": "S0", "States": states})}
+
+
+@scenario("sfn-express-map-1000", "Step Functions StartSyncExecution of an EXPRESS machine whose inline Map "
+          "runs a Pass state over 1,000 items")
+def sfn_express_map_1000(endpoint, state):
+    import json
+
+    return botocore_request(endpoint, "stepfunctions", "start_sync_execution", stateMachineArn=state["machine"],
+                            input=json.dumps({"items": list(range(1000))}))
+
+
+@sfn_express_map_1000.setup
+def _(endpoint):
+    return {"machine": _express_machine(endpoint, "bench-map1000", {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemsPath": "$.items", "End": True,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})}
