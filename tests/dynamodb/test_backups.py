@@ -114,6 +114,9 @@ def test_backups_survive_a_restart(server_process, tmp_path):
                      AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
     ddb.put_item(TableName="keep", Item={"pk": {"S": "x"}, "v": {"N": "1"}})
     arn = ddb.create_backup(TableName="keep", BackupName="before")["BackupDetails"]["BackupArn"]
+    ddb.update_continuous_backups(TableName="keep", PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    ddb.put_item(TableName="keep", Item={"pk": {"S": "y"}, "v": {"N": "2"}})
     server.kill9()
 
     server = server_process("--data-dir", data)
@@ -121,3 +124,10 @@ def test_backups_survive_a_restart(server_process, tmp_path):
     assert ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]["BackupName"] == "before"
     ddb.restore_table_from_backup(TargetTableName="kept", BackupArn=arn)
     assert ddb.get_item(TableName="kept", Key={"pk": {"S": "x"}})["Item"]["v"] == {"N": "1"}
+    assert "Item" not in ddb.get_item(TableName="kept", Key={"pk": {"S": "y"}})
+    # The PITR change log survived too: the write before the kill is restorable.
+    server.post("/_nubis/clock", {"advance_seconds": 400})
+    ddb.delete_item(TableName="keep", Key={"pk": {"S": "y"}})
+    ddb.restore_table_to_point_in_time(SourceTableName="keep", TargetTableName="pitr-kept",
+                                       UseLatestRestorableTime=True)
+    assert ddb.get_item(TableName="pitr-kept", Key={"pk": {"S": "y"}})["Item"]["v"] == {"N": "2"}
