@@ -164,3 +164,26 @@ def test_csv_import_with_header_types_and_errors(ddb, s3, aws_client):
     assert [i["ImportArn"] for i in first["ImportSummaryList"] + second["ImportSummaryList"]] == \
         [i["ImportArn"] for i in ddb.list_imports()["ImportSummaryList"]]
     assert "NextToken" not in second
+
+
+def test_ion_import_reads_the_text_form(ddb, s3):
+    text = """$ion_1_0
+// a comment
+{Item: {pk: "a\\x41\\U0001F600", sk: 1, 'a field': 'a symbol', d: 1.50d1, f: 2.5e0, none: null.string,
+        nums: $dynamodb_NS::[1., 2], strs: $dynamodb_SS::["x"], blob: {{AP8=}}, ok: true, l: [1, "2"],
+        m: {"k": null}}}
+/* another */ {Item: {pk: "b", sk: 2}}
+"""
+    s3.put_object(Bucket="exports", Key="ion/all.ion", Body=text.encode())
+    s3.put_object(Bucket="exports", Key="ion/bad.ion", Body=b'{Item: {pk: "c", sk: 3}}\n{Item: {pk: \n')
+    out = ddb.import_table(S3BucketSource={"S3Bucket": "exports", "S3KeyPrefix": "ion/"}, InputFormat="ION",
+                           TableCreationParameters=_creation("ions"))["ImportTableDescription"]
+    done = ddb.describe_import(ImportArn=out["ImportArn"])["ImportTableDescription"]
+    assert (done["ProcessedItemCount"], done["ImportedItemCount"], done["ErrorCount"]) == (4, 3, 1)
+    first = ddb.get_item(TableName="ions", Key={"pk": {"S": "a\U0001F600"[:1] + "A\U0001F600"},
+                                                "sk": {"N": "1"}})["Item"]
+    assert first["a field"] == {"S": "a symbol"} and first["d"] == {"N": "15"} and first["f"] == {"N": "2.5"}
+    assert first["none"] == {"NULL": True} and sorted(first["nums"]["NS"]) == ["1", "2"]
+    assert first["blob"] == {"B": b"\x00\xff"} and first["l"] == {"L": [{"N": "1"}, {"S": "2"}]}
+    assert first["m"] == {"M": {"k": {"NULL": True}}} and first["strs"] == {"SS": ["x"]}
+    assert ddb.get_item(TableName="ions", Key={"pk": {"S": "c"}, "sk": {"N": "3"}})["Item"]

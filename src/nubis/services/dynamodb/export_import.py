@@ -431,6 +431,16 @@ def _records(text: str, fmt: str, delimiter: str, header, types: dict):
                 item[name] = {"B": base64.b64decode(value)} if kind == "B" else {kind: value}
             yield f"line {n}", item
         return
+    if fmt == "ION":
+        # A well-formed text is read whole (values may span lines); else line by line, to count errors.
+        try:
+            items = ion.load_items(text)
+        except ion.IonError:
+            pass
+        else:
+            for n, item in enumerate(items, 1):
+                yield f"record {n}", item
+            return
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue

@@ -95,11 +95,22 @@ def _tokens(text: str) -> list:
     return out
 
 
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|U[0-9a-fA-F]{8}|u[0-9a-fA-F]{4}|.)", re.DOTALL)
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "a": "\a", "b": "\b", "f": "\f", "v": "\v",
+           "\\": "\\", "/": "/", "?": "?", "'": "'", '"': '"', "\n": ""}
+
+
 def _unquote(token: str) -> str:
-    body = token[1:-1]
-    if token[0] == "'":
-        body = body.replace('\\\'', "'").replace('"', '\\"')
-    return json.loads('"' + body + '"')
+    """The text of a quoted Ion string or symbol, its escapes (``\\xHH``, ``\\uHHHH``,
+    ``\\UHHHHHHHH`` and the single-character ones) resolved."""
+    def one(m):
+        e = m.group(1)
+        if e[0] in "xuU" and len(e) > 1:
+            return chr(int(e[1:], 16))
+        if e in _SIMPLE:
+            return _SIMPLE[e]
+        raise IonError(f"unknown escape \\{e}")
+    return _ESCAPE.sub(one, token[1:-1])
 
 
 class _Reader:
