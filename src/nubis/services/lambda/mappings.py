@@ -88,7 +88,8 @@ class MappingsMixin:
                                          **where)
                 return rest.endswith(".fifo")
             if kind == "kinesis":
-                await self.internal.call("kinesis", "DescribeStreamSummary", {"StreamARN": arn}, **where)
+                await self.internal.call("kinesis", "DescribeStreamSummary",
+                                         {"StreamARN": arn.split("/consumer/")[0]}, **where)
             else:
                 await self.internal.call("dynamodbstreams", "DescribeStream", {"StreamArn": arn, "Limit": 1}, **where)
         except ServiceError as e:

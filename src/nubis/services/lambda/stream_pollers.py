@@ -58,6 +58,8 @@ class StreamPoller(Poller):
     def __init__(self, provider, account, region, doc):
         super().__init__(provider, account, region, doc)
         self.kinesis = doc["EventSourceArn"].split(":")[2] == "kinesis"
+        # A Kinesis stream consumer's ARN (enhanced fan-out) reads its stream's shards.
+        self.stream_arn = doc["EventSourceArn"].split("/consumer/")[0]
         self.service = "kinesis" if self.kinesis else "dynamodbstreams"
         self.readers: dict[str, asyncio.Task] = {}
         self.finished: set[str] = set()
@@ -71,7 +73,7 @@ class StreamPoller(Poller):
     # -- shards ------------------------------------------------------------------------------
 
     async def shards(self) -> list[dict]:
-        arn = self.doc["EventSourceArn"]
+        arn = self.stream_arn
         out, token = [], None
         while True:
             if self.kinesis:
@@ -104,7 +106,7 @@ class StreamPoller(Poller):
         await self.pause(POLL_SECONDS * 60)
 
     async def iterator(self, shard: str) -> str | None:
-        arn = self.doc["EventSourceArn"]
+        arn = self.stream_arn
         checkpoint = self.provider.mappings.checkpoints(self.uuid).get(shard)
         key = "StreamARN" if self.kinesis else "StreamArn"
         params = {key: arn, "ShardId": shard}
@@ -170,7 +172,7 @@ class StreamPoller(Poller):
     # -- records -----------------------------------------------------------------------------
 
     def record(self, shard: str, r: dict) -> dict:
-        arn = self.doc["EventSourceArn"]
+        arn = self.stream_arn
         if self.kinesis:
             data = r.get("Data") or b""
             if isinstance(data, str):
@@ -282,7 +284,7 @@ class StreamPoller(Poller):
 
     def envelope(self, shard: str, window: dict, final: bool) -> dict:
         return {"window": {"start": _iso_seconds(window["start"]), "end": _iso_seconds(window["end"])},
-                "state": window["state"], "shardId": shard, "eventSourceARN": self.doc["EventSourceArn"],
+                "state": window["state"], "shardId": shard, "eventSourceARN": self.stream_arn,
                 "isFinalInvokeForWindow": final, "isWindowTerminatedEarly": False}
 
     async def tumble(self, shard: str, batch: list[dict]) -> None:
@@ -327,7 +329,7 @@ class StreamPoller(Poller):
                 "endSequenceNumber": self.sequence(batch[-1]),
                 "approximateArrivalOfFirstRecord": _iso(self.arrival(batch[0])),
                 "approximateArrivalOfLastRecord": _iso(self.arrival(batch[-1])),
-                "batchSize": len(batch), "streamArn": self.doc["EventSourceArn"]}
+                "batchSize": len(batch), "streamArn": self.stream_arn}
         record = {"requestContext": {"requestId": str(uuids.uuid4()), "functionArn": self.doc["FunctionArn"],
                                      "condition": condition, "approximateInvokeCount": attempts},
                   "version": "1.0", "timestamp": _iso(self.provider.clock.now()),
