@@ -354,3 +354,17 @@ def test_batching_window_gathers_stream_records_on_the_clock(server):
     time.sleep(0.5)
     assert drain(sqs, seen) == []  # the window is still open
     assert datas(pump(server, sqs, seen, 1)) == ["a", "b"]
+
+
+def test_at_timestamp_starts_at_the_first_record_from_then(server):
+    lam, sqs, kinesis, seen, _ = setup(server, shards=1)
+    kinesis.put_record(StreamName="clicks", Data=b"old", PartitionKey="k")
+    server.post("/_nubis/clock", {"advance_seconds": 100})
+    since = server.get("/_nubis/clock")["now"] - 10
+    kinesis.put_record(StreamName="clicks", Data=b"new", PartitionKey="k")
+    out = lam.create_event_source_mapping(
+        FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="AT_TIMESTAMP",
+        StartingPositionTimestamp=datetime.datetime.fromtimestamp(since, tz=datetime.timezone.utc))
+    assert out["StartingPosition"] == "AT_TIMESTAMP"
+    assert abs(out["StartingPositionTimestamp"].timestamp() - since) < 1
+    assert datas(pump(server, sqs, seen, 1)) == ["new"]
