@@ -1,0 +1,87 @@
+"""Where records come from besides PutRecord: an SNS subscription, a Kinesis
+data stream (the stand-in of tests/support until nubis has Kinesis); and a
+restart that must not lose what was accepted."""
+import json
+import time
+
+from .conftest import ACCOUNT, ROLE, body, keys
+
+
+def test_sns_subscription_delivers_into_the_stream(nubis, aws_client, firehose, s3, make_stream):
+    arn = make_stream("from-sns", BufferingHints={"IntervalInSeconds": 60})
+    sns = aws_client("sns")
+    topic = sns.create_topic(Name="news")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="firehose", Endpoint=arn, ReturnSubscriptionArn=True,
+                  Attributes={"SubscriptionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/sns-firehose",
+                              "RawMessageDelivery": "true"})
+    sns.publish(TopicArn=topic, Message="hello firehose")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:   # SNS delivers on its own a moment after Publish
+        nubis.advance(0)
+        nubis.advance(60)
+        found = keys(s3, "landing")
+        if found:
+            break
+        time.sleep(0.05)
+    (key,) = found
+    assert body(s3, "landing", key) == b"hello firehose"
+
+
+def wait_keys(s3, bucket, count, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = keys(s3, bucket)
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+def test_buffered_records_survive_a_restart(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    server.post("/_nubis/clock", {"freeze": True})
+    s3, firehose = server.client("s3"), server.client("firehose")
+    s3.create_bucket(Bucket="landing")
+    firehose.create_delivery_stream(DeliveryStreamName="durable", ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing", "BufferingHints": {"IntervalInSeconds": 60}})
+    firehose.put_record_batch(DeliveryStreamName="durable", Records=[{"Data": b"a"}, {"Data": b"b"}])
+    firehose.put_record(DeliveryStreamName="durable", Record={"Data": b"c"})
+    server.kill9()
+
+    restarted = server_process("--data-dir", data, port=server.port)
+    restarted.post("/_nubis/clock", {"freeze": True})
+    s3 = restarted.client("s3")
+    assert keys(s3, "landing") == []
+    restarted.post("/_nubis/clock", {"advance_seconds": 60})
+    (key,) = wait_keys(s3, "landing", 1)
+    assert body(s3, "landing", key) == b"abc"
+
+
+def test_kinesis_stream_as_source(server_process):
+    server = server_process("--ephemeral", env={"NUBIS_PROVIDERS": "kinesis=support.fake_streams:FakeKinesis"})
+    server.post("/_nubis/clock", {"freeze": True})
+    s3, firehose, kinesis = server.client("s3"), server.client("firehose"), server.client("kinesis")
+    s3.create_bucket(Bucket="landing")
+    kinesis.create_stream(StreamName="events", ShardCount=2)
+    stream_arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/events"
+    firehose.create_delivery_stream(
+        DeliveryStreamName="from-kinesis", DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing",
+                                            "BufferingHints": {"IntervalInSeconds": 60}})
+    d = firehose.describe_delivery_stream(DeliveryStreamName="from-kinesis")["DeliveryStreamDescription"]
+    assert d["Source"]["KinesisStreamSourceDescription"]["KinesisStreamARN"] == stream_arn
+    try:
+        firehose.put_record(DeliveryStreamName="from-kinesis", Record={"Data": b"x"})
+        raise AssertionError("PutRecord on a Kinesis-sourced stream must fail")
+    except firehose.exceptions.InvalidArgumentException:
+        pass
+    for i in range(6):
+        kinesis.put_record(StreamName="events", Data=json.dumps({"i": i}).encode() + b"\n", PartitionKey=f"k{i}")
+    server.post("/_nubis/clock", {"advance_seconds": 1})    # one poll reads both shards
+    server.post("/_nubis/clock", {"advance_seconds": 60})
+    (key,) = wait_keys(s3, "landing", 1)
+    got = sorted(json.loads(line)["i"] for line in body(s3, "landing", key).splitlines())
+    assert got == list(range(6))
+    server.post("/_nubis/clock", {"advance_seconds": 120})   # read once: nothing delivered twice
+    assert len(keys(s3, "landing")) == 1
