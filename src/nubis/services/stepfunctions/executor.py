@@ -75,7 +75,7 @@ class Run:
         self.context_base = {
             "Execution": {"Id": self.arn, "Input": doc.get("_input"), "Name": doc["name"],
                           "RoleArn": doc.get("_roleArn"), "StartTime": doc.get("_startTime"),
-                          "RedriveCount": 0},
+                          "RedriveCount": doc.get("redriveCount", 0)},
             "StateMachine": {"Id": doc["stateMachineArn"], "Name": doc["stateMachineArn"].split(":")[6]},
         }
 
@@ -362,7 +362,8 @@ class Run:
             try:
                 result = await body(ctx, resume)
                 break
-            except Failure as f:
+            except (Failure, StatesError) as exc:
+                f = exc if isinstance(exc, Failure) else Failure(exc.error, exc.cause)
                 resume = None
                 delay, attempts = asl.retry_delay(state.get("Retry") or [], f.error, attempts, self.rand)
                 if delay is not None:
@@ -372,7 +373,7 @@ class Run:
                 catcher = asl.catch(state.get("Catch") or [], f.error)
                 if catcher is None:
                     f.prev = branch.prev
-                    raise
+                    raise f from None
                 output = asl.catcher_output(catcher, branch.language, data, f.error, f.cause, ctx, branch.variables)
                 assigned = asl.catcher_assign(catcher, branch.language, data, f.error, f.cause, ctx,
                                               branch.variables) if "Assign" in catcher else None

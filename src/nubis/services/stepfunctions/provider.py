@@ -26,6 +26,8 @@ TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 IDEMPOTENCY_WINDOW = 90 * 86400.0
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 STATUS_CHANGE = "Step Functions Execution Status Change"
+TIMEOUT = "stepfunctions:timeout"
+REDRIVE_WINDOW = 14 * 86400.0
 
 
 def _public(doc: dict) -> dict:
@@ -89,6 +91,7 @@ class StepFunctionsProvider(Provider):
         self.activity_signals: dict[str, asyncio.Event] = {}
         self.finish_waiters: dict[str, list[tuple[Run, str]]] = {}
         self.scheduler.on(WAKE, self._wake)
+        self.scheduler.on(TIMEOUT, self._timed_out)
         self._resume_all()
 
     def reset(self) -> None:
@@ -118,6 +121,26 @@ class StepFunctionsProvider(Provider):
     def _launch(self, run: Run, checkpoint: dict | None) -> None:
         (self.express_runs if run.express else self.runs)[run.arn] = run
         run.task = asyncio.get_running_loop().create_task(run.main(checkpoint), name=f"sfn {run.arn}")
+        limit = run.definition.get("TimeoutSeconds")
+        if limit and run.express:
+            async def watchdog():
+                await self.scheduler.sleep_until(run.doc["startDate"] + limit)
+                self._time_out(run)
+
+            dog = asyncio.get_running_loop().create_task(watchdog())
+            run.task.add_done_callback(lambda _t: dog.cancel())
+
+    async def _timed_out(self, payload: dict) -> None:
+        run = self.runs.get(payload.get("execution", ""))
+        if run is not None:
+            self._time_out(run)
+
+    def _time_out(self, run: Run) -> None:
+        """The machine's TimeoutSeconds passed: the execution ends TIMED_OUT."""
+        if run.task is not None:
+            run.task.cancel()
+        self.finish(run, "TIMED_OUT", error="States.Timeout",
+                    cause=f"The execution timed out after {run.definition.get('TimeoutSeconds')} seconds")
 
     async def _wake(self, payload: dict) -> None:
         run = self.runs.get(payload.get("execution", ""))
@@ -619,6 +642,9 @@ class StepFunctionsProvider(Provider):
             checkpoint = {"state": definition["StartAt"], "input": doc["_inputValue"], "variables": {},
                           "prev": 0, "next_id": run.next_id}
             self.store.set_checkpoint(doc["executionArn"], checkpoint)
+            if definition.get("TimeoutSeconds"):
+                self.scheduler.at(doc["startDate"] + definition["TimeoutSeconds"], TIMEOUT,
+                                  {"execution": doc["executionArn"]}, key=doc["executionArn"])
         self._launch(run, checkpoint)
         self._status_changed(doc)
         return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
@@ -668,8 +694,12 @@ class StepFunctionsProvider(Provider):
                 details = {k: val for k, val in (("error", error), ("cause", cause)) if val is not None}
                 run.event(f"Execution{kind}", last, f"execution{kind}EventDetails", details)
             self.store.put_execution(doc)
-            self.store.set_checkpoint(run.arn, None)
+            if status == "SUCCEEDED":
+                self.store.set_checkpoint(run.arn, None)
+            # else the checkpoint stays: RedriveExecution starts again from it.
             self.store.delete_tokens_of(run.arn)
+            if run.definition.get("TimeoutSeconds") and status != "TIMED_OUT":
+                self.scheduler.cancel(TIMEOUT, run.arn)
         self.runs.pop(run.arn, None)
         self._status_changed(doc)
         for parent, key in self.finish_waiters.pop(run.arn, []):
@@ -706,17 +736,49 @@ class StepFunctionsProvider(Provider):
 
         asyncio.get_running_loop().create_task(send())
 
+    def _not_redrivable(self, doc: dict) -> str | None:
+        """Why the execution cannot be redriven, or None."""
+        if doc.get("_type") == "EXPRESS":
+            return "Execution of an EXPRESS state machine cannot be redriven"
+        if doc["status"] in ("RUNNING", "SUCCEEDED"):
+            return f"Execution is {doc['status']} and cannot be redriven"
+        if self.clock.now() - doc.get("stopDate", 0) > REDRIVE_WINDOW:
+            return "Execution can no longer be redriven: it ended more than 14 days ago"
+        return None
+
     def _describe(self, doc: dict) -> dict:
         out = _public(doc)
         out.setdefault("redriveCount", 0)
-        out["redriveStatus"] = "NOT_REDRIVABLE"
-        if doc["status"] == "RUNNING":
-            out["redriveStatusReason"] = "Execution is RUNNING and cannot be redriven"
-        elif doc["status"] == "SUCCEEDED":
-            out["redriveStatusReason"] = "Execution is SUCCEEDED and cannot be redriven"
-        else:
-            out["redriveStatusReason"] = "Redrive is not supported by nubis yet"
+        reason = self._not_redrivable(doc)
+        out["redriveStatus"] = "REDRIVABLE" if reason is None else "NOT_REDRIVABLE"
+        if reason is not None:
+            out["redriveStatusReason"] = reason
         return out
+
+    def redrive_execution(self, ctx: RequestContext, params: dict) -> dict:
+        doc = self._execution(params.get("executionArn"))
+        reason = self._not_redrivable(doc)
+        checkpoint = self.store.checkpoint(doc["executionArn"]) if reason is None else None
+        if reason is not None or checkpoint is None:
+            raise v.error("ExecutionNotRedrivable", reason or "Execution cannot be redriven")
+        now = self.clock.now()
+        definition = json.loads(doc["_definition"])
+        for k in ("stopDate", "error", "cause", "output", "outputDetails"):
+            doc.pop(k, None)
+        doc.update(status="RUNNING", redriveCount=doc.get("redriveCount", 0) + 1, redriveDate=now)
+        run = Run(self, doc, definition, express=False)
+        run.next_id = len(self.store.events(doc["executionArn"])) + 1
+        with self.db.transaction():
+            redriven = run.event("ExecutionRedriven", run.next_id - 1, "executionRedrivenEventDetails",
+                                 {"redriveCount": doc["redriveCount"]})
+            # The failed state runs again from its start: no wait or token carries over.
+            checkpoint = {k: val for k, val in checkpoint.items() if k not in ("until", "token")}
+            checkpoint.update(prev=redriven, next_id=run.next_id)
+            self.store.put_execution(doc)
+            self.store.set_checkpoint(doc["executionArn"], checkpoint)
+        self._launch(run, checkpoint)
+        self._status_changed(doc)
+        return {"redriveDate": now}
 
     def describe_execution(self, ctx: RequestContext, params: dict) -> dict:
         arn = params.get("executionArn")
@@ -769,7 +831,7 @@ class StepFunctionsProvider(Provider):
             for d in found:
                 row = {k: d[k] for k in ("executionArn", "stateMachineArn", "name", "status", "startDate",
                                          "stopDate", "stateMachineVersionArn", "stateMachineAliasArn") if k in d}
-                row["redriveCount"] = 0
+                row["redriveCount"] = d.get("redriveCount", 0)
                 rows.append(row)
         chunk, token = v.page(params, rows, v.max_results(params))
         out = {"executions": chunk}

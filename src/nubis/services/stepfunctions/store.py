@@ -145,6 +145,10 @@ class StepFunctionsStore:
         rows = self.db.query("SELECT doc, checkpoint FROM sfn_executions WHERE status = 'RUNNING'")
         return [(json.loads(r[0]), json.loads(r[1]) if r[1] else None) for r in rows]
 
+    def checkpoint(self, arn: str) -> dict | None:
+        r = self.db.query_one("SELECT checkpoint FROM sfn_executions WHERE arn = ?", (arn,))
+        return json.loads(r[0]) if r and r[0] else None
+
     def set_checkpoint(self, arn: str, checkpoint: dict | None) -> None:
         self.db.execute("UPDATE sfn_executions SET checkpoint = ? WHERE arn = ?",
                         (None if checkpoint is None else json.dumps(checkpoint), arn))
