@@ -187,3 +187,26 @@ def test_ion_import_reads_the_text_form(ddb, s3):
     assert first["blob"] == {"B": b"\x00\xff"} and first["l"] == {"L": [{"N": "1"}, {"S": "2"}]}
     assert first["m"] == {"M": {"k": {"NULL": True}}} and first["strs"] == {"SS": ["x"]}
     assert ddb.get_item(TableName="ions", Key={"pk": {"S": "c"}, "sk": {"N": "3"}})["Item"]
+
+
+def test_client_tokens_make_exports_and_imports_idempotent_for_8_hours(ddb, s3, make_table, nubis):
+    arn = _source(ddb, make_table)
+    first = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", ClientToken="tok")["ExportDescription"]
+    again = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", ClientToken="tok")["ExportDescription"]
+    assert again["ExportArn"] == first["ExportArn"]
+    s3.create_bucket(Bucket="elsewhere")
+    e = error_of(ddb.export_table_to_point_in_time, TableArn=arn, S3Bucket="elsewhere", ClientToken="tok")
+    assert code(e) == "ExportConflictException"
+    s3.put_object(Bucket="exports", Key="in/a.csv", Body=b"pk,sk\nz,1\n")
+    source = {"S3Bucket": "exports", "S3KeyPrefix": "in/"}
+    one = ddb.import_table(S3BucketSource=source, InputFormat="CSV", ClientToken="imp",
+                           TableCreationParameters=_creation("imported"))["ImportTableDescription"]
+    two = ddb.import_table(S3BucketSource=source, InputFormat="CSV", ClientToken="imp",
+                           TableCreationParameters=_creation("imported"))["ImportTableDescription"]
+    assert one["ImportArn"] == two["ImportArn"]
+    e = error_of(ddb.import_table, S3BucketSource={"S3Bucket": "exports", "S3KeyPrefix": "other/"},
+                 InputFormat="CSV", ClientToken="imp", TableCreationParameters=_creation("imported"))
+    assert code(e) == "ImportConflictException"
+    nubis.advance(8 * 3600 + 1)
+    later = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", ClientToken="tok")["ExportDescription"]
+    assert later["ExportArn"] != first["ExportArn"]

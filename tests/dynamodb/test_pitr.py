@@ -62,7 +62,7 @@ def test_window_and_errors(ddb, make_table, nubis):
     assert code(e) == "PointInTimeRecoveryUnavailableException"
     e = error_of(ddb.restore_table_to_point_in_time, SourceTableName="missing", TargetTableName="copy",
                  UseLatestRestorableTime=True)
-    assert code(e) == "SourceTableNotFoundException"
+    assert code(e) == "TableNotFoundException"
     desc = _enable(ddb, "plain", RecoveryPeriodInDays=1)["PointInTimeRecoveryDescription"]
     earliest, latest = desc["EarliestRestorableDateTime"], desc["LatestRestorableDateTime"]
     assert (earliest - latest).total_seconds() == 300

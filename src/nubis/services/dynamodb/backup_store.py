@@ -158,9 +158,10 @@ class BackupStore:
         row = self.db.query_one("SELECT description FROM dynamodb_jobs WHERE arn = ?", (arn,))
         return None if row is None else json.loads(row[0])
 
-    def job_by_token(self, kind: str, account: str, region: str, token: str) -> dict | None:
+    def job_by_token(self, kind: str, account: str, region: str, token: str, since: float) -> dict | None:
         row = self.db.query_one("SELECT description FROM dynamodb_jobs WHERE kind = ? AND account = ? AND region = ? "
-                                "AND token = ?", (kind, account, region, token))
+                                "AND token = ? AND created > ? ORDER BY created DESC",
+                                (kind, account, region, token, since))
         return None if row is None else json.loads(row[0])
 
     def jobs(self, kind: str, account: str, region: str) -> list[dict]:

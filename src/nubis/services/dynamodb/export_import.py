@@ -38,6 +38,7 @@ from .store import decode
 from .tables import validation
 
 PRINCIPAL = "dynamodb.amazonaws.com"
+TOKEN_WINDOW = 8 * 3600.0   # a ClientToken is remembered 8 hours (the API reference)
 FILE_ITEMS = 10000
 LOG_GROUP = "/aws-dynamodb/imports"
 
@@ -99,7 +100,8 @@ class ExportImport:
             raise ServiceError("TableNotFoundException", f"Table not found: {arn}") from None
         token = params.get("ClientToken")
         if token:
-            seen = self.backup_store.job_by_token("export", ctx.account, ctx.region, token)
+            seen = self.backup_store.job_by_token("export", ctx.account, ctx.region, token,
+                                                  self.clock.now() - TOKEN_WINDOW)
             if seen is not None:
                 if seen["TableArn"] != arn or seen["S3Bucket"] != bucket:
                     raise ServiceError("ExportConflictException",
@@ -263,12 +265,15 @@ class ExportImport:
             raise validation("The CSV delimiter must be a single character")
         token = params.get("ClientToken")
         if token:
-            seen = self.backup_store.job_by_token("import", ctx.account, ctx.region, token)
+            seen = self.backup_store.job_by_token("import", ctx.account, ctx.region, token,
+                                                  self.clock.now() - TOKEN_WINDOW)
             if seen is not None:
                 if seen["S3BucketSource"] != source or seen["TableCreationParameters"]["TableName"] != \
                         creation.get("TableName"):
-                    raise ServiceError("IdempotentParameterMismatchException",
-                                       "Request parameters for the ClientToken do not match the initial request")
+                    raise ServiceError("ImportConflictException",
+                                       "There was a conflict when importing from the specified S3 source. This can "
+                                       "occur when the current import conflicts with a previous import request that "
+                                       "had the same client token.")
                 return {"ImportTableDescription": seen}
         definition = tb.validate_create(creation)
         name = creation["TableName"]

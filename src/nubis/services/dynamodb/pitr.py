@@ -84,8 +84,8 @@ class PointInTimeRecovery:
         except ServiceError as e:
             if e.code != "ResourceNotFoundException":
                 raise
-            raise ServiceError("SourceTableNotFoundException",
-                               f"Source table not found: {arn if arn is not None else name}") from None
+            raise ServiceError("TableNotFoundException",
+                               f"Table not found: {arn if arn is not None else name}") from None
         if not t.definition.get("PointInTimeRecovery"):
             raise ServiceError("PointInTimeRecoveryUnavailableException",
                                f"Point in time recovery is not enabled for table '{t.name}'")
