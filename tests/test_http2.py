@@ -243,7 +243,10 @@ class RawH2:
         return sid
 
     def events(self) -> list:
-        data = self.sock.recv(65536)
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionResetError:
+            return [None]
         if not data:
             return [None]
         out = self.conn.receive_data(data)

@@ -128,9 +128,7 @@ class H2Protocol(asyncio.Protocol):
         try:
             events = self.conn.receive_data(data)
         except h2.exceptions.ProtocolError:
-            # h2 has queued a GOAWAY naming the error; send it and hang up.
-            self.flush()
-            self.transport.close()
+            self._fail()
             return
         for event in events:
             kind = type(event)
@@ -182,6 +180,23 @@ class H2Protocol(asyncio.Protocol):
             self.flush()
         if not self.streams:
             self.transport.close()
+
+    def _fail(self) -> None:
+        """A connection error: h2 has queued a GOAWAY naming it. Send it, stop
+        writing, and close a little later, reading and dropping what still
+        comes meanwhile: closing with unread input would make the kernel
+        answer with a reset, which can destroy the GOAWAY before it is read."""
+        for stream in list(self.streams.values()):
+            stream.disconnect()
+        self.flush()
+        self.data_received = _discard  # type: ignore[method-assign]
+        self.transport.set_protocol(self)
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(2.0, self.transport.close)
+
+    def eof_received(self) -> None:
+        return None  # the peer is done: close our side too
 
     def _arm_idle_timer(self) -> None:
         self._cancel_idle_timer()
@@ -272,6 +287,10 @@ class H2Protocol(asyncio.Protocol):
                 self.transport.close()
             elif not self.transport.is_closing():
                 self._arm_idle_timer()
+
+
+def _discard(data: bytes) -> None:
+    pass
 
 
 class H2Stream:
