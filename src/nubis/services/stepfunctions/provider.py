@@ -347,6 +347,13 @@ class StepFunctionsProvider(Provider):
                "diagnostics": found[:limit], "truncated": len(found) > limit}
         return out
 
+    async def test_state(self, ctx: RequestContext, params: dict) -> dict:
+        """One state run on its own input: its output and next state, or its error
+        (RETRIABLE when a retrier would retry it, CAUGHT_ERROR when a catcher takes it)."""
+        from .teststate import test_state
+
+        return await test_state(self, ctx, params)
+
     # -- versions ----------------------------------------------------------------------------------
 
     def publish_state_machine_version(self, ctx: RequestContext, params: dict) -> dict:
