@@ -18,7 +18,7 @@ import cbor2
 
 from ....protocol.errors import ServiceError
 from ..tables import validation
-from .parser import Delete, Exists, Insert, Select, Update, malformed, parse
+from .parser import Exists, Insert, Select, Update, malformed, parse
 from .render import Renderer, conjuncts, join, key_equality, names_in
 
 MAX_BATCH = 25

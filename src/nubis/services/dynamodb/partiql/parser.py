@@ -450,9 +450,9 @@ class Parser:
         raise self.unexpected()
 
 
-_KEYWORDS = {"EXISTS", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "INSERT", "INTO", "VALUE", "UPDATE", "SET", "REMOVE",
-             "DELETE", "RETURNING", "IS", "IN", "BETWEEN", "MISSING", "ORDER", "BY", "ASC", "DESC", "NULL", "TRUE",
-             "FALSE"}
+_KEYWORDS = {"EXISTS", "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "INSERT", "INTO", "VALUE", "UPDATE", "SET",
+             "REMOVE", "DELETE", "RETURNING", "IS", "IN", "BETWEEN", "MISSING", "ORDER", "BY", "ASC", "DESC", "NULL",
+             "TRUE", "FALSE"}
 
 
 def parse(text: str, parameters: list | None = None):
