@@ -8,7 +8,7 @@ import json
 import math
 import zlib
 
-from . import models
+from . import eventstream, models
 from .base import (Protocol, b64decode, b64encode, bad_request, format_timestamp, modeled_error,
                    parse_timestamp, timestamp_format)
 from .wire import HttpResponse
@@ -274,8 +274,30 @@ class JsonProtocol(Protocol):
 
     def serialize(self, operation, output, request_id) -> HttpResponse:
         shape = operation.output_shape
+        if operation.has_event_stream_output:
+            return self._event_stream(operation, output or {}, request_id)
         body = dumps(self.codec.write(shape, output or {}) if shape is not None else {})
         return HttpResponse(200, self._headers(operation.metadata, request_id, body), body)
+
+    def _event_stream(self, operation, output, request_id) -> HttpResponse:
+        """An event-stream output (Kinesis SubscribeToShard): an ``initial-response``
+        event with the other output members, then the provider's events, framed."""
+        shape = operation.output_shape
+        name = next(k for k, m in shape.members.items() if m.serialization.get("eventstream"))
+        content_type = _CONTENT_TYPES.get(operation.metadata.get("jsonVersion", "1.0"), "application/json")
+        initial = eventstream.encode_message(
+            {":message-type": "event", ":event-type": "initial-response", ":content-type": content_type},
+            dumps(self.codec.write(shape, {k: v for k, v in output.items() if k != name})))
+
+        async def stream():
+            yield initial
+            if output.get(name) is not None:
+                async for frame in eventstream.frames(shape.members[name], output[name],
+                                                      lambda s, v: dumps(self.codec.write(s, v)), content_type):
+                    yield frame
+
+        return HttpResponse(200, [("Content-Type", "application/vnd.amazon.eventstream"),
+                                  ("x-amzn-RequestId", request_id)], b"", stream())
 
     def serialize_error(self, service, operation, error, request_id) -> HttpResponse:
         doc, headers = error_body(service, error)
