@@ -146,7 +146,8 @@ class Backups:
         if (ctx.account, ctx.region, target) in self.tables:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
         d = copy.deepcopy(definition)
-        for gone in ("PointInTimeRecovery", "StreamSpecification", "StreamLabel", "RestoreSummary"):
+        for gone in ("PointInTimeRecovery", "StreamSpecification", "StreamLabel", "RestoreSummary", "Replicas",
+                     "GlobalTableVersion", "KinesisDestinations"):
             d.pop(gone, None)
         billing = params.get("BillingModeOverride")
         tb.one_of(billing, "billingModeOverride", ("PROVISIONED", "PAY_PER_REQUEST"))
@@ -193,6 +194,7 @@ class Backups:
                     if entries:
                         self.store.put_entries(table_id, hk, rk, list(entries))
         self.tables[(ctx.account, ctx.region, target)] = t
+        self._save(t)
         description = self._describe(t, "CREATING")
         description["RestoreSummary"] = {**summary, "RestoreInProgress": True}
         return {"TableDescription": description}
