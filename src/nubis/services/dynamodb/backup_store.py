@@ -132,19 +132,19 @@ class BackupStore:
         self.db.execute("INSERT INTO dynamodb_pitr_log(table_id, at, hk, rk, body, size) VALUES (?, ?, ?, ?, ?, ?)",
                         (table_id, now, hk, rk, body, size))
 
-    def rows_at(self, table_id: int, when: float) -> list:
-        """(hk, rk, body, size) of the items the table held at ``when``."""
+    def rows_at(self, table_id: int, when: float, before: bool = False) -> list:
+        """(hk, rk, body, size) of the items the table held at ``when`` (``before``: just before it)."""
         return self.db.query(
             "SELECT hk, rk, body, size FROM (SELECT hk, rk, body, size, ROW_NUMBER() OVER "
-            "(PARTITION BY hk, rk ORDER BY seq DESC) AS n FROM dynamodb_pitr_log WHERE table_id = ? AND at <= ?) "
-            "WHERE n = 1 AND body IS NOT NULL ORDER BY hk, rk", (table_id, when))
+            "(PARTITION BY hk, rk ORDER BY seq DESC) AS n FROM dynamodb_pitr_log WHERE table_id = ? AND at "
+            + ("<" if before else "<=") + " ?) WHERE n = 1 AND body IS NOT NULL ORDER BY hk, rk", (table_id, when))
 
     def changed_between(self, table_id: int, start: float, end: float) -> list:
-        """(hk, rk, body, size, at) of the last write of each key changed in (start, end] (body NULL: deleted)."""
+        """(hk, rk, body, size, at) of the last write of each key changed in [start, end) (body NULL: deleted)."""
         return self.db.query(
             "SELECT hk, rk, body, size, at FROM (SELECT hk, rk, body, size, at, ROW_NUMBER() OVER "
-            "(PARTITION BY hk, rk ORDER BY seq DESC) AS n FROM dynamodb_pitr_log WHERE table_id = ? AND at > ? "
-            "AND at <= ?) WHERE n = 1 ORDER BY hk, rk", (table_id, start, end))
+            "(PARTITION BY hk, rk ORDER BY seq DESC) AS n FROM dynamodb_pitr_log WHERE table_id = ? AND at >= ? "
+            "AND at < ?) WHERE n = 1 ORDER BY hk, rk", (table_id, start, end))
 
     # -- exports and imports ---------------------------------------------------------------------
 

@@ -124,16 +124,17 @@ class ExportImport:
                 raise validation("IncrementalExportSpecification.ExportFromTime must be specified for an "
                                  "INCREMENTAL_EXPORT")
             start = seconds(spec["ExportFromTime"])
-            end = seconds(spec["ExportToTime"]) if spec.get("ExportToTime") is not None else now
+            # ExportFromTime is inclusive, ExportToTime exclusive; without one, every write so far counts.
+            end = seconds(spec["ExportToTime"]) if spec.get("ExportToTime") is not None else now + 1e-6
             view = spec.get("ExportViewType") or "NEW_AND_OLD_IMAGES"
             tb.one_of(view, "incrementalExportSpecification.exportViewType", ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"))
-            if start < earliest or end > now or start >= end:
+            if start < earliest or end > now + 1e-6 or start >= end:
                 raise ServiceError("InvalidExportTimeException",
                                    "The export period must lie within the point in time recovery window of the "
                                    "table, and ExportFromTime must be before ExportToTime")
-            spec = {"ExportFromTime": start, "ExportToTime": end, "ExportViewType": view}
+            spec = {"ExportFromTime": start, "ExportToTime": min(end, now), "ExportViewType": view}
             records = self._incremental_records(t, start, end, view)
-            when = end
+            when = min(end, now)
         export_id = f"{int(now * 1000):013d}-{secrets.token_hex(4)}"
         export_arn = f"{t.arn}/export/{export_id}"
         prefix = (params.get("S3Prefix") or "").strip("/")
@@ -172,7 +173,8 @@ class ExportImport:
     def _incremental_records(self, t, start: float, end: float, view: str) -> list:
         before = {}
         if view == "NEW_AND_OLD_IMAGES":
-            before = {(hk, rk): decode(body) for hk, rk, body, _ in self.backup_store.rows_at(t.id, start)}
+            before = {(hk, rk): decode(body)
+                      for hk, rk, body, _ in self.backup_store.rows_at(t.id, start, before=True)}
         out = []
         for hk, rk, body, _size, at in self.backup_store.changed_between(t.id, start, end):
             new = decode(body) if body is not None else None
