@@ -132,3 +132,43 @@ def test_missing_bucket_is_retried_until_it_exists(nubis, firehose, s3, make_str
     nubis.advance(60)
     (key,) = keys(s3, "landing")
     assert body(s3, "landing", key) == b"kept"
+
+
+def test_hadoop_snappy_blocks(nubis, firehose, s3, make_stream):
+    cramjam = pytest.importorskip("cramjam")
+    make_stream("hs", CompressionFormat="HADOOP_SNAPPY", BufferingHints={"IntervalInSeconds": 60})
+    firehose.put_record(DeliveryStreamName="hs", Record={"Data": b"block data " * 10})
+    nubis.advance(60)
+    (key,) = keys(s3, "landing")
+    raw = body(s3, "landing", key)
+    size, clen = int.from_bytes(raw[:4], "big"), int.from_bytes(raw[4:8], "big")
+    assert size == 110 and len(raw) == 8 + clen
+    assert bytes(cramjam.snappy.decompress_raw(raw[8:])) == b"block data " * 10
+
+
+def test_custom_time_zone_in_keys(nubis, firehose, s3, make_stream):
+    make_stream("tz", CustomTimeZone="Asia/Tokyo", BufferingHints={"IntervalInSeconds": 60})
+    t = dt.datetime.fromtimestamp(nubis.clock(), tz=dt.timezone(dt.timedelta(hours=9)))
+    firehose.put_record(DeliveryStreamName="tz", Record={"Data": b"x"})
+    nubis.advance(60)
+    (key,) = keys(s3, "landing")
+    assert key.startswith(t.strftime("%Y/%m/%d/%H/tz-1-%Y-%m-%d-%H-%M-%S"))
+
+
+def test_plain_s3_configuration_and_a_stored_only_destination(nubis, firehose, s3, bucket):
+    firehose.create_delivery_stream(DeliveryStreamName="legacy", S3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "legacy/",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+    firehose.put_record(DeliveryStreamName="legacy", Record={"Data": b"old style"})
+    nubis.advance(60)
+    (key,) = keys(s3, bucket, "legacy/")
+    assert body(s3, bucket, key) == b"old style"
+
+    firehose.create_delivery_stream(DeliveryStreamName="warehouse", RedshiftDestinationConfiguration={
+        "RoleARN": ROLE, "ClusterJDBCURL": "jdbc:redshift://example:5439/db", "Username": "u", "Password": "secret!",
+        "CopyCommand": {"DataTableName": "events"},
+        "S3Configuration": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"}})
+    d = firehose.describe_delivery_stream(DeliveryStreamName="warehouse")["DeliveryStreamDescription"]
+    red = d["Destinations"][0]["RedshiftDestinationDescription"]
+    assert red["ClusterJDBCURL"] == "jdbc:redshift://example:5439/db" and "Password" not in red
+    assert red["S3DestinationDescription"]["BucketARN"] == f"arn:aws:s3:::{bucket}"

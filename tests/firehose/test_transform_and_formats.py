@@ -129,3 +129,39 @@ def test_conversion_needs_uncompressed_and_big_buffers(firehose, make_stream):
     e = error_of(make_stream, "c2", BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60},
                  DataFormatConversionConfiguration=conversion({"ParquetSerDe": {}}))
     assert code(e) == "InvalidArgumentException"
+
+
+def test_records_that_do_not_fit_one_schema_fail_conversion(nubis, firehose, s3, make_stream):
+    make_stream("mixed", Prefix="m/", ErrorOutputPrefix="merr/", BufferingHints={"SizeInMBs": 64,
+                                                                                 "IntervalInSeconds": 60},
+                DataFormatConversionConfiguration=conversion({"ParquetSerDe": {}}))
+    firehose.put_record_batch(DeliveryStreamName="mixed", Records=[{"Data": b'{"a": 1}'}, {"Data": b'{"a": "x"}'}])
+    nubis.advance(60)
+    assert keys(s3, "landing", "m/") == []
+    (bad,) = keys(s3, "landing", "merr/format-conversion-failed/")
+    assert len(body(s3, "landing", bad).splitlines()) == 2
+    nubis.advance(120)
+    assert len(keys(s3, "landing")) == 1   # given up to the error prefix, not retried
+
+
+FAILING = '''
+def handler(event, context):
+    raise RuntimeError("boom")
+'''
+
+
+def test_a_failing_function_is_retried_then_its_records_fail(nubis, aws_client, firehose, s3, make_stream):
+    lam = aws_client("lambda")
+    arn = lam.create_function(FunctionName="failing", Runtime="python3.12", Handler="app.handler",
+                              Role=f"arn:aws:iam::{ACCOUNT}:role/lambda", Code={"ZipFile": zip_of(FAILING)})[
+        "FunctionArn"]
+    make_stream("boom", BufferingHints={"IntervalInSeconds": 60}, ErrorOutputPrefix="failed/",
+                ProcessingConfiguration={"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+                    {"ParameterName": "LambdaArn", "ParameterValue": arn},
+                    {"ParameterName": "NumberOfRetries", "ParameterValue": "1"}]}]})
+    firehose.put_record(DeliveryStreamName="boom", Record={"Data": b'{"x": 1}'})
+    nubis.advance(60)
+    (key,) = keys(s3, "landing")
+    assert key.startswith("failed/processing-failed/")
+    doc = json.loads(body(s3, "landing", key))
+    assert doc["errorCode"] == "Lambda.FunctionError" and doc["lambdaArn"] == arn

@@ -28,6 +28,7 @@ S3_RETRY = 60.0
 class Delivery:
     def start_delivery(self) -> None:
         self._flushing: dict[int, asyncio.Lock] = {}
+        self._buffers: dict[int, list] = {}
         self._http = None
         self.scheduler.on("firehose:flush", self._flush)
         self.scheduler.on("firehose:retry", self._retry)
@@ -48,16 +49,32 @@ class Delivery:
     def accept(self, s, rows: list[tuple[float, bytes]]) -> None:
         """Buffer records (durably, in the caller's transaction) and arm the flush timer."""
         with self.db.transaction():
+            state = self._state(s)
             self.store.add(s, rows)
-            self._arm(s)
+            state[0] += sum(len(d) for _, d in rows)
+            state[1] = min(state[1] or rows[0][0], min(a for a, _ in rows))
+            self._arm(s, state)
 
-    def _arm(self, s) -> None:
+    def _state(self, s) -> list:
+        """[buffered bytes, oldest arrival, the flush time armed]: kept in memory so that
+        a put costs an insert, and the timer is written only when its time changes."""
+        state = self._buffers.get(s.id)
+        if state is None:
+            state = self._buffers[s.id] = [self.store.buffered_bytes(s), self.store.oldest(s), None]
+        return state
+
+    def _arm(self, s, state: list | None = None) -> None:
+        state = state or self._state(s)
+        if state[1] is None:
+            return
         hints = self._hints(s)
-        if self.store.buffered_bytes(s) >= hints["SizeInMBs"] * dests.MiB:
+        if state[0] >= hints["SizeInMBs"] * dests.MiB:
             due = self.clock.now()
         else:
-            due = self.store.oldest(s) + hints["IntervalInSeconds"]
-        self.scheduler.at(due, "firehose:flush", {"id": s.id}, key=str(s.id))
+            due = state[1] + hints["IntervalInSeconds"]
+        if due != state[2]:
+            self.scheduler.at(due, "firehose:flush", {"id": s.id}, key=str(s.id))
+            state[2] = due
 
     def _take(self, s) -> list[tuple[int, float, bytes]]:
         limit = self._hints(s)["SizeInMBs"] * dests.MiB
@@ -76,8 +93,7 @@ class Delivery:
             return
         lock = self._flushing.setdefault(s.id, asyncio.Lock())
         async with lock:
-            if self.scheduler.pending("firehose:retry") and any(
-                    t["timer_key"] == str(s.id) for t in self.scheduler.pending("firehose:retry")):
+            if any(t["timer_key"] == str(s.id) for t in self.scheduler.pending("firehose:retry")):
                 return  # an HTTP endpoint delivery is being retried; it takes the buffer with it
             await self._deliver_buffer(s, payload)
 
@@ -106,12 +122,13 @@ class Delivery:
             done = False
         if s.id not in self.store.by_id:
             return
+        self._buffers.pop(s.id, None)   # the timer fired or moves: recount from the table
         if done:
             self.store.remove(s, [r[0] for r in rows])
-            if self.store.oldest(s) is not None:
-                self._arm(s)
+            self._arm(s)
         elif done is False:
             self.scheduler.after(S3_RETRY, "firehose:flush", {"id": s.id}, key=str(s.id))
+            self._state(s)[2] = self.clock.now() + S3_RETRY
 
     # -- S3 ------------------------------------------------------------------------------------
 
@@ -155,6 +172,21 @@ class Delivery:
             await self.write_object(s, {**cfg, "CompressionFormat": "UNCOMPRESSED", "FileExtension": ""},
                                     [f.item for f in group], "".join(lines).encode(), error_type=kind, extension="")
 
+    async def _glue_schema(self, s, conversion: dict):
+        """The Arrow schema of the Glue table ``SchemaConfiguration`` names, or None (inferred)."""
+        sc = conversion.get("SchemaConfiguration") or {}
+        if not sc.get("DatabaseName") or not sc.get("TableName"):
+            return None
+        try:
+            table = await self.internal.call(
+                "glue", "GetTable", {"DatabaseName": sc["DatabaseName"], "Name": sc["TableName"],
+                                     **({"CatalogId": sc["CatalogId"]} if sc.get("CatalogId") else {})},
+                account=sc.get("CatalogId") or s.account, region=sc.get("Region") or s.region, principal=PRINCIPAL)
+        except ServiceError:
+            return None   # no Glue (yet), or no such table
+        columns = ((table.get("Table") or {}).get("StorageDescriptor") or {}).get("Columns") or []
+        return formats.arrow_schema(columns) if columns else None
+
     async def _deliver_s3(self, s, rows, cfg: dict | None = None) -> bool:
         cfg = cfg if cfg is not None else s.dest
         items = [Item(rid, arrived, data, data) for rid, arrived, data in rows]
@@ -178,7 +210,12 @@ class Delivery:
                     group = [it for i, it in enumerate(group) if i not in bad_idx]
                     if not group:
                         continue
-                    body = formats.convert(rows_, out_format, conversion)
+                    try:
+                        body = formats.convert(rows_, out_format, conversion, await self._glue_schema(s, conversion))
+                    except formats.ConversionFailed as e:
+                        failures += [Failure(it, "DataFormatConversion.InvalidSchema", str(e),
+                                             "format-conversion-failed") for it in group]
+                        continue
                     ext = cfg.get("FileExtension") or f".{out_format}"
                     await self.write_object(s, {**cfg, "CompressionFormat": "UNCOMPRESSED"}, group, body,
                                             keys=dict(keys), extension=ext)

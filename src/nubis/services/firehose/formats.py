@@ -1,10 +1,11 @@
 """What an S3 object's body becomes: JSON records converted to Parquet or ORC
 (``DataFormatConversionConfiguration``), then compressed (``CompressionFormat``).
 
-Without a Glue catalog to read ``SchemaConfiguration``'s table from, the
-schema is inferred from the records (pyarrow's JSON type inference over the
-whole object). A record that is not a JSON object fails conversion and goes
-to ``format-conversion-failed``.
+The schema is ``SchemaConfiguration``'s Glue table when nubis has Glue and
+the table's column types are simple ones; otherwise it is inferred from the
+records (pyarrow's type inference over the whole object). A record that is
+not a JSON object, or an object that does not fit the schema, fails
+conversion and goes to ``format-conversion-failed``.
 """
 from __future__ import annotations
 
@@ -69,10 +70,44 @@ def parse_records(datas: list[bytes]) -> tuple[list[dict], list[tuple[int, str]]
     return rows, failed
 
 
-def convert(rows: list[dict], fmt: str, conversion: dict) -> bytes:
+HIVE_TYPES = {"string": "string", "varchar": "string", "char": "string", "int": "int32", "integer": "int32",
+              "bigint": "int64", "smallint": "int16", "tinyint": "int8", "double": "float64", "float": "float32",
+              "boolean": "bool_", "date": "date32"}
+
+
+def arrow_schema(columns: list[dict]):
+    """A Glue table's columns (``[{Name, Type}]``) as an Arrow schema, or None when a
+    type is one this conversion does not map (the schema is then inferred)."""
     import pyarrow as pa
 
-    table = pa.Table.from_pylist(rows)
+    fields = []
+    for col in columns:
+        hive = (col.get("Type") or "").lower().split("(", 1)[0]
+        if hive == "timestamp":
+            fields.append(pa.field(col["Name"], pa.timestamp("ms")))
+        elif hive in HIVE_TYPES:
+            fields.append(pa.field(col["Name"], getattr(pa, HIVE_TYPES[hive])()))
+        else:
+            return None
+    return pa.schema(fields)
+
+
+class ConversionFailed(Exception):
+    pass
+
+
+def convert(rows: list[dict], fmt: str, conversion: dict, schema=None) -> bytes:
+    import pyarrow as pa
+
+    try:
+        if schema is not None:
+            # OpenX JSON SerDe matches keys case-insensitively; Glue columns are lower case.
+            lowered = [{k.lower(): v for k, v in r.items()} for r in rows]
+            table = pa.Table.from_pylist(lowered, schema=schema)
+        else:
+            table = pa.Table.from_pylist(rows)
+    except (pa.ArrowException, TypeError, ValueError) as e:
+        raise ConversionFailed(str(e)) from None
     serializer = (conversion.get("OutputFormatConfiguration") or {}).get("Serializer") or {}
     buf = io.BytesIO()
     if fmt == "orc":

@@ -53,6 +53,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
 
     def reset(self) -> None:
         self.store.load()
+        self._buffers.clear()
 
     async def stop(self) -> None:
         await self.stop_delivery()
@@ -152,6 +153,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
             for kind in ("firehose:flush", "firehose:retry", "firehose:poll", "firehose:activate"):
                 self.scheduler.cancel(kind, str(s.id))
             self.store.delete(s)
+        self._buffers.pop(s.id, None)
         return {}
 
     # -- DescribeDeliveryStream ------------------------------------------------------------
