@@ -218,3 +218,17 @@ def test_nested_start_execution_sync(sfn, make_machine):
     assert json.loads(d["output"]) == {"c": 1}
     children = sfn.list_executions(stateMachineArn=child)["executions"]
     assert len(children) == 1 and children[0]["status"] == "SUCCEEDED"
+
+
+def test_a_task_timeout_on_the_clock_ends_a_slow_lambda(sfn, make_machine, function, nubis):
+    fn = function("slow", "import time\n\ndef handler(event, context):\n    time.sleep(20)\n    return 1\n")
+    arn = make_machine("impatient", {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": fn, "TimeoutSeconds": 5, "End": True}}})
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    wait_for(sfn, ex, "LambdaFunctionStarted")
+    nubis.advance(5)
+    d = finished(sfn, ex)
+    assert (d["status"], d["error"]) == ("FAILED", "States.Timeout")
+    events = history(sfn, ex)
+    assert events[2]["lambdaFunctionScheduledEventDetails"]["timeoutInSeconds"] == 5
+    assert types(events)[-2:] == ["LambdaFunctionTimedOut", "ExecutionFailed"]

@@ -27,6 +27,10 @@ IDEMPOTENCY_WINDOW = 90 * 86400.0
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 STATUS_CHANGE = "Step Functions Execution Status Change"
 TIMEOUT = "stepfunctions:timeout"
+# While STANDARD executions run, a recurring timer: after a restart it starts
+# this provider (and so resumes them) even when nothing else would.
+KEEPALIVE = "stepfunctions:keepalive"
+KEEPALIVE_EVERY = 30.0
 REDRIVE_WINDOW = 14 * 86400.0
 
 
@@ -90,8 +94,10 @@ class StepFunctionsProvider(Provider):
         self.timed_out: set[str] = set()
         self.activity_signals: dict[str, asyncio.Event] = {}
         self.finish_waiters: dict[str, list[tuple[Run, str]]] = {}
+        self._kept_alive = False
         self.scheduler.on(WAKE, self._wake)
         self.scheduler.on(TIMEOUT, self._timed_out)
+        self.scheduler.on(KEEPALIVE, self._keepalive)
         self._resume_all()
 
     def reset(self) -> None:
@@ -100,6 +106,7 @@ class StepFunctionsProvider(Provider):
                 run.task.cancel()
         self.runs.clear()
         self.express_runs.clear()
+        self._kept_alive = False
         self.express_tokens.clear()
         self.finish_waiters.clear()
 
@@ -117,6 +124,9 @@ class StepFunctionsProvider(Provider):
         for doc, checkpoint in self.store.running():
             run = Run(self, doc, json.loads(doc["_definition"]), express=False)
             self._launch(run, checkpoint)
+        if self.runs:
+            self.scheduler.at(self.clock.now() + KEEPALIVE_EVERY, KEEPALIVE, {}, key="running", every=KEEPALIVE_EVERY)
+            self._kept_alive = True
 
     def _launch(self, run: Run, checkpoint: dict | None) -> None:
         (self.express_runs if run.express else self.runs)[run.arn] = run
@@ -129,6 +139,11 @@ class StepFunctionsProvider(Provider):
 
             dog = asyncio.get_running_loop().create_task(watchdog())
             run.task.add_done_callback(lambda _t: dog.cancel())
+
+    def _keepalive(self, payload: dict) -> None:
+        if not self.runs:
+            self.scheduler.cancel(KEEPALIVE, "running")
+            self._kept_alive = False
 
     async def _timed_out(self, payload: dict) -> None:
         run = self.runs.get(payload.get("execution", ""))
@@ -652,6 +667,10 @@ class StepFunctionsProvider(Provider):
             if definition.get("TimeoutSeconds"):
                 self.scheduler.at(doc["startDate"] + definition["TimeoutSeconds"], TIMEOUT,
                                   {"execution": doc["executionArn"]}, key=doc["executionArn"])
+            if not self._kept_alive:
+                self.scheduler.at(doc["startDate"] + KEEPALIVE_EVERY, KEEPALIVE, {}, key="running",
+                                  every=KEEPALIVE_EVERY)
+                self._kept_alive = True
         self._launch(run, checkpoint)
         self._status_changed(doc)
         return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}

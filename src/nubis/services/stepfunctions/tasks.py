@@ -8,6 +8,7 @@ SendTaskSuccess or SendTaskFailure.
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime
 import json
@@ -90,7 +91,7 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         token = token or new_token()
         ctx = {**ctx, "Task": {"Token": token}}
     if kind == "function":
-        return await _function(run, data, branch, ctx, io, resource)
+        return await _function(run, data, branch, ctx, io, resource, timeout)
     params = io.effective_input(data, ctx, branch.variables)
     resource_type = service if kind == "optimized" else f"aws-sdk:{service}"
     resource_name = action + pattern
@@ -106,10 +107,16 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         branch.prev = run.event("TaskStarted", branch.prev, "taskStartedEventDetails", short)
         if token is not None:
             run.p.remember_token(run, token, None, {"short": short})
+        bound = timeout if pattern != ".waitForTaskToken" else None
         try:
-            result = await _call(run, kind, service, action, pattern, params)
+            result = await bounded(run, _call(run, kind, service, action, pattern, params), bound,
+                                   f"timeout-{branch.prev}")
         except Failure as f:
-            _task_failed(run, branch, short, f)
+            if f.error == "States.Timeout":
+                branch.prev = run.event("TaskTimedOut", branch.prev, "taskTimedOutEventDetails",
+                                        {**short, "error": f.error, "cause": f.cause})
+            else:
+                _task_failed(run, branch, short, f)
             raise
         if pattern == ".waitForTaskToken":
             branch.prev = run.event("TaskSubmitted", branch.prev, "taskSubmittedEventDetails",
@@ -123,6 +130,27 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
     branch.prev = run.event("TaskSucceeded", branch.prev, "taskSucceededEventDetails",
                             {**short, "output": dumps(result), "outputDetails": {"truncated": False}})
     return result
+
+
+async def bounded(run: "Run", work, timeout, key: str):
+    """``work``'s result, or Failure States.Timeout once ``timeout`` seconds pass on the clock."""
+    if not timeout:
+        return await work
+    task = asyncio.ensure_future(work)
+    run.live += 1  # the timer is a thread of its own while the work runs
+    timer = asyncio.ensure_future(run.thread(run.sleep_until(run.p.clock.now() + timeout, key)))
+    try:
+        await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        raise
+    finally:
+        if not timer.done():
+            timer.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    raise Failure("States.Timeout", "")
 
 
 def _task_failed(run: "Run", branch: Branch, short: dict, f: Failure, kind: str = "Task") -> None:
@@ -249,18 +277,22 @@ async def _lambda_invoke(run: "Run", params: dict, wrapped: bool):
             "SdkResponseMetadata": {"RequestId": run.p.new_id()}, "StatusCode": out.get("StatusCode", 200)}
 
 
-async def _function(run: "Run", data, branch: Branch, ctx: dict, io, resource: str):
+async def _function(run: "Run", data, branch: Branch, ctx: dict, io, resource: str, timeout=None):
     """A plain function ARN: the LambdaFunction* events, the function's result as the task's."""
     payload = io.effective_input(data, ctx, branch.variables)
     details = {"resource": resource}
+    if timeout:
+        details["timeoutInSeconds"] = int(timeout)
     if not run.express:
         details.update(input=dumps(payload), inputDetails={"truncated": False})
     branch.prev = run.event("LambdaFunctionScheduled", branch.prev, "lambdaFunctionScheduledEventDetails", details)
     branch.prev = run.event("LambdaFunctionStarted", branch.prev)
     try:
-        result = await _lambda_invoke(run, {"FunctionName": resource, "Payload": payload}, wrapped=False)
+        result = await bounded(run, _lambda_invoke(run, {"FunctionName": resource, "Payload": payload}, wrapped=False),
+                               timeout, f"timeout-{branch.prev}")
     except Failure as f:
-        branch.prev = run.event("LambdaFunctionFailed", branch.prev, "lambdaFunctionFailedEventDetails",
+        kind = "TimedOut" if f.error == "States.Timeout" else "Failed"
+        branch.prev = run.event(f"LambdaFunction{kind}", branch.prev, f"lambdaFunction{kind}EventDetails",
                                 {"error": f.error, "cause": f.cause})
         raise
     branch.prev = run.event("LambdaFunctionSucceeded", branch.prev, "lambdaFunctionSucceededEventDetails",
