@@ -56,8 +56,10 @@ def test_restore_overrides_drop_indexes_and_change_billing(ddb, make_table):
     arn = ddb.create_backup(TableName="orders", BackupName="b01")["BackupDetails"]["BackupArn"]
     ddb.restore_table_from_backup(TargetTableName="slim", BackupArn=arn, GlobalSecondaryIndexOverride=[],
                                   BillingModeOverride="PROVISIONED",
-                                  ProvisionedThroughputOverride={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4})
+                                  ProvisionedThroughputOverride={"ReadCapacityUnits": 3, "WriteCapacityUnits": 4},
+                                  SSESpecificationOverride={"Enabled": True, "SSEType": "KMS"})
     table = ddb.describe_table(TableName="slim")["Table"]
+    assert table["SSEDescription"]["Status"] == "ENABLED" and table["SSEDescription"]["SSEType"] == "KMS"
     assert "GlobalSecondaryIndexes" not in table
     assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["by-l"]
     assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 3
