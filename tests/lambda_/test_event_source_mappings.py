@@ -178,3 +178,19 @@ def test_tags_of_a_mapping(lam, fn, queue):
     assert lam.list_tags(Resource=arn)["Tags"] == {"env": "dev"}
     e = error_of(lam.list_tags, Resource=f"arn:aws:lambda:us-east-1:{ACCOUNT}:event-source-mapping:nope")
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_metrics_kms_and_provisioned_poller_settings_are_kept(lam, unchecked_lam, fn, queue):
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    out = lam.create_event_source_mapping(FunctionName="worker", EventSourceArn=QUEUE,
+                                          MetricsConfig={"Metrics": ["EventCount"]}, KMSKeyArn=key,
+                                          ProvisionedPollerConfig={"MinimumPollers": 2, "MaximumPollers": 10})
+    got = lam.get_event_source_mapping(UUID=out["UUID"])
+    assert got["MetricsConfig"] == {"Metrics": ["EventCount"]} and got["KMSKeyArn"] == key
+    assert got["ProvisionedPollerConfig"] == {"MinimumPollers": 2, "MaximumPollers": 10}
+    e = error_of(unchecked_lam.update_event_source_mapping, UUID=out["UUID"],
+                 MetricsConfig={"Metrics": ["Everything"]})
+    assert code(e) == "ValidationException"
+    e = error_of(unchecked_lam.update_event_source_mapping, UUID=out["UUID"],
+                 ProvisionedPollerConfig={"MinimumPollers": 1})
+    assert code(e) == "ValidationException"

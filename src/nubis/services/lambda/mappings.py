@@ -143,6 +143,26 @@ class MappingsMixin:
                 doc["ScalingConfig"] = {"MaximumConcurrency": scaling["MaximumConcurrency"]}
             else:
                 doc.pop("ScalingConfig", None)
+        if "MetricsConfig" in params:
+            metrics = (params["MetricsConfig"] or {}).get("Metrics") or []
+            for m in metrics:
+                if m not in ("EventCount", "ErrorCount", "KafkaMetrics"):
+                    raise v.validation("metricsConfig.metrics", f"[{', '.join(metrics)}]",
+                                       "satisfy enum value set: [EventCount, ErrorCount, KafkaMetrics]")
+            doc["MetricsConfig"] = {"Metrics": list(metrics)}
+        if "KMSKeyArn" in params:
+            doc["KMSKeyArn"] = params["KMSKeyArn"]
+            if not doc["KMSKeyArn"]:
+                doc.pop("KMSKeyArn")
+        if "ProvisionedPollerConfig" in params:
+            if kind != "sqs":
+                raise v.invalid("Unsupported ProvisionedPollerConfig parameter for given event source mapping type.")
+            pollers = params["ProvisionedPollerConfig"] or {}
+            if "MinimumPollers" in pollers:
+                v.check_range("provisionedPollerConfig.minimumPollers", pollers["MinimumPollers"], 2, 200)
+            if "MaximumPollers" in pollers:
+                v.check_range("provisionedPollerConfig.maximumPollers", pollers["MaximumPollers"], 2, 2000)
+            doc["ProvisionedPollerConfig"] = dict(pollers)
         if kind == "sqs":
             return
         if "ParallelizationFactor" in params:
