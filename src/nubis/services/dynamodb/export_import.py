@@ -315,30 +315,31 @@ class ExportImport:
                 errors.append(f"s3://{bucket}/{key}: the object could not be read as {compression}: {e}")
                 description["ErrorCount"] += 1
                 continue
-            for where, record in _records(text, fmt, delimiter, options.get("HeaderList"), types):
-                description["ProcessedItemCount"] += 1
-                try:
-                    if isinstance(record, Exception):
-                        raise record
-                    self._import_item(t, record)
-                    description["ImportedItemCount"] += 1
-                except (ServiceError, ValueError, KeyError, TypeError) as e:
-                    description["ErrorCount"] += 1
-                    reason = e.message if isinstance(e, ServiceError) else str(e)
-                    errors.append(f"s3://{bucket}/{key} {where}: {reason}")
+            with self.db.transaction():     # an object's items in one commit
+                for where, record in _records(text, fmt, delimiter, options.get("HeaderList"), types):
+                    description["ProcessedItemCount"] += 1
+                    try:
+                        if isinstance(record, Exception):
+                            raise record
+                        self._import_item(t, record)
+                        description["ImportedItemCount"] += 1
+                    except (ServiceError, ValueError, KeyError, TypeError) as e:
+                        description["ErrorCount"] += 1
+                        reason = e.message if isinstance(e, ServiceError) else str(e)
+                        errors.append(f"s3://{bucket}/{key} {where}: {reason}")
         if errors:
             await self._log_import_errors(ctx, import_id, errors)
         self.backup_store.save_job(import_arn, "import", ctx.account, ctx.region, now, token, description)
         return {"ImportTableDescription": {**description, "ImportStatus": "IN_PROGRESS"}}
 
     def _import_item(self, t, item: dict) -> None:
+        """Validate, then write (a refused item leaves nothing behind)."""
         size = it.check_item(t, item)
         if t.indexes:
             it.check_index_keys(t, item)
         item = it.canonical(item)
         hk, rk = it.row_key(t, item)
-        with self.db.transaction():
-            self._write(t, hk, rk, self.store.get(t.id, hk, rk), item, size)
+        self._write(t, hk, rk, self.store.get(t.id, hk, rk), item, size)
 
     async def _import_keys(self, ctx, bucket: str, prefix: str) -> list[str]:
         keys, token = [], None
