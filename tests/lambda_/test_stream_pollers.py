@@ -368,3 +368,16 @@ def test_at_timestamp_starts_at_the_first_record_from_then(server):
     assert out["StartingPosition"] == "AT_TIMESTAMP"
     assert abs(out["StartingPositionTimestamp"].timestamp() - since) < 1
     assert datas(pump(server, sqs, seen, 1)) == ["new"]
+
+
+def test_the_on_failure_destination_may_be_an_sns_topic(server):
+    lam, sqs, kinesis, seen, failures = setup(server, shards=1)
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="failed-batches")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=FAILURES, Attributes={"RawMessageDelivery": "true"})
+    kinesis.put_record(StreamName="clicks", Data=b"poison", PartitionKey="k")
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=STREAM, StartingPosition="TRIM_HORIZON",
+                                    MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": topic}})
+    (failure,) = pump(server, sqs, failures, 1)
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["KinesisBatchInfo"]["streamArn"] == STREAM
