@@ -232,3 +232,31 @@ def test_a_task_timeout_on_the_clock_ends_a_slow_lambda(sfn, make_machine, funct
     events = history(sfn, ex)
     assert events[2]["lambdaFunctionScheduledEventDetails"]["timeoutInSeconds"] == 5
     assert types(events)[-2:] == ["LambdaFunctionTimedOut", "ExecutionFailed"]
+
+
+def test_sns_publish_and_eventbridge_put_events(sfn, make_machine, aws_client):
+    sqs, sns, events = aws_client("sqs"), aws_client("sns"), aws_client("events")
+    url = sqs.create_queue(QueueName="fanout")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name="notices")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    events.put_rule(Name="from-sfn", EventPattern=json.dumps({"source": ["my.app"]}))
+    events.put_targets(Rule="from-sfn", Targets=[{"Id": "q", "Arn": queue_arn}])
+    arn = make_machine("notify", {"StartAt": "Publish", "States": {
+        "Publish": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "ResultPath": "$.published",
+                    "Parameters": {"TopicArn": topic, "Message": {"order.$": "$.order"}}, "Next": "Put"},
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "ResultPath": "$.put",
+                "Parameters": {"Entries": [{"Source": "my.app", "DetailType": "Order",
+                                            "Detail": {"order.$": "$.order"}}]}, "End": True}}})
+    d = finished(sfn, sfn.start_execution(stateMachineArn=arn, input='{"order": 9}')["executionArn"])
+    assert d["status"] == "SUCCEEDED", (d.get("error"), d.get("cause"))
+    out = json.loads(d["output"])
+    assert out["published"]["MessageId"] and out["put"]["FailedEntryCount"] == 0
+    bodies = []
+    deadline = time.monotonic() + 10
+    while len(bodies) < 2 and time.monotonic() < deadline:
+        bodies += [json.loads(m["Body"]) for m in
+                   sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", [])]
+    assert {"order": 9} in bodies
+    event = next(b for b in bodies if b.get("source") == "my.app")
+    assert event["detail"] == {"order": 9} and event["detail-type"] == "Order"

@@ -28,9 +28,10 @@ DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 STATUS_CHANGE = "Step Functions Execution Status Change"
 TIMEOUT = "stepfunctions:timeout"
 # While STANDARD executions run, a recurring timer: after a restart it starts
-# this provider (and so resumes them) even when nothing else would.
+# this provider (and so resumes them) even when nothing else would: at once
+# when it fell due while nubis was down, else within KEEPALIVE_EVERY.
 KEEPALIVE = "stepfunctions:keepalive"
-KEEPALIVE_EVERY = 30.0
+KEEPALIVE_EVERY = 300.0
 REDRIVE_WINDOW = 14 * 86400.0
 
 
@@ -266,15 +267,11 @@ class StepFunctionsProvider(Provider):
 
     def describe_state_machine(self, ctx: RequestContext, params: dict) -> dict:
         arn = params.get("stateMachineArn")
-        parts = v.arn_parts(arn, "stateMachine")
+        v.arn_parts(arn, "stateMachine")
         doc = self.store.machine(arn)
         if doc is None or doc["_kind"] == "alias":
             raise v.error("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
-        out = _public(doc)
-        if doc["_kind"] == "machine":
-            out.pop("description", None)
-        del parts
-        return out
+        return _public(doc)
 
     def update_state_machine(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._machine(params.get("stateMachineArn"))
@@ -599,7 +596,7 @@ class StepFunctionsProvider(Provider):
 
     def _target(self, arn) -> tuple[dict, dict]:
         """(the machine, what the execution records of the ARN it was started with)."""
-        parts = v.arn_parts(arn, "stateMachine")
+        v.arn_parts(arn, "stateMachine")
         doc = self.store.machine(arn)
         if doc is None:
             raise v.error("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
@@ -609,7 +606,6 @@ class StepFunctionsProvider(Provider):
             return self.store.machine(pick), {"stateMachineAliasArn": arn, "stateMachineVersionArn": pick}
         if doc["_kind"] == "version":
             return doc, {"stateMachineVersionArn": arn}
-        del parts
         return doc, {}
 
     def _new_execution(self, ctx, params: dict, express_only: bool | None) -> tuple[dict, dict, str | None]:
@@ -806,12 +802,16 @@ class StepFunctionsProvider(Provider):
         self._status_changed(doc)
         return {"redriveDate": now}
 
-    def describe_execution(self, ctx: RequestContext, params: dict) -> dict:
-        arn = params.get("executionArn")
+    @staticmethod
+    def _not_express(arn) -> None:
+        """Describing and history are for STANDARD executions only, as in AWS."""
         if isinstance(arn, str) and ":express:" in arn:
             v.arn_parts(arn, "express")
-            raise v.error("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: express'")
-        return self._describe(self._execution(arn))
+            raise v.error("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'")
+
+    def describe_execution(self, ctx: RequestContext, params: dict) -> dict:
+        self._not_express(params.get("executionArn"))
+        return self._describe(self._execution(params.get("executionArn")))
 
     async def stop_execution(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._execution(params.get("executionArn"))
@@ -843,7 +843,7 @@ class StepFunctionsProvider(Provider):
             doc = self.store.machine(arn)
             if doc is None:
                 raise v.error("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
-            if doc["type"] == "EXPRESS" if "type" in doc else False:
+            if doc.get("type") == "EXPRESS":
                 raise v.error("StateMachineTypeNotSupported",
                               "This operation is not supported by this type of state machine")
             if len(parts) == 7:
@@ -866,6 +866,7 @@ class StepFunctionsProvider(Provider):
         return out
 
     def get_execution_history(self, ctx: RequestContext, params: dict) -> dict:
+        self._not_express(params.get("executionArn"))
         doc = self._execution(params.get("executionArn"))
         events = self.store.events(doc["executionArn"])
         if params.get("reverseOrder"):
