@@ -1,6 +1,8 @@
 """On-demand backups: create, describe, list, delete, restore with indexes and overrides; restarts keep them."""
 from __future__ import annotations
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still between advances)
+
 from .conftest import code, error_of
 
 

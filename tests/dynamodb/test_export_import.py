@@ -7,6 +7,8 @@ import json
 
 import pytest
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still between advances)
+
 from .conftest import code, error_of
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still between advances)
+
 from .conftest import code, error_of, message
 
 

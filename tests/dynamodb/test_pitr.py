@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still between advances)
+
 from .conftest import code, error_of
 
 
