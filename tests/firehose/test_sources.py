@@ -85,3 +85,33 @@ def test_kinesis_stream_as_source(server_process):
     assert got == list(range(6))
     server.post("/_nubis/clock", {"advance_seconds": 120})   # read once: nothing delivered twice
     assert len(keys(s3, "landing")) == 1
+
+
+def test_nubis_kinesis_stream_as_source(nubis, aws_client, firehose, s3, bucket):
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=2)
+    stream_arn = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"]["StreamARN"]
+    nubis.advance(1)   # the stream becomes ACTIVE
+    firehose.create_delivery_stream(
+        DeliveryStreamName="k", DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+                                            "BufferingHints": {"IntervalInSeconds": 60}})
+    e = None
+    try:
+        firehose.put_record_batch(DeliveryStreamName="k", Records=[{"Data": b"x"}])
+    except firehose.exceptions.InvalidArgumentException as err:
+        e = err
+    assert e is not None
+    kinesis.put_records(StreamName="clicks", Records=[{"Data": f"{i}\n".encode(), "PartitionKey": f"p{i}"}
+                                                      for i in range(10)])
+    nubis.advance(1)
+    assert keys(s3, bucket) == []
+    nubis.advance(60)
+    (key,) = keys(s3, bucket)
+    assert sorted(int(x) for x in body(s3, bucket, key).split()) == list(range(10))
+    kinesis.put_record(StreamName="clicks", Data=b"later\n", PartitionKey="p")
+    nubis.advance(61)
+    assert len(keys(s3, bucket)) == 2
+    nubis.advance(120)
+    assert len(keys(s3, bucket)) == 2

@@ -48,8 +48,9 @@ class KinesisSource:
             if sid in done:
                 where = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": done[sid]}
             else:
+                # Arrival times are kept to the millisecond: so is the start.
                 where = {"ShardIteratorType": "AT_TIMESTAMP",
-                         "Timestamp": _dt.datetime.fromtimestamp(s.created, tz=_dt.timezone.utc)}
+                         "Timestamp": _dt.datetime.fromtimestamp(int(s.created * 1000) / 1000, tz=_dt.timezone.utc)}
             try:
                 iterator = (await self._kinesis(s, "GetShardIterator", {"ShardId": sid, **where}))["ShardIterator"]
                 records = (await self._kinesis(s, "GetRecords", {"ShardIterator": iterator,
