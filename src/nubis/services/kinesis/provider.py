@@ -283,8 +283,9 @@ class KinesisProvider(FanOut, Provider):
             t = max(t, s.created)
             return [sh for sh in shards if sh.opened <= t and (sh.closed is None or sh.closed > t)]
         if kind == "AT_TRIM_HORIZON":
-            t = max(self.clock.now() - s.retention_hours * 3600, s.created)
-            return [sh for sh in shards if sh.opened <= t and (sh.closed is None or sh.closed > t)]
+            # Where reading from the trim horizon starts: the retained shards none of whose parents are retained.
+            kept = {sh.shard_id for sh in shards}
+            return [sh for sh in shards if sh.parent not in kept and sh.adjacent not in kept]
         raise errors.invalid(f"Unknown ShardFilter type {kind}.")
 
     def _token(self, stream_id: int, after: str, shard_filter) -> str:
