@@ -129,9 +129,19 @@ def test_missing_bucket_is_retried_until_it_exists(nubis, firehose, s3, make_str
     nubis.advance(60)
     s3.create_bucket(Bucket="landing")
     assert keys(s3, "landing") == []
-    nubis.advance(60)
+    nubis.advance(5)     # retried every 5 seconds
     (key,) = keys(s3, "landing")
     assert body(s3, "landing", key) == b"kept"
+
+
+def test_undeliverable_records_are_discarded_after_24_hours(nubis, firehose, s3, make_stream):
+    make_stream("gone", BufferingHints={"IntervalInSeconds": 60})
+    s3.delete_bucket(Bucket="landing")
+    firehose.put_record(DeliveryStreamName="gone", Record={"Data": b"too late"})
+    nubis.advance(24 * 3600 + 60)
+    s3.create_bucket(Bucket="landing")
+    nubis.advance(600)
+    assert keys(s3, "landing") == []
 
 
 def test_hadoop_snappy_blocks(nubis, firehose, s3, make_stream):

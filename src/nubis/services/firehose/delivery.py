@@ -22,7 +22,10 @@ from . import formats, http_endpoint, prefixes, transform
 from .transform import PRINCIPAL, Failure, Item
 
 log = logging.getLogger("nubis.firehose")
-S3_RETRY = 60.0
+# A failed S3 delivery is retried every 5 seconds for up to 24 hours (the developer guide's
+# "Data delivery failure handling").
+S3_RETRY = 5.0
+MAX_RETENTION = 24 * 3600.0
 
 
 class Delivery:
@@ -126,6 +129,11 @@ class Delivery:
         if done:
             self.store.remove(s, [r[0] for r in rows])
             self._arm(s)
+        elif done is False and self.clock.now() - rows[0][1] > MAX_RETENTION:
+            # As on AWS: what could not be delivered for 24 hours is discarded.
+            log.warning("firehose %s: discarding %d records undeliverable for 24 hours", s.name, len(rows))
+            self.store.remove(s, [r[0] for r in rows])
+            self._arm(s)
         elif done is False:
             self.scheduler.after(S3_RETRY, "firehose:flush", {"id": s.id}, key=str(s.id))
             self._state(s)[2] = self.clock.now() + S3_RETRY
@@ -224,6 +232,6 @@ class Delivery:
             if failures:
                 await self.write_errors(s, cfg, failures)
         except ServiceError as e:
-            log.warning("firehose %s: S3 delivery failed (%s: %s); retrying", s.name, e.code, e.message)
+            log.info("firehose %s: S3 delivery failed (%s: %s); retrying", s.name, e.code, e.message)
             return False
         return True

@@ -87,8 +87,19 @@ async def apply(p, s, items: list[Item], cfg: dict) -> tuple[list[Item], list[Fa
     dynamic = bool((cfg.get("DynamicPartitioningConfiguration") or {}).get("Enabled"))
     for kind, params in processors(cfg):
         if kind == "Lambda":
-            items, lost = await _lambda(p, s, items, params)
-            failed += lost
+            # One invocation per BufferSizeInMBs of records (1 MiB unless set), as the payload has a limit.
+            limit = float(params.get("BufferSizeInMBs", 1)) * 1024 * 1024
+            kept, batch, size = [], [], 0
+            for it in items + [None]:
+                if it is None or (batch and size + len(it.data) > limit):
+                    ok, lost = await _lambda(p, s, batch, params) if batch else ([], [])
+                    kept += ok
+                    failed += lost
+                    batch, size = [], 0
+                if it is not None:
+                    batch.append(it)
+                    size += len(it.data)
+            items = kept
         elif kind == "MetadataExtraction" and dynamic:
             try:
                 query = parse_query(params.get("MetadataExtractionQuery", ""))
