@@ -221,3 +221,28 @@ def test_describe_state_machine_for_execution(sfn, make_machine):
         {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}))
     d = sfn.describe_state_machine_for_execution(executionArn=ex)
     assert json.loads(d["definition"]) == PASS_CHAIN and d["stateMachineArn"] == arn
+
+
+def test_a_failed_iteration_aborts_the_others(sfn, make_machine):
+    arn = make_machine("aborting", {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "Bad"}],
+                  "Default": "Slow"},
+            "Bad": {"Type": "Fail", "Error": "Zero"},
+            "Slow": {"Type": "Wait", "Seconds": 100, "End": True}}}}}})
+    ex = sfn.start_execution(stateMachineArn=arn, input="[1, 0]")["executionArn"]
+    d = finished(sfn, ex)
+    assert (d["status"], d["error"]) == ("FAILED", "Zero")
+    events = history(sfn, ex)
+    assert "MapIterationFailed" in types(events) and "MapIterationAborted" in types(events)
+    aborted = next(e for e in events if e["type"] == "MapIterationAborted")
+    assert aborted["mapIterationAbortedEventDetails"] == {"name": "M", "index": 0}
+    assert types(events)[-2:] == ["MapStateFailed", "ExecutionFailed"]
+
+
+def test_update_and_versions_need_an_unqualified_arn(sfn, make_machine):
+    arn = sfn.create_state_machine(name="quals", definition=json.dumps(PASS_CHAIN),
+                                   roleArn="arn:aws:iam::000000000000:role/r", publish=True)
+    e = error_of(sfn.update_state_machine, stateMachineArn=arn["stateMachineVersionArn"], definition="{}")
+    assert code(e) == "ValidationException"

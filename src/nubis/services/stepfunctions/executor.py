@@ -189,10 +189,13 @@ class Run:
             await asyncio.wait(threads, return_when=asyncio.FIRST_EXCEPTION)
         finally:
             self.live += 1
-            for t in threads:
-                if not t.done():
-                    t.cancel()
+            cancelled = [t for t in threads if not t.done()]
+            for t in cancelled:
+                t.cancel()
             self._check()
+        if cancelled:
+            # They record their end (an aborted iteration) before the failure goes on.
+            await asyncio.wait(cancelled)
         failed = [t for t in threads if t.done() and not t.cancelled() and t.exception() is not None]
         if failed:
             raise failed[0].exception()

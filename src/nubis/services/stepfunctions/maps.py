@@ -4,6 +4,7 @@ that DescribeMapRun reports and a ``ResultWriter`` that puts the results in S3.
 """
 from __future__ import annotations
 
+import asyncio
 import csv
 import io as _io
 import json
@@ -42,7 +43,15 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
     results: list = [None] * len(items)
     language = processor.get("QueryLanguage", branch.language)
 
+    window = asyncio.Semaphore(limit) if limit else None
+
     async def iteration(index: int, item):
+        if window is None:
+            return await one(index, item)
+        async with window:
+            return await one(index, item)
+
+    async def one(index: int, item):
         child = Branch(started, dict(branch.variables), language, False, (index, item))
         item_input = asl.item_input(state, branch.language, data, item,
                                     run.context(name, run.p.clock.now(), branch=child), branch.variables)
@@ -52,6 +61,12 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
         try:
             runner = run.quiet_twin() if map_run is not None else run
             results[index] = await runner.states(processor["States"], processor["StartAt"], item_input, child)
+        except asyncio.CancelledError:
+            # Another iteration failed the Map: this one is aborted.
+            if map_run is None:
+                run.event("MapIterationAborted", child.prev, "mapIterationAbortedEventDetails",
+                          {"name": name, "index": index})
+            raise
         except Failure as f:
             if map_run is None:
                 run.event("MapIterationFailed", child.prev, "mapIterationFailedEventDetails",
@@ -70,9 +85,8 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
             map_run["counts"]["succeeded"] += 1
 
     try:
-        step = limit or len(items) or 1
-        for first in range(0, len(items), step):
-            await run.gather([iteration(i, items[i]) for i in range(first, min(first + step, len(items)))])
+        if items:
+            await run.gather([iteration(i, item) for i, item in enumerate(items)])
         if tolerated is not None and len(failures) > tolerated:
             raise Failure("States.ExceedToleratedFailureThreshold",
                           "The specified tolerated failure threshold was exceeded")

@@ -171,10 +171,12 @@ class StepFunctionsProvider(Provider):
 
     # -- lookups -----------------------------------------------------------------------------------
 
-    def _machine(self, arn, kinds=("stateMachine",)) -> dict:
-        parts = v.arn_parts(arn, "stateMachine")
+    def _machine(self, arn) -> dict:
+        """The state machine an unqualified ARN names."""
+        if len(v.arn_parts(arn, "stateMachine")) > 7:
+            raise v.validation(f"Invalid Arn: 'Unqualified state machine ARN expected: {arn}'")
         doc = self.store.machine(arn)
-        if doc is None or (len(parts) == 7 and doc.get("_kind") != "machine"):
+        if doc is None:
             raise v.error("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
         return doc
 
