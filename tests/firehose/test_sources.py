@@ -115,3 +115,21 @@ def test_nubis_kinesis_stream_as_source(nubis, aws_client, firehose, s3, bucket)
     assert len(keys(s3, bucket)) == 2
     nubis.advance(120)
     assert len(keys(s3, bucket)) == 2
+
+
+def test_eventbridge_rule_target(nubis, aws_client, firehose, s3, make_stream):
+    arn = make_stream("from-events", BufferingHints={"IntervalInSeconds": 60})
+    events = aws_client("events")
+    events.put_rule(Name="orders", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="orders", Targets=[{"Id": "fh", "Arn": arn,
+                                                "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events"}])
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "order", "Detail": json.dumps({"id": 7})}])
+    deadline = time.monotonic() + 10
+    found = []
+    while not found and time.monotonic() < deadline:
+        nubis.advance(60)
+        found = keys(s3, "landing")
+        time.sleep(0.05)
+    (key,) = found
+    event = json.loads(body(s3, "landing", key))
+    assert event["source"] == "shop" and event["detail"] == {"id": 7}

@@ -40,7 +40,7 @@ class KinesisSource:
         try:
             shards = (await self._kinesis(s, "ListShards", {})).get("Shards") or []
         except ServiceError as e:
-            log.warning("firehose %s: cannot list the source's shards: %s", s.name, e.message)
+            log.info("firehose %s: cannot list the source's shards: %s", s.name, e.message)
             return
         done = self.store.checkpoints(s)
         for shard in shards:
@@ -56,7 +56,7 @@ class KinesisSource:
                 records = (await self._kinesis(s, "GetRecords", {"ShardIterator": iterator,
                                                                  "Limit": 10000})).get("Records") or []
             except ServiceError as e:
-                log.warning("firehose %s: reading shard %s failed: %s", s.name, sid, e.message)
+                log.info("firehose %s: reading shard %s failed: %s", s.name, sid, e.message)
                 continue
             if not records:
                 continue

@@ -29,7 +29,7 @@ SOURCES = ("DirectPut", "KinesisStreamAsSource", "MSKAsSource", "DatabaseAsSourc
 
 
 def not_found(name: str, account: str) -> ServiceError:
-    return ServiceError("ResourceNotFoundException", f"Firehose {name} under account {account} not found.",
+    return ServiceError("ResourceNotFoundException", f"Firehose stream {name} under account {account} not found.",
                         status=400)
 
 
@@ -108,7 +108,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
         enc = self._encryption(encryption) if encryption else {"Status": "DISABLED"}
         tags = self._tags_in(params.get("Tags") or [])
         if self.store.get(ctx.account, ctx.region, name) is not None:
-            raise in_use(f"Firehose {name} under accountId {ctx.account} already exists")
+            raise in_use(f"Firehose stream {name} under accountId {ctx.account} already exists.")
         now = self.clock.now()
         doc = {"status": "CREATING", "destination": {"kind": dest_kind, "config": config},
                "source": source, "encryption": enc}
