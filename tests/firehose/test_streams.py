@@ -93,7 +93,8 @@ def test_encryption_and_tags(firehose, make_stream):
     firehose.stop_delivery_stream_encryption(DeliveryStreamName="enc")
     assert firehose.put_record(DeliveryStreamName="enc", Record={"Data": b"x"})["Encrypted"] is False
 
-    firehose.tag_delivery_stream(DeliveryStreamName="enc", Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
+    firehose.tag_delivery_stream(DeliveryStreamName="enc",
+                                 Tags=[{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}])
     out = firehose.list_tags_for_delivery_stream(DeliveryStreamName="enc", Limit=1)
     assert out["Tags"] == [{"Key": "a", "Value": "1"}] and out["HasMoreTags"] is True
     firehose.untag_delivery_stream(DeliveryStreamName="enc", TagKeys=["a"])

@@ -146,7 +146,6 @@ def describe(kind: str, cfg: dict) -> dict:
     if cfg.get("S3Configuration"):
         desc["S3DestinationDescription"] = _s3_description(cfg["S3Configuration"], False)
     if kind == "HttpEndpoint":
-        desc.setdefault("BufferingHints", buffering(kind, cfg))
         desc["BufferingHints"] = buffering(kind, cfg)
         desc.setdefault("RequestConfiguration", {"ContentEncoding": "NONE"})
         desc.setdefault("RetryOptions", {"DurationInSeconds": 300})

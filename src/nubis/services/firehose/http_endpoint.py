@@ -18,6 +18,7 @@ import json
 import logging
 import uuid
 
+from . import transform
 from .transform import Failure, Item
 
 log = logging.getLogger("nubis.firehose")
@@ -69,7 +70,6 @@ async def deliver(p, s, rows, payload: dict) -> bool | None:
     attempt = payload.get("attempt", 0) + 1
     if cfg.get("S3BackupMode") == "AllData" and attempt == 1:
         await p.write_object(s, s3, items, b"".join(it.raw for it in items))
-    from . import transform
     items, failures = await transform.apply(p, s, items, cfg)
     error = await _post(p, cfg, items, now) if items else None
     if error is None:

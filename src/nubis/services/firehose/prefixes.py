@@ -14,9 +14,6 @@ from ...protocol.errors import ServiceError
 
 EXPRESSION = re.compile(r"!\{([^{}:]*):([^{}]*)\}")
 NAMESPACES = ("firehose", "timestamp", "partitionKeyFromQuery", "partitionKeyFromLambda")
-ERROR_TYPES = ("processing-failed", "format-conversion-failed", "http-endpoint-failed", "AmazonOpenSearchService-failed",
-               "elasticsearch-failed", "splunk-failed")
-MAX_PREFIX = 1024
 _ALNUM = string.ascii_letters + string.digits
 # Java DateTimeFormatter letters -> a width-aware rendering.
 _FIELDS = {"y": lambda t, n: f"{t.year % 100:02d}" if n == 2 else f"{t.year:0{n}d}",

@@ -206,14 +206,9 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
             raise invalid("Exactly one destination update must be specified.")
         kind = dests.UPDATES[named[0]]
         update = params[named[0]]
-        if s.doc["status"] != "ACTIVE" and s.doc["status"] != "CREATING":
-            raise in_use(f"Firehose {s.name} is not in the ACTIVE state.")
-        if kind == s.dest_kind:
-            config = dests.merge(s.dest, update)
-        else:
-            # Switching to another kind of destination: its configuration is the update, with the
-            # stored S3 settings carried over where the new kind has them.
-            config = dests.merge({}, update)
+        # The same kind of destination: the update's members over the stored ones; another
+        # kind (S3 to HTTP endpoint, say): the update is its whole configuration.
+        config = dests.merge(s.dest if kind == s.dest_kind else {}, update)
         dests.check(kind, config)
         s.doc["destination"] = {"kind": kind, "config": config}
         s.version += 1
@@ -226,9 +221,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
     def _direct(self, ctx: RequestContext, params: dict) -> Stream:
         s = self._stream(ctx, params)
         if s.kind != "DirectPut":
-            raise invalid(f"This operation is not permitted on KinesisStreamAsSource delivery stream type."
-                          if s.kind == "KinesisStreamAsSource" else
-                          f"This operation is not permitted on {s.kind} delivery stream type.")
+            raise invalid(f"This operation is not permitted on {s.kind} delivery stream type.")
         return s
 
     @staticmethod

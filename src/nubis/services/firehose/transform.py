@@ -130,23 +130,22 @@ async def _lambda(p, s, items: list[Item], params: dict) -> tuple[list[Item], li
     event = {"invocationId": str(uuid.uuid4()), "deliveryStreamArn": s.arn, "region": s.region,
              "records": [{"recordId": rid, "approximateArrivalTimestamp": int(it.arrived * 1000),
                           "data": base64.b64encode(it.data).decode()} for rid, it in by_id.items()]}
+    payload = json.dumps(event).encode()
     error = ("Lambda.InvokeAccessDenied", "")
     answer = None
     for _ in range(retries + 1):
         try:
-            out = await p.internal.call("lambda", "Invoke", {"FunctionName": arn, "Payload": json.dumps(event).encode()},
+            out = await p.internal.call("lambda", "Invoke", {"FunctionName": arn, "Payload": payload},
                                         account=s.account, region=s.region, principal=PRINCIPAL)
         except ServiceError as e:
             error = ("Lambda.FunctionError" if e.status >= 500 else "Lambda.InvokeAccessDenied", e.message)
             continue
-        payload = out.get("Payload") or b""
-        payload = payload if isinstance(payload, (bytes, bytearray)) else getattr(payload, "read", lambda: payload)()
         if out.get("FunctionError"):
             error = ("Lambda.FunctionError", "The Lambda function was successfully invoked but it returned an "
                      "error result.")
             continue
         try:
-            answer = json.loads(payload)["records"]
+            answer = json.loads(out.get("Payload") or b"")["records"]
             break
         except (ValueError, KeyError, TypeError):
             error = ("Lambda.JsonProcessingException", "The response from the Lambda function is not valid JSON "
