@@ -16,6 +16,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 from . import language as asl
+from .execution_logs import ExecutionLog
 from .language import StatesError
 
 if TYPE_CHECKING:
@@ -61,6 +62,10 @@ class Run:
         self.arn = doc["executionArn"]
         self.definition = definition
         self.express = express
+        # CloudWatch Logs records, when the machine logs; an EXPRESS execution
+        # without them builds no events at all.
+        self.log = ExecutionLog.of(doc.get("_logging"))
+        self.recording = not express or self.log is not None
         self.next_id = 1
         self.rand = random.Random(self.arn)
         self.task: asyncio.Task | None = None
@@ -85,6 +90,7 @@ class Run:
         twin = Run.__new__(Run)
         twin.__dict__.update(self.__dict__)
         twin.express = True
+        twin.log, twin.recording = None, False
         twin.waiting, twin.arrived = {}, {}
         twin.live, twin.blocked = 1, 0
         twin.settled = asyncio.Event()
@@ -93,14 +99,17 @@ class Run:
     # -- history ---------------------------------------------------------------------------------
 
     def event(self, type_: str, prev: int, details_key: str | None = None, details: dict | None = None) -> int:
-        if self.express:
+        if not self.recording:
             return 0
         eid = self.next_id
         self.next_id += 1
         ev = {"timestamp": self.p.clock.now(), "type": type_, "id": eid, "previousEventId": prev}
         if details_key is not None:
             ev[details_key] = details or {}
-        self.p.store.add_event(self.arn, ev)
+        if not self.express:
+            self.p.store.add_event(self.arn, ev)
+        if self.log is not None:
+            self.log.add(self, ev)
         return eid
 
     def checkpoint(self, **point) -> None:
@@ -232,7 +241,7 @@ class Run:
                 name, resume = checkpoint["state"], checkpoint
             output = await self.states(self.definition["States"], name, data, branch, resume)
         except Failure as f:
-            self.p.finish(self, "FAILED", error=f.error, cause=f.cause, prev=f.prev)
+            self.p.finish(self, "FAILED", error=f.error, cause=f.cause or None, prev=f.prev)
         except StatesError as e:
             self.p.finish(self, "FAILED", error=e.error, cause=e.cause)
         except asyncio.CancelledError:
@@ -281,13 +290,13 @@ class Run:
 
     def entered(self, kind: str, name: str, data, branch: Branch) -> float:
         details = {"name": name}
-        if not self.express:
+        if self.recording:
             _with_data(details, "input", data)
         branch.prev = self.event(f"{kind}StateEntered", branch.prev, "stateEnteredEventDetails", details)
         return self.p.clock.now()
 
     def exited(self, kind: str, name: str, output, branch: Branch, assigned: dict | None = None) -> None:
-        if self.express:
+        if not self.recording:
             return
         details = {"name": name}
         _with_data(details, "output", output)

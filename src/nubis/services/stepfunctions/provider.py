@@ -15,6 +15,7 @@ import random
 import uuid
 
 from ..base import Provider, RequestContext
+from . import execution_logs
 from . import language as asl
 from . import validation as v
 from .executor import WAKE, Run, dumps, _iso
@@ -640,6 +641,8 @@ class StepFunctionsProvider(Provider):
         definition = json.loads(machine["definition"])
         if machine["type"] == "EXPRESS":
             run = Run(self, doc, definition, express=True)
+            if run.log is not None:
+                self._started_event(run)
             self._launch(run, None)
             run.task.add_done_callback(lambda _t: self.express_runs.pop(run.arn, None))
             return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
@@ -654,11 +657,7 @@ class StepFunctionsProvider(Provider):
         run = Run(self, doc, definition, express=False)
         with self.db.transaction():
             self.store.put_execution(doc)
-            details = {"input": doc["input"], "inputDetails": {"truncated": False}, "roleArn": doc["_roleArn"]}
-            for k in ("stateMachineAliasArn", "stateMachineVersionArn"):
-                if k in doc:
-                    details[k] = doc[k]
-            run.event("ExecutionStarted", 0, "executionStartedEventDetails", details)
+            self._started_event(run)
             checkpoint = {"state": definition["StartAt"], "input": doc["_inputValue"], "variables": {},
                           "prev": 0, "next_id": run.next_id}
             self.store.set_checkpoint(doc["executionArn"], checkpoint)
@@ -676,6 +675,8 @@ class StepFunctionsProvider(Provider):
     async def start_sync_execution(self, ctx: RequestContext, params: dict) -> dict:
         machine, doc, _ = self._new_execution(ctx, params, True)
         run = Run(self, doc, json.loads(machine["definition"]), express=True)
+        if run.log is not None:
+            self._started_event(run)
         self._launch(run, None)
         try:
             await asyncio.shield(run.task)
@@ -706,17 +707,14 @@ class StepFunctionsProvider(Provider):
                 doc["error"] = error
             if cause is not None:
                 doc["cause"] = cause
-        if run.express:
-            return
         last = run.next_id - 1 if prev is None else prev
+        if run.express:
+            if run.log is not None:
+                self._final_event(run, status, last, error, cause)
+                asyncio.get_running_loop().create_task(execution_logs.flush(self, run))
+            return
         with self.db.transaction():
-            if status == "SUCCEEDED":
-                run.event("ExecutionSucceeded", last, "executionSucceededEventDetails",
-                          {"output": doc["output"], "outputDetails": {"truncated": False}})
-            else:
-                kind = {"FAILED": "Failed", "ABORTED": "Aborted", "TIMED_OUT": "TimedOut"}[status]
-                details = {k: val for k, val in (("error", error), ("cause", cause)) if val is not None}
-                run.event(f"Execution{kind}", last, f"execution{kind}EventDetails", details)
+            self._final_event(run, status, last, error, cause)
             self.store.put_execution(doc)
             if status == "SUCCEEDED":
                 self.store.set_checkpoint(run.arn, None)
@@ -725,9 +723,29 @@ class StepFunctionsProvider(Provider):
             if run.definition.get("TimeoutSeconds") and status != "TIMED_OUT":
                 self.scheduler.cancel(TIMEOUT, run.arn)
         self.runs.pop(run.arn, None)
+        if run.log is not None:
+            asyncio.get_running_loop().create_task(execution_logs.flush(self, run))
         self._status_changed(doc)
         for parent, key in self.finish_waiters.pop(run.arn, []):
             parent.resolve(key, self._describe(doc))
+
+    @staticmethod
+    def _final_event(run: Run, status: str, last: int, error: str | None, cause: str | None) -> None:
+        if status == "SUCCEEDED":
+            run.event("ExecutionSucceeded", last, "executionSucceededEventDetails",
+                      {"output": run.doc["output"], "outputDetails": {"truncated": False}})
+        else:
+            kind = {"FAILED": "Failed", "ABORTED": "Aborted", "TIMED_OUT": "TimedOut"}[status]
+            details = {k: val for k, val in (("error", error), ("cause", cause)) if val is not None}
+            run.event(f"Execution{kind}", last, f"execution{kind}EventDetails", details)
+
+    def _started_event(self, run: Run) -> None:
+        doc = run.doc
+        details = {"input": doc["input"], "inputDetails": {"truncated": False}, "roleArn": doc["_roleArn"]}
+        for k in ("stateMachineAliasArn", "stateMachineVersionArn"):
+            if k in doc:
+                details[k] = doc[k]
+        run.event("ExecutionStarted", 0, "executionStartedEventDetails", details)
 
     async def wait_finished(self, parent: Run, child_arn: str) -> dict:
         doc = self._execution(child_arn)

@@ -283,7 +283,7 @@ async def _function(run: "Run", data, branch: Branch, ctx: dict, io, resource: s
     details = {"resource": resource}
     if timeout:
         details["timeoutInSeconds"] = int(timeout)
-    if not run.express:
+    if run.recording:
         details.update(input=dumps(payload), inputDetails={"truncated": False})
     branch.prev = run.event("LambdaFunctionScheduled", branch.prev, "lambdaFunctionScheduledEventDetails", details)
     branch.prev = run.event("LambdaFunctionStarted", branch.prev)
