@@ -133,3 +133,25 @@ def test_eventbridge_rule_target(nubis, aws_client, firehose, s3, make_stream):
     (key,) = found
     event = json.loads(body(s3, "landing", key))
     assert event["source"] == "shop" and event["detail"] == {"id": 7}
+
+
+def test_logs_subscription_filter(nubis, aws_client, firehose, s3, make_stream):
+    import gzip
+    arn = make_stream("from-logs", BufferingHints={"IntervalInSeconds": 60})
+    logs = aws_client("logs")
+    logs.create_log_group(logGroupName="app")
+    logs.create_log_stream(logGroupName="app", logStreamName="s")
+    logs.put_subscription_filter(logGroupName="app", filterName="all", filterPattern="ERROR", destinationArn=arn,
+                                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/cwl")
+    now = int(nubis.clock() * 1000)
+    logs.put_log_events(logGroupName="app", logStreamName="s", logEvents=[
+        {"timestamp": now, "message": "ERROR disk full"}, {"timestamp": now + 1, "message": "all good"}])
+    deadline = time.monotonic() + 10
+    found = []
+    while not found and time.monotonic() < deadline:
+        nubis.advance(60)
+        found = keys(s3, "landing")
+        time.sleep(0.05)
+    (key,) = found
+    doc = json.loads(gzip.decompress(body(s3, "landing", key)))
+    assert doc["logGroup"] == "app" and [e["message"] for e in doc["logEvents"]] == ["ERROR disk full"]
