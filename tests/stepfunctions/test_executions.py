@@ -246,3 +246,17 @@ def test_update_and_versions_need_an_unqualified_arn(sfn, make_machine):
                                    roleArn="arn:aws:iam::000000000000:role/r", publish=True)
     e = error_of(sfn.update_state_machine, stateMachineArn=arn["stateMachineVersionArn"], definition="{}")
     assert code(e) == "ValidationException"
+
+
+def test_variables_assigned_by_a_choice_rule_reach_later_states(sfn, make_machine):
+    arn = make_machine("assigning", {"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"Condition": "{% $states.input.n > 1 %}", "Assign": {"size": "big"}, "Next": "Out"}],
+            "Default": "Out", "Assign": {"size": "small"}},
+        "Out": {"Type": "Pass", "Output": {"size": "{% $size %}", "n": "{% $states.input.n %}"}, "End": True}}})
+    big = finished(sfn, sfn.start_execution(stateMachineArn=arn, input='{"n": 5}')["executionArn"])
+    small = finished(sfn, sfn.start_execution(stateMachineArn=arn, input='{"n": 0}')["executionArn"])
+    assert json.loads(big["output"]) == {"size": "big", "n": 5}
+    assert json.loads(small["output"]) == {"size": "small", "n": 0}
+    exited = [e for e in history(sfn, big["executionArn"]) if e["type"] == "ChoiceStateExited"][0]
+    assert exited["stateExitedEventDetails"]["assignedVariables"] == {"size": '"big"'}

@@ -341,12 +341,21 @@ class Run:
     async def _choice(self, name, state, data, branch, resume):
         entered = self.entered("Choice", name, data, branch)
         ctx = self.context(name, entered, branch=branch)
-        nxt = asl.choose(state, data, ctx, branch.variables, branch.language)
+        rule = asl.choose_rule(state, data, ctx, branch.variables, branch.language)
+        nxt = rule.get("Next") if rule is not None else state.get("Default")
         if nxt is None:
             raise Failure("States.NoChoiceMatched", f"No Choice Rules matched and no Default was specified at "
                           f"State '{name}'.", branch.prev)
-        output = asl.state_io(state, branch.language).result(data, None, ctx, branch.variables)
-        self.exited("Choice", name, output, branch)
+        # The matching rule's Assign and Output apply; the state's own, on the way to Default.
+        source = rule if rule is not None else state
+        acting = {k: val for k, val in state.items() if k not in ("Assign", "Output")}
+        acting.update({k: source[k] for k in ("Assign", "Output") if k in source})
+        io = asl.state_io(acting, branch.language)
+        assigned = io.assign(data, None, ctx, branch.variables) if "Assign" in acting else None
+        output = io.result(data, None, ctx, branch.variables)
+        if assigned:
+            branch.variables = {**branch.variables, **assigned}
+        self.exited("Choice", name, output, branch, assigned)
         return output, nxt
 
     async def _wait(self, name, state, data, branch, resume):

@@ -18,8 +18,8 @@ def item_input(state: dict, query_language: str, raw_input, item, context, varia
     return asl.StateIO(state, query_language).item_input(raw_input, item, context, variables)
 
 
-def choose(state: dict, data, context, variables, query_language: str) -> str | None:
-    return asl.choose(state, data, context, variables, query_language)
+def choose_rule(state: dict, data, context, variables, query_language: str) -> dict | None:
+    return asl.choose_rule(state, data, context, variables, query_language)
 
 
 def wait_until(state: dict, data, context, variables, now: float, query_language: str) -> float:
