@@ -137,3 +137,23 @@ def test_cli_lists_streams(nubis_endpoint, make_stream):
     d = json.loads(out.stdout)["DeliveryStreamDescription"]
     assert d["DeliveryStreamName"] == "cli-stream" and ROLE == d["Destinations"][0][
         "ExtendedS3DestinationDescription"]["RoleARN"]
+
+
+def test_customer_managed_keys_are_checked_with_kms(aws_client, firehose, make_stream):
+    kms = aws_client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    make_stream("cmk")
+    firehose.start_delivery_stream_encryption(DeliveryStreamName="cmk", DeliveryStreamEncryptionConfigurationInput={
+        "KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key["Arn"]})
+    enc = firehose.describe_delivery_stream(DeliveryStreamName="cmk")["DeliveryStreamDescription"][
+        "DeliveryStreamEncryptionConfiguration"]
+    assert enc == {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key["Arn"], "Status": "ENABLED"}
+    missing = key["Arn"].rsplit("/", 1)[0] + "/11111111-2222-3333-4444-555555555555"
+    e = error_of(firehose.start_delivery_stream_encryption, DeliveryStreamName="cmk",
+                 DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": missing})
+    assert code(e) == "InvalidKMSResourceException" and e.response["code"] == "NotFoundException"
+    kms.disable_key(KeyId=key["KeyId"])
+    e = error_of(firehose.create_delivery_stream, DeliveryStreamName="cmk2",
+                 DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key["Arn"]},
+                 ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing"})
+    assert code(e) == "InvalidKMSResourceException"

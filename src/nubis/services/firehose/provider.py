@@ -19,6 +19,7 @@ from .delivery import Delivery
 from .kinesis_source import KinesisSource
 from .prefixes import invalid
 from .store import MIGRATIONS, FirehoseStore, Stream
+from .transform import PRINCIPAL
 
 NAME = re.compile(r"^[a-zA-Z0-9._-]{1,64}$")
 MAX_RECORD = 1_000 * 1024
@@ -105,7 +106,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
         if encryption and kind != "DirectPut":
             raise invalid("Server-side encryption is only supported for DirectPut Firehose streams; a stream "
                           "with a Kinesis data stream as source uses the source's encryption.")
-        enc = self._encryption(encryption) if encryption else {"Status": "DISABLED"}
+        enc = await self._encryption(ctx, encryption) if encryption else {"Status": "DISABLED"}
         tags = self._tags_in(params.get("Tags") or [])
         if self.store.get(ctx.account, ctx.region, name) is not None:
             raise in_use(f"Firehose stream {name} under accountId {ctx.account} already exists.")
@@ -120,8 +121,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
                 self.start_polling(s)
         return {"DeliveryStreamARN": s.arn}
 
-    @staticmethod
-    def _encryption(cfg: dict) -> dict:
+    async def _encryption(self, ctx: RequestContext, cfg: dict) -> dict:
         key_type = cfg.get("KeyType") or "AWS_OWNED_CMK"
         if key_type == "CUSTOMER_MANAGED_CMK" and not cfg.get("KeyARN"):
             raise invalid("KeyARN must be specified when KeyType is CUSTOMER_MANAGED_CMK.")
@@ -129,7 +129,18 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
             raise invalid("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.")
         out = {"KeyType": key_type, "Status": "ENABLED"}
         if cfg.get("KeyARN"):
-            out["KeyARN"] = cfg["KeyARN"]
+            # A customer managed key must exist and be usable: KMS is asked, as Firehose does.
+            try:
+                key = (await self.internal.call("kms", "DescribeKey", {"KeyId": cfg["KeyARN"]}, account=ctx.account,
+                                                region=ctx.region, principal=PRINCIPAL))["KeyMetadata"]
+            except ServiceError as e:
+                raise ServiceError("InvalidKMSResourceException", e.message, status=400,
+                                   fields={"code": e.code}) from None
+            if key.get("KeyState") != "Enabled" or key.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+                raise ServiceError("InvalidKMSResourceException",
+                                   f"The KMS key {cfg['KeyARN']} is not an enabled symmetric key.", status=400,
+                                   fields={"code": "KMS.InvalidStateException"})
+            out["KeyARN"] = key["Arn"]
         return out
 
     @staticmethod
@@ -258,11 +269,12 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
 
     # -- encryption ------------------------------------------------------------------------------
 
-    def start_delivery_stream_encryption(self, ctx: RequestContext, params: dict) -> dict:
+    async def start_delivery_stream_encryption(self, ctx: RequestContext, params: dict) -> dict:
         s = self._stream(ctx, params)
         if s.kind != "DirectPut":
             raise invalid(f"Encryption is not supported for Firehose {s.name} with source {s.kind}.")
-        s.doc["encryption"] = self._encryption(params.get("DeliveryStreamEncryptionConfigurationInput") or {})
+        s.doc["encryption"] = await self._encryption(ctx, params.get("DeliveryStreamEncryptionConfigurationInput")
+                                                     or {})
         s.updated = self.clock.now()
         self.store.save(s)
         return {}
