@@ -268,6 +268,13 @@ def dynalite_command(port: int) -> list[str] | None:
     return None if exe is None else [exe, "--host", "127.0.0.1", "--port", str(port)]
 
 
+def kinesalite_command(port: int) -> list[str] | None:
+    """kinesalite (the npm Kinesis emulator, in memory), an optional peer for the Kinesis scenarios."""
+    exe = _npm_peer("KINESALITE", "kinesalite")
+    # It has no --host; streams leave CREATING at once, as nubis's do for a describing client.
+    return None if exe is None else [exe, "--port", str(port), "--createStreamMs", "0"]
+
+
 def nubis_available() -> bool:
     try:
         r = subprocess.run(nubis_command() + ["start", "--help"], capture_output=True, timeout=60)

@@ -42,11 +42,13 @@ SERVERS = {
     "moto": ("moto", procs.moto_command, "/moto-api/"),
     "s3rver": ("s3rver", procs.s3rver_command, "/"),
     "dynalite": ("dynalite", procs.dynalite_command, "/"),
+    "kinesalite": ("kinesalite", procs.kinesalite_command, "/"),
 }
 S3_SCENARIOS = ("s3-put-4k", "s3-get-4k")
 DYNAMODB_SCENARIOS = ("dynamodb-put-item", "dynamodb-get-item", "dynamodb-query-100")
 # The npm emulators that take part in their own service's scenarios.
-PEER_SCENARIOS = {"s3rver": S3_SCENARIOS, "dynalite": DYNAMODB_SCENARIOS}
+KINESIS_SCENARIOS = ("kinesis-put-records-100", "kinesis-get-records")
+PEER_SCENARIOS = {"s3rver": S3_SCENARIOS, "dynalite": DYNAMODB_SCENARIOS, "kinesalite": KINESIS_SCENARIOS}
 
 
 def _git_rev() -> str:
@@ -284,7 +286,8 @@ def main(argv=None) -> int:
             label, command, path = SERVERS[name]
             port = procs.free_port()
             proc = procs.spawn(command(port), cpus=server_cpus)
-            procs.wait_ready(proc, port, path, timeout=60, need_200=True)
+            # kinesalite answers an unsigned GET with 403: any answer means it is up.
+            procs.wait_ready(proc, port, path, timeout=60, need_200=name != "kinesalite")
             servers[name] = (proc, f"http://127.0.0.1:{port}")
             log(f"{name} ready at http://127.0.0.1:{port} (pid {proc.pid})")
         for rnd in range(args.rounds):

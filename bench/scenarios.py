@@ -541,3 +541,67 @@ def _(endpoint):
     return {"machine": _express_machine(endpoint, "bench-map1000", {"StartAt": "M", "States": {"M": {
         "Type": "Map", "ItemsPath": "$.items", "End": True,
         "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})}
+
+
+# -- Kinesis ------------------------------------------------------------------
+
+KINESIS_RECORD = b"k" * 1024
+KINESIS_SHARDS = 4
+
+
+def _kinesis_stream(endpoint: str, name: str) -> None:
+    """An ACTIVE stream: on demand where the server has the mode (no per-shard limits
+    to measure against), else provisioned with as many shards (kinesalite)."""
+    k = client(endpoint, "kinesis")
+    try:
+        k.describe_stream_summary(StreamName=name)
+        return
+    except k.exceptions.ResourceNotFoundException:
+        pass
+    except Exception:  # noqa: BLE001  (a server without the operation)
+        pass
+    try:
+        k.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    except k.exceptions.ResourceInUseException:
+        pass
+    except Exception:  # noqa: BLE001
+        k.create_stream(StreamName=name, ShardCount=KINESIS_SHARDS)
+    k.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 150})
+
+
+@scenario("kinesis-put-records-100", "Kinesis PutRecords of 100 records of 1 KB, partition keys spread over the shards")
+def kinesis_put_records_100(endpoint, state):
+    return pool(lambda i: botocore_request(endpoint, "kinesis", "put_records", StreamName=state["stream"], Records=[
+        {"Data": KINESIS_RECORD, "PartitionKey": f"key-{i}-{j}"} for j in range(100)]), 10)
+
+
+@kinesis_put_records_100.setup
+def _(endpoint):
+    _kinesis_stream(endpoint, "bench-put")
+    return {"stream": "bench-put"}
+
+
+@scenario("kinesis-get-records", "Kinesis GetRecords of 100 records of 1 KB, from iterators spread over a "
+                                 "stream of 20,000 (reading it as consumers drain it)")
+def kinesis_get_records(endpoint, state):
+    return [botocore_request(endpoint, "kinesis", "get_records", ShardIterator=it, Limit=100)
+            for it in state["iterators"]]
+
+
+@kinesis_get_records.setup
+def _(endpoint):
+    name = "bench-get"
+    _kinesis_stream(endpoint, name)
+    k = client(endpoint, "kinesis")
+    starts: dict[str, list[str]] = {}
+    for b in range(200):
+        out = k.put_records(StreamName=name, Records=[
+            {"Data": KINESIS_RECORD, "PartitionKey": f"key-{b}-{j}"} for j in range(100)])
+        for r in out["Records"]:
+            if "SequenceNumber" in r:
+                starts.setdefault(r["ShardId"], []).append(r["SequenceNumber"])
+    # An iterator every 100 records of each shard; iterators live five minutes, the load far less.
+    iterators = [k.get_shard_iterator(StreamName=name, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                                      StartingSequenceNumber=seqs[i])["ShardIterator"]
+                 for shard, seqs in starts.items() for i in range(0, len(seqs) - 100, 100)]
+    return {"iterators": iterators}
