@@ -155,3 +155,14 @@ def test_logs_subscription_filter(nubis, aws_client, firehose, s3, make_stream):
     (key,) = found
     doc = json.loads(gzip.decompress(body(s3, "landing", key)))
     assert doc["logGroup"] == "app" and [e["message"] for e in doc["logEvents"]] == ["ERROR disk full"]
+
+
+def test_the_source_stream_must_exist(firehose, bucket):
+    from .conftest import code, error_of
+    missing = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/none"
+    e = error_of(firehose.create_delivery_stream, DeliveryStreamName="nosrc",
+                 DeliveryStreamType="KinesisStreamAsSource",
+                 KinesisStreamSourceConfiguration={"KinesisStreamARN": missing, "RoleARN": ROLE},
+                 ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"})
+    assert code(e) == "InvalidArgumentException"
+    assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []

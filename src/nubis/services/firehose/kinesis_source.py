@@ -27,8 +27,19 @@ class KinesisSource:
         self.scheduler.at(self.clock.now() + POLL_EVERY, "firehose:poll", {"id": s.id}, key=str(s.id),
                           every=POLL_EVERY)
 
+    async def check_source(self, arn: str) -> None:
+        """The source stream must exist (CreateDeliveryStream's check)."""
+        try:
+            await self._kinesis_call(arn, "DescribeStreamSummary", {})
+        except ServiceError as e:
+            if e.code == "ResourceNotFoundException":
+                raise ServiceError("InvalidArgumentException", f"Kinesis stream {arn} does not exist.",
+                                   status=400) from None
+
     async def _kinesis(self, s, operation: str, params: dict) -> dict:
-        arn = s.doc["source"]["KinesisStreamARN"]
+        return await self._kinesis_call(s.doc["source"]["KinesisStreamARN"], operation, params)
+
+    async def _kinesis_call(self, arn: str, operation: str, params: dict) -> dict:
         _, _, _, region, account, _ = arn.split(":", 5)
         return await self.internal.call("kinesis", operation, {"StreamARN": arn, **params}, account=account,
                                         region=region, principal=PRINCIPAL)

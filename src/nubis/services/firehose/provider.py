@@ -92,6 +92,7 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
             if not re.match(r"^arn:aws[\w-]*:kinesis:[a-z0-9-]+:\d{12}:stream/[a-zA-Z0-9_.-]+$",
                             source["KinesisStreamARN"]):
                 raise invalid(f"KinesisStreamARN {source['KinesisStreamARN']} is not a valid Kinesis stream ARN.")
+            await self.check_source(source["KinesisStreamARN"])
         elif params.get("KinesisStreamSourceConfiguration"):
             raise invalid("KinesisStreamSourceConfiguration is only allowed for KinesisStreamAsSource.")
         source = source or params.get("MSKSourceConfiguration") or params.get("DatabaseSourceConfiguration")
@@ -257,8 +258,9 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
         s = self._direct(ctx, params)
         records = params.get("Records") or []
         if not 1 <= len(records) <= MAX_BATCH_RECORDS:
-            raise invalid(f"1 validation error detected: Value at 'records' failed to satisfy constraint: Member "
-                          f"must have length {'less than or equal to 500' if records else 'greater than or equal to 1'}")
+            bound = "less than or equal to 500" if records else "greater than or equal to 1"
+            raise invalid("1 validation error detected: Value at 'records' failed to satisfy constraint: Member "
+                          f"must have length {bound}")
         datas = [self._data(r, f"records.{i + 1}.member") for i, r in enumerate(records)]
         if sum(len(d) for d in datas) > MAX_BATCH_BYTES:
             raise invalid("The total size of the records in a PutRecordBatch request must not exceed 4 MiB.")
