@@ -155,15 +155,18 @@ class JsonCodec:
         if t == "structure":
             if shape.is_document_type:
                 return _same
-            plan = [(key, wire, None if m.type_name in _SCALAR_CHECKS else self._writer(m))
-                    for key, wire, m in self._members(shape)]
+            # Walked by the value's own keys: a value sets few of its shape's
+            # members (a DynamoDB AttributeValue one of ten).
+            plan = {key: (wire, None if m.type_name in _SCALAR_CHECKS else self._writer(m))
+                    for key, wire, m in self._members(shape)}
+            find = plan.get
 
             def write_structure(value):
                 out = {}
-                get = value.get
-                for key, wire, sub in plan:
-                    v = get(key)
-                    if v is not None:
+                for key, v in value.items():
+                    hit = find(key)
+                    if hit is not None and v is not None:
+                        wire, sub = hit
                         out[wire] = v if sub is None else sub(v)
                 return out
             return write_structure
