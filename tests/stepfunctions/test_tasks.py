@@ -260,3 +260,20 @@ def test_sns_publish_and_eventbridge_put_events(sfn, make_machine, aws_client):
     assert {"order": 9} in bodies
     event = next(b for b in bodies if b.get("source") == "my.app")
     assert event["detail"] == {"order": 9} and event["detail-type"] == "Order"
+
+
+def test_a_missed_heartbeat_fails_the_activity(sfn, make_machine, nubis):
+    activity = sfn.create_activity(name="beating")["activityArn"]
+    arn = make_machine("heartbeats", {"StartAt": "Work", "States": {"Work": {
+        "Type": "Task", "Resource": activity, "TimeoutSeconds": 600, "HeartbeatSeconds": 60, "End": True}}})
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+    task = sfn.get_activity_task(activityArn=activity, workerName="w")
+    nubis.advance(50)
+    sfn.send_task_heartbeat(taskToken=task["taskToken"])
+    nubis.advance(50)
+    assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
+    nubis.advance(10)
+    d = finished(sfn, ex)
+    assert (d["status"], d["error"]) == ("FAILED", "States.HeartbeatTimeout")
+    assert types(history(sfn, ex))[-2:] == ["ActivityTimedOut", "ExecutionFailed"]
+    assert code(error_of(sfn.send_task_success, taskToken=task["taskToken"], output="{}")) == "TaskTimedOut"

@@ -174,7 +174,9 @@ async def wait_for_token(run: "Run", token: str, branch: Branch, short: dict, ti
         if outcome is None or outcome[0] == "tick":
             if (deadline is not None and now >= deadline) or (beat is not None and now >= beat):
                 run.p.forget_token(token, timed_out=True)
-                f = Failure("States.Timeout", "")
+                # A missed heartbeat is its own error, as the developer guide names it.
+                late = deadline is None or now < deadline
+                f = Failure("States.HeartbeatTimeout" if late else "States.Timeout", "")
                 ev = "TaskTimedOut" if kind == "Task" else "ActivityTimedOut"
                 key = "taskTimedOutEventDetails" if kind == "Task" else "activityTimedOutEventDetails"
                 branch.prev = run.event(ev, branch.prev, key, {**(short if kind == "Task" else {}),
