@@ -182,3 +182,21 @@ def test_plain_s3_configuration_and_a_stored_only_destination(nubis, firehose, s
     red = d["Destinations"][0]["RedshiftDestinationDescription"]
     assert red["ClusterJDBCURL"] == "jdbc:redshift://example:5439/db" and "Password" not in red
     assert red["S3DestinationDescription"]["BucketARN"] == f"arn:aws:s3:::{bucket}"
+
+
+def test_redshift_intermediate_objects_and_splunk_records_to_the_error_prefix(nubis, firehose, s3, bucket):
+    s3_cfg = {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "staging/",
+              "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}}
+    firehose.create_delivery_stream(DeliveryStreamName="rs", RedshiftDestinationConfiguration={
+        "RoleARN": ROLE, "ClusterJDBCURL": "jdbc:redshift://example:5439/db", "Username": "u", "Password": "secret!",
+        "CopyCommand": {"DataTableName": "events"}, "S3Configuration": s3_cfg})
+    firehose.create_delivery_stream(DeliveryStreamName="splunk", SplunkDestinationConfiguration={
+        "HECEndpoint": "https://splunk.example:8088", "HECEndpointType": "Raw", "HECToken": "t",
+        "S3Configuration": {**s3_cfg, "Prefix": "splunk/"}})
+    firehose.put_record(DeliveryStreamName="rs", Record={"Data": b"row"})
+    firehose.put_record(DeliveryStreamName="splunk", Record={"Data": b"event"})
+    nubis.advance(60)
+    (staged,) = keys(s3, bucket, "staging/")
+    assert body(s3, bucket, staged) == b"row"
+    (failed,) = keys(s3, bucket, "splunk-failed/")
+    assert json.loads(body(s3, bucket, failed))["rawData"] == "ZXZlbnQ="

@@ -26,6 +26,10 @@ log = logging.getLogger("nubis.firehose")
 # "Data delivery failure handling").
 S3_RETRY = 5.0
 MAX_RETENTION = 24 * 3600.0
+UNREACHABLE_TYPES = {"Elasticsearch": "elasticsearch-failed",
+                     "Amazonopensearchservice": "AmazonOpenSearchService-failed",
+                     "AmazonOpenSearchServerless": "AmazonOpenSearchServerless-failed",
+                     "Splunk": "splunk-failed", "Snowflake": "snowflake-failed", "Iceberg": "iceberg-failed"}
 
 
 class Delivery:
@@ -116,10 +120,11 @@ class Delivery:
                 done = await http_endpoint.deliver(self, s, rows, payload)
             elif s.dest_kind == "ExtendedS3":
                 done = await self._deliver_s3(s, rows)
+            elif s.dest_kind == "Redshift":
+                # Redshift's COPY reads the intermediate S3 objects: those nubis writes.
+                done = await self._deliver_s3(s, rows, s.dest["S3Configuration"])
             else:
-                # Redshift, OpenSearch, Splunk, Snowflake, Iceberg: stored only; their
-                # intermediate S3 copy is what nubis can deliver.
-                done = await self._deliver_s3(s, rows, s.dest.get("S3Configuration"))
+                done = await self._unreachable(s, rows)
         except Exception:
             log.exception("firehose delivery of %s failed", s.arn)
             done = False
@@ -179,6 +184,22 @@ class Delivery:
                 lines.append(json.dumps(doc, separators=(",", ":")) + "\n")
             await self.write_object(s, {**cfg, "CompressionFormat": "UNCOMPRESSED", "FileExtension": ""},
                                     [f.item for f in group], "".join(lines).encode(), error_type=kind, extension="")
+
+    async def _unreachable(self, s, rows) -> bool:
+        """OpenSearch, Splunk, Snowflake, Iceberg: stored, not delivered to. Their records
+        go where AWS puts what it could not deliver: the S3 configuration's error prefix."""
+        s3 = s.dest.get("S3Configuration")
+        if not s3:
+            return True
+        items = [Item(rid, arrived, data, data) for rid, arrived, data in rows]
+        kind = UNREACHABLE_TYPES.get(s.dest_kind, f"{s.dest_kind.lower()}-failed")
+        message = f"nubis does not deliver to {s.dest_kind} destinations."
+        try:
+            await self.write_errors(s, s3, [Failure(it, f"{s.dest_kind}.Unreachable", message, kind)
+                                            for it in items])
+        except ServiceError:
+            return False
+        return True
 
     async def _glue_schema(self, s, conversion: dict):
         """The Arrow schema of the Glue table ``SchemaConfiguration`` names, or None (inferred)."""
