@@ -142,3 +142,14 @@ def test_account_settings_and_limits(kinesis):
     assert out["MinimumThroughputBillingCommitment"]["Status"] == "ENABLED"
     limits = kinesis.describe_limits()
     assert limits["ShardLimit"] == 500 and limits["OnDemandStreamCountLimit"] == 50
+
+
+def test_warm_throughput_of_on_demand_streams(kinesis, make_stream):
+    arn = make_stream("warm", shards=None, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    out = kinesis.update_stream_warm_throughput(StreamARN=arn, WarmThroughputMiBps=50)
+    assert out["WarmThroughput"]["TargetMiBps"] == 50
+    s = kinesis.describe_stream_summary(StreamARN=arn)["StreamDescriptionSummary"]
+    assert s["WarmThroughput"]["TargetMiBps"] == 50
+    make_stream("cold")
+    e = error_of(kinesis.update_stream_warm_throughput, StreamName="cold", WarmThroughputMiBps=50)
+    assert code(e) == "ValidationException"

@@ -162,7 +162,8 @@ class KinesisProvider(FanOut, Provider):
         with self.db.transaction():
             s = self.store.create(Stream(0, ctx.account, ctx.region, name, "CREATING", now + SETTLE_SECONDS, mode,
                                          24, now, "NONE", None, [], tags, None, count,
-                                         params.get("MaxRecordSizeInKiB") or 1024))
+                                         params.get("MaxRecordSizeInKiB") or 1024,
+                                         params.get("WarmThroughputMiBps") if mode == "ON_DEMAND" else None))
             for i, (lo, hi) in enumerate(uniform_ranges(count)):
                 self._open_shard(s, i, lo, hi, None, None, _ms(now))
         s.index()
@@ -229,6 +230,8 @@ class KinesisProvider(FanOut, Provider):
                "OpenShardCount": len(s.open_shards),
                "ConsumerCount": sum(1 for c in self.store.consumers.values() if c.stream_id == s.id),
                "MaxRecordSizeInKiB": s.max_record_kib}
+        if s.mode == "ON_DEMAND" and s.warm_mibps is not None:
+            doc["WarmThroughput"] = {"TargetMiBps": s.warm_mibps, "CurrentMiBps": s.warm_mibps}
         return {"StreamDescriptionSummary": self._encryption(s, doc)}
 
     def _retained(self, s: Stream) -> list[Shard]:
@@ -496,6 +499,16 @@ class KinesisProvider(FanOut, Provider):
         s.max_record_kib = params["MaxRecordSizeInKiB"]
         self._updating(s)
         return {}
+
+    def update_stream_warm_throughput(self, ctx: RequestContext, params: dict) -> dict:
+        s = self._stream(ctx, params)
+        if s.mode != "ON_DEMAND":
+            raise errors.validation("Warm throughput can only be set for streams in ON_DEMAND mode.")
+        self._active(s)
+        s.warm_mibps = params["WarmThroughputMiBps"]
+        self._updating(s)
+        return {"StreamARN": s.arn, "StreamName": s.name,
+                "WarmThroughput": {"TargetMiBps": s.warm_mibps, "CurrentMiBps": s.warm_mibps}}
 
     def describe_limits(self, ctx: RequestContext, params: dict) -> dict:
         streams = self.store.in_region(ctx.account, ctx.region)

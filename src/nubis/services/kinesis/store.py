@@ -73,6 +73,8 @@ CREATE TABLE kinesis_account_settings (
     settings TEXT NOT NULL,
     PRIMARY KEY (account, region)
 );
+""", """
+ALTER TABLE kinesis_streams ADD COLUMN warm_mibps INTEGER;
 """]
 
 
@@ -124,6 +126,7 @@ class Stream:
     policy: str | None
     next_shard: int
     max_record_kib: int
+    warm_mibps: int | None = None  # on-demand warm throughput asked for
     shards: list = field(default_factory=list)      # every shard, by index
     open_shards: list = field(default_factory=list)  # open ones, by starting hash key
     starts: list = field(default_factory=list)       # their starting hash keys, for bisect
@@ -153,7 +156,7 @@ class Consumer:
 
 
 _STREAM_COLUMNS = ("id, account, region, name, status, ready_at, mode, retention_hours, created, encryption, "
-                   "key_id, metrics, tags, policy, next_shard, max_record_kib")
+                   "key_id, metrics, tags, policy, next_shard, max_record_kib, warm_mibps")
 _SHARD_COLUMNS = ("id, stream_id, idx, parent, adjacent, start_hash, end_hash, start_seq, end_seq, opened, closed, "
                   "counter, last_ms")
 
@@ -201,10 +204,10 @@ class KinesisStore:
 
     def create(self, s: Stream) -> Stream:
         row = self.db.query_one(
-            f"INSERT INTO kinesis_streams({_STREAM_COLUMNS[4:]}) VALUES ({', '.join('?' * 15)}) RETURNING id",
+            f"INSERT INTO kinesis_streams({_STREAM_COLUMNS[4:]}) VALUES ({', '.join('?' * 16)}) RETURNING id",
             (s.account, s.region, s.name, s.status, s.ready_at, s.mode, s.retention_hours, s.created,
              s.encryption, s.key_id, json.dumps(s.metrics), json.dumps(s.tags), s.policy, s.next_shard,
-             s.max_record_kib))
+             s.max_record_kib, s.warm_mibps))
         s.id = row[0]
         self.streams[(s.account, s.region, s.name)] = s
         self.by_id[s.id] = s
@@ -213,9 +216,10 @@ class KinesisStore:
     def save(self, s: Stream) -> None:
         self.db.execute(
             "UPDATE kinesis_streams SET status = ?, ready_at = ?, mode = ?, retention_hours = ?, encryption = ?, "
-            "key_id = ?, metrics = ?, tags = ?, policy = ?, next_shard = ?, max_record_kib = ? WHERE id = ?",
+            "key_id = ?, metrics = ?, tags = ?, policy = ?, next_shard = ?, max_record_kib = ?, "
+            "warm_mibps = ? WHERE id = ?",
             (s.status, s.ready_at, s.mode, s.retention_hours, s.encryption, s.key_id, json.dumps(s.metrics),
-             json.dumps(s.tags), s.policy, s.next_shard, s.max_record_kib, s.id))
+             json.dumps(s.tags), s.policy, s.next_shard, s.max_record_kib, s.warm_mibps, s.id))
 
     def delete(self, s: Stream) -> None:
         with self.db.transaction():
