@@ -157,3 +157,19 @@ def test_customer_managed_keys_are_checked_with_kms(aws_client, firehose, make_s
                  DeliveryStreamEncryptionConfigurationInput={"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key["Arn"]},
                  ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing"})
     assert code(e) == "InvalidKMSResourceException"
+
+
+def test_tags_on_create_and_deleting_drops_the_buffer(nubis, firehose, s3, bucket):
+    firehose.create_delivery_stream(DeliveryStreamName="t", Tags=[{"Key": "team", "Value": "data"}],
+                                    ExtendedS3DestinationConfiguration={
+                                        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+                                        "BufferingHints": {"IntervalInSeconds": 60}})
+    assert firehose.list_tags_for_delivery_stream(DeliveryStreamName="t")["Tags"] == [
+        {"Key": "team", "Value": "data"}]
+    firehose.put_record(DeliveryStreamName="t", Record={"Data": b"never"})
+    firehose.delete_delivery_stream(DeliveryStreamName="t")
+    nubis.advance(120)
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    e = error_of(firehose.put_record, DeliveryStreamName="t", Record={"Data": b"x"})
+    assert code(e) == "ResourceNotFoundException"
+    assert e.response["Error"]["Message"] == "Firehose stream t under account 000000000000 not found."
