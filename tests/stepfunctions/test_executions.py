@@ -260,3 +260,31 @@ def test_variables_assigned_by_a_choice_rule_reach_later_states(sfn, make_machin
     assert json.loads(small["output"]) == {"size": "small", "n": 0}
     exited = [e for e in history(sfn, big["executionArn"]) if e["type"] == "ChoiceStateExited"][0]
     assert exited["stateExitedEventDetails"]["assignedVariables"] == {"size": '"big"'}
+
+
+def test_stopping_during_a_map_ends_the_history_with_the_abort(sfn, make_machine):
+    arn = make_machine("stop-map", {"StartAt": "M", "States": {"M": {
+        "Type": "Map", "End": True,
+        "ItemProcessor": {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 500, "End": True}}}}}})
+    ex = sfn.start_execution(stateMachineArn=arn, input="[1, 2, 3]")["executionArn"]
+    deadline = 50
+    while types(history(sfn, ex)).count("WaitStateEntered") < 3 and deadline:
+        deadline -= 1
+        finished(sfn, ex, timeout=0.05)
+    sfn.stop_execution(executionArn=ex)
+    finished(sfn, ex, timeout=0.3)
+    events = history(sfn, ex)
+    assert events[-1]["type"] == "ExecutionAborted"
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+
+
+def test_many_executions_at_once(sfn, make_machine):
+    arn = make_machine("busy", {"StartAt": "P", "States": {"P": {"Type": "Parallel", "Next": "M", "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": [1, 2, 3], "End": True}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": [4, 5], "End": True}}}]},
+        "M": {"Type": "Map", "ItemsPath": "$[0]", "End": True,
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}}}})
+    arns = [sfn.start_execution(stateMachineArn=arn, name=f"n{i}")["executionArn"] for i in range(40)]
+    for ex in arns:
+        d = finished(sfn, ex)
+        assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == [1, 2, 3]

@@ -98,8 +98,10 @@ class Run:
 
     # -- history ---------------------------------------------------------------------------------
 
+    closed = False  # the execution's last event is written: threads still unwinding add none
+
     def event(self, type_: str, prev: int, details_key: str | None = None, details: dict | None = None) -> int:
-        if not self.recording:
+        if not self.recording or self.closed:
             return 0
         eid = self.next_id
         self.next_id += 1

@@ -711,10 +711,12 @@ class StepFunctionsProvider(Provider):
         if run.express:
             if run.log is not None:
                 self._final_event(run, status, last, error, cause)
+                run.closed = True
                 asyncio.get_running_loop().create_task(execution_logs.flush(self, run))
             return
         with self.db.transaction():
             self._final_event(run, status, last, error, cause)
+            run.closed = True
             self.store.put_execution(doc)
             if status == "SUCCEEDED":
                 self.store.set_checkpoint(run.arn, None)
