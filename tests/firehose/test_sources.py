@@ -1,6 +1,6 @@
-"""Where records come from besides PutRecord: an SNS subscription, a Kinesis
-data stream (the stand-in of tests/support until nubis has Kinesis); and a
-restart that must not lose what was accepted."""
+"""Where records come from besides PutRecord: SNS subscriptions, EventBridge
+targets, Logs subscription filters, a Kinesis data stream; and a restart
+that must not lose what was accepted."""
 import json
 import time
 
@@ -55,36 +55,6 @@ def test_buffered_records_survive_a_restart(server_process, tmp_path):
     restarted.post("/_nubis/clock", {"advance_seconds": 60})
     (key,) = wait_keys(s3, "landing", 1)
     assert body(s3, "landing", key) == b"abc"
-
-
-def test_kinesis_stream_as_source(server_process):
-    server = server_process("--ephemeral", env={"NUBIS_PROVIDERS": "kinesis=support.fake_streams:FakeKinesis"})
-    server.post("/_nubis/clock", {"freeze": True})
-    s3, firehose, kinesis = server.client("s3"), server.client("firehose"), server.client("kinesis")
-    s3.create_bucket(Bucket="landing")
-    kinesis.create_stream(StreamName="events", ShardCount=2)
-    stream_arn = f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/events"
-    firehose.create_delivery_stream(
-        DeliveryStreamName="from-kinesis", DeliveryStreamType="KinesisStreamAsSource",
-        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": ROLE},
-        ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing",
-                                            "BufferingHints": {"IntervalInSeconds": 60}})
-    d = firehose.describe_delivery_stream(DeliveryStreamName="from-kinesis")["DeliveryStreamDescription"]
-    assert d["Source"]["KinesisStreamSourceDescription"]["KinesisStreamARN"] == stream_arn
-    try:
-        firehose.put_record(DeliveryStreamName="from-kinesis", Record={"Data": b"x"})
-        raise AssertionError("PutRecord on a Kinesis-sourced stream must fail")
-    except firehose.exceptions.InvalidArgumentException:
-        pass
-    for i in range(6):
-        kinesis.put_record(StreamName="events", Data=json.dumps({"i": i}).encode() + b"\n", PartitionKey=f"k{i}")
-    server.post("/_nubis/clock", {"advance_seconds": 1})    # one poll reads both shards
-    server.post("/_nubis/clock", {"advance_seconds": 60})
-    (key,) = wait_keys(s3, "landing", 1)
-    got = sorted(json.loads(line)["i"] for line in body(s3, "landing", key).splitlines())
-    assert got == list(range(6))
-    server.post("/_nubis/clock", {"advance_seconds": 120})   # read once: nothing delivered twice
-    assert len(keys(s3, "landing")) == 1
 
 
 def test_nubis_kinesis_stream_as_source(nubis, aws_client, firehose, s3, bucket):
