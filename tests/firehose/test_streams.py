@@ -55,6 +55,8 @@ def test_create_needs_one_destination_and_valid_prefixes(firehose, bucket, make_
                  DynamicPartitioningConfiguration={"Enabled": True},
                  BufferingHints={"SizeInMBs": 5, "IntervalInSeconds": 60})
     assert code(e) == "InvalidArgumentException"   # at least 64 MiB buffers
+    e = error_of(make_stream, "p", FileExtension="json")
+    assert code(e) == "InvalidArgumentException"
     e = error_of(make_stream, "p", BucketARN="not-an-arn")
     assert code(e) == "InvalidArgumentException"
     assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []

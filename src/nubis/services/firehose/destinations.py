@@ -5,6 +5,7 @@ endpoints are delivered to."""
 from __future__ import annotations
 
 import copy
+import re
 
 from . import prefixes
 from .prefixes import invalid
@@ -39,6 +40,7 @@ _RENAMES_DESCRIBE = {"S3Configuration": "S3DestinationDescription", "S3BackupCon
 S3_DEFAULT_BUFFER = {"SizeInMBs": 5, "IntervalInSeconds": 300}
 PARTITIONED_BUFFER = {"SizeInMBs": 128, "IntervalInSeconds": 300}
 MiB = 1024 * 1024
+FILE_EXTENSION = re.compile(r"\.[0-9a-z!\-_.*'()]+")
 
 
 def named(params: dict, suffix: str = "Configuration") -> list[str]:
@@ -82,6 +84,10 @@ def check_s3(cfg: dict, where: str, extended: bool) -> None:
         raise invalid("CompressionFormat must be set to UNCOMPRESSED when DataFormatConversion is enabled.")
     if cfg.get("CompressionFormat") in ("ZIP", "Snappy") and extended and is_dynamic:
         raise invalid(f"CompressionFormat {cfg['CompressionFormat']} is not supported with Dynamic Partitioning.")
+    ext = cfg.get("FileExtension")
+    if ext and not FILE_EXTENSION.fullmatch(ext):
+        raise invalid(f"FileExtension {ext} is not valid: it must start with a period and contain only "
+                      "0-9, a-z and !-_.*'() after it.")
     tz = cfg.get("CustomTimeZone")
     if tz:
         prefixes.zone(tz)
