@@ -58,6 +58,9 @@ def test_subscribe_to_shard_streams_existing_then_new_records(kinesis, nubis, ma
     ev = next(events)["SubscribeToShardEvent"]
     assert [r["Data"] for r in ev["Records"]] == [b"after"]
     assert int(ev["ContinuationSequenceNumber"]) > int(first)
+    e = error_of(kinesis.subscribe_to_shard, ConsumerARN=carn, ShardId="shardId-000000000000",
+                 StartingPosition={"Type": "LATEST"})
+    assert code(e) == "ResourceInUseException"
     # The subscription ends after five minutes on the clock.
     threading.Timer(0.3, lambda: nubis.advance(301)).start()
     assert list(events) == []

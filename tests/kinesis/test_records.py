@@ -154,3 +154,16 @@ def test_unknown_stream(kinesis):
     e = error_of(kinesis.put_record, StreamName="nope", Data=b"x", PartitionKey="p")
     assert code(e) == "ResourceNotFoundException"
     assert e.response["Error"]["Message"] == "Stream nope under account 000000000000 not found."
+
+
+def test_trimming_a_large_backlog_goes_in_batches(kinesis, nubis, make_stream):
+    make_stream("backlog", shards=None, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    for b in range(50):
+        kinesis.put_records(StreamName="backlog", Records=[{"Data": b"x", "PartitionKey": "same"}] * 500)
+    shard = kinesis.put_record(StreamName="backlog", Data=b"last", PartitionKey="same")["ShardId"]
+    nubis.advance(60)
+    kinesis.put_record(StreamName="backlog", Data=b"kept", PartitionKey="same")
+    nubis.advance(24 * 3600 - 59)
+    it = kinesis.get_shard_iterator(StreamName="backlog", ShardId=shard,
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]] == [b"kept"]

@@ -104,3 +104,16 @@ def test_list_shards_pages_with_next_token(kinesis, make_stream):
     assert [s["ShardId"] for s in kinesis.list_shards(StreamName="many",
                                                       ExclusiveStartShardId="shardId-000000000003")["Shards"]] \
         == ["shardId-000000000004"]
+
+
+def test_closed_shards_leave_the_listing_once_past_retention(kinesis, nubis, make_stream):
+    make_stream("aging")
+    kinesis.put_record(StreamName="aging", Data=b"x", PartitionKey="p")
+    kinesis.split_shard(StreamName="aging", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(HALF))
+    nubis.advance(24 * 3600 - 1)
+    assert len(shards_of(kinesis, "aging")) == 3
+    nubis.advance(2)
+    assert [s["ShardId"] for s in shards_of(kinesis, "aging")] == ["shardId-000000000001", "shardId-000000000002"]
+    e = error_of(kinesis.get_shard_iterator, StreamName="aging", ShardId="shardId-000000000000",
+                 ShardIteratorType="TRIM_HORIZON")
+    assert code(e) == "ResourceNotFoundException"

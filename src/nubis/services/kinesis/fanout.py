@@ -16,6 +16,7 @@ from .sequence import sequence_number
 from .store import Consumer
 
 SUBSCRIPTION_SECONDS = 300.0
+RESUBSCRIBE_SECONDS = 5.0   # a consumer subscribes to a shard at most once in this long
 MAX_CONSUMERS = 20
 EVENT_RECORDS = 10_000
 _CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
@@ -106,6 +107,14 @@ class FanOut:
         sh = self._shard(s, params.get("ShardId"))
         start = params.get("StartingPosition") or {}
         counter = self._position(s, sh, start.get("Type"), start.get("SequenceNumber"), start.get("Timestamp"))
+        now = self.clock.now()
+        last = self._subscribed.get((c.arn, sh.id))
+        if last is not None and now - last < RESUBSCRIBE_SECONDS:
+            raise errors.in_use(f"Another active subscription exists for consumer {c.arn} on shard "
+                                f"{sh.shard_id}, or one was made less than {int(RESUBSCRIBE_SECONDS)} seconds ago.")
+        if len(self._subscribed) > 10_000:
+            self._subscribed = {k: v for k, v in self._subscribed.items() if now - v < RESUBSCRIBE_SECONDS}
+        self._subscribed[(c.arn, sh.id)] = now
         return {"EventStream": self._subscription(s.id, sh.id, counter)}
 
     async def _subscription(self, stream_id: int, shard_row: int, counter: int):

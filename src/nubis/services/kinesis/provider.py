@@ -64,6 +64,7 @@ class KinesisProvider(FanOut, Provider):
         self.store = KinesisStore(self.db)
         self._waiters: dict[int, set[asyncio.Future]] = {}
         self._trim_due: float | None = None
+        self._subscribed: dict[tuple[str, int], float] = {}  # (consumer, shard row) -> when
         self.scheduler.on("kinesis:trim", self._trim)
         if self.store.streams:
             self._schedule_trim(self.clock.now())
@@ -71,6 +72,7 @@ class KinesisProvider(FanOut, Provider):
     def reset(self) -> None:
         self.store.load()
         self._trim_due = None
+        self._subscribed.clear()
         for shard in list(self._waiters):
             self._wake(shard)
 
