@@ -200,3 +200,14 @@ def test_redshift_intermediate_objects_and_splunk_records_to_the_error_prefix(nu
     assert body(s3, bucket, staged) == b"row"
     (failed,) = keys(s3, bucket, "splunk-failed/")
     assert json.loads(body(s3, bucket, failed))["rawData"] == "ZXZlbnQ="
+
+
+def test_new_buffering_hints_apply_to_the_buffer(nubis, firehose, s3, make_stream):
+    make_stream("slow", BufferingHints={"IntervalInSeconds": 900})
+    firehose.put_record(DeliveryStreamName="slow", Record={"Data": b"soon"})
+    firehose.update_destination(DeliveryStreamName="slow", CurrentDeliveryStreamVersionId="1",
+                                DestinationId="destinationId-000000000001",
+                                ExtendedS3DestinationUpdate={"BufferingHints": {"IntervalInSeconds": 60}})
+    nubis.advance(60)
+    (key,) = keys(s3, "landing")
+    assert key.split("/")[-1].startswith("slow-2-")   # named with the stream's new version

@@ -225,7 +225,11 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
         s.doc["destination"] = {"kind": kind, "config": config}
         s.version += 1
         s.updated = self.clock.now()
-        self.store.save(s)
+        with self.db.transaction():
+            self.store.save(s)
+            # New buffering hints apply to what is buffered already.
+            self._buffers.pop(s.id, None)
+            self._arm(s)
         return {}
 
     # -- PutRecord, PutRecordBatch ------------------------------------------------------------
