@@ -45,6 +45,15 @@ def test_distributed_map_over_an_s3_csv(sfn, make_machine, aws_client):
     sfn.update_map_run(mapRunArn=map_run, maxConcurrency=5)
     assert sfn.describe_map_run(mapRunArn=map_run)["maxConcurrency"] == 5
 
+    # Each batch ran as a child execution of the map run, with its own history.
+    children = sfn.list_executions(mapRunArn=map_run)["executions"]
+    assert len(children) == 3 and {c["status"] for c in children} == {"SUCCEEDED"}
+    assert {c["executionArn"] for c in children} == {r["ExecutionArn"] for r in results}
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    assert child["mapRunArn"] == map_run and child["stateMachineArn"].endswith(":stateMachine:dmap/Each")
+    assert types(history(sfn, child["executionArn"])) == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+
 
 def test_item_reader_lists_objects(sfn, make_machine, aws_client):
     s3 = aws_client("s3")

@@ -42,6 +42,11 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
     failures: list[Failure] = []
     results: list = [None] * len(items)
     language = processor.get("QueryLanguage", branch.language)
+    # A distributed Map's iterations are child executions; STANDARD ones have
+    # their own record and history (EXPRESS ones, as in AWS, none to list).
+    children = map_run is not None and not run.express and \
+        (processor.get("ProcessorConfig") or {}).get("ExecutionType", "STANDARD") == "STANDARD"
+    child_arns: list = [None] * len(items)
 
     window = asyncio.Semaphore(limit) if limit else None
 
@@ -59,8 +64,11 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
             child.prev = run.event("MapIterationStarted", child.prev, "mapIterationStartedEventDetails",
                                    {"name": name, "index": index})
         try:
-            runner = run.quiet_twin() if map_run is not None else run
-            results[index] = await runner.states(processor["States"], processor["StartAt"], item_input, child)
+            if children:
+                results[index] = await _child_execution(run, map_run, name, processor, item_input, child_arns, index)
+            else:
+                runner = run.quiet_twin() if map_run is not None else run
+                results[index] = await runner.states(processor["States"], processor["StartAt"], item_input, child)
         except asyncio.CancelledError:
             # Another iteration failed the Map: this one is aborted.
             if map_run is None:
@@ -101,12 +109,28 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
     if map_run is not None:
         output = results
         if "ResultWriter" in state:
-            output = await write_results(run, state["ResultWriter"], map_run, results, items)
+            output = await write_results(run, state["ResultWriter"], map_run, results, items, child_arns)
         run.p.map_runs.finish(map_run, "SUCCEEDED")
         branch.prev = run.event("MapRunSucceeded", branch.prev)
         return output
     branch.prev = run.event("MapStateSucceeded", branch.prev)
     return results
+
+
+async def _child_execution(run: "Run", map_run: dict, name: str, processor: dict, item_input, child_arns: list,
+                           index: int):
+    """One iteration as a child execution: its output, or Failure with its error."""
+    child, checkpoint = run.p.start_child(run, map_run, name, processor, item_input)
+    child_arns[index] = child.arn
+    try:
+        await child.main(checkpoint)
+    except asyncio.CancelledError:
+        run.p.finish(child, "ABORTED")
+        raise
+    doc = child.doc
+    if doc["status"] != "SUCCEEDED":
+        raise Failure(doc.get("error") or "", doc.get("cause") or "")
+    return json.loads(doc["output"])
 
 
 def _tolerated(state: dict, n: int) -> int | None:
@@ -184,7 +208,8 @@ async def read_items(run: "Run", reader: dict, data, ctx: dict, branch: Branch) 
     return items
 
 
-async def write_results(run: "Run", writer: dict, map_run: dict, results: list, items: list) -> dict:
+async def write_results(run: "Run", writer: dict, map_run: dict, results: list, items: list,
+                        child_arns: list) -> dict:
     """ResultWriter: the results and a manifest in S3; the state's result names them."""
     from .tasks import _call
 
@@ -192,7 +217,7 @@ async def write_results(run: "Run", writer: dict, map_run: dict, results: list, 
     bucket, prefix = params.get("Bucket"), (params.get("Prefix") or "").rstrip("/")
     run_id = map_run["mapRunArn"].rsplit(":", 1)[-1]
     base = f"{prefix}/{run_id}" if prefix else run_id
-    entries = [{"ExecutionArn": f"{map_run['mapRunArn']}:{i}", "Input": dumps(items[i]), "Output": dumps(r),
+    entries = [{"ExecutionArn": child_arns[i] or f"{map_run['mapRunArn']}:{i}", "Input": dumps(items[i]), "Output": dumps(r),
                 "Status": "SUCCEEDED"} for i, r in enumerate(results)]
     await _call(run, "sdk", "s3", "putObject", "", {"Bucket": bucket, "Key": f"{base}/SUCCEEDED_0.json",
                                                      "Body": dumps(entries).encode()})

@@ -124,6 +124,11 @@ class StepFunctionsProvider(Provider):
         except RuntimeError:
             return
         for doc, checkpoint in self.store.running():
+            if doc.get("_mapRun"):
+                # A distributed Map's child: its parent runs the Map again from its start.
+                doc.update(status="ABORTED", stopDate=self.clock.now())
+                self.store.put_execution(doc)
+                continue
             run = Run(self, doc, json.loads(doc["_definition"]), express=False)
             self._launch(run, checkpoint)
         if self.runs:
@@ -727,7 +732,8 @@ class StepFunctionsProvider(Provider):
         self.runs.pop(run.arn, None)
         if run.log is not None:
             asyncio.get_running_loop().create_task(execution_logs.flush(self, run))
-        self._status_changed(doc)
+        if "_mapRun" not in doc:
+            self._status_changed(doc)
         for parent, key in self.finish_waiters.pop(run.arn, []):
             parent.resolve(key, self._describe(doc))
 
@@ -748,6 +754,35 @@ class StepFunctionsProvider(Provider):
             if k in doc:
                 details[k] = doc[k]
         run.event("ExecutionStarted", 0, "executionStartedEventDetails", details)
+
+    def start_child(self, parent: Run, map_run: dict, state_name: str, processor: dict,
+                    item_input) -> tuple[Run, dict]:
+        """A child execution of a distributed Map: recorded and started (ExecutionStarted), not yet run."""
+        parts = parent.arn.split(":")
+        label = f"{parts[6]}/{state_name}"
+        name = self.new_id()
+        definition = {"StartAt": processor["StartAt"], "States": processor["States"]}
+        if processor.get("QueryLanguage") or parent.definition.get("QueryLanguage"):
+            definition["QueryLanguage"] = processor.get("QueryLanguage") or parent.definition["QueryLanguage"]
+        now = self.clock.now()
+        text = json.dumps(definition)
+        doc = {"executionArn": f"arn:aws:states:{parts[3]}:{parts[4]}:execution:{label}:{name}",
+               "stateMachineArn": f"arn:aws:states:{parts[3]}:{parts[4]}:stateMachine:{label}", "name": name,
+               "status": "RUNNING", "startDate": now, "input": dumps(item_input), "inputDetails": {"included": True},
+               "mapRunArn": map_run["mapRunArn"], "_account": parts[4], "_region": parts[3],
+               "_roleArn": parent.doc.get("_roleArn"), "_input": item_input, "_inputValue": item_input,
+               "_startTime": _iso(now), "_definitionText": text, "_definition": text,
+               "_revisionId": parent.doc.get("_revisionId", ""), "_startedBy": map_run["mapRunArn"],
+               "_type": "STANDARD", "_mapRun": map_run["mapRunArn"]}
+        run = Run(self, doc, definition, express=False)
+        with self.db.transaction():
+            self.store.put_execution(doc)
+            self._started_event(run)
+            checkpoint = {"state": definition["StartAt"], "input": item_input, "variables": {}, "prev": 0,
+                          "next_id": run.next_id}
+            self.store.set_checkpoint(doc["executionArn"], checkpoint)
+        self.runs[run.arn] = run
+        return run, checkpoint
 
     async def wait_finished(self, parent: Run, child_arn: str) -> dict:
         doc = self._execution(child_arn)
@@ -857,7 +892,8 @@ class StepFunctionsProvider(Provider):
                                "PENDING_REDRIVE, ABORTED, FAILED, RUNNING]")
         arn = params.get("stateMachineArn")
         if params.get("mapRunArn"):
-            rows = []
+            self._map_run(params["mapRunArn"])
+            found = self.store.executions(started_by=params["mapRunArn"], status=status)
         else:
             if arn is None:
                 raise v.validation("Must provide a StateMachine ARN or MapRun ARN")
@@ -875,12 +911,12 @@ class StepFunctionsProvider(Provider):
                 if doc["_kind"] == "version":
                     found += [d for d in self.store.executions(machine=":".join(parts[:7]), status=status)
                               if d.get("stateMachineVersionArn") == arn and d.get("_startedBy") != arn]
-            rows = []
-            for d in found:
-                row = {k: d[k] for k in ("executionArn", "stateMachineArn", "name", "status", "startDate",
-                                         "stopDate", "stateMachineVersionArn", "stateMachineAliasArn") if k in d}
-                row["redriveCount"] = d.get("redriveCount", 0)
-                rows.append(row)
+        rows = []
+        for d in found:
+            row = {k: d[k] for k in ("executionArn", "stateMachineArn", "name", "status", "startDate", "stopDate",
+                                     "stateMachineVersionArn", "stateMachineAliasArn", "mapRunArn") if k in d}
+            row["redriveCount"] = d.get("redriveCount", 0)
+            rows.append(row)
         chunk, token = v.page(params, rows, v.max_results(params))
         out = {"executions": chunk}
         if token:
