@@ -97,7 +97,7 @@ def test_source_backup_and_file_extension(nubis, firehose, s3, make_stream):
 
 def test_dynamic_partitioning_by_query(nubis, firehose, s3, make_stream):
     make_stream("parts", Prefix="customer=!{partitionKeyFromQuery:customer}/kind=!{partitionKeyFromQuery:kind}/",
-                ErrorOutputPrefix="bad/!{firehose:error-output-type}/",
+                ErrorOutputPrefix="bad/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/",
                 BufferingHints={"SizeInMBs": 64, "IntervalInSeconds": 60},
                 DynamicPartitioningConfiguration={"Enabled": True},
                 ProcessingConfiguration={"Enabled": True, "Processors": [
@@ -106,6 +106,7 @@ def test_dynamic_partitioning_by_query(nubis, firehose, s3, make_stream):
                          "ParameterValue": "{customer: .customer, kind: .event.kind}"},
                         {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]},
                     {"Type": "AppendDelimiterToRecord", "Parameters": []}]})
+    t = utc(nubis)
     records = [{"customer": "a", "event": {"kind": "click"}, "n": 1},
                {"customer": "b", "event": {"kind": "view"}, "n": 2},
                {"customer": "a", "event": {"kind": "click"}, "n": 3}]
@@ -116,7 +117,7 @@ def test_dynamic_partitioning_by_query(nubis, firehose, s3, make_stream):
     assert [json.loads(x)["n"] for x in body(s3, "landing", a).splitlines()] == [1, 3]
     (b,) = keys(s3, "landing", "customer=b/kind=view/")
     assert json.loads(body(s3, "landing", b))["n"] == 2
-    (bad,) = keys(s3, "landing", "bad/processing-failed/")
+    (bad,) = keys(s3, "landing", "bad/processing-failed/" + t.strftime("%Y/%m/%d/parts-1-"))
     doc = json.loads(body(s3, "landing", bad))
     assert doc["errorCode"] == "DynamicPartitioning.MetadataExtractionFailed"
     assert doc["rawData"] == "bm90IGpzb24="
