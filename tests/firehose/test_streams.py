@@ -175,3 +175,20 @@ def test_tags_on_create_and_deleting_drops_the_buffer(nubis, firehose, s3, bucke
     e = error_of(firehose.put_record, DeliveryStreamName="t", Record={"Data": b"x"})
     assert code(e) == "ResourceNotFoundException"
     assert e.response["Error"]["Message"] == "Firehose stream t under account 000000000000 not found."
+
+
+def test_an_msk_sourced_stream_is_stored_and_refuses_puts(firehose, bucket):
+    cluster = "arn:aws:kafka:us-east-1:000000000000:cluster/c/11111111-2222-3333-4444-555555555555-1"
+    firehose.create_delivery_stream(
+        DeliveryStreamName="msk", DeliveryStreamType="MSKAsSource",
+        MSKSourceConfiguration={"MSKClusterARN": cluster, "TopicName": "orders",
+                                "AuthenticationConfiguration": {"RoleARN": ROLE, "Connectivity": "PRIVATE"}},
+        ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"})
+    d = firehose.describe_delivery_stream(DeliveryStreamName="msk")["DeliveryStreamDescription"]
+    assert d["DeliveryStreamType"] == "MSKAsSource"
+    assert d["Source"]["MSKSourceDescription"]["TopicName"] == "orders"
+    e = error_of(firehose.put_record, DeliveryStreamName="msk", Record={"Data": b"x"})
+    assert code(e) == "InvalidArgumentException"
+    e = error_of(firehose.create_delivery_stream, DeliveryStreamName="msk2", DeliveryStreamType="MSKAsSource",
+                 ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"})
+    assert code(e) == "InvalidArgumentException"

@@ -95,7 +95,12 @@ class FirehoseProvider(Provider, Delivery, KinesisSource):
             await self.check_source(source["KinesisStreamARN"])
         elif params.get("KinesisStreamSourceConfiguration"):
             raise invalid("KinesisStreamSourceConfiguration is only allowed for KinesisStreamAsSource.")
-        source = source or params.get("MSKSourceConfiguration") or params.get("DatabaseSourceConfiguration")
+        for other, member in (("MSKAsSource", "MSKSourceConfiguration"), ("DatabaseAsSource",
+                                                                          "DatabaseSourceConfiguration")):
+            if (kind == other) != bool(params.get(member)):
+                raise invalid(f"{member} must be specified for {other}, and only for it.")
+            if kind == other:
+                source = params[member]   # stored; nubis does not read MSK clusters or databases
         named = dests.named(params)
         if len(named) != 1:
             raise invalid("Exactly one destination configuration must be specified." if named
