@@ -232,7 +232,7 @@ class Run:
         self.live += 1
         try:
             if checkpoint is None:
-                data = self.doc.get("_inputValue")
+                data = self.doc.get("_input")
                 branch = Branch(0, {}, self.machine_language, True)
                 name, resume = self.definition["StartAt"], None
             else:

@@ -129,7 +129,7 @@ class StepFunctionsProvider(Provider):
                 doc.update(status="ABORTED", stopDate=self.clock.now())
                 self.store.put_execution(doc)
                 continue
-            run = Run(self, doc, json.loads(doc["_definition"]), express=False)
+            run = Run(self, doc, json.loads(doc["_definitionText"]), express=False)
             self._launch(run, checkpoint)
         if self.runs:
             self.scheduler.at(self.clock.now() + KEEPALIVE_EVERY, KEEPALIVE, {}, key="running", every=KEEPALIVE_EVERY)
@@ -616,9 +616,10 @@ class StepFunctionsProvider(Provider):
             return doc, {"stateMachineVersionArn": arn}
         return doc, {}
 
-    def _new_execution(self, ctx, params: dict, express_only: bool | None) -> tuple[dict, dict, str | None]:
+    def _new_execution(self, ctx, params: dict, express_only: bool) -> tuple[dict, dict]:
+        """(the machine, the new execution's document) of a start request."""
         machine, via = self._target(params.get("stateMachineArn"))
-        if express_only is True and machine["type"] != "EXPRESS":
+        if express_only and machine["type"] != "EXPRESS":
             raise v.error("StateMachineTypeNotSupported",
                           "This operation is not supported by this type of state machine")
         name = v.name(params["name"]) if params.get("name") is not None else self.new_id()
@@ -634,15 +635,17 @@ class StepFunctionsProvider(Provider):
         doc = {"executionArn": arn, "stateMachineArn": machine_arn, "name": name, "status": "RUNNING",
                "startDate": now, "input": text, "inputDetails": {"included": True}, **via,
                "_account": base[4], "_region": base[3], "_roleArn": machine["roleArn"], "_input": value,
-               "_inputValue": value, "_startTime": _iso(now), "_definitionText": machine["definition"],
+               "_startTime": _iso(now), "_definitionText": machine["definition"],
                "_revisionId": machine["revisionId"], "_logging": machine["loggingConfiguration"],
                "_startedBy": params["stateMachineArn"], "_type": machine["type"]}
         if not doc["_startedBy"].startswith(machine_arn):
             doc["_startedBy"] = machine_arn
-        return machine, doc, params.get("traceHeader")
+        if params.get("traceHeader"):
+            doc["traceHeader"] = params["traceHeader"]
+        return machine, doc
 
     async def start_execution(self, ctx: RequestContext, params: dict) -> dict:
-        machine, doc, _ = self._new_execution(ctx, params, None)
+        machine, doc = self._new_execution(ctx, params, False)
         definition = json.loads(machine["definition"])
         if machine["type"] == "EXPRESS":
             run = Run(self, doc, definition, express=True)
@@ -658,12 +661,11 @@ class StepFunctionsProvider(Provider):
                     and doc["startDate"] - existing["startDate"] < IDEMPOTENCY_WINDOW:
                 return {"executionArn": existing["executionArn"], "startDate": existing["startDate"]}
             raise v.error("ExecutionAlreadyExists", f"Execution Already Exists: '{doc['executionArn']}'")
-        doc["_definition"] = json.dumps(definition)
         run = Run(self, doc, definition, express=False)
         with self.db.transaction():
             self.store.put_execution(doc)
             self._started_event(run)
-            checkpoint = {"state": definition["StartAt"], "input": doc["_inputValue"], "variables": {},
+            checkpoint = {"state": definition["StartAt"], "input": doc["_input"], "variables": {},
                           "prev": 0, "next_id": run.next_id}
             self.store.set_checkpoint(doc["executionArn"], checkpoint)
             if definition.get("TimeoutSeconds"):
@@ -678,7 +680,7 @@ class StepFunctionsProvider(Provider):
         return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
 
     async def start_sync_execution(self, ctx: RequestContext, params: dict) -> dict:
-        machine, doc, _ = self._new_execution(ctx, params, True)
+        machine, doc = self._new_execution(ctx, params, True)
         run = Run(self, doc, json.loads(machine["definition"]), express=True)
         if run.log is not None:
             self._started_event(run)
@@ -770,8 +772,8 @@ class StepFunctionsProvider(Provider):
                "stateMachineArn": f"arn:aws:states:{parts[3]}:{parts[4]}:stateMachine:{label}", "name": name,
                "status": "RUNNING", "startDate": now, "input": dumps(item_input), "inputDetails": {"included": True},
                "mapRunArn": map_run["mapRunArn"], "_account": parts[4], "_region": parts[3],
-               "_roleArn": parent.doc.get("_roleArn"), "_input": item_input, "_inputValue": item_input,
-               "_startTime": _iso(now), "_definitionText": text, "_definition": text,
+               "_roleArn": parent.doc.get("_roleArn"), "_input": item_input,
+               "_startTime": _iso(now), "_definitionText": text,
                "_revisionId": parent.doc.get("_revisionId", ""), "_startedBy": map_run["mapRunArn"],
                "_type": "STANDARD", "_mapRun": map_run["mapRunArn"]}
         run = Run(self, doc, definition, express=False)
@@ -841,7 +843,7 @@ class StepFunctionsProvider(Provider):
         if reason is not None or checkpoint is None:
             raise v.error("ExecutionNotRedrivable", reason or "Execution cannot be redriven")
         now = self.clock.now()
-        definition = json.loads(doc["_definition"])
+        definition = json.loads(doc["_definitionText"])
         for k in ("stopDate", "error", "cause", "output", "outputDetails"):
             doc.pop(k, None)
         doc.update(status="RUNNING", redriveCount=doc.get("redriveCount", 0) + 1, redriveDate=now)
@@ -876,7 +878,7 @@ class StepFunctionsProvider(Provider):
             return {"stopDate": doc.get("stopDate", self.clock.now())}
         run = self.runs.get(doc["executionArn"]) or self.express_runs.get(doc["executionArn"])
         if run is None:
-            run = Run(self, doc, json.loads(doc["_definition"]), express=False)
+            run = Run(self, doc, json.loads(doc["_definitionText"]), express=False)
             run.next_id = len(self.store.events(doc["executionArn"])) + 1
         elif run.task is not None:
             run.task.cancel()
