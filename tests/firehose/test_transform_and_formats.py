@@ -165,3 +165,33 @@ def test_a_failing_function_is_retried_then_its_records_fail(nubis, aws_client, 
     assert key.startswith("failed/processing-failed/")
     doc = json.loads(body(s3, "landing", key))
     assert doc["errorCode"] == "Lambda.FunctionError" and doc["lambdaArn"] == arn
+
+
+FLAKY = '''
+import base64, json, os
+
+def handler(event, context):
+    marker = os.environ["MARKER"]
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first time fails")
+    return {"records": [{"recordId": r["recordId"], "result": "Ok",
+                         "data": base64.b64encode(base64.b64decode(r["data"]).upper()).decode()}
+                        for r in event["records"]]}
+'''
+
+
+def test_a_failed_invocation_is_retried_with_the_same_records(nubis, aws_client, firehose, s3, make_stream,
+                                                              tmp_path):
+    lam = aws_client("lambda")
+    arn = lam.create_function(FunctionName="flaky", Runtime="python3.12", Handler="app.handler",
+                              Role=f"arn:aws:iam::{ACCOUNT}:role/lambda", Code={"ZipFile": zip_of(FLAKY)},
+                              Environment={"Variables": {"MARKER": str(tmp_path / "marker")}})["FunctionArn"]
+    make_stream("flaky", BufferingHints={"IntervalInSeconds": 60}, ProcessingConfiguration={
+        "Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": arn},
+            {"ParameterName": "NumberOfRetries", "ParameterValue": "2"}]}]})
+    firehose.put_record_batch(DeliveryStreamName="flaky", Records=[{"Data": b"abc "}, {"Data": b"def"}])
+    nubis.advance(60)
+    (key,) = keys(s3, "landing")
+    assert body(s3, "landing", key) == b"ABC DEF"
