@@ -93,6 +93,9 @@ def test_parallel_branches_and_their_events(sfn, make_machine):
     assert [e["previousEventId"] for e in entered] == [started, started]
     ids = [e["id"] for e in events]
     assert ids == list(range(1, len(events) + 1))
+    # The end of the Parallel follows the last event of its branches.
+    succeeded = events[-3]
+    assert succeeded["previousEventId"] == succeeded["id"] - 1 and events[-4]["type"] == "PassStateExited"
 
 
 def test_inline_map_over_items(sfn, make_machine):

@@ -114,6 +114,11 @@ class Run:
             self.log.add(self, ev)
         return eid
 
+    def latest(self) -> int:
+        """The id of the last event written: what a Parallel's or Map's end follows
+        (the last of its branches or iterations to finish)."""
+        return self.next_id - 1 if self.recording else 0
+
     def checkpoint(self, **point) -> None:
         if not self.express:
             point["next_id"] = self.next_id
@@ -431,9 +436,9 @@ class Run:
             try:
                 results = await self.gather(threads)
             except Failure as f:
-                branch.prev = self.event("ParallelStateFailed", branch.prev)
+                branch.prev = self.event("ParallelStateFailed", self.latest())
                 raise Failure(f.error, f.cause) from None
-            branch.prev = self.event("ParallelStateSucceeded", branch.prev)
+            branch.prev = self.event("ParallelStateSucceeded", self.latest())
             return results
 
         return await self._with_retries("Parallel", name, state, data, branch, body)

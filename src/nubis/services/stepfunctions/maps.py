@@ -104,7 +104,7 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
             branch.prev = run.event("MapRunFailed", branch.prev, "mapRunFailedEventDetails",
                                     {"error": f.error, "cause": f.cause})
         else:
-            branch.prev = run.event("MapStateFailed", branch.prev)
+            branch.prev = run.event("MapStateFailed", run.latest())
         raise Failure(f.error, f.cause) from None
     if map_run is not None:
         output = results
@@ -113,7 +113,7 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
         run.p.map_runs.finish(map_run, "SUCCEEDED")
         branch.prev = run.event("MapRunSucceeded", branch.prev)
         return output
-    branch.prev = run.event("MapStateSucceeded", branch.prev)
+    branch.prev = run.event("MapStateSucceeded", run.latest())
     return results
 
 
