@@ -136,3 +136,31 @@ def test_the_source_stream_must_exist(firehose, bucket):
                  ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}"})
     assert code(e) == "InvalidArgumentException"
     assert firehose.list_delivery_streams()["DeliveryStreamNames"] == []
+
+
+def test_a_kinesis_source_resumes_after_a_restart_without_rereading(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    server.post("/_nubis/clock", {"freeze": True})
+    s3, firehose, kinesis = server.client("s3"), server.client("firehose"), server.client("kinesis")
+    s3.create_bucket(Bucket="landing")
+    kinesis.create_stream(StreamName="src", ShardCount=1)
+    server.post("/_nubis/clock", {"advance_seconds": 1})
+    arn = kinesis.describe_stream_summary(StreamName="src")["StreamDescriptionSummary"]["StreamARN"]
+    firehose.create_delivery_stream(
+        DeliveryStreamName="k", DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": arn, "RoleARN": ROLE},
+        ExtendedS3DestinationConfiguration={"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::landing",
+                                            "BufferingHints": {"IntervalInSeconds": 60}})
+    kinesis.put_record(StreamName="src", Data=b"first\n", PartitionKey="p")
+    server.post("/_nubis/clock", {"advance_seconds": 1})     # read and buffered, not yet delivered
+    server.kill9()
+
+    restarted = server_process("--data-dir", data, port=server.port)
+    restarted.post("/_nubis/clock", {"freeze": True})
+    s3, kinesis = restarted.client("s3"), restarted.client("kinesis")
+    kinesis.put_record(StreamName="src", Data=b"second\n", PartitionKey="p")
+    restarted.post("/_nubis/clock", {"advance_seconds": 60})
+    found = wait_keys(s3, "landing", 1)
+    delivered = b"".join(body(s3, "landing", k) for k in found)
+    assert delivered.splitlines() == [b"first", b"second"]
