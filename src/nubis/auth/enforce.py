@@ -3,9 +3,9 @@
 For a routed and parsed request: authenticate it (SigV4 in the header or the
 query, S3's SigV2; unsigned is anonymous), set ``ctx.principal`` and
 ``ctx.account`` from its access key, then let the service's authorizer decide
-(S3: ``services/s3/authz.py``). A service without an authorizer lets every
-signed caller in (its identity policies are not evaluated there yet) and
-answers an unsigned request ``MissingAuthenticationToken``.
+(S3: ``services/s3/authz.py``; most services: a table read by
+``generic_authz.py``). A service without an authorizer lets every signed
+caller in and answers an unsigned request ``MissingAuthenticationToken``.
 
 Calls through the internal client never come here: they are trusted.
 """
@@ -31,7 +31,11 @@ AUTHORIZERS: dict[str, str] = {"s3": "nubis.services.s3.authz:authorize",
                                "sqs": "nubis.auth.actions:authorize_sqs",
                                "sns": "nubis.auth.actions:authorize_sns",
                                "lambda": "nubis.auth.actions:authorize_lambda",
-                               "kms": "nubis.services.kms.authz:authorize"}
+                               "kms": "nubis.services.kms.authz:authorize",
+                               # The services whose authorization is a table (auth/action_data/).
+                               **{s: "nubis.auth.generic_authz:authorize" for s in (
+                                   "dynamodb", "dynamodbstreams", "kinesis", "firehose", "events", "scheduler",
+                                   "stepfunctions", "logs", "secretsmanager", "ssm", "s3control", "schemas")}}
 _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 

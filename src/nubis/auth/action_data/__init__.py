@@ -1,0 +1,2 @@
+"""Per service: its operations' IAM actions and resources (the Service Authorization
+Reference), read by ``auth/generic_authz.py``."""

@@ -1,0 +1,9 @@
+"""Amazon EventBridge Scheduler (schedule and schedule group ARNs)."""
+PREFIX = "scheduler"
+ACTIONS: dict = {}
+_GROUP = "arn:aws:scheduler:{region}:{account}:schedule-group/{value}"
+PARAMS = [("ResourceArn", None)]
+_SCHEDULE = [("GroupName", "arn:aws:scheduler:{region}:{account}:schedule/{value}/*"),
+             ("Name", "arn:aws:scheduler:{region}:{account}:schedule/default/{value}")]
+RESOURCES = {**{op: _SCHEDULE for op in ("CreateSchedule", "DeleteSchedule", "GetSchedule", "UpdateSchedule")},
+             **{op: [("Name", _GROUP)] for op in ("CreateScheduleGroup", "DeleteScheduleGroup", "GetScheduleGroup")}}
