@@ -117,3 +117,30 @@ def test_closed_shards_leave_the_listing_once_past_retention(kinesis, nubis, mak
     e = error_of(kinesis.get_shard_iterator, StreamName="aging", ShardId="shardId-000000000000",
                  ShardIteratorType="TRIM_HORIZON")
     assert code(e) == "ResourceNotFoundException"
+
+
+def assert_lineage(shards: list[dict]) -> None:
+    """Every child is one half of a split parent or exactly two merged parents."""
+    by_id = {s["ShardId"]: s for s in shards}
+
+    def span(s):
+        return int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"])
+    for s in shards:
+        if "AdjacentParentShardId" in s:
+            a, b = span(by_id[s["ParentShardId"]]), span(by_id[s["AdjacentParentShardId"]])
+            assert span(s) == (min(a[0], b[0]), max(a[1], b[1])) and (a[1] + 1 == b[0] or b[1] + 1 == a[0])
+        elif "ParentShardId" in s:
+            p = span(by_id[s["ParentShardId"]])
+            assert p[0] <= span(s)[0] and span(s)[1] <= p[1] and span(s) != p
+
+
+def test_uniform_scaling_between_any_counts_keeps_a_valid_lineage(kinesis, make_stream):
+    make_stream("odd", shards=5)
+    for target in (3, 4, 7, 5):
+        kinesis.update_shard_count(StreamName="odd", TargetShardCount=target, ScalingType="UNIFORM_SCALING")
+        kinesis.describe_stream_summary(StreamName="odd")
+        shards = shards_of(kinesis, "odd")
+        assert_lineage(shards)
+        opened = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
+        step = 2 ** 128 // target
+        assert sorted(int(s["HashKeyRange"]["StartingHashKey"]) for s in opened) == [i * step for i in range(target)]

@@ -831,22 +831,35 @@ class KinesisProvider(FanOut, Provider):
         if target * 2 < current:
             raise errors.limit(f"UpdateShardCount cannot scale down below half your current open shard count. "
                                f"Current open shard count: {current} Target shard count: {target}")
-        if target != current:
-            olds = list(s.open_shards)
-            ms = max([_ms(self.clock.now())] + [sh.last_ms for sh in olds])
-            with self.db.transaction():
-                for sh in olds:
-                    self._close(sh, ms)
-                for lo, hi in uniform_ranges(target):
-                    # Its parents: the old shards its range overlaps (AWS names two at most).
-                    parents = [sh.shard_id for sh in olds if sh.start_hash <= hi and sh.end_hash >= lo]
-                    self._open_child(s, lo, hi, parents[0], parents[1] if len(parents) > 1 else None, ms)
-                self._updating(s)
-            s.index()
-        else:
+        with self.db.transaction():
+            self._rescale(s, target)
             self._updating(s)
+        s.index()
         return {"StreamName": s.name, "StreamARN": s.arn, "CurrentShardCount": current,
                 "TargetShardCount": target}
+
+    def _rescale(self, s: Stream, target: int) -> None:
+        """Uniform scaling as splits then merges, as the service does it: every open
+        shard is split at each new boundary inside it, then the pieces of each new
+        range are merged pairwise. The short-lived shards in between are closed at
+        once, and every child keeps a lineage of one split parent or two merged ones."""
+        ranges = uniform_ranges(target)
+        olds = list(s.open_shards)
+        ms = max([_ms(self.clock.now())] + [sh.last_ms for sh in olds])
+        pieces = []
+        for sh in olds:
+            for cut in [lo for lo, _ in ranges if sh.start_hash < lo <= sh.end_hash]:
+                self._close(sh, ms)
+                pieces.append(self._open_child(s, sh.start_hash, cut - 1, sh.shard_id, None, ms))
+                sh = self._open_child(s, cut, sh.end_hash, sh.shard_id, None, ms)
+            pieces.append(sh)
+        for lo, hi in ranges:
+            group = [p for p in pieces if lo <= p.start_hash and p.end_hash <= hi]
+            merged = group[0]
+            for nxt in group[1:]:
+                self._close(merged, ms)
+                self._close(nxt, ms)
+                merged = self._open_child(s, merged.start_hash, nxt.end_hash, merged.shard_id, nxt.shard_id, ms)
 
     # -- retention ---------------------------------------------------------------------------
 
