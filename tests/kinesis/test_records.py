@@ -167,3 +167,15 @@ def test_trimming_a_large_backlog_goes_in_batches(kinesis, nubis, make_stream):
     it = kinesis.get_shard_iterator(StreamName="backlog", ShardId=shard,
                                     ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     assert [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]] == [b"kept"]
+
+
+def test_each_stream_is_trimmed_by_its_own_retention(kinesis, nubis, make_stream):
+    make_stream("yearly")
+    kinesis.increase_stream_retention_period(StreamName="yearly", RetentionPeriodHours=8760)
+    kinesis.describe_stream_summary(StreamName="yearly")
+    kinesis.put_record(StreamName="yearly", Data=b"long", PartitionKey="p")
+    make_stream("daily")
+    kinesis.put_record(StreamName="daily", Data=b"short", PartitionKey="p")
+    nubis.advance(24 * 3600 + 1)
+    assert read_all(kinesis, nubis, "daily", "shardId-000000000000") == []
+    assert [r["Data"] for r in read_all(kinesis, nubis, "yearly", "shardId-000000000000")] == [b"long"]

@@ -169,7 +169,6 @@ class KinesisProvider(FanOut, Provider):
             for i, (lo, hi) in enumerate(uniform_ranges(count)):
                 self._open_shard(s, i, lo, hi, None, None, _ms(now))
         s.index()
-        self._schedule_trim(now + 24 * 3600)
         return {}
 
     def _open_shards(self, account: str, region: str) -> int:
@@ -654,8 +653,9 @@ class KinesisProvider(FanOut, Provider):
         return out
 
     def _after_put(self, s: Stream, now: float, shards) -> None:
-        if self._trim_due is None:
-            self._schedule_trim(now + s.retention_hours * 3600)
+        due = now + s.retention_hours * 3600
+        if self._trim_due is None or due < self._trim_due:
+            self._schedule_trim(due)
         if self._waiters:
             for sh in shards:
                 self._wake(sh.id)
@@ -752,13 +752,14 @@ class KinesisProvider(FanOut, Provider):
 
     # -- resharding --------------------------------------------------------------------------
 
-    def _close(self, sh: Shard, now_ms: int) -> None:
+    def _close(self, s: Stream, sh: Shard, now_ms: int) -> None:
         ms = max(now_ms, sh.last_ms)
         sh.end_seq = sequence_number(ms, sh.idx, MAX_COUNTER)
         sh.closed = self.clock.now()
         sh.last_ms = ms
         self.store.save_shard(sh)
         self._wake(sh.id)
+        self._schedule_trim(sh.closed + s.retention_hours * 3600)  # when it leaves the listing
 
     def _reshard_checks(self, s: Stream, added: int) -> None:
         self._active(s)
@@ -787,7 +788,7 @@ class KinesisProvider(FanOut, Provider):
         new = int(text)
         ms = max(_ms(self.clock.now()), sh.last_ms)
         with self.db.transaction():
-            self._close(sh, ms)
+            self._close(s, sh, ms)
             self._open_child(s, sh.start_hash, new - 1, sh.shard_id, None, ms)
             self._open_child(s, new, sh.end_hash, sh.shard_id, None, ms)
             self._updating(s)
@@ -808,8 +809,8 @@ class KinesisProvider(FanOut, Provider):
                                  f"{s.account} are not an adjacent pair of shards eligible for merging")
         ms = max(_ms(self.clock.now()), a.last_ms, b.last_ms)
         with self.db.transaction():
-            self._close(a, ms)
-            self._close(b, ms)
+            self._close(s, a, ms)
+            self._close(s, b, ms)
             self._open_child(s, min(a.start_hash, b.start_hash), max(a.end_hash, b.end_hash), a.shard_id,
                              b.shard_id, ms)
             self._updating(s)
@@ -849,7 +850,7 @@ class KinesisProvider(FanOut, Provider):
         pieces = []
         for sh in olds:
             for cut in [lo for lo, _ in ranges if sh.start_hash < lo <= sh.end_hash]:
-                self._close(sh, ms)
+                self._close(s, sh, ms)
                 pieces.append(self._open_child(s, sh.start_hash, cut - 1, sh.shard_id, None, ms))
                 sh = self._open_child(s, cut, sh.end_hash, sh.shard_id, None, ms)
             pieces.append(sh)
@@ -857,8 +858,8 @@ class KinesisProvider(FanOut, Provider):
             group = [p for p in pieces if lo <= p.start_hash and p.end_hash <= hi]
             merged = group[0]
             for nxt in group[1:]:
-                self._close(merged, ms)
-                self._close(nxt, ms)
+                self._close(s, merged, ms)
+                self._close(s, nxt, ms)
                 merged = self._open_child(s, merged.start_hash, nxt.end_hash, merged.shard_id, nxt.shard_id, ms)
 
     # -- retention ---------------------------------------------------------------------------
