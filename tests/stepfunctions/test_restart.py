@@ -74,3 +74,26 @@ def test_a_callback_token_survives_a_restart(server_process, tmp_path):
     assert [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]] == [
         "ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSubmitted",
         "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+
+
+def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    arn = sfn.create_state_machine(name="nested", roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps(
+        {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1000, "End": True}}}]}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
+    deadline = time.monotonic() + 10
+    while "WaitStateEntered" not in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.post("/_nubis/clock", {"advance_seconds": 600})
+    server.kill9()
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
+    server.post("/_nubis/clock", {"advance_seconds": 400})
+    d = _finished(sfn, ex)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == [{"n": 1}]

@@ -188,6 +188,11 @@ class Run:
                 self._check()
             return
         full = f"{self.arn}|{key}"
+        if self.armed is not None:
+            # Resumed after a restart: a sleep begun before it keeps its end.
+            when = self.armed.pop(full, when)
+            if self.p.clock.now() >= when:
+                return
         self.p.scheduler.at(when, WAKE, {"execution": self.arn, "key": key}, key=full)
         try:
             while self.p.clock.now() < when:
@@ -232,6 +237,14 @@ class Run:
         if branch is not None and branch.map_item is not None:
             ctx["Map"] = {"Item": {"Index": branch.map_item[0], "Value": branch.map_item[1]}}
         return ctx
+
+    # The wake timers this execution had armed when nubis stopped (set on resuming).
+    armed: dict[str, float] | None = None
+
+    def resuming(self) -> None:
+        prefix = self.arn + "|"
+        self.armed = {t["timer_key"]: t["due"] for t in self.p.scheduler.pending(WAKE)
+                      if (t["timer_key"] or "").startswith(prefix)}
 
     async def main(self, checkpoint: dict | None = None) -> None:
         self.live += 1

@@ -130,6 +130,7 @@ class StepFunctionsProvider(Provider):
                 self.store.put_execution(doc)
                 continue
             run = Run(self, doc, json.loads(doc["_definitionText"]), express=False)
+            run.resuming()
             self._launch(run, checkpoint)
         if self.runs:
             self.scheduler.at(self.clock.now() + KEEPALIVE_EVERY, KEEPALIVE, {}, key="running", every=KEEPALIVE_EVERY)
