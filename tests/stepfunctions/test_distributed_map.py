@@ -69,3 +69,15 @@ def test_item_reader_lists_objects(sfn, make_machine, aws_client):
                                                                "End": True}}}}}})
     d = finished(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])
     assert json.loads(d["output"]) == ["logs/a", "logs/b"]
+
+
+def test_a_missing_object_fails_the_item_reader(sfn, make_machine, aws_client):
+    aws_client("s3").create_bucket(Bucket="empty-bucket")
+    arn = make_machine("noreader", {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "End": True,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                       "Parameters": {"Bucket": "empty-bucket", "Key": "nothing.json"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}}}})
+    d = finished(sfn, sfn.start_execution(stateMachineArn=arn)["executionArn"])
+    assert (d["status"], d["error"]) == ("FAILED", "States.ItemReaderFailed")

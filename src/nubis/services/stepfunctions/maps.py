@@ -109,7 +109,14 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
     if map_run is not None:
         output = results
         if "ResultWriter" in state:
-            output = await write_results(run, state["ResultWriter"], map_run, results, items, child_arns)
+            try:
+                output = await write_results(run, state["ResultWriter"], map_run, results, items, child_arns)
+            except Failure as f:
+                failed = Failure("States.ResultWriterFailed", f"{f.error}: {f.cause}")
+                run.p.map_runs.finish(map_run, "FAILED")
+                branch.prev = run.event("MapRunFailed", branch.prev, "mapRunFailedEventDetails",
+                                        {"error": failed.error, "cause": failed.cause})
+                raise failed from None
         run.p.map_runs.finish(map_run, "SUCCEEDED")
         branch.prev = run.event("MapRunSucceeded", branch.prev)
         return output
@@ -164,7 +171,17 @@ def batches(batcher: dict, items: list) -> list:
 
 
 async def read_items(run: "Run", reader: dict, data, ctx: dict, branch: Branch) -> list:
-    """The items an ItemReader reads: an S3 object (CSV, JSON, JSONL) or an S3 listing."""
+    """The items an ItemReader reads; what goes wrong is States.ItemReaderFailed."""
+    try:
+        return await _read_items(run, reader, data, ctx, branch)
+    except Failure as f:
+        if f.error.startswith("States."):
+            raise
+        raise Failure("States.ItemReaderFailed", f"{f.error}: {f.cause}") from None
+
+
+async def _read_items(run: "Run", reader: dict, data, ctx: dict, branch: Branch) -> list:
+    """The items of an S3 object (CSV, JSON, JSONL) or an S3 listing."""
     from .tasks import _call, parse_resource
 
     params = asl.state_io({"Parameters": reader.get("Parameters") or {}}, branch.language).effective_input(
