@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 
+from ...auth import kms_keys
 from ...auth.credentials import partition
 from ...protocol.errors import ServiceError
 from ...protocol.wire import HttpResponse
@@ -482,6 +483,9 @@ class SnsProvider(Provider):
 
     async def publish_batch(self, ctx, params):
         topic = self._topic(ctx, params.get("TopicArn"))
+        if topic.attributes.get("KmsMasterKeyId"):  # SSE: the topic's key must be usable (auth/kms_keys.py)
+            await kms_keys.check(self.internal, topic.attributes["KmsMasterKeyId"], kms_keys.SNS,
+                                 account=topic.account, region=topic.region, principal="sns.amazonaws.com")
         entries = params.get("PublishBatchRequestEntries") or []
         if not entries:
             raise ServiceError("EmptyBatchRequest", "The batch request doesn't contain any entries.")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
+from ...auth import kms_keys
 from ...protocol.errors import ServiceError
 from ...protocol.wire import uuid4_text
 from . import attributes as A
@@ -171,6 +172,9 @@ class Publisher:
         if view is None:
             raise ServiceError("NotFound", "Topic does not exist", status=404)
         topic = view.topic
+        if topic.attributes.get("KmsMasterKeyId"):  # SSE: the topic's key must be usable (auth/kms_keys.py)
+            await kms_keys.check(self.p.internal, topic.attributes["KmsMasterKeyId"], kms_keys.SNS,
+                                 account=topic.account, region=topic.region, principal="sns.amazonaws.com")
         msg.topic_arn = arn
         msg.signature_version = view.signature_version
         msg.cert_url = f"{msg.base}/_nubis/sns/{self.p.signer.cert_name()}"

@@ -17,6 +17,7 @@ import re
 import uuid
 from urllib.parse import urlsplit
 
+from ...auth import kms_keys
 from ...protocol.errors import ServiceError
 from ...protocol.wire import uuid4_text
 from ..base import Provider, RequestContext
@@ -363,6 +364,9 @@ class SqsProvider(Provider):
 
     def send_message(self, ctx: RequestContext, params: dict) -> dict:
         q = self._queue(ctx, params)
+        if q.attributes.get("KmsMasterKeyId"):  # SSE-KMS: the key must be usable (auth/kms_keys.py)
+            kms_keys.check_now(self.runtime, q.attributes["KmsMasterKeyId"], kms_keys.SQS, account=q.account,
+                               region=ctx.region, principal="sqs.amazonaws.com")
         now = self.clock.now()
         row, result, dedup = self._prepare(ctx, q, params, now)
         if dedup is None:
@@ -376,6 +380,9 @@ class SqsProvider(Provider):
 
     def send_message_batch(self, ctx: RequestContext, params: dict) -> dict:
         q = self._queue(ctx, params)
+        if q.attributes.get("KmsMasterKeyId"):
+            kms_keys.check_now(self.runtime, q.attributes["KmsMasterKeyId"], kms_keys.SQS, account=q.account,
+                               region=ctx.region, principal="sqs.amazonaws.com")
         entries = self._check_batch(params.get("Entries"), "SendMessageBatchRequestEntry")
         size = sum(len((e.get("MessageBody") or "").encode("utf-8")) + _attributes_size(e) for e in entries)
         limit = qattrs._INTEGER["MaximumMessageSize"][1]
