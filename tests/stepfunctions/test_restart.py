@@ -97,3 +97,30 @@ def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process,
     server.post("/_nubis/clock", {"advance_seconds": 400})
     d = _finished(sfn, ex)
     assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == [{"n": 1}]
+
+
+def test_a_callback_inside_a_map_keeps_its_token_across_a_restart(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    sqs, sfn = server.client("sqs"), server.client("stepfunctions")
+    url = sqs.create_queue(QueueName="nested-tokens")["QueueUrl"]
+    arn = sfn.create_state_machine(name="cbmap", roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps(
+        {"StartAt": "M", "States": {"M": {"Type": "Map", "End": True, "ItemProcessor": {"StartAt": "Ask", "States": {
+            "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+                    "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token",
+                                                                    "item.$": "$"}}}}}}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn, input='["a", "b"]')["executionArn"]
+    tokens = {}
+    deadline = time.monotonic() + 10
+    while len(tokens) < 2 and time.monotonic() < deadline:
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(m["Body"])
+            tokens[body["item"]] = body["token"]
+    server.kill9()
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    for item, token in tokens.items():
+        sfn.send_task_success(taskToken=token, output=json.dumps(item.upper()))
+    d = _finished(sfn, ex)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == ["A", "B"]

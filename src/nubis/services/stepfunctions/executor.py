@@ -49,10 +49,12 @@ def _with_data(details: dict, key: str, value) -> None:
 class Branch:
     """Where a thread of the interpreter is: its events' chain, variables and language."""
 
-    __slots__ = ("prev", "variables", "language", "top", "map_item")
+    __slots__ = ("prev", "variables", "language", "top", "map_item", "path")
 
-    def __init__(self, prev: int, variables: dict, language: str, top: bool, map_item=None):
+    def __init__(self, prev: int, variables: dict, language: str, top: bool, map_item=None, path: str = ""):
         self.prev, self.variables, self.language, self.top, self.map_item = prev, variables, language, top, map_item
+        # Where in the machine the thread is ("/P[1]/M[7]"): the same on a run after a restart.
+        self.path = path
 
 
 class Run:
@@ -241,10 +243,18 @@ class Run:
     # The wake timers this execution had armed when nubis stopped (set on resuming).
     armed: dict[str, float] | None = None
 
+    # The tokens of its tasks still waiting when nubis stopped, by where they are.
+    tokens: dict[str, str] | None = None
+
     def resuming(self) -> None:
         prefix = self.arn + "|"
         self.armed = {t["timer_key"]: t["due"] for t in self.p.scheduler.pending(WAKE)
                       if (t["timer_key"] or "").startswith(prefix)}
+        self.tokens = {doc["site"]: token for token, doc in self.p.store.tokens_of(self.arn) if doc.get("site")}
+
+    def token_at(self, site: str) -> str | None:
+        """The token a task at ``site`` had before a restart (so callbacks sent with it still work)."""
+        return self.tokens.pop(site, None) if self.tokens else None
 
     async def main(self, checkpoint: dict | None = None) -> None:
         self.live += 1
@@ -443,8 +453,9 @@ class Run:
             branch.prev = self.event("ParallelStateStarted", branch.prev)
             started = branch.prev
             threads = []
-            for b in state.get("Branches") or []:
-                child = Branch(started, dict(branch.variables), b.get("QueryLanguage", branch.language), False)
+            for i, b in enumerate(state.get("Branches") or []):
+                child = Branch(started, dict(branch.variables), b.get("QueryLanguage", branch.language), False,
+                               path=f"{branch.path}/{name}[{i}]")
                 threads.append(self.thread(self.states(b["States"], b["StartAt"], effective, child)))
             try:
                 results = await self.gather(threads)

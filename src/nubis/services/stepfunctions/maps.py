@@ -57,7 +57,7 @@ async def run_map(run: "Run", name: str, state: dict, data, branch: Branch, ctx:
             return await one(index, item)
 
     async def one(index: int, item):
-        child = Branch(started, dict(branch.variables), language, False, (index, item))
+        child = Branch(started, dict(branch.variables), language, False, (index, item), f"{branch.path}/{name}[{index}]")
         item_input = asl.item_input(state, branch.language, data, item,
                                     run.context(name, run.p.clock.now(), branch=child), branch.variables)
         if map_run is None:

@@ -195,6 +195,10 @@ class StepFunctionsStore:
         r = self.db.query_one("SELECT execution, activity, doc FROM sfn_tokens WHERE token = ?", (token,))
         return None if r is None else (r[0], r[1], json.loads(r[2]))
 
+    def tokens_of(self, execution: str) -> list[tuple[str, dict]]:
+        rows = self.db.query("SELECT token, doc FROM sfn_tokens WHERE execution = ?", (execution,))
+        return [(r[0], json.loads(r[1])) for r in rows]
+
     def take_activity_task(self, activity: str) -> tuple[str, dict] | None:
         r = self.db.query_one("SELECT token, doc FROM sfn_tokens WHERE activity = ? ORDER BY created LIMIT 1",
                               (activity,))

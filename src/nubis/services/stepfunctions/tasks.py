@@ -87,8 +87,9 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         if action.endswith(suffix):
             action, pattern = action[: -len(suffix)], suffix
             break
+    site = f"{branch.path}/{name}"
     if pattern == ".waitForTaskToken":
-        token = token or new_token()
+        token = token or run.token_at(site) or new_token()
         ctx = {**ctx, "Task": {"Token": token}}
     if kind == "function":
         return await _function(run, data, branch, ctx, io, resource, timeout)
@@ -106,7 +107,7 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         branch.prev = run.event("TaskScheduled", branch.prev, "taskScheduledEventDetails", details)
         branch.prev = run.event("TaskStarted", branch.prev, "taskStartedEventDetails", short)
         if token is not None:
-            run.p.remember_token(run, token, None, {"short": short})
+            run.p.remember_token(run, token, None, {"short": short, "site": site})
         bound = timeout if pattern != ".waitForTaskToken" else None
         try:
             result = await bounded(run, _call(run, kind, service, action, pattern, params), bound,
@@ -303,17 +304,22 @@ async def _function(run: "Run", data, branch: Branch, ctx: dict, io, resource: s
 
 
 async def _activity(run: "Run", name, state, data, branch, ctx, io, resource, timeout, heartbeat, token):
+    site = f"{branch.path}/{name}"
     if token is None:
+        # Nested in a Parallel or Map run again after a restart, the task keeps
+        # the token a worker may already hold.
+        reused = run.token_at(site)
         task_input = io.effective_input(data, ctx, branch.variables)
-        token = new_token()
+        token = reused or new_token()
         details = {"resource": resource, "input": dumps(task_input), "inputDetails": {"truncated": False}}
         if timeout:
             details["timeoutInSeconds"] = int(timeout)
         if heartbeat:
             details["heartbeatInSeconds"] = int(heartbeat)
         branch.prev = run.event("ActivityScheduled", branch.prev, "activityScheduledEventDetails", details)
-        run.p.remember_token(run, token, resource, {"input": dumps(task_input), "activity": True,
-                                                    "prev": branch.prev})
+        if reused is None:
+            run.p.remember_token(run, token, resource, {"input": dumps(task_input), "activity": True,
+                                                        "prev": branch.prev, "site": site})
         if branch.top:
             run.checkpoint(state=name, input=data, variables=branch.variables,
                            prev=branch.prev, token=token)
