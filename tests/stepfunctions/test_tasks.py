@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from .conftest import ACCOUNT, ROLE, chain, code, error_of, finished, history, types
+from .conftest import ROLE, chain, code, error_of, finished, history, types
 
 FLAKY = """
 calls = 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import language as asl
 from .execution_logs import ExecutionLog

@@ -449,8 +449,8 @@ class StepFunctionsProvider(Provider):
         if existing is not None:
             if existing["routingConfiguration"] == routing and existing.get("description") == params.get("description"):
                 return {"stateMachineAliasArn": arn, "creationDate": existing["creationDate"]}
-            raise v.error("ConflictException", f"Failed to create alias because an alias with the same name and a "
-                          f"different routing configuration already exists.")
+            raise v.error("ConflictException", "Failed to create alias because an alias with the same name and a "
+                          "different routing configuration already exists.")
         doc = {"stateMachineAliasArn": arn, "name": name, "routingConfiguration": routing,
                "creationDate": now, "updateDate": now, "_kind": "alias"}
         if params.get("description"):

@@ -153,10 +153,6 @@ class StepFunctionsStore:
         self.db.execute("UPDATE sfn_executions SET checkpoint = ? WHERE arn = ?",
                         (None if checkpoint is None else json.dumps(checkpoint), arn))
 
-    def delete_executions_of(self, machine: str) -> None:
-        self.db.execute("DELETE FROM sfn_history WHERE execution IN "
-                        "(SELECT arn FROM sfn_executions WHERE machine = ? AND status != 'RUNNING')", (machine,))
-
     # -- history -------------------------------------------------------------------------------
 
     def add_event(self, execution: str, event: dict) -> None:
