@@ -277,3 +277,18 @@ def test_a_missed_heartbeat_fails_the_activity(sfn, make_machine, nubis):
     assert (d["status"], d["error"]) == ("FAILED", "States.HeartbeatTimeout")
     assert types(history(sfn, ex))[-2:] == ["ActivityTimedOut", "ExecutionFailed"]
     assert code(error_of(sfn.send_task_success, taskToken=task["taskToken"], output="{}")) == "TaskTimedOut"
+
+
+def test_start_execution_sync_gives_the_output_as_text_and_fails_with_the_child(sfn, make_machine):
+    child = make_machine("child-text", {"StartAt": "C", "States": {"C": {
+        "Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Yes"}], "Default": "No"},
+        "Yes": {"Type": "Pass", "Result": {"r": 1}, "End": True}, "No": {"Type": "Fail", "Error": "ChildFailed"}}})
+    parent = make_machine("parent-text", {"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync", "End": True,
+        "Parameters": {"StateMachineArn": child, "Input.$": "$"}}}})
+    ok = finished(sfn, sfn.start_execution(stateMachineArn=parent, input='{"ok": true}')["executionArn"])
+    out = json.loads(ok["output"])
+    assert out["Status"] == "SUCCEEDED" and out["Output"] == '{"r":1}'
+    bad = finished(sfn, sfn.start_execution(stateMachineArn=parent, input='{"ok": false}')["executionArn"])
+    assert (bad["status"], bad["error"]) == ("FAILED", "States.TaskFailed")
+    assert json.loads(bad["cause"])["Error"] == "ChildFailed"
