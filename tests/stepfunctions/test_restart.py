@@ -124,3 +124,31 @@ def test_a_callback_inside_a_map_keeps_its_token_across_a_restart(server_process
         sfn.send_task_success(taskToken=token, output=json.dumps(item.upper()))
     d = _finished(sfn, ex)
     assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == ["A", "B"]
+
+
+def test_a_nested_sync_execution_is_not_started_twice_after_a_restart(server_process, tmp_path):
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    role = "arn:aws:iam::000000000000:role/r"
+    child = sfn.create_state_machine(name="slow-child", roleArn=role, definition=json.dumps(
+        {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
+                                    "Done": {"Type": "Pass", "Result": "child done", "End": True}}}))["stateMachineArn"]
+    parent = sfn.create_state_machine(name="waiting-parent", roleArn=role, definition=json.dumps(
+        {"StartAt": "Run", "States": {"Run": {
+            "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": True,
+            "Parameters": {"StateMachineArn": child}, "OutputPath": "$.Output"}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=parent)["executionArn"]
+    deadline = time.monotonic() + 10
+    while not sfn.list_executions(stateMachineArn=child)["executions"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.kill9()
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    assert sfn.describe_execution(executionArn=ex)["status"] == "RUNNING"
+    server.post("/_nubis/clock", {"advance_seconds": 3600})
+    d = _finished(sfn, ex)
+    assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == "child done"
+    assert len(sfn.list_executions(stateMachineArn=child)["executions"]) == 1

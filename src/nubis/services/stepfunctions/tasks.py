@@ -13,6 +13,7 @@ import base64
 import datetime
 import json
 import os
+import uuid
 from typing import TYPE_CHECKING
 
 from ...protocol.errors import ServiceError
@@ -109,8 +110,14 @@ async def run_task(run: "Run", name: str, state: dict, data, branch: Branch, ctx
         if token is not None:
             run.p.remember_token(run, token, None, {"short": short, "site": site})
         bound = timeout if pattern != ".waitForTaskToken" else None
+        call_params = params
+        if service == "states" and action == "startExecution" and pattern.startswith(".sync") \
+                and isinstance(params, dict) and "Name" not in params:
+            # A name fixed by where the task is, so the same task run again after
+            # a restart finds the child it started rather than starting another.
+            call_params = {**params, "Name": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run.arn}|{site}|{branch.prev}"))}
         try:
-            result = await bounded(run, _call(run, kind, service, action, pattern, params), bound,
+            result = await bounded(run, _started_child(run, kind, service, action, pattern, call_params), bound,
                                    f"timeout-{branch.prev}")
         except Failure as f:
             if f.error == "States.Timeout":
@@ -202,6 +209,19 @@ async def wait_for_token(run: "Run", token: str, branch: Branch, short: dict, ti
         else:
             _task_failed(run, branch, short, f, "Activity")
         raise f
+
+
+async def _started_child(run: "Run", kind: str, service: str, action: str, pattern: str, params):
+    """``_call``, where a nested execution already started under its fixed name is the one started."""
+    try:
+        return await _call(run, kind, service, action, pattern, params)
+    except Failure as f:
+        if f.error != "StepFunctions.ExecutionAlreadyExists" or not pattern.startswith(".sync"):
+            raise
+        machine = str(params.get("StateMachineArn", "")).split(":")
+        if len(machine) < 7:
+            raise
+        return {"ExecutionArn": f"arn:aws:states:{machine[3]}:{machine[4]}:execution:{machine[6]}:{params['Name']}"}
 
 
 async def _call(run: "Run", kind: str, service: str, action: str, pattern: str, params):
