@@ -292,3 +292,15 @@ def test_start_execution_sync_gives_the_output_as_text_and_fails_with_the_child(
     bad = finished(sfn, sfn.start_execution(stateMachineArn=parent, input='{"ok": false}')["executionArn"])
     assert (bad["status"], bad["error"]) == ("FAILED", "States.TaskFailed")
     assert json.loads(bad["cause"])["Error"] == "ChildFailed"
+
+
+def test_sdk_s3_put_and_get_object(sfn, make_machine, aws_client):
+    aws_client("s3").create_bucket(Bucket="sdk-objects")
+    arn = make_machine("sdk-s3", {"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject", "ResultPath": None,
+                "Parameters": {"Bucket": "sdk-objects", "Key": "k.json", "Body.$": "$"}, "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject", "End": True,
+                "Parameters": {"Bucket": "sdk-objects", "Key": "k.json"}, "ResultSelector": {"body.$": "$.Body"}}}})
+    d = finished(sfn, sfn.start_execution(stateMachineArn=arn, input='{"saved": [1, 2]}')["executionArn"])
+    assert d["status"] == "SUCCEEDED", (d.get("error"), d.get("cause"))
+    assert json.loads(json.loads(d["output"])["body"]) == {"saved": [1, 2]}

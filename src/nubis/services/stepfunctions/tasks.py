@@ -238,6 +238,9 @@ async def _call(run: "Run", kind: str, service: str, action: str, pattern: str, 
     if target == "stepfunctions" and operation == "StartExecution" and "Input" in call \
             and not isinstance(call["Input"], str):
         call["Input"] = dumps(call["Input"])
+    if target == "s3" and "Body" in call and not isinstance(call["Body"], (bytes, bytearray)):
+        body = call["Body"]
+        call["Body"] = (body if isinstance(body, str) else dumps(body)).encode()
     if target == "sqs" and not isinstance(call.get("MessageBody", ""), str):
         call["MessageBody"] = dumps(call["MessageBody"])
     if target == "sns" and not isinstance(call.get("Message", ""), str):
