@@ -149,6 +149,18 @@ def test_execution_names_are_idempotent_for_the_same_input(sfn, make_machine):
     assert code(e) == "ExecutionAlreadyExists"
 
 
+def test_a_closed_execution_name_is_free_after_90_days(sfn, make_machine, nubis):
+    arn = make_machine("reuse", PASS_CHAIN)
+    ex = sfn.start_execution(stateMachineArn=arn, name="again", input='{"run": 1}')["executionArn"]
+    finished(sfn, ex)
+    e = error_of(sfn.start_execution, stateMachineArn=arn, name="again", input='{"run": 1}')
+    assert code(e) == "ExecutionAlreadyExists"
+    nubis.advance(90 * 86400)
+    assert sfn.start_execution(stateMachineArn=arn, name="again", input='{"run": 2}')["executionArn"] == ex
+    d = finished(sfn, ex)
+    assert json.loads(d["input"]) == {"run": 2} and len(history(sfn, ex)) == 6
+
+
 def test_a_day_long_wait_passes_with_the_clock(sfn, make_machine, nubis):
     arn = make_machine("daylong", {"StartAt": "W", "States": {
         "W": {"Type": "Wait", "Seconds": 86400, "Next": "Done"}, "Done": {"Type": "Pass", "End": True}}})

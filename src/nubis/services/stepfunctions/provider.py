@@ -656,14 +656,19 @@ class StepFunctionsProvider(Provider):
             run.task.add_done_callback(lambda _t: self.express_runs.pop(run.arn, None))
             return {"executionArn": doc["executionArn"], "startDate": doc["startDate"]}
         existing = self.store.execution(doc["executionArn"])
+        reused = False
         if existing is not None:
-            # The same name and input within 90 days is the same execution.
-            if existing["input"] == doc["input"] and existing["status"] == "RUNNING" \
-                    and doc["startDate"] - existing["startDate"] < IDEMPOTENCY_WINDOW:
+            # The API reference: the same name and input as a running execution is
+            # that execution; a closed one's name is free again after 90 days.
+            if existing["status"] == "RUNNING" and existing["input"] == doc["input"]:
                 return {"executionArn": existing["executionArn"], "startDate": existing["startDate"]}
-            raise v.error("ExecutionAlreadyExists", f"Execution Already Exists: '{doc['executionArn']}'")
+            if existing["status"] == "RUNNING" or doc["startDate"] - existing["startDate"] < IDEMPOTENCY_WINDOW:
+                raise v.error("ExecutionAlreadyExists", f"Execution Already Exists: '{doc['executionArn']}'")
+            reused = True
         run = Run(self, doc, definition, express=False)
         with self.db.transaction():
+            if reused:
+                self.store.truncate_events(doc["executionArn"], 0)
             self.store.put_execution(doc)
             self._started_event(run)
             checkpoint = {"state": definition["StartAt"], "input": doc["_input"], "variables": {},
