@@ -7,8 +7,11 @@ from __future__ import annotations
 
 PROVIDERS: dict[str, str] = {
     "dynamodb": "nubis.services.dynamodb.provider:DynamoDBProvider",
+    "dynamodbstreams": "nubis.services.dynamodbstreams.provider:DynamoDBStreamsProvider",
     "events": "nubis.services.events.provider:EventsProvider",
+    "firehose": "nubis.services.firehose.provider:FirehoseProvider",
     "iam": "nubis.services.iam.provider:IamProvider",
+    "kinesis": "nubis.services.kinesis.provider:KinesisProvider",
     "kms": "nubis.services.kms.provider:KmsProvider",
     "lambda": "nubis.services.lambda.provider:LambdaProvider",
     "logs": "nubis.services.logs.provider:LogsProvider",
@@ -20,6 +23,7 @@ PROVIDERS: dict[str, str] = {
     "sns": "nubis.services.sns.provider:SnsProvider",
     "sqs": "nubis.services.sqs.provider:SqsProvider",
     "ssm": "nubis.services.ssm.provider:SsmProvider",
+    "stepfunctions": "nubis.services.stepfunctions.provider:StepFunctionsProvider",
     "sts": "nubis.services.sts.provider:StsProvider",
 }
 
