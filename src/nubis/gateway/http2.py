@@ -45,6 +45,23 @@ _HOP_BY_HOP = frozenset((b"connection", b"keep-alive", b"proxy-connection", b"tr
 logger = logging.getLogger("nubis.http2")
 
 
+class GracefulStateMachine(h2.connection.H2ConnectionStateMachine):
+    """h2's connection state machine, except that a GOAWAY, sent or received,
+    leaves an open connection open. RFC 9113 (6.8) lets the streams already
+    open finish after one; h2 closes at once (python-hyper/h2 issue 1181), so
+    it could not answer the JS SDK, which sends GOAWAY as soon as an event
+    stream's headers arrive and reads the stream on. H2Protocol refuses new
+    streams itself once a GOAWAY has passed, and closes after the last one."""
+
+    def process_input(self, input_):
+        if input_ in _GOAWAY and self.state is not h2.connection.ConnectionState.IDLE:
+            return []
+        return super().process_input(input_)
+
+
+_GOAWAY = (h2.connection.ConnectionInputs.SEND_GOAWAY, h2.connection.ConnectionInputs.RECV_GOAWAY)
+
+
 class HttpOrH2Protocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 protocol that hands an HTTP/2 connection to ``H2Protocol``."""
 
@@ -87,6 +104,7 @@ class H2Protocol(asyncio.Protocol):
         self.root_path = config.root_path
         self.asgi = {"version": config.asgi_version, "spec_version": "2.3"}
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding=None))
+        self.conn.state_machine = GracefulStateMachine()
         self.conn.local_settings = h2.settings.Settings(client=False, initial_values={
             h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: STREAM_WINDOW,
             h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: MAX_CONCURRENT_STREAMS,
@@ -159,12 +177,19 @@ class H2Protocol(asyncio.Protocol):
                 if stream is not None:
                     stream.disconnect()
             elif kind is h2.events.ConnectionTerminated:
-                # The peer is going away: what it has not had yet it will not read.
-                for stream in list(self.streams.values()):
-                    stream.disconnect()
-                self.flush()
-                self.transport.close()
-                return
+                if event.error_code:  # the peer saw an error: nothing more is read
+                    for stream in list(self.streams.values()):
+                        stream.disconnect()
+                    self.flush()
+                    self.transport.close()
+                    return
+                # A graceful GOAWAY opens no more streams, but those open finish
+                # (the JS SDK closes its session so while an event stream goes on).
+                self.closing = True
+                if not self.streams:
+                    self.flush()
+                    self.transport.close()
+                    return
             # Pings are answered, settings acknowledged and trailers ignored by h2 itself.
         self.flush()
 
@@ -337,8 +362,8 @@ class H2Stream:
         try:
             await app(self.scope, self.receive, self.send)
         except BaseException as exc:
-            logger.error("Exception in ASGI application", exc_info=exc)
             if not self.disconnected:
+                logger.error("Exception in ASGI application", exc_info=exc)
                 if not self.response_started:
                     await self._send_500()
                 elif not self.response_complete:
@@ -375,7 +400,9 @@ class H2Stream:
 
     async def send(self, message: dict) -> None:
         if self.disconnected:
-            return
+            # As ASGI asks: an app streaming to a reset stream (an event stream
+            # the client left) learns it and stops.
+            raise ConnectionResetError("the HTTP/2 stream was reset")
         kind = message["type"]
         if not self.response_started:
             if kind != "http.response.start":
@@ -397,30 +424,28 @@ class H2Stream:
         more = message.get("more_body", False)
         if self.scope["method"] == "HEAD":
             body = b""
-        if self.pending_headers is not None:
-            headers, self.pending_headers = self.pending_headers, None
-            self.conn.send_headers(self.stream_id, headers, end_stream=not body and not more)
-            self.connection.flush()
-            if not body and not more:
-                self.response_complete = True
-                return
-        await self._send_data(body)
-        if not more and not self.disconnected:
-            self.response_complete = True
-            try:
+        try:
+            if self.pending_headers is not None:
+                headers, self.pending_headers = self.pending_headers, None
+                self.conn.send_headers(self.stream_id, headers, end_stream=not body and not more)
+                self.connection.flush()
+                if not body and not more:
+                    self.response_complete = True
+                    return
+            await self._send_data(body)
+            if not more and not self.disconnected:
                 self.conn.end_stream(self.stream_id)
-            except h2.exceptions.StreamClosedError:
-                self.disconnected = True
-            self.connection.flush()
+                self.response_complete = True
+                self.connection.flush()
+        except h2.exceptions.StreamClosedError:
+            self.disconnected = True
+        if self.disconnected:
+            raise ConnectionResetError("the HTTP/2 stream was reset")
 
     async def _send_data(self, body: bytes) -> None:
         view = memoryview(body)
         while view and not self.disconnected:
-            try:
-                window = self.conn.local_flow_control_window(self.stream_id)
-            except h2.exceptions.StreamClosedError:
-                self.disconnected = True
-                return
+            window = self.conn.local_flow_control_window(self.stream_id)
             if window <= 0:
                 # The peer's window is full: wait for its WINDOW_UPDATE.
                 self.window_open.clear()
@@ -434,9 +459,12 @@ class H2Stream:
                 await self.connection.writable.wait()
 
     async def _send_500(self) -> None:
-        await self.send({"type": "http.response.start", "status": 500,
-                         "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]})
-        await self.send({"type": "http.response.body", "body": b"Internal Server Error"})
+        try:
+            await self.send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21")]})
+            await self.send({"type": "http.response.body", "body": b"Internal Server Error"})
+        except ConnectionError:
+            pass
 
     def _reset(self, code: ErrorCodes) -> None:
         self.disconnected = True
