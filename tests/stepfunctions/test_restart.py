@@ -76,7 +76,8 @@ def test_a_callback_token_survives_a_restart(server_process, tmp_path):
         "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
 
 
-def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process, tmp_path):
+@pytest.mark.parametrize("how", ["kill9", "sigterm"])
+def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process, tmp_path, how):
     data = str(tmp_path / "data")
     server = server_process("--data-dir", data)
     sfn = server.client("stepfunctions")
@@ -89,7 +90,10 @@ def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process,
         assert time.monotonic() < deadline
         time.sleep(0.05)
     server.post("/_nubis/clock", {"advance_seconds": 600})
-    server.kill9()
+    if how == "kill9":
+        server.kill9()
+    else:
+        assert server.terminate() == 0
 
     server = server_process("--data-dir", data)
     sfn = server.client("stepfunctions")

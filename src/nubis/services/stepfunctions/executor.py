@@ -200,7 +200,8 @@ class Run:
             while self.p.clock.now() < when:
                 await self.block_on(key)
         finally:
-            self.p.scheduler.cancel(WAKE, full)
+            if not self.p.stopping:
+                self.p.scheduler.cancel(WAKE, full)
 
     async def gather(self, coros: list) -> list:
         """Run ``coros`` as threads of this execution; their results, or the first failure

@@ -97,6 +97,7 @@ class StepFunctionsProvider(Provider):
         self.activity_signals: dict[str, asyncio.Event] = {}
         self.finish_waiters: dict[str, list[tuple[Run, str]]] = {}
         self._kept_alive = False
+        self.stopping = False  # nubis is shutting down: durable timers stay for the next start
         self.scheduler.on(WAKE, self._wake)
         self.scheduler.on(TIMEOUT, self._timed_out)
         self.scheduler.on(KEEPALIVE, self._keepalive)
@@ -113,9 +114,15 @@ class StepFunctionsProvider(Provider):
         self.finish_waiters.clear()
 
     async def stop(self) -> None:
-        for run in list(self.runs.values()):
-            if run.task is not None:
-                run.task.cancel()
+        # Cancelled, and let unwind before the database closes (a checkpoint is
+        # where each resumes on the next start).
+        self.stopping = True
+        tasks = [run.task for run in list(self.runs.values()) + list(self.express_runs.values())
+                 if run.task is not None and not run.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
 
     def _resume_all(self) -> None:
         """Carry on with every execution that was running when nubis stopped."""
