@@ -17,6 +17,7 @@ too) are sent frame by frame within the peer's windows.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import urllib.parse
 from typing import Any
@@ -41,6 +42,9 @@ MAX_CONCURRENT_STREAMS = 128
 
 # Headers that mean something only to an HTTP/1.1 connection; HTTP/2 forbids them.
 _HOP_BY_HOP = frozenset((b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"upgrade"))
+
+# Headers of an upgrading HTTP/1.1 request that are about the upgrade, not the request.
+_UPGRADE_ONLY = frozenset((b"connection", b"upgrade", b"http2-settings", b"keep-alive", b"transfer-encoding"))
 
 logger = logging.getLogger("nubis.http2")
 
@@ -82,18 +86,55 @@ class HttpOrH2Protocol(HttpToolsProtocol):
         self.transport.set_protocol(self)
         super().data_received(head)
 
-    def _become_h2(self, head: bytes) -> None:
+    def _become_h2(self, head: bytes, upgrade: tuple[bytes, list] | None = None) -> None:
         self.connections.discard(self)
-        protocol = H2Protocol(self.config, self.server_state, self.app_state, self.loop)
+        protocol = H2Protocol(self.config, self.server_state, self.app_state, self.loop, upgrade)
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
-        protocol.data_received(head)
+        if head:
+            protocol.data_received(head)
+
+    # ``Upgrade: h2c`` (RFC 7540, 3.2), for a request without a body; any other
+    # request asking for it is answered over HTTP/1.1, as a server may. uvicorn
+    # asks these two only of a request that has an Upgrade header.
+
+    def _should_upgrade(self) -> bool:
+        if self._get_upgrade() == b"h2c":
+            return self._h2c_settings() is not None
+        return super()._should_upgrade()
+
+    def _h2c_settings(self) -> bytes | None:
+        settings = None
+        for name, value in self.headers:
+            if name in (b"content-length", b"transfer-encoding") and value.strip() != b"0":
+                return None
+            if name == b"http2-settings":
+                settings = value.strip()
+        if settings is None:
+            return None
+        settings += b"=" * (-len(settings) % 4)  # sent without base64 padding
+        try:
+            base64.urlsafe_b64decode(settings)
+        except ValueError:
+            return None
+        return settings
+
+    def handle_websocket_upgrade(self) -> None:
+        if self._get_upgrade() != b"h2c":
+            return super().handle_websocket_upgrade()
+        settings = self._h2c_settings()
+        headers = [(b":method", self.scope["method"].encode()), (b":path", self.url)]
+        headers += [(n, v) for n, v in self.headers if n not in _UPGRADE_ONLY]
+        self.transport.write(b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n")
+        # What the client sends after this request (its preface) follows the 101.
+        self._become_h2(b"", (settings, headers))
 
 
 class H2Protocol(asyncio.Protocol):
     """One HTTP/2 connection: each stream is an ASGI ``http`` request to the app."""
 
-    def __init__(self, config, server_state, app_state: dict[str, Any], loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, config, server_state, app_state: dict[str, Any], loop: asyncio.AbstractEventLoop,
+                 upgrade: tuple[bytes, list] | None = None) -> None:
         self.config = config
         self.app = config.loaded_app
         self.loop = loop
@@ -115,6 +156,7 @@ class H2Protocol(asyncio.Protocol):
         self.writable.set()
         self.closing = False  # GOAWAY sent: no new streams, close once the last one ends
         self.idle_timer: asyncio.TimerHandle | None = None
+        self.upgrade = upgrade  # (HTTP2-Settings, the upgraded request's headers): it is stream 1
 
     # asyncio.Protocol
 
@@ -124,10 +166,18 @@ class H2Protocol(asyncio.Protocol):
         self.server = get_local_addr(transport)
         self.client = get_remote_addr(transport)
         self.scheme = "https" if is_ssl(transport) else "http"
-        self.conn.initiate_connection()
+        if self.upgrade is None:
+            self.conn.initiate_connection()
+        else:
+            self.conn.initiate_upgrade_connection(self.upgrade[0])
         self.conn.increment_flow_control_window(CONNECTION_WINDOW - 65535)
         self.flush()
-        self._arm_idle_timer()
+        if self.upgrade is None:
+            self._arm_idle_timer()
+        else:
+            self._start_stream(1, self.upgrade[1])
+            self.streams[1].end()
+            self.upgrade = None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
@@ -158,7 +208,7 @@ class H2Protocol(asyncio.Protocol):
                 else:
                     stream.feed(event.data, event.flow_controlled_length, event.stream_ended is not None)
             elif kind is h2.events.RequestReceived:
-                self._start_stream(event)
+                self._start_stream(event.stream_id, event.headers)
             elif kind is h2.events.StreamEnded:
                 stream = self.streams.get(event.stream_id)
                 if stream is not None:
@@ -243,15 +293,14 @@ class H2Protocol(asyncio.Protocol):
         for stream in self.streams.values():
             stream.window_open.set()
 
-    def _start_stream(self, event: h2.events.RequestReceived) -> None:
-        stream_id = event.stream_id
+    def _start_stream(self, stream_id: int, request_headers: list) -> None:
         if self.closing:
             self.conn.reset_stream(stream_id, ErrorCodes.REFUSED_STREAM)
             return
         method = path = authority = None
         headers: list[tuple[bytes, bytes]] = []
         has_host = False
-        for name, value in event.headers:
+        for name, value in request_headers:
             if name[:1] == b":":
                 if name == b":method":
                     method = value
