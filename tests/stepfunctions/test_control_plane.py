@@ -119,3 +119,16 @@ def test_validate_state_machine_definition(sfn):
         {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Missing"}}}))
     assert bad["result"] == "FAIL"
     assert any(d["code"] == "MISSING_TRANSITION_TARGET" for d in bad["diagnostics"])
+
+
+def test_missing_members_and_bad_logging_destinations(aws_client):
+    from botocore.config import Config
+
+    raw = aws_client("stepfunctions", config=Config(parameter_validation=False, retries={"total_max_attempts": 1}))
+    e = error_of(raw.create_state_machine, name="n", roleArn=ROLE)
+    assert code(e) == "ValidationException"
+    assert "Value null at 'definition'" in e.response["Error"]["Message"]
+    assert code(error_of(raw.describe_execution)) == "ValidationException"
+    e = error_of(raw.create_state_machine, name="n", roleArn=ROLE, definition=json.dumps(DEF),
+                 loggingConfiguration={"level": "ALL", "destinations": [{}]})
+    assert code(e) == "InvalidLoggingConfiguration"

@@ -88,6 +88,7 @@ class StepFunctionsProvider(Provider):
     migrations = MIGRATIONS
 
     def start(self) -> None:
+        self._checked: dict = {}
         self.store = StepFunctionsStore(self.db)
         self.map_runs = MapRuns(self)
         self.runs: dict[str, Run] = {}
@@ -102,6 +103,22 @@ class StepFunctionsProvider(Provider):
         self.scheduler.on(TIMEOUT, self._timed_out)
         self.scheduler.on(KEEPALIVE, self._keepalive)
         self._resume_all()
+
+    def handler(self, operation: str):
+        """The operation's method, behind the model's required-member check."""
+        checked = self._checked.get(operation)
+        if checked is None:
+            fn = super().handler(operation)
+            if fn is None:
+                return None
+            if not v.required_members(operation):
+                checked = fn
+            else:
+                def checked(ctx, params, _fn=fn, _op=operation):
+                    v.check_required(_op, params)
+                    return _fn(ctx, params)
+            self._checked[operation] = checked
+        return checked
 
     def reset(self) -> None:
         for run in list(self.runs.values()) + list(self.express_runs.values()):
@@ -258,6 +275,11 @@ class StepFunctionsProvider(Provider):
         if level != "OFF" and not config.get("destinations"):
             raise v.error("InvalidLoggingConfiguration",
                           "Invalid Logging Configuration: Must specify exactly one Log Destination.")
+        for d in config.get("destinations") or []:
+            group = ((d or {}).get("cloudWatchLogsLogGroup") or {}).get("logGroupArn")
+            if not isinstance(group, str) or not group.startswith("arn:") or ":log-group:" not in group:
+                raise v.error("InvalidLoggingConfiguration",
+                              f"Invalid Logging Configuration: Log Destination not found: '{group}'")
         out = {"level": level, "includeExecutionData": bool(config.get("includeExecutionData"))}
         if config.get("destinations"):
             out["destinations"] = config["destinations"]
@@ -1040,4 +1062,10 @@ class StepFunctionsProvider(Provider):
 
 
 def _tags(tags) -> dict:
-    return {t.get("key"): t.get("value", "") for t in tags or []}
+    out = {}
+    for t in tags or []:
+        if not isinstance(t, dict) or not isinstance(t.get("key"), str) or not 1 <= len(t["key"]) <= 128:
+            raise v.validation("1 validation error detected: Value null at 'tags.member.key' failed to satisfy "
+                               "constraint: Member must have length greater than or equal to 1")
+        out[t["key"]] = t.get("value") or ""
+    return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 
@@ -75,3 +76,22 @@ def page(params: dict, rows: list, limit: int) -> tuple[list, str | None]:
     chunk = rows[start:start + limit]
     more = start + limit < len(rows)
     return chunk, (base64.b64encode(json.dumps({"o": start + limit}).encode()).decode() if more else None)
+
+
+@functools.lru_cache(maxsize=None)
+def required_members(operation: str) -> tuple[str, ...]:
+    """The members the model requires of ``operation``'s input."""
+    from ...protocol.models import load_service
+
+    try:
+        shape = load_service("stepfunctions").operation_model(operation).input_shape
+    except Exception:
+        return ()
+    return tuple(shape.required_members) if shape is not None else ()
+
+
+def check_required(operation: str, params: dict) -> None:
+    for member in required_members(operation):
+        if params.get(member) is None:
+            raise validation(f"1 validation error detected: Value null at '{member}' failed to satisfy "
+                             "constraint: Member must not be null")
