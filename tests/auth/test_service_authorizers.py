@@ -209,3 +209,41 @@ def test_the_root_is_unrestricted(client):
     client("dynamodb").list_tables()
     client("ssm").describe_parameters()
     client("stepfunctions").list_state_machines()
+
+
+def test_kinesis_get_records_is_checked_on_the_iterators_stream(client, user):
+    kinesis = client("kinesis")
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    kinesis.create_stream(StreamName="private", ShardCount=1)
+    arn = f"arn:aws:kinesis:{REGION}:{OWNER}:stream/clicks"
+    mine = as_user(client, "kinesis", user("dev", allow(["kinesis:GetShardIterator", "kinesis:GetRecords"], arn)))
+    shard = kinesis.list_shards(StreamName="clicks")["Shards"][0]["ShardId"]
+    it = mine.get_shard_iterator(StreamName="clicks", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    assert mine.get_records(ShardIterator=it["ShardIterator"])["Records"] == []
+    other = kinesis.get_shard_iterator(StreamName="private", ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    e = error_of(mine.get_records, ShardIterator=other["ShardIterator"])
+    assert e["Message"] == denied("kinesis:GetRecords", arn.replace("clicks", "private"))
+
+
+def test_log_stream_operations_act_on_the_stream(client, user):
+    logs = client("logs")
+    logs.create_log_group(logGroupName="app")
+    logs.create_log_stream(logGroupName="app", logStreamName="web")
+    logs.create_log_stream(logGroupName="app", logStreamName="db")
+    group = f"arn:aws:logs:{REGION}:{OWNER}:log-group:app"
+    mine = as_user(client, "logs", user("dev", allow("logs:PutLogEvents", group + ":log-stream:web")))
+    mine.put_log_events(logGroupName="app", logStreamName="web", logEvents=[{"timestamp": 0, "message": "m"}])
+    e = error_of(mine.put_log_events, logGroupName="app", logStreamName="db",
+                 logEvents=[{"timestamp": 0, "message": "m"}])
+    assert e["Message"] == denied("logs:PutLogEvents", group + ":log-stream:db")
+
+
+def test_scheduler_schedules_in_groups(client, user):
+    mine = as_user(client, "scheduler", user("dev", allow(
+        "scheduler:GetSchedule", f"arn:aws:scheduler:{REGION}:{OWNER}:schedule/team-a/*")))
+    e = error_of(mine.get_schedule, Name="nightly", GroupName="team-a")
+    assert e["Code"] == "ResourceNotFoundException"  # allowed: there is no such schedule
+    e = error_of(mine.get_schedule, Name="nightly")
+    assert (e["Code"], e["Status"]) == ("AccessDeniedException", 403)
+    assert e["Message"] == denied("scheduler:GetSchedule",
+                                  f"arn:aws:scheduler:{REGION}:{OWNER}:schedule/default/nightly")

@@ -52,11 +52,15 @@ def resources(t, op: str, params: dict, region: str, account: str) -> list[str]:
         if not values:
             continue
         out = []
-        for v in values:
-            if template is None or (isinstance(v, str) and v.startswith("arn:")):
-                out.append(str(v))
-            else:
-                out.append(template.format(value=v, bare=str(v).lstrip("/"), region=region, account=account))
+        try:
+            for v in values:
+                if template is None or (isinstance(v, str) and v.startswith("arn:")):
+                    out.append(str(v))
+                else:  # {value}; {bare}: without a leading "/"; {OtherParam}: another parameter
+                    out.append(template.format(**params, value=v, bare=str(v).lstrip("/"), region=region,
+                                               account=account))
+        except KeyError:
+            continue  # the template needs a parameter this request lacks
         return out
     return ["*"]
 

@@ -8,3 +8,17 @@ RESOURCES = {"RegisterStreamConsumer": [("StreamARN", None)],
              "DescribeStreamConsumer": [("ConsumerARN", None), ("StreamARN", None)],
              "DeregisterStreamConsumer": [("ConsumerARN", None), ("StreamARN", None)]}
 POLICY = ("GetResourcePolicy", {"ResourceARN": "{arn}"}, "Policy")
+
+
+def checks(runtime, ctx, params: dict, action: str):
+    """GetRecords names its stream only in the iterator."""
+    if ctx.operation != "GetRecords":
+        return None
+    from ...services.kinesis.sequence import read_iterator
+    try:
+        stream_id = read_iterator(params.get("ShardIterator") or "")[0]
+    except Exception:
+        return [(action, "*", None)]  # a forged iterator: the operation refuses it
+    s = runtime.provider("kinesis").store.by_id.get(stream_id)
+    arn = f"arn:aws:kinesis:{s.region}:{s.account}:stream/{s.name}" if s is not None else "*"
+    return [(action, arn, None)]

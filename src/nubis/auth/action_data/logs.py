@@ -4,6 +4,9 @@ ACTIONS: dict = {}
 _GROUP = "arn:aws:logs:{region}:{account}:log-group:{value}:*"
 PARAMS = [("logGroupIdentifier", _GROUP), ("logGroupName", _GROUP), ("resourceArn", None),
           ("destinationName", "arn:aws:logs:{region}:{account}:destination:{value}")]
-_STREAM = [("logStreamName", "arn:aws:logs:{region}:{account}:log-group:*:log-stream:{value}")]
-RESOURCES = {"DescribeLogGroups": [], "StartQuery": [("logGroupNames[]", _GROUP), ("logGroupName", _GROUP),
+# A stream's operations act on the stream, under its group.
+_STREAM = [("logStreamName", "arn:aws:logs:{region}:{account}:log-group:{logGroupName}:log-stream:{value}"),
+           ("logGroupName", _GROUP), ("logGroupIdentifier", _GROUP)]
+RESOURCES = {**{op: _STREAM for op in ("PutLogEvents", "GetLogEvents", "DeleteLogStream")},
+             "DescribeLogGroups": [], "StartQuery": [("logGroupNames[]", _GROUP), ("logGroupName", _GROUP),
                                                      ("logGroupIdentifiers[]", _GROUP)]}

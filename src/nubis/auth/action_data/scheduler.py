@@ -3,7 +3,7 @@ PREFIX = "scheduler"
 ACTIONS: dict = {}
 _GROUP = "arn:aws:scheduler:{region}:{account}:schedule-group/{value}"
 PARAMS = [("ResourceArn", None)]
-_SCHEDULE = [("GroupName", "arn:aws:scheduler:{region}:{account}:schedule/{value}/*"),
+_SCHEDULE = [("Name", "arn:aws:scheduler:{region}:{account}:schedule/{GroupName}/{value}"),
              ("Name", "arn:aws:scheduler:{region}:{account}:schedule/default/{value}")]
 RESOURCES = {**{op: _SCHEDULE for op in ("CreateSchedule", "DeleteSchedule", "GetSchedule", "UpdateSchedule")},
              **{op: [("Name", _GROUP)] for op in ("CreateScheduleGroup", "DeleteScheduleGroup", "GetScheduleGroup")}}
