@@ -61,6 +61,10 @@ def test_subscribe_to_shard_streams_existing_then_new_records(kinesis, nubis, ma
     e = error_of(kinesis.subscribe_to_shard, ConsumerARN=carn, ShardId="shardId-000000000000",
                  StartingPosition={"Type": "LATEST"})
     assert code(e) == "ResourceInUseException"
+    # Idle, it still sends an event every five seconds, to checkpoint from.
+    threading.Timer(0.3, lambda: nubis.advance(5)).start()
+    idle = next(events)["SubscribeToShardEvent"]
+    assert idle["Records"] == [] and idle["ContinuationSequenceNumber"] == ev["ContinuationSequenceNumber"]
     # The subscription ends after five minutes on the clock.
     threading.Timer(0.3, lambda: nubis.advance(301)).start()
     assert list(events) == []

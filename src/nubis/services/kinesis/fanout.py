@@ -3,7 +3,10 @@
 A subscription is an event stream that lasts five minutes on the clock. It
 first sends what the starting position leaves to read, then waits for a put
 to the shard (which wakes it) and pushes the new records as they arrive. A
-closed shard read to its end sends its ChildShards and ends the stream.
+closed shard read to its end sends its ChildShards and ends the stream. An
+idle subscription sends an empty event every five seconds on the clock, with
+the ContinuationSequenceNumber to checkpoint (and so learns when its client
+has left).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from .store import Consumer
 
 SUBSCRIPTION_SECONDS = 300.0
 RESUBSCRIBE_SECONDS = 5.0   # a consumer subscribes to a shard at most once in this long
+KEEPALIVE_SECONDS = 5.0     # an idle subscription still sends an (empty) event this often
 MAX_CONSUMERS = 20
 EVENT_RECORDS = 10_000
 _CONSUMER_NAME = re.compile(r"^[a-zA-Z0-9_.-]{1,128}$")
@@ -119,7 +123,7 @@ class FanOut:
 
     async def _subscription(self, stream_id: int, shard_row: int, counter: int):
         deadline = self.clock.now() + SUBSCRIPTION_SECONDS
-        first = True
+        beat = True  # the opening event goes out at once, even empty
         while True:
             s = self.store.by_id.get(stream_id)
             sh = self.store.shard_rows.get(shard_row)
@@ -127,7 +131,7 @@ class FanOut:
                 return
             records, counter, _ = self._records(sh, counter, EVENT_RECORDS)
             ended = not sh.open and counter > sh.counter
-            if records or first or ended:
+            if records or ended or (beat and self.clock.now() < deadline):
                 last = records[-1]["SequenceNumber"] if records else \
                     sequence_number(sh.last_ms, sh.idx, counter - 1) if counter else sh.start_seq
                 event = {"Records": records, "ContinuationSequenceNumber": last,
@@ -135,21 +139,23 @@ class FanOut:
                 if ended:
                     event["ChildShards"] = self._child_shards(s, sh)
                 yield {"SubscribeToShardEvent": event}
-                first = False
                 if ended:
                     return
                 if len(records) >= EVENT_RECORDS:
                     continue
-            if self.clock.now() >= deadline:
+            now = self.clock.now()
+            if now >= deadline:
                 return
-            await self._until_put(shard_row, deadline)
+            beat = not await self._until_put(shard_row, min(deadline, now + KEEPALIVE_SECONDS))
 
-    async def _until_put(self, shard_row: int, deadline: float) -> None:
+    async def _until_put(self, shard_row: int, deadline: float) -> bool:
+        """Wait for a put to the shard (True) or the deadline (False)."""
         fut = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(shard_row, set()).add(fut)
         sleeper = asyncio.ensure_future(self.scheduler.sleep_until(deadline))
         try:
             await asyncio.wait((fut, sleeper), return_when=asyncio.FIRST_COMPLETED)
+            return fut.done()
         finally:
             sleeper.cancel()
             waiters = self._waiters.get(shard_row)
