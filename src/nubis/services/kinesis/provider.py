@@ -737,6 +737,8 @@ class KinesisProvider(FanOut, Provider):
         sh = self.store.shard_rows.get(shard_row)
         if s is None or sh is None:
             raise errors.not_found("The stream or shard of this ShardIterator no longer exists.")
+        # Readers inside nubis (Lambda's and Firehose's pollers) are not held to the 5 calls a
+        # second: under a stopped clock a poller catching up would otherwise never get through.
         throttled = s.mode == "PROVISIONED" and not ctx.internal
         if throttled and not buckets(sh, now).take_call(now):
             raise errors.throughput(sh, s)
