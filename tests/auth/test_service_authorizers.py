@@ -247,3 +247,38 @@ def test_scheduler_schedules_in_groups(client, user):
     assert (e["Code"], e["Status"]) == ("AccessDeniedException", 403)
     assert e["Message"] == denied("scheduler:GetSchedule",
                                   f"arn:aws:scheduler:{REGION}:{OWNER}:schedule/default/nightly")
+
+
+def test_dynamodb_partiql_statements_are_their_partiql_actions(client, user):
+    ddb = client("dynamodb")
+    _table(ddb)
+    arn = f"arn:aws:dynamodb:{REGION}:{OWNER}:table/notes"
+    mine = as_user(client, "dynamodb", user("dev", allow("dynamodb:PartiQLSelect", arn)))
+    assert mine.execute_statement(Statement='SELECT * FROM "notes"')["Items"] == []
+    e = error_of(mine.execute_statement, Statement="INSERT INTO \"notes\" VALUE {'pk': 'a'}")
+    assert e["Message"] == denied("dynamodb:PartiQLInsert", arn)
+    e = error_of(mine.execute_statement, Statement="UPDATE notes SET x = 1 WHERE pk = 'a'")
+    assert e["Message"] == denied("dynamodb:PartiQLUpdate", arn)
+
+
+def test_eventbridge_rules_on_a_custom_bus(client, user):
+    events = client("events")
+    events.create_event_bus(Name="orders")
+    events.put_rule(Name="big", EventBusName="orders", EventPattern='{"source": ["shop"]}')
+    mine = as_user(client, "events", user("dev", allow(
+        "events:DescribeRule", f"arn:aws:events:{REGION}:{OWNER}:rule/orders/*")))
+    assert mine.describe_rule(Name="big", EventBusName="orders")["Name"] == "big"
+    e = error_of(mine.describe_rule, Name="big")
+    assert e["Message"] == denied("events:DescribeRule", f"arn:aws:events:{REGION}:{OWNER}:rule/big")
+
+
+def test_secrets_manager_batch_needs_each_secret(client, user):
+    sm = client("secretsmanager")
+    a = sm.create_secret(Name="a", SecretString="1")["ARN"]
+    b = sm.create_secret(Name="b", SecretString="2")["ARN"]
+    mine = as_user(client, "secretsmanager", user("dev", allow("secretsmanager:BatchGetSecretValue"),
+                                                  allow("secretsmanager:GetSecretValue", a)))
+    got = mine.batch_get_secret_value(SecretIdList=["a"])["SecretValues"]
+    assert [v["SecretString"] for v in got] == ["1"]
+    e = error_of(mine.batch_get_secret_value, SecretIdList=["a", "b"])
+    assert e["Message"] == denied("secretsmanager:GetSecretValue", b)

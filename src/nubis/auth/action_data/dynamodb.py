@@ -12,6 +12,7 @@ import base64
 import re
 
 from ..actions import _call
+from ..generic_authz import _values as _values_of
 
 PREFIX = "dynamodb"
 ACTIONS: dict = {}
@@ -29,6 +30,13 @@ NO_POLICY_OPS = frozenset({"CreateTable"})
 _ITEM_OPS = {"GetItem": "Key", "DeleteItem": "Key", "UpdateItem": "Key", "PutItem": "Item"}
 _TRANSACT = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
              "ConditionCheck": "dynamodb:ConditionCheckItem", "Get": "dynamodb:GetItem"}
+# PartiQL statements are dynamodb:PartiQL<Verb> on the table they name (the developer
+# guide's "IAM security policies with PartiQL for DynamoDB").
+_PARTIQL = {"ExecuteStatement": "Statement", "BatchExecuteStatement": "Statements[].Statement",
+            "ExecuteTransaction": "TransactStatements[].Statement"}
+_STATEMENT = re.compile(r'\s*(?:(UPDATE)\s+|(SELECT|DELETE|INSERT)\b.*?\b(?:FROM|INTO)\s+)'
+                        r'(?:"([^"]+)"(?:\."([^"]+)")?|([A-Za-z0-9_-]+)(?:\.([A-Za-z0-9_.-]+))?)',
+                        re.IGNORECASE | re.DOTALL)
 _NAME = re.compile(r"#[A-Za-z0-9_]+|[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -136,6 +144,16 @@ def checks(runtime, ctx, params: dict, action: str):
             leading = [v for v in (_scalar(i.get(hash_name)) for i in items) if v is not None]
             found.append((action, arn, _keys(leading, attributes, params)))
         return found
+    if op in _PARTIQL:
+        found = []
+        for statement in _values_of(params, _PARTIQL[op]):
+            m = _STATEMENT.match(statement or "")
+            if m is not None:
+                verb, name, index = (m.group(1) or m.group(2)).title(), m.group(3) or m.group(5), \
+                    m.group(4) or m.group(6)
+                arn = _table_arn(name, region, account) + (f"/index/{index}" if index else "")
+                found.append((f"dynamodb:PartiQL{verb}", arn, None))
+        return found or None
     if op in ("TransactWriteItems", "TransactGetItems"):
         found = []
         for entry in params.get("TransactItems") or ():

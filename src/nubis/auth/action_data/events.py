@@ -38,8 +38,19 @@ def POLICY(runtime, ctx, account: str, region: str, arn: str):
     return (out or {}).get("Policy")
 
 
+_RULE_OPS = {"PutRule": "Name", "DeleteRule": "Name", "DescribeRule": "Name", "EnableRule": "Name",
+             "DisableRule": "Name", "PutTargets": "Rule", "RemoveTargets": "Rule", "ListTargetsByRule": "Rule"}
+
+
 def checks(runtime, ctx, params: dict, action: str):
-    """PutEvents: each entry's bus (the default bus when it names none), checked once each."""
+    """PutEvents: each entry's bus (the default bus when it names none), checked once each.
+    A rule on a custom bus is ``rule/<bus>/<name>``."""
+    if ctx.operation in _RULE_OPS:
+        bus = (params.get("EventBusName") or "default").rsplit("/", 1)[-1]
+        name = params.get(_RULE_OPS[ctx.operation])
+        if bus == "default" or not name or str(name).startswith("arn:"):
+            return None
+        return [(action, f"arn:aws:events:{ctx.region}:{ctx.account}:rule/{bus}/{name}", None)]
     if ctx.operation != "PutEvents":
         return None
     buses = []

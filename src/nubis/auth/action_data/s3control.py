@@ -5,6 +5,7 @@ ACTIONS: dict = {"ListAccessPoints": "s3:ListAccessPoints", "GetPublicAccessBloc
                  "PutPublicAccessBlock": "s3:PutAccountPublicAccessBlock",
                  "DeletePublicAccessBlock": "s3:PutAccountPublicAccessBlock",
                  "DescribeJob": "s3:DescribeJob", "ListJobs": "s3:ListJobs"}
-_AP = "arn:aws:s3:{region}:{account}:accesspoint/{value}"
-PARAMS = [("Name", _AP), ("JobId", "arn:aws:s3:{region}:{account}:job/{value}")]
+# Every operation names the account it acts in (AccountId).
+_AP = "arn:aws:s3:{region}:{AccountId}:accesspoint/{value}"
+PARAMS = [("Name", _AP), ("JobId", "arn:aws:s3:{region}:{AccountId}:job/{value}")]
 RESOURCES: dict = {}

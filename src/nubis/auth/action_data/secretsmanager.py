@@ -24,3 +24,15 @@ def resolve(runtime, ctx, account: str, region: str, arn: str) -> str:
         return arn
     found = _secret(runtime.provider("secretsmanager"), account, region, arn)
     return found.arn if found is not None else arn
+
+
+def checks(runtime, ctx, params: dict, action: str):
+    """BatchGetSecretValue: the batch action, and GetSecretValue on each secret it names."""
+    if ctx.operation != "BatchGetSecretValue":
+        return None
+    found = [(action, "*", None)]
+    for secret_id in params.get("SecretIdList") or ():
+        arn = secret_id if secret_id.startswith("arn:") else _SECRET.format(region=ctx.region, account=ctx.account,
+                                                                           value=secret_id)
+        found.append(("secretsmanager:GetSecretValue", arn, None))
+    return found
