@@ -11,8 +11,10 @@ history, no SQLite, in-memory sleeps.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from . import language as asl
@@ -69,7 +71,6 @@ class Run:
         self.log = ExecutionLog.of(doc.get("_logging"))
         self.recording = not express or self.log is not None
         self.next_id = 1
-        self.rand = random.Random(self.arn)
         self.task: asyncio.Task | None = None
         self.done = asyncio.get_running_loop().create_future()
         # Sleeps and callbacks: what a timer, a token or StopExecution resolves.
@@ -85,6 +86,15 @@ class Run:
                           "RedriveCount": doc.get("redriveCount", 0)},
             "StateMachine": {"Id": doc["stateMachineArn"], "Name": doc["stateMachineArn"].split(":")[6]},
         }
+
+    _rand: random.Random | None = None
+
+    @property
+    def rand(self) -> random.Random:
+        """Retry jitter's randomness, seeded by the execution (made on first use: most never retry)."""
+        if self._rand is None:
+            self._rand = random.Random(self.arn)
+        return self._rand
 
     def quiet_twin(self) -> "Run":
         """This execution without history or durable timers: what runs a
@@ -480,6 +490,10 @@ class Run:
 
 
 def _iso(t: float) -> str:
-    from datetime import datetime, timezone
+    return _iso_ms(round(t, 3))
 
+
+@functools.lru_cache(maxsize=256)
+def _iso_ms(t: float) -> str:
+    # The states of one execution mostly enter within the same millisecond.
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
