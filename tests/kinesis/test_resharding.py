@@ -1,6 +1,8 @@
 """SplitShard, MergeShards and UpdateShardCount: lineage, ranges, reading across the change."""
 from __future__ import annotations
 
+import datetime as dt
+
 from .conftest import code, error_of, md5_hash, read_all, shards_of
 
 HALF = 2 ** 127
@@ -144,3 +146,26 @@ def test_uniform_scaling_between_any_counts_keeps_a_valid_lineage(kinesis, make_
         opened = [s for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"]]
         step = 2 ** 128 // target
         assert sorted(int(s["HashKeyRange"]["StartingHashKey"]) for s in opened) == [i * step for i in range(target)]
+
+
+def test_list_shards_timestamp_filters_and_token_expiry(kinesis, nubis, make_stream):
+    make_stream("timed", shards=2)
+    before = kinesis.describe_stream_summary(StreamName="timed")["StreamDescriptionSummary"][
+        "StreamCreationTimestamp"]
+    nubis.advance(60)
+    kinesis.merge_shards(StreamName="timed", ShardToMerge="shardId-000000000000",
+                         AdjacentShardToMerge="shardId-000000000001")
+    kinesis.describe_stream_summary(StreamName="timed")
+
+    def ids(kind, when):
+        return [s["ShardId"] for s in kinesis.list_shards(
+            StreamName="timed", ShardFilter={"Type": kind, "Timestamp": when})["Shards"]]
+    assert ids("AT_TIMESTAMP", before) == ["shardId-000000000000", "shardId-000000000001"]
+    assert ids("FROM_TIMESTAMP", before) == ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
+    assert ids("AT_TIMESTAMP", later) == ids("FROM_TIMESTAMP", later) == ["shardId-000000000002"]
+
+    page = kinesis.list_shards(StreamName="timed", MaxResults=1)
+    nubis.advance(301)
+    e = error_of(kinesis.list_shards, NextToken=page["NextToken"])
+    assert code(e) == "ExpiredNextTokenException"
