@@ -253,3 +253,42 @@ def test_kinesis_streaming_destinations_are_stored(ddb, make_table):
     assert got[0]["DestinationStatus"] == "DISABLED" and got[0]["ApproximateCreationDateTimePrecision"] == "MICROSECOND"
     assert code(error_of(ddb.enable_kinesis_streaming_destination, TableName="events",
                          StreamArn="arn:aws:sqs:us-east-1:000000000000:not-a-stream")) == "ValidationException"
+
+
+RECORDER = """
+import boto3, json
+def handler(event, context):
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=sqs.get_queue_url(QueueName="seen")["QueueUrl"], MessageBody=json.dumps(event))
+"""
+
+
+def test_a_lambda_mapping_reads_the_stream(nubis, ddb, make_table, aws_client):
+    import io
+    import json
+    import time
+    import zipfile
+
+    sqs, lam = aws_client("sqs"), aws_client("lambda")
+    url = sqs.create_queue(QueueName="seen")["QueueUrl"]
+    arn = stream_table(make_table, ddb)
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("app.py", RECORDER)
+    lam.create_function(FunctionName="recorder", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+                        Handler="app.handler", Code={"ZipFile": package.getvalue()}, Timeout=30)
+    lam.create_event_source_mapping(FunctionName="recorder", EventSourceArn=arn, StartingPosition="TRIM_HORIZON")
+    ddb.put_item(TableName="events", Item=item("a", n=1))
+    ddb.update_item(TableName="events", Key={"pk": {"S": "a"}}, UpdateExpression="SET n = :n",
+                    ExpressionAttributeValues={":n": {"N": "2"}})
+    got: list = []
+    deadline = time.monotonic() + 60
+    while len(got) < 2 and time.monotonic() < deadline:
+        # The pollers read each shard once a second of clock time.
+        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []):
+            got += json.loads(m["Body"])["Records"]
+        nubis.advance(1)
+        time.sleep(0.1)
+    assert [r["eventName"] for r in got] == ["INSERT", "MODIFY"]
+    assert all(r["eventSourceARN"] == arn and r["eventSource"] == "aws:dynamodb" for r in got)
+    assert got[1]["dynamodb"]["OldImage"] == item("a", n=1) and got[1]["dynamodb"]["NewImage"] == item("a", n=2)
