@@ -94,3 +94,14 @@ def test_subscribe_needs_an_active_consumer_and_a_known_shard(kinesis, make_stre
     e = error_of(kinesis.subscribe_to_shard, ConsumerARN=c, ShardId="shardId-000000000007",
                  StartingPosition={"Type": "LATEST"})
     assert code(e) == "ResourceNotFoundException"
+
+
+def test_deregistering_the_consumer_ends_its_subscriptions(kinesis, make_stream):
+    arn = make_stream("leaving")
+    carn = consumer(kinesis, arn)
+    out = kinesis.subscribe_to_shard(ConsumerARN=carn, ShardId="shardId-000000000000",
+                                     StartingPosition={"Type": "LATEST"})
+    events = iter(out["EventStream"])
+    assert next(events)["SubscribeToShardEvent"]["Records"] == []
+    threading.Timer(0.3, lambda: kinesis.deregister_stream_consumer(ConsumerARN=carn)).start()
+    assert list(events) == []

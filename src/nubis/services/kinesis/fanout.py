@@ -95,7 +95,10 @@ class FanOut:
         return out
 
     def deregister_stream_consumer(self, ctx: RequestContext, params: dict) -> dict:
-        self.store.drop_consumer(self._consumer(params))
+        c = self._consumer(params)
+        self.store.drop_consumer(c)
+        for sh in self.store.by_id[c.stream_id].shards:
+            self._wake(sh.id)  # its subscriptions end
         return {}
 
     # -- SubscribeToShard --------------------------------------------------------------------
@@ -119,15 +122,15 @@ class FanOut:
         if len(self._subscribed) > 10_000:
             self._subscribed = {k: v for k, v in self._subscribed.items() if now - v < RESUBSCRIBE_SECONDS}
         self._subscribed[(c.arn, sh.id)] = now
-        return {"EventStream": self._subscription(s.id, sh.id, counter)}
+        return {"EventStream": self._subscription(c.arn, s.id, sh.id, counter)}
 
-    async def _subscription(self, stream_id: int, shard_row: int, counter: int):
+    async def _subscription(self, consumer: str, stream_id: int, shard_row: int, counter: int):
         deadline = self.clock.now() + SUBSCRIPTION_SECONDS
         beat = True  # the opening event goes out at once, even empty
         while True:
             s = self.store.by_id.get(stream_id)
             sh = self.store.shard_rows.get(shard_row)
-            if s is None or sh is None:
+            if s is None or sh is None or consumer not in self.store.consumers:
                 return
             records, counter, _ = self._records(sh, counter, EVENT_RECORDS)
             ended = not sh.open and counter > sh.counter
