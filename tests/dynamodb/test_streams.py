@@ -177,7 +177,7 @@ def test_re_enabling_starts_a_new_stream_and_the_old_one_closes(nubis, ddb, stre
     first = stream_table(make_table, ddb, view="KEYS_ONLY")
     ddb.put_item(TableName="events", Item=item("a"))
     ddb.update_table(TableName="events", StreamSpecification={"StreamEnabled": False})
-    assert "LatestStreamArn" not in ddb.describe_table(TableName="events")["Table"]
+    assert "StreamSpecification" not in ddb.describe_table(TableName="events")["Table"]
     ddb.put_item(TableName="events", Item=item("unseen"))
     ddb.update_table(TableName="events", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
     second = ddb.describe_table(TableName="events")["Table"]["LatestStreamArn"]
