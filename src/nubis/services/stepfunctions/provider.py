@@ -89,6 +89,7 @@ class StepFunctionsProvider(Provider):
 
     def start(self) -> None:
         self._checked: dict = {}
+        self._definitions: dict[str, dict] = {}
         self.store = StepFunctionsStore(self.db)
         self.map_runs = MapRuns(self)
         self.runs: dict[str, Run] = {}
@@ -153,7 +154,7 @@ class StepFunctionsProvider(Provider):
                 doc.update(status="ABORTED", stopDate=self.clock.now())
                 self.store.put_execution(doc)
                 continue
-            run = Run(self, doc, json.loads(doc["_definitionText"]), express=False)
+            run = Run(self, doc, self._parsed(doc["_definitionText"]), express=False)
             run.resuming()
             self._launch(run, checkpoint)
         if self.runs:
@@ -195,6 +196,15 @@ class StepFunctionsProvider(Provider):
             return
         run.resolve(payload["key"], None)
         await run.settle()
+
+    def _parsed(self, text: str) -> dict:
+        """A definition as the executor reads it (never changes it): parsed once per text."""
+        definition = self._definitions.get(text)
+        if definition is None:
+            if len(self._definitions) >= 256:
+                self._definitions.clear()
+            definition = self._definitions[text] = json.loads(text)
+        return definition
 
     @staticmethod
     def new_id() -> str:
@@ -676,7 +686,7 @@ class StepFunctionsProvider(Provider):
 
     async def start_execution(self, ctx: RequestContext, params: dict) -> dict:
         machine, doc = self._new_execution(ctx, params, False)
-        definition = json.loads(machine["definition"])
+        definition = self._parsed(machine["definition"])
         if machine["type"] == "EXPRESS":
             run = Run(self, doc, definition, express=True)
             if run.log is not None:
@@ -716,7 +726,7 @@ class StepFunctionsProvider(Provider):
 
     async def start_sync_execution(self, ctx: RequestContext, params: dict) -> dict:
         machine, doc = self._new_execution(ctx, params, True)
-        run = Run(self, doc, json.loads(machine["definition"]), express=True)
+        run = Run(self, doc, self._parsed(machine["definition"]), express=True)
         if run.log is not None:
             self._started_event(run)
         self._launch(run, None)
@@ -878,7 +888,7 @@ class StepFunctionsProvider(Provider):
         if reason is not None or checkpoint is None:
             raise v.error("ExecutionNotRedrivable", reason or "Execution cannot be redriven")
         now = self.clock.now()
-        definition = json.loads(doc["_definitionText"])
+        definition = self._parsed(doc["_definitionText"])
         for k in ("stopDate", "error", "cause", "output", "outputDetails"):
             doc.pop(k, None)
         doc.update(status="RUNNING", redriveCount=doc.get("redriveCount", 0) + 1, redriveDate=now)
@@ -913,7 +923,7 @@ class StepFunctionsProvider(Provider):
             return {"stopDate": doc.get("stopDate", self.clock.now())}
         run = self.runs.get(doc["executionArn"]) or self.express_runs.get(doc["executionArn"])
         if run is None:
-            run = Run(self, doc, json.loads(doc["_definitionText"]), express=False)
+            run = Run(self, doc, self._parsed(doc["_definitionText"]), express=False)
             run.next_id = len(self.store.events(doc["executionArn"])) + 1
         elif run.task is not None:
             run.task.cancel()
