@@ -172,8 +172,9 @@ class Run:
         self._check()
         return True
 
-    async def settle(self, limit: float = 30.0) -> None:
-        """Return once every thread of the execution is blocked or it ended."""
+    async def settle(self, limit: float = 10.0) -> None:
+        """Return once every thread of the execution is blocked or it ended (or after
+        ``limit`` real seconds: a timer handler awaits this, holding up later timers)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + limit
         while not self.done.done() and loop.time() < deadline:
