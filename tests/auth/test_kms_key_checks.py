@@ -46,3 +46,26 @@ def test_sns_topic_with_a_missing_key(client):
     kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
     e = error_of(sns.publish, TopicArn=topic, Message="x")
     assert e["Code"] == "KMSInvalidState" and e["Message"] == f"{key['Arn']} is pending deletion."
+
+
+def test_s3_put_and_copy_with_a_named_kms_key(client):
+    s3, kms = client("s3"), client("kms")
+    s3.create_bucket(Bucket="enc")
+    # The bucket's default takes any key id (PutBucketEncryption does not look the key up).
+    s3.put_bucket_encryption(Bucket="enc", ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/later"}}]})
+    e = error_of(s3.put_object, Bucket="enc", Key="a", Body=b"x", ServerSideEncryption="aws:kms",
+                 SSEKMSKeyId="alias/nope")
+    assert (e["Code"], e["Status"], e["Message"]) == ("KMS.NotFoundException", 400, "Invalid keyId alias/nope")
+    key = kms.create_key()["KeyMetadata"]
+    s3.put_object(Bucket="enc", Key="a", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId=key["Arn"])
+    s3.put_object(Bucket="enc", Key="b", Body=b"x", ServerSideEncryption="aws:kms", SSEKMSKeyId="alias/aws/s3")
+    e = error_of(s3.copy_object, Bucket="enc", Key="c", CopySource="enc/a", ServerSideEncryption="aws:kms",
+                 SSEKMSKeyId="1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert e["Code"] == "KMS.NotFoundException"
+    assert error_of(s3.create_multipart_upload, Bucket="enc", Key="m", ServerSideEncryption="aws:kms",
+                    SSEKMSKeyId="alias/nope")["Code"] == "KMS.NotFoundException"
+    kms.disable_key(KeyId=key["KeyId"])
+    e = error_of(s3.put_object, Bucket="enc", Key="a", Body=b"x", ServerSideEncryption="aws:kms",
+                 SSEKMSKeyId=key["Arn"])
+    assert (e["Code"], e["Status"]) == ("KMS.DisabledException", 400)

@@ -6,7 +6,10 @@ The key is described through KMS's own ``DescribeKey`` (any key id, ARN or
 alias; ``alias/aws/<service>`` is the AWS managed key, made on first use), as
 the service principal. Each service words the outcome its own way: ``SQS`` and
 ``SNS`` below map KMS's answer to their modeled errors (their API references'
-"Errors" sections for SendMessage and Publish).
+"Errors" sections for SendMessage and Publish); S3 answers a PUT or copy with
+SSE-KMS and a key that is not there ``KMS.NotFoundException``. The services
+check the key when they use it, not when it is configured (AWS takes any key id
+in CreateQueue, SetTopicAttributes or PutBucketEncryption).
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ SQS = {"NotFound": ("KmsNotFound", 400), "Disabled": ("KmsDisabled", 400),
        "InvalidState": ("KmsInvalidState", 400), "AccessDenied": ("KmsAccessDenied", 400)}
 SNS = {"NotFound": ("KMSNotFound", 400), "Disabled": ("KMSDisabled", 400),
        "InvalidState": ("KMSInvalidState", 400), "AccessDenied": ("KMSAccessDenied", 400)}
+# S3 (an object written with SSE-KMS and a named key): "Invalid keyId <key>".
+S3 = {"NotFound": ("KMS.NotFoundException", 400), "Disabled": ("KMS.DisabledException", 400),
+      "InvalidState": ("KMS.KMSInvalidStateException", 400), "AccessDenied": ("AccessDenied", 403),
+      "message": "Invalid keyId {key}"}
 
 
 async def check(internal, key_id: str, errors: dict, *, account: str, region: str, principal: str) -> dict:
@@ -45,12 +52,12 @@ def check_now(runtime, key_id: str, errors: dict, *, account: str, region: str, 
 def _refused(errors: dict, e: ServiceError, key_id: str) -> ServiceError:
     if e.code == "NotFoundException":
         code, status = errors["NotFound"]
-        return ServiceError(code, e.message or f"Invalid keyId '{key_id}'", status)
+        return ServiceError(code, errors.get("message", "{message}").format(key=key_id, message=e.message), status)
     if e.code in ("AccessDeniedException", "AccessDenied"):
         code, status = errors["AccessDenied"]
         return ServiceError(code, e.message, status)
     code, status = errors["NotFound"]  # a malformed id names no key
-    return ServiceError(code, e.message, status)
+    return ServiceError(code, errors.get("message", "{message}").format(key=key_id, message=e.message), status)
 
 
 def _usable(meta: dict, errors: dict) -> dict:

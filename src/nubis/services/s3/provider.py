@@ -16,6 +16,7 @@ import re
 import secrets
 from urllib.parse import parse_qsl, unquote
 
+from ...auth import kms_keys
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from . import access_points, errors, events, listing, object_lock
@@ -430,6 +431,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             meta["StorageClass"] = storage
         if params.get("ServerSideEncryption"):
             meta["ServerSideEncryption"] = params["ServerSideEncryption"]
+        if params.get("SSEKMSKeyId") and b is not None:  # the named key must be usable (auth/kms_keys.py)
+            kms_keys.check_now(self.runtime, params["SSEKMSKeyId"], kms_keys.S3, account=b.account, region=b.region,
+                               principal="s3.amazonaws.com")
         if b is not None:
             object_lock.on_write(self, b, params, meta)  # x-amz-object-lock-*, or the bucket's default retention
         return meta
