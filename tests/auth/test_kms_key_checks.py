@@ -34,8 +34,8 @@ def test_sns_topic_with_a_missing_key(client):
     sns, kms = client("sns"), client("kms")
     topic = sns.create_topic(Name="t", Attributes={"KmsMasterKeyId": "alias/aws/sns"})["TopicArn"]
     sns.publish(TopicArn=topic, Message="ok")
-    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId",
-                             AttributeValue="arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000")
+    missing = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000"
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="KmsMasterKeyId", AttributeValue=missing)
     e = error_of(sns.publish, TopicArn=topic, Message="x")
     assert (e["Code"], e["Status"]) == ("KMSNotFound", 400)
     assert error_of(sns.publish_batch, TopicArn=topic, PublishBatchRequestEntries=[{"Id": "1", "Message": "x"}])[
