@@ -24,7 +24,16 @@ RESOURCES = {"CreateBackup": [("TableName", _TABLE)], "ExportTableToPointInTime"
              "ImportTable": [("TableCreationParameters.TableName", _TABLE)],
              "RestoreTableFromBackup": [("TargetTableName", _TABLE)],
              "RestoreTableToPointInTime": [("TargetTableName", _TABLE)]}
-POLICY = ("GetResourcePolicy", {"ResourceArn": "{arn}"}, "Policy")
+
+
+def POLICY(runtime, ctx, account: str, region: str, arn: str):
+    """The table's resource policy (also for its indexes); a stream has its own."""
+    if "/index/" in arn:
+        arn = arn.split("/index/", 1)[0]
+    out = _call(runtime, ctx, "dynamodb", "GetResourcePolicy", account, region, {"ResourceArn": arn})
+    return (out or {}).get("Policy")
+
+
 NO_POLICY_OPS = frozenset({"CreateTable"})
 
 _ITEM_OPS = {"GetItem": "Key", "DeleteItem": "Key", "UpdateItem": "Key", "PutItem": "Item"}
