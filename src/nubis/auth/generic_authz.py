@@ -3,13 +3,14 @@ when IAM enforcement is on (``enforce.py``).
 
 A table says, from the Service Authorization Reference ("Actions, resources, and
 condition keys for ..."): an operation's IAM action (``<PREFIX>:<Operation>``
-unless ``ACTIONS`` renames it), where its resource ARNs come from (``RESOURCES``
-per operation, else the first of ``PARAMS`` the request has; none: ``*``; a
-value that is an ARN is the resource itself), and
-how the resource's own policy is read (``POLICY``). A table may add condition
-keys or split a request into several checks (``checks``, DynamoDB's batches).
-The decision is ``actions.decide``: identity and resource policies as IAM
-combines them, the denial in the service's own access-denied error.
+unless ``ACTIONS`` renames it); where its resource ARNs come from (``RESOURCES``
+per operation, else the first of ``PARAMS`` the request has, none: ``*``; a
+value that is an ARN is the resource itself); how the resource's own policy is
+read (``POLICY``, skipped for ``NO_POLICY_OPS``); optionally how a short name
+becomes the full ARN (``resolve``), the access-denied code (``ERROR_CODE``), and
+``checks``: a request split into several checks with condition keys (DynamoDB's
+batches and fine-grained keys). The decision is ``actions.decide``: identity and
+resource policies as IAM combines them, the denial in the service's own error.
 """
 from __future__ import annotations
 
@@ -57,8 +58,8 @@ def resources(t, op: str, params: dict, region: str, account: str) -> list[str]:
                 if template is None or (isinstance(v, str) and v.startswith("arn:")):
                     out.append(str(v))
                 else:  # {value}; {bare}: without a leading "/"; {OtherParam}: another parameter
-                    out.append(template.format(**params, value=v, bare=str(v).lstrip("/"), region=region,
-                                               account=account))
+                    out.append(template.format_map({**params, "value": v, "bare": str(v).lstrip("/"),
+                                                    "region": region, "account": account}))
         except KeyError:
             continue  # the template needs a parameter this request lacks
         return out
@@ -71,7 +72,7 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
     action = t.ACTIONS.get(op) or f"{t.PREFIX}:{op}"
     checks = getattr(t, "checks", None)
     found = checks(runtime, ctx, params, action) if checks is not None else None
-    if found is None:
+    if not found:
         found = [(action, arn, None) for arn in resources(t, op, params, ctx.region, ctx.account)]
     if caller.anonymous and not hasattr(t, "POLICY"):
         raise errors.missing_token(style_of(ctx.service, ctx.protocol))
@@ -89,8 +90,8 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
         if keys:
             merged.update(keys)
         decide(runtime, ctx, caller, action, arn, owner, policies, merged, getattr(t, "ERROR_CODE", None))
-    if caller.anonymous and found:
-        ctx.account = found[0][1].split(":")[4] or ctx.account
+    if caller.anonymous:  # a resource policy let an unsigned caller in: it acts in the owner's account
+        ctx.account = owner
 
 
 def _policy(runtime, ctx, t, arn: str, owner: str, region: str, op: str) -> list:
