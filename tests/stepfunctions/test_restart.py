@@ -156,3 +156,53 @@ def test_a_nested_sync_execution_is_not_started_twice_after_a_restart(server_pro
     d = _finished(sfn, ex)
     assert d["status"] == "SUCCEEDED" and json.loads(d["output"]) == "child done"
     assert len(sfn.list_executions(stateMachineArn=child)["executions"]) == 1
+
+
+def test_retries_carry_on_across_a_restart(server_process, tmp_path):
+    import io
+    import zipfile
+
+    data = str(tmp_path / "data")
+    server = server_process("--data-dir", data)
+    lam, sfn = server.client("lambda"), server.client("stepfunctions")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    raise KeyError('always')\n")
+    fn = lam.create_function(FunctionName="always-fails", Runtime="python3.12", Handler="app.handler",
+                             Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": buf.getvalue()})["FunctionArn"]
+    arn = sfn.create_state_machine(name="retrier", roleArn="arn:aws:iam::000000000000:role/r", definition=json.dumps(
+        {"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": fn, "End": True,
+            "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 100, "MaxAttempts": 2,
+                       "BackoffRate": 2}]}}}))["stateMachineArn"]
+    ex = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+
+    def failures():
+        return [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]].count("LambdaFunctionFailed")
+
+    deadline = time.monotonic() + 60
+    while failures() < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    server.post("/_nubis/clock", {"advance_seconds": 60})
+    server.kill9()
+
+    server = server_process("--data-dir", data)
+    sfn = server.client("stepfunctions")
+    assert failures() == 1
+    # The backoff's last 40 seconds: the second attempt, not a first one again.
+    server.post("/_nubis/clock", {"advance_seconds": 40})
+    deadline = time.monotonic() + 60
+    while failures() < 2:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    server.post("/_nubis/clock", {"advance_seconds": 200})
+    d = _finished(sfn, ex, timeout=60)
+    assert (d["status"], d["error"]) == ("FAILED", "KeyError")
+    types = [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]
+    assert types.count("LambdaFunctionScheduled") == 3 and types.count("TaskStateEntered") == 1
+    # The function ran three times in all: the restart did not repeat the attempt it had made.
+    logs = server.client("logs")
+    starts = [e for e in logs.filter_log_events(logGroupName="/aws/lambda/always-fails")["events"]
+              if e["message"].startswith("START ")]
+    assert len(starts) == 3

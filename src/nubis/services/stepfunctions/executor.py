@@ -420,6 +420,11 @@ class Run:
         attempts: dict = {}
         retry = 0
         entered = self.p.clock.now()
+        if resume is not None and "attempts" in resume:
+            # Resumed between two attempts: the retriers' counts and the backoff carry on.
+            attempts, retry = resume["attempts"], resume["retry"]
+            await self.sleep_until(resume["retry_at"], f"retry-{branch.prev}")
+            resume = None
         while True:
             ctx = self.context(name, entered, retry, branch)
             try:
@@ -431,7 +436,11 @@ class Run:
                 delay, attempts = asl.retry_delay(state.get("Retry") or [], f.error, attempts, self.rand)
                 if delay is not None:
                     retry += 1
-                    await self.sleep_until(self.p.clock.now() + delay, f"retry-{branch.prev}")
+                    retry_at = self.p.clock.now() + delay
+                    if branch.top:
+                        self.checkpoint(state=name, input=data, variables=branch.variables, prev=branch.prev,
+                                        attempts=attempts, retry=retry, retry_at=retry_at)
+                    await self.sleep_until(retry_at, f"retry-{branch.prev}")
                     continue
                 catcher = asl.catch(state.get("Catch") or [], f.error)
                 if catcher is None:
@@ -449,7 +458,7 @@ class Run:
     async def _task(self, name, state, data, branch, resume):
         from . import tasks
 
-        if resume is None or "token" not in resume:
+        if not _continuing(resume):
             self.entered("Task", name, data, branch)
 
         async def body(ctx, resume):
@@ -458,7 +467,8 @@ class Run:
         return await self._with_retries("Task", name, state, data, branch, body, resume)
 
     async def _parallel(self, name, state, data, branch, resume):
-        self.entered("Parallel", name, data, branch)
+        if not _continuing(resume):
+            self.entered("Parallel", name, data, branch)
 
         async def body(ctx, _resume):
             effective = asl.state_io(state, branch.language).effective_input(data, ctx, branch.variables)
@@ -477,17 +487,23 @@ class Run:
             branch.prev = self.event("ParallelStateSucceeded", self.latest())
             return results
 
-        return await self._with_retries("Parallel", name, state, data, branch, body)
+        return await self._with_retries("Parallel", name, state, data, branch, body, resume)
 
     async def _map(self, name, state, data, branch, resume):
         from . import maps
 
-        self.entered("Map", name, data, branch)
+        if not _continuing(resume):
+            self.entered("Map", name, data, branch)
 
         async def body(ctx, _resume):
             return await maps.run_map(self, name, state, data, branch, ctx)
 
-        return await self._with_retries("Map", name, state, data, branch, body)
+        return await self._with_retries("Map", name, state, data, branch, body, resume)
+
+
+def _continuing(resume: dict | None) -> bool:
+    """Whether a resumed state had already begun (its Entered event is in the history)."""
+    return resume is not None and ("token" in resume or "attempts" in resume)
 
 
 def _iso(t: float) -> str:

@@ -898,7 +898,8 @@ class StepFunctionsProvider(Provider):
             redriven = run.event("ExecutionRedriven", run.next_id - 1, "executionRedrivenEventDetails",
                                  {"redriveCount": doc["redriveCount"]})
             # The failed state runs again from its start: no wait or token carries over.
-            checkpoint = {k: val for k, val in checkpoint.items() if k not in ("until", "token")}
+            checkpoint = {k: val for k, val in checkpoint.items()
+                          if k not in ("until", "token", "attempts", "retry", "retry_at")}
             checkpoint.update(prev=redriven, next_id=run.next_id)
             self.store.put_execution(doc)
             self.store.set_checkpoint(doc["executionArn"], checkpoint)
