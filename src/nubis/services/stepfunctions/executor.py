@@ -1,12 +1,14 @@
 """One execution of a state machine: the interpreter of its states.
 
 A STANDARD execution writes each history event as it happens and, before it
-enters a top-level state, a checkpoint (the state, its input, the variables,
-the next event id); a restart resumes every running execution from its
-checkpoint, dropping the events written after it. A Wait, a retry's backoff
-and a task's timeout sleep on durable ``stepfunctions:wake`` timers, so the
-controllable clock moves them. An EXPRESS execution keeps nothing: no
-history, no SQLite, in-memory sleeps.
+enters a top-level state (and where a top-level Wait, callback or retry
+begins), a checkpoint: the state, its input, the variables, the next event id.
+A restart resumes every running execution from its checkpoint, dropping the
+events written after it; a Parallel or Map runs again from its start, its
+sleeps keeping the ends their timers had and its callback tasks their tokens.
+A Wait, a retry's backoff and a task's timeout sleep on durable
+``stepfunctions:wake`` timers, so the controllable clock moves them. An
+EXPRESS execution keeps nothing: no history, no SQLite, in-memory sleeps.
 """
 from __future__ import annotations
 
@@ -33,10 +35,6 @@ class Failure(Exception):
     def __init__(self, error: str, cause: str = "", prev: int | None = None):
         super().__init__(error)
         self.error, self.cause, self.prev = error or "", cause or "", prev
-
-
-class Stopped(Exception):
-    """StopExecution ended the execution."""
 
 
 def dumps(value) -> str:
