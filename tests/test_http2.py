@@ -512,3 +512,30 @@ def test_upgrade_h2c_with_a_body_is_not_upgraded(nubis):
         # Not upgraded: an HTTP/1.1 answer (httptools hands no body of a request asking to upgrade,
         # so the action goes missing; the same without HTTP/2 in nubis).
         assert r.http_version == "HTTP/1.1" and r.status_code != 101
+
+
+def test_expect_100_continue_gets_its_100(nubis, raw_h2, aws_client):
+    aws_client("s3").create_bucket(Bucket="continued")
+    c = raw_h2()
+    sid = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(sid, [(b":method", b"PUT"), (b":scheme", b"http"), (b":authority", c.authority),
+                              (b":path", b"/continued/k"), (b"content-length", b"5"), (b"expect", b"100-continue")])
+    c.flush()
+    informational = []
+    while not informational:  # no body until the server asks for it
+        informational = [e for e in c.events() if isinstance(e, h2.events.InformationalResponseReceived)]
+    assert dict(informational[0].headers)[b":status"] == b"100"
+    c.conn.send_data(sid, b"hello", end_stream=True)
+    c.flush()
+    headers, _ = c.response(sid)
+    assert headers[b":status"] == b"200"
+    assert aws_client("s3").get_object(Bucket="continued", Key="k")["Body"].read() == b"hello"
+
+
+def test_js_sdk_s3_upload_on_node_http2_handler(node, nubis):
+    out = _run_js(node, nubis, "s3_http2.mjs")
+    assert out["protocols"] == ["h2c"]
+    assert out["same"] is True
+    # With the 100 sent, the SDK does not sit out its 6-second wait for it.
+    assert out["expect"] == "100-continue"
+    assert out["putMs"] < 3000

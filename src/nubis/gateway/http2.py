@@ -299,7 +299,7 @@ class H2Protocol(asyncio.Protocol):
             return
         method = path = authority = None
         headers: list[tuple[bytes, bytes]] = []
-        has_host = False
+        has_host = expect_continue = False
         for name, value in request_headers:
             if name[:1] == b":":
                 if name == b":method":
@@ -311,6 +311,8 @@ class H2Protocol(asyncio.Protocol):
             else:
                 if name == b"host":
                     has_host = True
+                elif name == b"expect":
+                    expect_continue = value.lower() == b"100-continue"
                 headers.append((name, value))
         if authority is not None and not has_host:
             headers.insert(0, (b"host", authority))
@@ -334,6 +336,7 @@ class H2Protocol(asyncio.Protocol):
             "state": self.app_state.copy(),
         }
         stream = H2Stream(self, stream_id, scope)
+        stream.expect_continue = expect_continue
         self.streams[stream_id] = stream
         self._cancel_idle_timer()
         task = self.loop.create_task(stream.run_asgi(self.app))
@@ -385,6 +388,9 @@ class H2Stream:
         self.response_started = False
         self.response_complete = False
         self.pending_headers: list[tuple[bytes, bytes]] | None = None
+        # HTTP/2 keeps 100-continue (RFC 9113, 8.1); the JS SDK waits up to 6 s
+        # for it before sending a body of 2 MiB or more.
+        self.expect_continue = False
 
     # From the connection
 
@@ -429,6 +435,15 @@ class H2Stream:
             self.connection.stream_done(self)
 
     async def receive(self) -> dict:
+        if self.expect_continue:
+            # The app wants the body: ask for it, as uvicorn does for HTTP/1.1.
+            self.expect_continue = False
+            if not self.disconnected and not self.request_ended and not self.response_started:
+                try:
+                    self.conn.send_headers(self.stream_id, [(b":status", b"100")])
+                    self.connection.flush()
+                except h2.exceptions.ProtocolError:
+                    pass
         while True:
             if self.disconnected:
                 return {"type": "http.disconnect"}
