@@ -445,7 +445,7 @@ class H2Stream:
                 except h2.exceptions.ProtocolError:
                     pass
         while True:
-            if self.disconnected:
+            if self.disconnected or self.response_complete:  # as uvicorn: nothing more to read
                 return {"type": "http.disconnect"}
             if self.chunks or (self.request_ended and not self.body_delivered):
                 body = b"".join(self.chunks) if len(self.chunks) != 1 else self.chunks[0]
@@ -495,11 +495,13 @@ class H2Stream:
                 self.connection.flush()
                 if not body and not more:
                     self.response_complete = True
+                    self.message_event.set()
                     return
             await self._send_data(body)
             if not more and not self.disconnected:
                 self.conn.end_stream(self.stream_id)
                 self.response_complete = True
+                self.message_event.set()
                 self.connection.flush()
         except h2.exceptions.StreamClosedError:
             self.disconnected = True
