@@ -4,7 +4,7 @@ import json
 
 from .conftest import ACCOUNT, make_queue, put, quiet, receive
 
-SFN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:not-yet"  # Step Functions is not built: always fails
+SFN = f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:missing"  # no such state machine: always fails
 
 
 def failing_rule(events, sqs, **policy):
@@ -28,7 +28,7 @@ def test_retry_attempts_then_dead_letter(nubis, events, sqs):
     attrs = {k: v["StringValue"] for k, v in m["MessageAttributes"].items()}
     assert attrs["RULE_ARN"] == f"arn:aws:events:us-east-1:{ACCOUNT}:rule/r"
     assert attrs["TARGET_ARN"] == SFN
-    assert attrs["ERROR_CODE"] == "SDK_CLIENT_ERROR" and attrs["ERROR_MESSAGE"].startswith("NotImplemented: ")
+    assert attrs["ERROR_CODE"] == "NO_RESOURCE" and attrs["ERROR_MESSAGE"].startswith("StateMachineDoesNotExist")
     assert attrs["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
     assert attrs["RETRY_ATTEMPTS"] == "2"
 

@@ -89,7 +89,6 @@ def test_presigned_sigv2_url_is_s3(routed):
     ("abc123.execute-api.localhost", "execute-api"),
     ("abc123.execute-api.localhost.localstack.cloud", "execute-api"),
     ("e1a2b3.cloudfront.localhost", "cloudfront"),
-    ("u9x8.lambda-url.us-east-1.localhost", "lambda-url"),
 ])
 def test_data_plane_hosts_are_recognised(nubis, host, kind):
     status, _, body = send(nubis.endpoint, "GET", "/path", host)
