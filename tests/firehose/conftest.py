@@ -6,8 +6,8 @@ import time
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 ACCOUNT = "000000000000"
@@ -58,13 +58,3 @@ def wait_for_keys(s3, bucket: str, count: int, prefix: str = "", timeout: float 
         if len(found) >= count or time.monotonic() > deadline:
             return found
         time.sleep(0.02)
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]

@@ -5,8 +5,8 @@ import hashlib
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 ACCOUNT = "000000000000"
@@ -28,16 +28,6 @@ def make_stream(kinesis):
         return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
 
     return make
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
 
 
 def md5_hash(partition_key: str) -> int:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from nubis.testing.errors import code, error_of, message, status  # noqa: F401  (the tests import them from here)
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -32,24 +33,6 @@ def raw_kms(aws_client):
 def key(kms):
     """A new symmetric encryption key's id."""
     return kms.create_key(Description="test key")["KeyMetadata"]["KeyId"]
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(err: ClientError) -> str:
-    return err.response["Error"]["Code"]
-
-
-def message(err: ClientError) -> str:
-    return err.response["Error"]["Message"]
-
-
-def status(err: ClientError) -> int:
-    return err.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def arn(key_id: str) -> str:

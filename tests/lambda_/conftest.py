@@ -6,7 +6,8 @@ import zipfile
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
+
+from nubis.testing.errors import code, error_of, status  # noqa: F401  (the tests import them from here)
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/lambda-role"
@@ -44,17 +45,3 @@ def make_function(lam):
                                    Code={"ZipFile": zip_of(files, more.pop("modes", None))}, **more)
 
     return make
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
-
-
-def status(e: ClientError) -> int:
-    return e.response["ResponseMetadata"]["HTTPStatusCode"]

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 DAY_MS = 86_400_000
@@ -31,16 +31,6 @@ def stream(logs):
     logs.create_log_group(logGroupName="/app")
     logs.create_log_stream(logGroupName="/app", logStreamName="s1")
     return "/app", "s1"
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
 
 
 def put(logs, group: str, stream: str, events: list[tuple[int, str]]) -> dict:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of, status  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 ACCOUNT = "000000000000"
@@ -59,17 +59,3 @@ def next_minute(nubis, minute_of_hour: int = 0) -> float:
     while t <= now + 60:
         t += 3600
     return t
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
-
-
-def status(e: ClientError) -> int:
-    return e.response["ResponseMetadata"]["HTTPStatusCode"]

@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of, status  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 ACCOUNT = "000000000000"
@@ -36,21 +36,6 @@ def make_queue(sqs):
         return sqs.create_queue(**kwargs)["QueueUrl"]
 
     return make
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    """The ClientError a call raises (failing the test if it succeeds)."""
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
-
-
-def status(e: ClientError) -> int:
-    return e.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def attrs(sqs, url: str, *names: str) -> dict:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 ACCOUNT = "000000000000"
@@ -51,13 +51,3 @@ def types(events: list[dict]) -> list[str]:
 
 def chain(events: list[dict]) -> list[tuple[str, int, int]]:
     return [(e["type"], e["id"], e["previousEventId"]) for e in events]
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
