@@ -15,6 +15,14 @@ def _finished(sfn, arn, timeout=20.0):
         time.sleep(0.05)
 
 
+def _until(holds, timeout=10.0, step=0.05):
+    """Wait in real time (the server runs on its own) until ``holds()``; the test fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not holds():
+        assert time.monotonic() < deadline
+        time.sleep(step)
+
+
 @pytest.mark.parametrize("how", ["kill9", "sigterm"])
 def test_a_waiting_execution_continues_after_a_restart(server_process, tmp_path, how):
     data = str(tmp_path / "data")
@@ -26,10 +34,7 @@ def test_a_waiting_execution_continues_after_a_restart(server_process, tmp_path,
             "Day": {"Type": "Wait", "Seconds": 86400, "Next": "Last"},
             "Last": {"Type": "Pass", "Result": "two", "ResultPath": "$.last", "End": True}}}))["stateMachineArn"]
     ex = sfn.start_execution(stateMachineArn=arn, name="long", input='{"k": 1}')["executionArn"]
-    deadline = time.monotonic() + 10
-    while "WaitStateEntered" not in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _until(lambda: "WaitStateEntered" in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]])
     if how == "kill9":
         server.kill9()
     else:
@@ -85,10 +90,7 @@ def test_a_wait_inside_a_parallel_keeps_its_end_across_a_restart(server_process,
         {"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": True, "Branches": [
             {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1000, "End": True}}}]}}}))["stateMachineArn"]
     ex = sfn.start_execution(stateMachineArn=arn, input='{"n": 1}')["executionArn"]
-    deadline = time.monotonic() + 10
-    while "WaitStateEntered" not in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _until(lambda: "WaitStateEntered" in [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]])
     server.post("/_nubis/clock", {"advance_seconds": 600})
     if how == "kill9":
         server.kill9()
@@ -143,10 +145,7 @@ def test_a_nested_sync_execution_is_not_started_twice_after_a_restart(server_pro
             "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "End": True,
             "Parameters": {"StateMachineArn": child}, "OutputPath": "$.Output"}}}))["stateMachineArn"]
     ex = sfn.start_execution(stateMachineArn=parent)["executionArn"]
-    deadline = time.monotonic() + 10
-    while not sfn.list_executions(stateMachineArn=child)["executions"]:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    _until(lambda: sfn.list_executions(stateMachineArn=child)["executions"])
     server.kill9()
 
     server = server_process("--data-dir", data)
@@ -180,10 +179,7 @@ def test_retries_carry_on_across_a_restart(server_process, tmp_path):
     def failures():
         return [e["type"] for e in sfn.get_execution_history(executionArn=ex)["events"]].count("LambdaFunctionFailed")
 
-    deadline = time.monotonic() + 60
-    while failures() < 1:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    _until(lambda: failures() >= 1, timeout=60, step=0.1)
     server.post("/_nubis/clock", {"advance_seconds": 60})
     server.kill9()
 
@@ -192,10 +188,7 @@ def test_retries_carry_on_across_a_restart(server_process, tmp_path):
     assert failures() == 1
     # The backoff's last 40 seconds: the second attempt, not a first one again.
     server.post("/_nubis/clock", {"advance_seconds": 40})
-    deadline = time.monotonic() + 60
-    while failures() < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    _until(lambda: failures() >= 2, timeout=60, step=0.1)
     server.post("/_nubis/clock", {"advance_seconds": 200})
     d = _finished(sfn, ex, timeout=60)
     assert (d["status"], d["error"]) == ("FAILED", "KeyError")
