@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from ...protocol.errors import ServiceError
 from . import code as codes
 from . import memory, runtime_api
+from .spares import Spares
+from .spares import fits as spares_fit
 from .logs import invocation_log
 
 log = logging.getLogger("nubis.lambda")
@@ -162,7 +164,16 @@ class Environment:
         self.tmp = tempfile.mkdtemp(prefix="nubis-lambda-tmp-")
         argv = self._command(cfg.get("Runtime", ""), task_root, opt)
         env = self._variables(task_root, opt, f"127.0.0.1:{port}")
+        spares = self.pool.spares
+        spare = None
+        if argv[0] == sys.executable and opt is None and spares_fit(env, spares.base_variables()):
+            spare = spares.take()
+            spares.fill_later()
         self.spawned = time.monotonic()
+        if spare is not None:
+            spare.assign(self, env, task_root)
+            self.transport, self.pid = spare.transport, spare.pid
+            return
         loop = asyncio.get_running_loop()
         self.transport, _ = await loop.subprocess_exec(
             lambda: _Pipes(self), *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
@@ -431,6 +442,7 @@ class Pool:
         self.idle: dict[tuple, list[Environment]] = {}
         self.all: set[Environment] = set()
         self.active: dict[tuple, int] = {}    # function -> invocations under way
+        self.spares = Spares(self)           # Python processes started ahead of cold starts
 
     def forget(self, env: Environment) -> None:
         self.all.discard(env)
@@ -452,9 +464,12 @@ class Pool:
         stale = [e for e in self.all if e.state == "idle" and e.last_used <= cutoff]
         for env in stale:
             env.kill()
+        if not self.all:
+            self.spares.stop()  # Lambda is not in use: keep nubis light
         return len(stale)
 
     def shutdown(self) -> None:
+        self.spares.stop()
         for env in list(self.all):
             env.kill()
 

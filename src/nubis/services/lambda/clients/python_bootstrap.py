@@ -16,7 +16,6 @@ import sys
 import time
 import traceback
 
-API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 # Ends an invocation's output, so that nubis knows all of its lines are in.
 END_MARK = "\x1fnubis-lambda-end "
 ROOT = "/2018-06-01/runtime"
@@ -190,7 +189,7 @@ def main():
     # before it timed out still reaches its log.
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
-    api = RuntimeApi(API)
+    api = RuntimeApi(os.environ["AWS_LAMBDA_RUNTIME_API"])
     request_filter = _setup_logging()
     try:
         handler = load_handler(os.environ["_HANDLER"])
@@ -235,5 +234,24 @@ def main():
         api.call("POST", f"/invocation/{request_id}/response", out, {"Content-Type": "application/json"})
 
 
+def await_assignment():
+    """A spare (nubis's ``spares.py``): started before its function was known, it takes
+    on the environment's variables and code directory, as if it had started with them."""
+    doc = json.loads(sys.stdin.buffer.read() or b"null")
+    if not doc:  # nubis stopped the spare
+        sys.exit(0)
+    fd = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(fd, 0)
+    os.close(fd)
+    os.environ.clear()
+    os.environ.update(doc["env"])
+    time.tzset()
+    if "tempfile" in sys.modules:  # it keeps the TMPDIR it first saw
+        sys.modules["tempfile"].tempdir = None
+    os.chdir(doc["cwd"])
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--spare"]:
+        await_assignment()
     main()
