@@ -6,9 +6,10 @@ import time
 
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
+from nubis.testing.http_endpoint import Endpoint
 
 ACCOUNT = "000000000000"
 OTHER = "111111111111"
@@ -22,16 +23,6 @@ def events(aws_client):
 @pytest.fixture
 def sqs(aws_client):
     return aws_client("sqs", config=Config(retries={"max_attempts": 1}))
-
-
-def error_of(call, *args, **kwargs) -> ClientError:
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
 
 
 def make_queue(sqs, name: str, **attributes) -> tuple[str, str]:
@@ -79,59 +70,13 @@ def put(events, source: str = "my.app", detail_type: str = "thing", detail: dict
     return out["Entries"][0]
 
 
-class Endpoint:
-    """A tiny HTTP server recording every request; ``statuses`` are the answers to give in turn
-    (the last one repeats)."""
-
-    def __init__(self):
-        import http.server
-        import threading
-
-        self.requests: list[dict] = []
-        self.statuses = [200]
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _any(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-                with outer._lock:
-                    outer.requests.append({"method": self.command, "path": self.path,
-                                           "headers": {k.lower(): v for k, v in self.headers.items()},
-                                           "body": body.decode("utf-8")})
-                    status = outer.statuses[min(len(outer.requests) - 1, len(outer.statuses) - 1)]
-                payload = b'{"access_token": "tok-1"}' if self.path.startswith("/oauth") else b"{}"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = _any
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def _answer(path: str) -> bytes:
+    """An OAuth token endpoint's answer under /oauth (connections with OAuth), else an empty object."""
+    return b'{"access_token": "tok-1"}' if path.startswith("/oauth") else b"{}"
 
 
 @pytest.fixture
 def endpoint():
-    e = Endpoint()
+    e = Endpoint(answer=_answer)
     yield e
     e.close()

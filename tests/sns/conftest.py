@@ -1,56 +1,19 @@
 """Helpers for SNS tests: a local HTTP endpoint, the inbox, SQS queues."""
-import http.server
 import json
-import threading
 import time
 import urllib.request
 
 import pytest
 
+from nubis.testing import http_endpoint
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 
-class Endpoint:
-    """A tiny HTTP server recording every request; ``statuses`` is the list of
-    answers to give in turn (the last one repeats)."""
+class Endpoint(http_endpoint.Endpoint):
+    """The shared recording endpoint, its URL ending in /hook (``port`` brings one back after a restart)."""
 
     def __init__(self, port: int = 0):
-        self.requests: list[dict] = []
-        self.statuses = [200]
-        self._lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                with outer._lock:
-                    outer.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                           "body": body.decode("utf-8")})
-                    status = outer.statuses[min(len(outer.requests) - 1, len(outer.statuses) - 1)]
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if len(self.requests) >= count:
-                    return list(self.requests)
-            time.sleep(0.01)
-        raise AssertionError(f"expected {count} requests, got {len(self.requests)}")
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(port, path="/hook")
 
 
 @pytest.fixture
