@@ -8,9 +8,9 @@ import boto3
 import httpx
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from nubis.testing import start
+from nubis.testing.errors import error_dict as error_of  # noqa: F401  (the Error dict plus "Status")
 
 OWNER = "000000000000"   # the default account: the root keys test/test
 OTHER = "111122223333"   # a 12-digit key id with secret "test" is that account's root
@@ -54,15 +54,6 @@ def bucket(s3):
     s3.put_object(Bucket="owned-bucket", Key="docs/readme.txt", Body=b"hello")
     s3.put_object(Bucket="owned-bucket", Key="private/secret.txt", Body=b"secret")
     return "owned-bucket"
-
-
-def error_of(call, *args, **kwargs) -> dict:
-    """The AWS error a boto3 call fails with (its Error dict plus the HTTP status)."""
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    err = dict(info.value.response["Error"])
-    err["Status"] = info.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    return err
 
 
 def set_policy(s3, bucket: str, *statements) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from nubis.testing import start
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
 
 from .conftest import OWNER, error_of
 from .test_service_authorizers import as_user, user  # noqa: F401  (fixture)
@@ -30,16 +30,6 @@ QUEUE = f"arn:aws:sqs:us-east-1:{OWNER}:tbl-queue"
 TABLE = f"arn:aws:dynamodb:us-east-1:{OWNER}:table/tbl"
 A, D, I = "allowed", "explicitDeny", "implicitDeny"
 _PLAIN_HTTP = {"aws:SecureTransport": ("boolean", ["false"])}
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    """An enforcing server with nubis's own STS (role sessions with session policies)."""
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 @dataclass

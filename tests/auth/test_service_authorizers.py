@@ -3,26 +3,14 @@ authorization is a table (auth/action_data/): each operation is its IAM action o
 its resource ARN, a denial is the service's own access-denied error."""
 from __future__ import annotations
 
-import json
-
 import pytest
+
+from nubis.testing.policies import allow, deny, doc
 
 from .conftest import OTHER, OWNER, error_of
 
 USER = f"arn:aws:iam::{OWNER}:user/dev"
 REGION = "us-east-1"
-
-
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
 
 
 @pytest.fixture

@@ -2,27 +2,17 @@
 helpers: the root's clients, IAM users with keys and policies, AWS errors."""
 from __future__ import annotations
 
-import json
-
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from nubis.testing import start
+from nubis.testing.errors import error_dict as error_of  # noqa: F401  (the Error dict plus "Status")
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
+from nubis.testing.policies import allow, deny, doc  # noqa: F401  (the tests import them from here)
 
 ACCOUNT = "000000000000"   # the default account: root keys test/test
 OTHER = "111122223333"     # a 12-digit key id with secret "test" is that account's root
 NO_RETRY = Config(retries={"max_attempts": 1})
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture
@@ -49,18 +39,6 @@ def iam(client):
     return client("iam")
 
 
-def doc(*statements) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra) -> dict:
-    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
-
-
-def deny(action, resource="*", **extra) -> dict:
-    return {"Effect": "Deny", "Action": action, "Resource": resource, **extra}
-
-
 @pytest.fixture
 def user(iam):
     """user(name, *statements, managed=()) -> the AccessKey of a new IAM user with an inline
@@ -73,12 +51,3 @@ def user(iam):
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
         return iam.create_access_key(UserName=name)["AccessKey"]
     return make
-
-
-def error_of(call, *args, **kwargs) -> dict:
-    """The AWS error a boto3 call fails with (its Error dict plus the HTTP status)."""
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    err = dict(info.value.response["Error"])
-    err["Status"] = info.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    return err

@@ -7,20 +7,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from nubis.testing import start
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
 
 ACCOUNT = "000000000000"
 OTHER = "111122223333"
 NO_RETRY = Config(retries={"max_attempts": 1})
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from nubis.testing import start
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
 
 from .conftest import ACCOUNT, NO_RETRY, ROLE, code, error_of, status, zip_of
 
@@ -262,15 +262,6 @@ def test_aws_iam_url_without_enforcement_names_the_signer(lam, make_function):
 
 
 # -- AWS_IAM with enforcement on ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 def signed(function_url: str, key: str, path: str = "/") -> httpx.Response:

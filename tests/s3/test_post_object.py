@@ -15,6 +15,8 @@ import httpx
 import pytest
 from botocore.config import Config
 
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
+
 @pytest.fixture(autouse=True)
 def frozen_clock(nubis):
     """The clock stands still between advances, so an expiry is exact."""
@@ -339,17 +341,6 @@ def test_cross_origin_form_gets_the_buckets_cors_headers(s3v4, bucket):
                    headers={"Origin": "https://app.example"})
     assert r.status_code == 403
     assert r.headers["Access-Control-Allow-Origin"] == "https://app.example"
-
-
-@pytest.fixture(scope="module")
-def enforcing():
-    from nubis.testing import start
-
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 def test_with_iam_enforcement_the_signature_and_bucket_policy_count(enforcing):

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from nubis.testing.fixtures import enforcing  # noqa: F401  (a second nubis enforcing IAM, per module)
+
 SITE = "site"
 
 
@@ -228,16 +230,6 @@ def test_large_page_is_streamed_whole(site, web, s3):
 
 
 # -- with IAM enforcement on: only public pages are served ------------------------------------
-
-@pytest.fixture(scope="module")
-def enforcing():
-    from nubis.testing import start
-
-    cloud = start(enforce_iam=True)
-    try:
-        yield cloud
-    finally:
-        cloud.stop()
 
 
 def test_with_enforcement_only_a_public_bucket_is_served(enforcing):

@@ -1,10 +1,13 @@
 """Fixtures a test directory opts into by importing them in its conftest.py.
 
     from nubis.testing.fixtures import frozen_clock  # noqa: F401  (autouse)
+    from nubis.testing.fixtures import enforcing  # noqa: F401  (a server enforcing IAM)
 """
 from __future__ import annotations
 
 import pytest
+
+from . import start
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +18,14 @@ def frozen_clock(request):
     use no server start none.)"""
     if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
         request.getfixturevalue("nubis").freeze()
+
+
+@pytest.fixture(scope="module")
+def enforcing():
+    """A second nubis with IAM enforcement on, shared by the module's tests (a
+    test resets it with ``enforcing.reset()`` when it needs a clean cloud)."""
+    cloud = start(enforce_iam=True)
+    try:
+        yield cloud
+    finally:
+        cloud.stop()
