@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from nubis.testing.loopback import loopback
 
 from .conftest import OTHER, anonymous, error_of, set_policy
 
@@ -158,20 +160,9 @@ def test_enforcement_off_lets_any_key_in(nubis, aws_client):
     assert [b["Name"] for b in bad.list_buckets()["Buckets"]] == ["lax-bucket"]
 
 
-def _to_loopback(client, endpoint: str):
-    """botocore sends S3 Control to ``<account>.localhost``: connect to 127.0.0.1 with that Host."""
-    port = urlsplit(endpoint).port
-
-    def send(request, **kwargs):
-        parts = urlsplit(request.url)
-        request.headers["Host"] = parts.netloc
-        request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-    client.meta.events.register("before-send", send)
-    return client
-
-
 def test_access_point_policies_are_a_second_gate(cloud, client, s3, bucket):
-    control = _to_loopback(client("s3control"), cloud.endpoint)
+    # botocore sends S3 Control to ``<account>.localhost``
+    control = loopback(client("s3control"), urlsplit(cloud.endpoint).port)
     alias = control.create_access_point(AccountId="000000000000", Name="readers", Bucket=bucket)["Alias"]
     assert s3.get_object(Bucket=alias, Key="private/secret.txt")["Body"].read() == b"secret"
     arn = "arn:aws:s3:us-east-1:000000000000:accesspoint/readers"

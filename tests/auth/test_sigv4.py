@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -10,6 +10,8 @@ from botocore.config import Config
 from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from nubis.testing.loopback import loopback
 
 from .conftest import OTHER, error_of
 
@@ -197,17 +199,10 @@ def test_multipart_uploads_and_sub_resources_sign_and_verify(client, bucket):
 def test_virtual_hosted_requests_sign_with_the_bucket_in_the_host(cloud, bucket):
     port = urlsplit(cloud.endpoint).port
     for version in ("s3v4", "s3"):
-        s3 = boto3.client("s3", endpoint_url=f"http://s3.localhost:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test",
-                          config=Config(signature_version=version, s3={"addressing_style": "virtual"},
-                                        retries={"max_attempts": 1}))
-
-        def to_loopback(request, **kwargs):
-            parts = urlsplit(request.url)
-            request.headers["Host"] = parts.netloc
-            request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-
-        s3.meta.events.register("before-send.s3", to_loopback)
+        s3 = loopback(boto3.client("s3", endpoint_url=f"http://s3.localhost:{port}", region_name="us-east-1",
+                                   aws_access_key_id="test", aws_secret_access_key="test",
+                                   config=Config(signature_version=version, s3={"addressing_style": "virtual"},
+                                                 retries={"max_attempts": 1})), port)
         assert s3.get_object(Bucket=bucket, Key="docs/readme.txt")["Body"].read() == b"hello"
         s3.put_object(Bucket=bucket, Key=f"vhost/{version}", Body=b"v")
         assert s3.get_object_tagging(Bucket=bucket, Key=f"vhost/{version}")["TagSet"] == []

@@ -1,10 +1,12 @@
 """Shared S3 fixtures: a client, a bucket, and a client that addresses buckets by virtual host."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import pytest
 from botocore.config import Config
+
+from nubis.testing.loopback import loopback
 
 
 @pytest.fixture
@@ -24,14 +26,6 @@ def virtual_s3(nubis):
     connection goes to 127.0.0.1 with that Host header, as DNS would resolve it."""
     port = urlsplit(nubis.endpoint).port
     import boto3
-    client = boto3.client("s3", endpoint_url=f"http://s3.localhost:{port}", region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test",
-                          config=Config(s3={"addressing_style": "virtual"}))
-
-    def to_loopback(request, **kwargs):
-        parts = urlsplit(request.url)
-        request.headers["Host"] = parts.netloc
-        request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-
-    client.meta.events.register("before-send.s3", to_loopback)
-    return client
+    return loopback(boto3.client("s3", endpoint_url=f"http://s3.localhost:{port}", region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test",
+                                 config=Config(s3={"addressing_style": "virtual"})), port)

@@ -6,25 +6,16 @@ ARN requests to ``<name>-<account>.localhost``; the clients here connect to
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
+from nubis.testing.loopback import loopback
 
 ACCOUNT = "000000000000"
-
-
-def loopback(client, port: int):
-    def to_loopback(request, **kwargs):
-        parts = urlsplit(request.url)
-        request.headers["Host"] = parts.netloc
-        request.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-
-    client.meta.events.register("before-send", to_loopback)
-    return client
 
 
 @pytest.fixture
