@@ -1,19 +1,13 @@
 """The AWS CLI against EventBridge: a rule, a target and an event, as a user would type them."""
 import json
-import os
-import subprocess
-import sys
+
+from nubis.testing.cli import aws_json
 
 from .conftest import bodies, make_queue, receive
 
 
 def cli(endpoint: str, *args: str) -> dict:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    out = subprocess.run([sys.executable, "-m", "awscli", "events", *args, "--endpoint-url", endpoint,
-                          "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout) if out.stdout.strip() else {}
+    return aws_json(endpoint, "events", *args)
 
 
 def test_cli_rule_target_and_event(nubis_endpoint, sqs):

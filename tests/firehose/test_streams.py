@@ -1,4 +1,6 @@
 """The control plane: create, describe, list, update, delete, encryption, tags."""
+from nubis.testing.cli import aws_json
+
 from .conftest import ROLE, code, error_of
 
 
@@ -125,18 +127,9 @@ def test_server_side_limits(aws_client, make_stream):
 
 
 def test_cli_lists_streams(nubis_endpoint, make_stream):
-    import json
-    import os
-    import subprocess
-    import sys
     make_stream("cli-stream")
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    out = subprocess.run([sys.executable, "-m", "awscli", "firehose", "describe-delivery-stream",
-                          "--delivery-stream-name", "cli-stream", "--endpoint-url", nubis_endpoint,
-                          "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0, out.stderr
-    d = json.loads(out.stdout)["DeliveryStreamDescription"]
+    d = aws_json(nubis_endpoint, "firehose", "describe-delivery-stream",
+                 "--delivery-stream-name", "cli-stream")["DeliveryStreamDescription"]
     assert d["DeliveryStreamName"] == "cli-stream" and ROLE == d["Destinations"][0][
         "ExtendedS3DestinationDescription"]["RoleARN"]
 

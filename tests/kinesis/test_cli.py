@@ -2,19 +2,12 @@
 from __future__ import annotations
 
 import base64
-import json
-import os
-import subprocess
-import sys
+
+from nubis.testing.cli import aws_json
 
 
 def cli(endpoint: str, *args: str) -> dict:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    r = subprocess.run([sys.executable, "-m", "awscli", "kinesis", *args, "--endpoint-url", endpoint,
-                        "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout) if r.stdout.strip() else {}
+    return aws_json(endpoint, "kinesis", *args)
 
 
 def test_cli_puts_and_reads_a_record(nubis_endpoint, nubis, kinesis, make_stream):

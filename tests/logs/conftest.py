@@ -1,13 +1,12 @@
 """Helpers for the CloudWatch Logs tests: a client, a group with a stream, errors, the CLI."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 from botocore.config import Config
 
+from nubis.testing.cli import aws_cli
 from nubis.testing.errors import code, error_of  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
@@ -39,7 +38,4 @@ def put(logs, group: str, stream: str, events: list[tuple[int, str]]) -> dict:
 
 
 def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "awscli", "logs", *args, "--endpoint-url", endpoint,
-                           "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+    return aws_cli(endpoint, "logs", *args)

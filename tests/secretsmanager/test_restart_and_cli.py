@@ -1,18 +1,15 @@
 """In a real nubis process: a restart keeps secrets, versions, a pending
 deletion's timer; the AWS CLI reads a secret."""
 import json
-import os
 import subprocess
-import sys
+
+from nubis.testing.cli import aws_cli
 
 DAY = 86400
 
 
 def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "awscli", "secretsmanager", *args, "--endpoint-url", endpoint,
-                           "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+    return aws_cli(endpoint, "secretsmanager", *args)
 
 
 def test_restart_keeps_secrets_and_the_deletion_timer(server_process, tmp_path):

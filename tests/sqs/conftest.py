@@ -1,9 +1,7 @@
 """Helpers for the SQS tests: a client, queues, errors, raw query requests, the CLI."""
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,6 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from botocore.config import Config
 
+from nubis.testing.cli import aws_cli
 from nubis.testing.errors import code, error_of, status  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
@@ -66,7 +65,4 @@ def xml_text(root: ET.Element, tag: str) -> str | None:
 
 
 def cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run([sys.executable, "-m", "awscli", "sqs", *args, "--endpoint-url", endpoint,
-                           "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
+    return aws_cli(endpoint, "sqs", *args)

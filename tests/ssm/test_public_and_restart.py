@@ -1,8 +1,7 @@
 """Public parameters under /aws/service/, a restart, the AWS CLI."""
 import json
-import os
-import subprocess
-import sys
+
+from nubis.testing.cli import aws_json
 
 from .conftest import code, error_of
 
@@ -55,14 +54,8 @@ def test_restart_keeps_parameters(server_process, tmp_path):
 
 
 def test_cli_put_and_get_parameter(nubis_endpoint):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-    env.pop("AWS_PROFILE", None)
-
     def cli(*args):
-        out = subprocess.run([sys.executable, "-m", "awscli", "ssm", *args, "--endpoint-url", nubis_endpoint,
-                              "--output", "json"], capture_output=True, text=True, env=env, timeout=60)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout)
+        return aws_json(nubis_endpoint, "ssm", *args)
 
     assert cli("put-parameter", "--name", "/cli/p", "--value", "hello", "--type", "String")["Version"] == 1
     assert cli("get-parameter", "--name", "/cli/p")["Parameter"]["Value"] == "hello"
