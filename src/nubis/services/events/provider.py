@@ -21,6 +21,7 @@ import uuid
 from ...auth import policy as iam
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
+from ..tags import merge_tags
 from . import store as S
 from . import transform
 from .archives import REPLAY_KIND, RETENTION_KIND, Archives
@@ -317,7 +318,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
             if params.get(key):
                 rule[key] = params[key]
         if params.get("Tags"):
-            rule["Tags"] = _merge_tags(rule.get("Tags") or [], params["Tags"])
+            rule["Tags"] = merge_tags(rule.get("Tags") or [], params["Tags"])
         with self.db.transaction():
             self._save_rule(ctx, bus, rule)
             self._arm_schedule(rule)
@@ -671,7 +672,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
         kind, doc = self._tagged(ctx, params["ResourceARN"])
-        doc["Tags"] = _merge_tags(doc.get("Tags") or [], params["Tags"])
+        doc["Tags"] = merge_tags(doc.get("Tags") or [], params["Tags"])
         self._save_doc(kind, doc, params["ResourceARN"])
         return {}
 
@@ -707,12 +708,6 @@ class _EntryError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-def _merge_tags(old: list, new: list) -> list:
-    merged = {t["Key"]: t["Value"] for t in old}
-    merged.update({t["Key"]: t["Value"] for t in new})
-    return [{"Key": k, "Value": v} for k, v in merged.items()]
 
 
 def _entry_size(entry: dict) -> int:

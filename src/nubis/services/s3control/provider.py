@@ -13,6 +13,7 @@ import json
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
+from ..tags import merge_tags
 from . import names
 from .store import MIGRATIONS, AccessPoint, S3ControlStore
 
@@ -267,9 +268,8 @@ class S3ControlProvider(Provider):
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
         ap = self._by_arn(ctx, params)
-        merged = {t["Key"]: t["Value"] for t in ap.tags}
-        merged.update({t["Key"]: t["Value"] for t in self._check_tags(params.get("Tags") or [])})
-        self.store.set_tags(ap, self._check_tags([{"Key": k, "Value": v} for k, v in merged.items()]))
+        merged = merge_tags(ap.tags, self._check_tags(params.get("Tags") or []))
+        self.store.set_tags(ap, self._check_tags(merged))
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:

@@ -18,6 +18,7 @@ import json
 import uuid
 
 from ..base import Provider, RequestContext
+from ..tags import merge_tags
 from ..events.schedule import BadExpression, Rate, parse, valid_timezone
 from . import targets
 from . import validation as v
@@ -163,11 +164,10 @@ class SchedulerProvider(Provider):
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
         g = self._tagged(ctx, params)
-        merged = {t["Key"]: t["Value"] for t in g.tags}
-        merged.update({t["Key"]: t["Value"] for t in self._tags(params.get("Tags") or [])})
+        merged = merge_tags(g.tags, self._tags(params.get("Tags") or []))
         if len(merged) > 200:
             raise v.invalid("A resource can have at most 200 tags.")
-        self.store.set_tags(g, [{"Key": k, "Value": val} for k, val in merged.items()])
+        self.store.set_tags(g, merged)
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
