@@ -5,17 +5,11 @@ import pytest
 from botocore.config import Config
 
 from nubis.testing.errors import code, error_of, message, status  # noqa: F401  (the tests import them from here)
+from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still: "6 days is not yet 7")
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 DAY = 86400
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    """The clock moves only by ``nubis.advance``, so "6 days is not yet 7" holds on a slow machine."""
-    if "nubis" in request.fixturenames or "aws_client" in request.fixturenames:
-        request.getfixturevalue("nubis").freeze()
 
 
 @pytest.fixture
