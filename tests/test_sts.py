@@ -1,10 +1,10 @@
 """STS GetCallerIdentity, the foundation's one real service, end to end."""
 import json
 import os
-import subprocess
-import sys
 
 import boto3
+
+from nubis.testing.cli import aws_cli
 
 
 def test_default_account_is_root(aws_client):
@@ -37,11 +37,7 @@ def test_environment_variables_alone_reach_nubis(nubis):
 
 
 def test_aws_cli_get_caller_identity(nubis):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="210987654321", AWS_SECRET_ACCESS_KEY="x",
-               AWS_DEFAULT_REGION="eu-west-1")
-    out = subprocess.run([sys.executable, "-m", "awscli", "sts", "get-caller-identity",
-                          "--endpoint-url", nubis.endpoint, "--output", "json"],
-                         env=env, capture_output=True, text=True, timeout=60)
+    out = aws_cli(nubis.endpoint, "sts", "get-caller-identity", key="210987654321", secret="x", region="eu-west-1")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"UserId": "210987654321", "Account": "210987654321",
                                       "Arn": "arn:aws:iam::210987654321:root"}

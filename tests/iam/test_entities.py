@@ -6,6 +6,8 @@ import re
 import pytest
 from botocore.exceptions import ClientError
 
+from nubis.testing.cli import aws_json
+
 from .conftest import allow, doc
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -220,16 +222,8 @@ def test_login_profile_mfa_providers_alias_password_policy(iam):
 
 
 def test_aws_cli(nubis):
-    import os
-    import subprocess
-    import sys
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
-
     def cli(*args):
-        out = subprocess.run([sys.executable, "-m", "awscli", "iam", *args, "--endpoint-url", nubis.endpoint,
-                              "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stderr
-        return json.loads(out.stdout) if out.stdout.strip() else None
+        return aws_json(nubis.endpoint, "iam", *args)
 
     assert cli("create-user", "--user-name", "cli-user")["User"]["Arn"] == "arn:aws:iam::000000000000:user/cli-user"
     cli("attach-user-policy", "--user-name", "cli-user", "--policy-arn", "arn:aws:iam::aws:policy/ReadOnlyAccess")

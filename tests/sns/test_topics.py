@@ -1,12 +1,11 @@
 """Topics: create (standard and FIFO), attributes, tags, permissions, data
 protection policies, listing, errors; and the AWS CLI."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from botocore.exceptions import ClientError
+
+from nubis.testing.cli import aws_cli
 
 
 def error(info):
@@ -216,11 +215,7 @@ def test_data_protection_policy(aws_client):
 
 
 def _cli(nubis, *args):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="123456789012", AWS_SECRET_ACCESS_KEY="x",
-               AWS_DEFAULT_REGION="eu-west-1")
-    out = subprocess.run([sys.executable, "-m", "awscli", "sns", *args, "--endpoint-url", nubis.endpoint,
-                          "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
-    return out
+    return aws_cli(nubis.endpoint, "sns", *args, key="123456789012", secret="x", region="eu-west-1")
 
 
 def test_aws_cli_topics_and_publish(nubis):
