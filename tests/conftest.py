@@ -48,6 +48,16 @@ class ServerProcess:
         with urllib.request.urlopen(self.endpoint + path, timeout=10) as r:
             return json.loads(r.read())
 
+    def wait_for(self, path: str, key: str, count: int, timeout: float = 10.0) -> list:
+        """The list under ``key`` in GET ``path``'s answer once it holds ``count`` items
+        (or what it holds after ``timeout``): for deliveries a stand-in provider records."""
+        deadline = time.monotonic() + timeout
+        while True:
+            items = self.get(path)[key]
+            if len(items) >= count or time.monotonic() > deadline:
+                return items
+            time.sleep(0.02)
+
     def post(self, path: str, doc: dict) -> dict:
         req = urllib.request.Request(self.endpoint + path, json.dumps(doc).encode(), method="POST",
                                      headers={"Content-Type": "application/json"})

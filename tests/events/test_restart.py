@@ -9,15 +9,6 @@ from .conftest import ACCOUNT, bodies, make_queue, receive
 STAND_INS = {"NUBIS_PROVIDERS": "lambda=support.fake_lambda:FakeLambda,firehose=support.fake_firehose:FakeFirehose"}
 
 
-def wait_for(server, path: str, key: str, count: int, timeout: float = 10.0) -> list:
-    deadline = time.monotonic() + timeout
-    while True:
-        items = server.get(path)[key]
-        if len(items) >= count or time.monotonic() > deadline:
-            return items
-        time.sleep(0.02)
-
-
 def test_restart_keeps_buses_rules_targets_archives_and_schedules(server_process, tmp_path):
     data = str(tmp_path / "data")
     server = server_process("--data-dir", data)
@@ -67,11 +58,11 @@ def test_lambda_and_firehose_targets(server_process):
     events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
     events.put_targets(Rule="r", Targets=[{"Id": "fn", "Arn": fn}, {"Id": "fh", "Arn": stream, "InputPath": "$.detail"}])
     out = events.put_events(Entries=[{"Source": "my.app", "DetailType": "d", "Detail": '{"n": 1}'}])
-    (invocation,) = wait_for(server, "/_nubis/lambda/invocations", "invocations", 1)
+    (invocation,) = server.wait_for("/_nubis/lambda/invocations", "invocations", 1)
     assert invocation["FunctionName"] == fn and invocation["InvocationType"] == "Event"
     assert invocation["principal"] == "events.amazonaws.com"
     assert invocation["Payload"]["id"] == out["Entries"][0]["EventId"]
-    (record,) = wait_for(server, "/_nubis/firehose/records", "records", 1)
+    (record,) = server.wait_for("/_nubis/firehose/records", "records", 1)
     import base64
     assert record["DeliveryStreamName"] == "s" and json.loads(base64.b64decode(record["Data"])) == {"n": 1}
 
@@ -88,4 +79,4 @@ def test_broken_lambda_is_retried(server_process):
     assert server.get("/_nubis/lambda/invocations")["invocations"] == []
     server.post("/_nubis/clock", {"advance_seconds": 1})
     server.post("/_nubis/clock", {"advance_seconds": 2})
-    assert len(wait_for(server, "/_nubis/lambda/invocations", "invocations", 1)) == 1
+    assert len(server.wait_for("/_nubis/lambda/invocations", "invocations", 1)) == 1

@@ -66,15 +66,6 @@ def test_restart_keeps_topics_subscriptions_and_pending_deliveries(server_proces
     assert restarted.get("/_nubis/sns/deliveries")["deliveries"] == []
 
 
-def wait_for(server, path: str, key: str, count: int, timeout: float = 10.0) -> list:
-    deadline = time.monotonic() + timeout
-    while True:
-        items = server.get(path)[key]
-        if len(items) >= count or time.monotonic() > deadline:
-            return items
-        time.sleep(0.02)
-
-
 def test_lambda_and_firehose_deliveries(server_process):
     server = server_process("--ephemeral", env=STAND_INS)
     sns = server.client("sns")
@@ -90,7 +81,7 @@ def test_lambda_and_firehose_deliveries(server_process):
     message_id = sns.publish(TopicArn=topic, Message="to functions", Subject="S",
                              MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})["MessageId"]
 
-    (invocation,) = wait_for(server, "/_nubis/lambda/invocations", "invocations", 1)
+    (invocation,) = server.wait_for("/_nubis/lambda/invocations", "invocations", 1)
     assert invocation["FunctionName"] == function and invocation["InvocationType"] == "Event"
     assert invocation["principal"] == "sns.amazonaws.com"
     (record,) = invocation["Payload"]["Records"]
@@ -100,7 +91,7 @@ def test_lambda_and_firehose_deliveries(server_process):
     assert record["Sns"]["MessageAttributes"] == {"k": {"Type": "String", "Value": "v"}}
     assert record["Sns"]["SigningCertUrl"].endswith(".pem") and record["Sns"]["UnsubscribeUrl"]
 
-    records = wait_for(server, "/_nubis/firehose/records", "records", 2)
+    records = server.wait_for("/_nubis/firehose/records", "records", 2)
     by_stream = {r["DeliveryStreamName"]: base64.b64decode(r["Data"]).decode() for r in records}
     assert json.loads(by_stream["archive"])["MessageId"] == message_id
     assert by_stream["archive-raw"] == "to functions"
@@ -116,7 +107,7 @@ def test_lambda_server_errors_are_retried_and_missing_functions_dead_lettered(se
                   Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq})})
     message_id = sns.publish(TopicArn=topic, Message="eventually")["MessageId"]
     # Two failures (immediate retries for AWS-managed endpoints), then success.
-    (invocation,) = wait_for(server, "/_nubis/lambda/invocations", "invocations", 1)
+    (invocation,) = server.wait_for("/_nubis/lambda/invocations", "invocations", 1)
     assert invocation["Payload"]["Records"][0]["Sns"]["MessageId"] == message_id
     (dead,) = receive(sqs, dlq_url)
     assert json.loads(dead["Body"])["Records"][0]["Sns"]["MessageId"] == message_id
