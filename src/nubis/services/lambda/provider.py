@@ -496,14 +496,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         fn, qualifier = self.function(ctx, params["FunctionName"], params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
         limit = MAX_PAYLOAD if kind == "RequestResponse" else MAX_EVENT_PAYLOAD
-        payload = await _read_payload(params.get("Payload"), limit)
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError as e:
-                raise ServiceError("InvalidRequestContentException",
-                                   f"Could not parse request body into json: Could not parse payload into json: {e}",
-                                   status=400, Type="User") from None
+        payload = await _json_payload(params.get("Payload"), limit)
         version, cfg, blob = self.resolve(ctx, fn, qualifier, route=True)
         if kind == "DryRun":
             return {"StatusCode": 204}
@@ -546,6 +539,19 @@ def _too_large(limit: int) -> ServiceError:
     return ServiceError("RequestTooLargeException",
                         f"Request must be smaller than {limit} bytes for the InvokeFunction operation",
                         status=413, Type="User")
+
+
+async def _json_payload(body, limit: int) -> bytes:
+    """Invoke's payload (see ``_read_payload``), which must be JSON unless it is blank."""
+    payload = await _read_payload(body, limit)
+    if payload.strip():
+        try:
+            json.loads(payload)
+        except ValueError as e:
+            raise ServiceError("InvalidRequestContentException",
+                               f"Could not parse request body into json: Could not parse payload into json: {e}",
+                               status=400, Type="User") from None
+    return payload
 
 
 async def _read_payload(body, limit: int) -> bytes:

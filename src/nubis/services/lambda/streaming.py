@@ -13,7 +13,6 @@ import asyncio
 import base64
 import json
 
-from ...protocol.errors import ServiceError
 from ..base import RequestContext
 from . import validation as v
 
@@ -91,20 +90,13 @@ def error_fields(payload: bytes, error_type: str) -> tuple[str, str]:
 
 class StreamingMixin:
     async def invoke_with_response_stream(self, ctx: RequestContext, params: dict) -> dict:
-        from .provider import MAX_PAYLOAD, _read_payload
+        from .provider import MAX_PAYLOAD, _json_payload
 
         fn, qualifier = self.function(ctx, params["FunctionName"], params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
         if kind not in ("RequestResponse", "DryRun"):
             raise v.validation("invocationType", kind, "satisfy enum value set: [RequestResponse, DryRun]")
-        payload = await _read_payload(params.get("Payload"), MAX_PAYLOAD)
-        if payload.strip():
-            try:
-                json.loads(payload)
-            except ValueError as e:
-                raise ServiceError("InvalidRequestContentException",
-                                   f"Could not parse request body into json: Could not parse payload into json: {e}",
-                                   status=400, Type="User") from None
+        payload = await _json_payload(params.get("Payload"), MAX_PAYLOAD)
         version, cfg, blob = self.resolve(ctx, fn, qualifier, route=True)
         if kind == "DryRun":
             return {"StatusCode": 204}
