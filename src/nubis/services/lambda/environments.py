@@ -9,8 +9,9 @@ when none is idle, kills one that timed out, crashed or failed its init, and
 reaps idle ones on the controllable clock.
 
 Output (stdout and stderr share one pipe, so their lines keep their order,
-as in one log stream) is read by a subprocess protocol. nubis's own runtime
-clients end an invocation's output with a marker line before they post its
+as in one log stream) is read by a subprocess protocol (``process.py``
+starts the process; ``spares.py`` may have started it ahead). nubis's own
+runtime clients end an invocation's output with a marker line before they post its
 result; the invocation ends when both have arrived, so none of its lines
 slips into the next one's log.
 """
@@ -32,7 +33,7 @@ from dataclasses import dataclass, field
 
 from ...protocol.errors import ServiceError
 from . import code as codes
-from . import memory, runtime_api
+from . import memory, process, runtime_api
 from .spares import Spares
 from .spares import fits as spares_fit
 from .logs import invocation_log
@@ -131,7 +132,7 @@ class Environment:
         self.current: Invocation | None = None
         self.queue: asyncio.Queue[Invocation] = asyncio.Queue()
         self.server: asyncio.AbstractServer | None = None
-        self.transport: asyncio.SubprocessTransport | None = None
+        self.transport: process.Process | None = None
         self.pid: int | None = None
         self.partial = b""
         self.own_client = False
@@ -174,10 +175,7 @@ class Environment:
             spare.assign(self, env, task_root)
             self.transport, self.pid = spare.transport, spare.pid
             return
-        loop = asyncio.get_running_loop()
-        self.transport, _ = await loop.subprocess_exec(
-            lambda: _Pipes(self), *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT, cwd=task_root, env=env, start_new_session=True)
+        self.transport = await process.start(_Pipes(self), argv, env, task_root)
         self.pid = self.transport.get_pid()
 
     def _command(self, runtime: str, task_root: str, opt: str | None) -> list[str]:

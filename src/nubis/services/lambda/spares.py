@@ -28,6 +28,8 @@ import os
 import signal
 import sys
 
+from . import process
+
 log = logging.getLogger("nubis.lambda")
 
 SIZE = 2
@@ -70,7 +72,7 @@ class _Pipes(asyncio.SubprocessProtocol):
 class Spare:
     __slots__ = ("transport", "protocol", "pid")
 
-    def __init__(self, transport: asyncio.SubprocessTransport, protocol: _Pipes):
+    def __init__(self, transport: process.Process, protocol: _Pipes):
         self.transport, self.protocol = transport, protocol
         self.pid = transport.get_pid()
 
@@ -128,10 +130,8 @@ class Spares:
     async def _spawn(self) -> None:
         protocol = _Pipes(self)
         try:
-            transport, _ = await asyncio.get_running_loop().subprocess_exec(
-                lambda: protocol, sys.executable, BOOTSTRAP, "--spare", stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, cwd="/",
-                env=self.base_variables(), start_new_session=True)
+            transport = await process.start(protocol, [sys.executable, BOOTSTRAP, "--spare"],
+                                            self.base_variables(), "/", stdin=True)
         except OSError as e:
             log.warning("a spare Python process did not start: %s", e)
             return
