@@ -57,18 +57,7 @@ def _extract(zip_path: str, target: str) -> None:
 
 def unpacked(cache_root: str, blob_path: str, blob_id: str) -> str:
     """The directory holding ``blob_id`` unzipped (made on first use; run in a thread)."""
-    target = os.path.join(cache_root, "code", blob_id)
-    if os.path.isdir(target):
-        return target
-    with _lock:
-        if os.path.isdir(target):
-            return target
-        tmp = target + ".part"
-        shutil.rmtree(tmp, ignore_errors=True)
-        os.makedirs(tmp)
-        _extract(blob_path, tmp)
-        os.replace(tmp, target)
-    return target
+    return _made_once(os.path.join(cache_root, "code", blob_id), lambda tmp: _extract(blob_path, tmp))
 
 
 def forget(cache_root: str, blob_id: str) -> None:
@@ -83,7 +72,17 @@ def merged_layers(cache_root: str, layers: list[tuple[str, str]]) -> str | None:
     if not layers:
         return None
     key = hashlib.sha256("|".join(b for b, _ in layers).encode()).hexdigest()[:32]
-    target = os.path.join(cache_root, "opt", key)
+
+    def fill(tmp: str) -> None:
+        for _, path in layers:
+            _extract(path, tmp)
+
+    return _made_once(os.path.join(cache_root, "opt", key), fill)
+
+
+def _made_once(target: str, fill) -> str:
+    """``target``, made by ``fill`` into a ``.part`` directory renamed into place, so
+    a half-made one (a crash, a concurrent caller) is never used; made once."""
     if os.path.isdir(target):
         return target
     with _lock:
@@ -92,7 +91,6 @@ def merged_layers(cache_root: str, layers: list[tuple[str, str]]) -> str | None:
         tmp = target + ".part"
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(tmp)
-        for _, path in layers:
-            _extract(path, tmp)
+        fill(tmp)
         os.replace(tmp, target)
     return target
