@@ -15,7 +15,8 @@ APP = """
 import os, sys, tempfile
 AT_IMPORT = {"greeting": os.environ.get("GREETING"), "tmp": tempfile.gettempdir(),
              "tmpdir": os.environ.get("TMPDIR"), "cwd": os.getcwd(), "root": os.environ.get("LAMBDA_TASK_ROOT"),
-             "name": os.environ.get("AWS_LAMBDA_FUNCTION_NAME")}
+             "name": os.environ.get("AWS_LAMBDA_FUNCTION_NAME"),
+             "path": [p.replace(os.environ["LAMBDA_TASK_ROOT"], "<root>") for p in sys.path]}
 with open("/proc/self/cmdline", "rb") as f:
     SPARE = b"--spare" in f.read().split(b"\\0")
 
@@ -69,7 +70,8 @@ def invoke(lam, name: str, **more) -> dict:
 
 def test_spare_sees_the_functions_variables_at_import(lam, make_function):
     make_function("first", {"app.py": APP})
-    assert invoke(lam, "first")["spare"] is False  # nothing started ahead of the first one
+    first = invoke(lam, "first")
+    assert first["spare"] is False  # nothing started ahead of the first one
     wait_for(full)
     make_function("second", {"app.py": APP}, Environment={"Variables": {"GREETING": "hello"}})
     out = lam.invoke(FunctionName="second", Payload=b"{}", LogType="Tail")
@@ -79,6 +81,7 @@ def test_spare_sees_the_functions_variables_at_import(lam, make_function):
     assert doc["name"] == "second"
     assert doc["tmp"] == doc["tmpdir"] and "nubis-lambda-tmp-" in doc["tmpdir"]
     assert doc["cwd"] == doc["root"]
+    assert doc["path"] == first["path"]  # what a process started for the function would import from
     log = base64.b64decode(out["LogResult"]).decode()
     assert "Init Duration:" in log.split("REPORT", 1)[1]
 

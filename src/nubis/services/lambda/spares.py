@@ -101,8 +101,10 @@ class Spares:
         self.refill: asyncio.Handle | None = None
 
     def base_variables(self) -> dict[str, str]:
+        # HOME: site adds ~/.local's site-packages at start; an environment's HOME
+        # (its empty TMPDIR) has none, and neither must a spare's.
         return {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "LANG": "en_US.UTF-8",
-                "TZ": ":UTC"}
+                "TZ": ":UTC", "HOME": "/nonexistent"}
 
     def take(self) -> Spare | None:
         """A ready spare (the oldest, the likeliest to have done its imports), or None."""
