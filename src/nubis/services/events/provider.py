@@ -495,11 +495,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
                 if replica is not None:
                     self._route(replica, {**event, "region": region}, now, items, archived)
             results.append({"EventId": event["id"]})
-        if items or archived:
-            with self.db.transaction():
-                if archived:
-                    self.store.archive(archived)
-                self.deliveries.schedule(items)
+        self._commit_routed(items, archived)
         return {"FailedEntryCount": failed, "Entries": results}
 
     def _replica_regions(self, ctx: RequestContext, endpoint_id: str) -> list[str]:
@@ -548,6 +544,14 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
                 "account": ctx.account, "time": iso(epoch(when) if when is not None else now),
                 "region": ctx.region, "resources": list(resources), "detail": detail}
 
+    def _commit_routed(self, items: list, archived: list) -> None:
+        """What ``_route`` gathered: the archive copies and the deliveries, in one transaction."""
+        if items or archived:
+            with self.db.transaction():
+                if archived:
+                    self.store.archive(archived)
+                self.deliveries.schedule(items)
+
     def _route(self, bus: dict, event: dict, now: float, items: list, archived: list | None,
                only_rules: set | None = None) -> None:
         """Collect the deliveries (and archive rows) of ``event`` on ``bus``."""
@@ -588,11 +592,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
                                  False)
         items, archived = [], []
         self._route(bus, item["event"], self.clock.now(), items, archived)
-        if items or archived:
-            with self.db.transaction():
-                if archived:
-                    self.store.archive(archived)
-                self.deliveries.schedule(items)
+        self._commit_routed(items, archived)
 
     def put_partner_events(self, ctx: RequestContext, params: dict) -> dict:
         now = self.clock.now()
@@ -618,11 +618,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
                 if bus is not None and src.get("State") == "ACTIVE":
                     self._route(bus, {**event, "account": src["_account"]}, now, items, archived)
             results.append({"EventId": event["id"]})
-        if items or archived:
-            with self.db.transaction():
-                if archived:
-                    self.store.archive(archived)
-                self.deliveries.schedule(items)
+        self._commit_routed(items, archived)
         return {"FailedEntryCount": failed, "Entries": results}
 
     def test_event_pattern(self, ctx: RequestContext, params: dict) -> dict:
