@@ -18,9 +18,15 @@ from ..base import Provider, RequestContext
 from . import items as it
 from . import tables as tb
 from .backups import Backups
+from .export_import import ExportImport
+from .partiql.operations import PartiQL
 from .pitr import PointInTimeRecovery
+from .global_tables import LegacyGlobalTables, Replicas
+from .kinesis_destinations import KinesisDestinations
 from .store import MIGRATIONS, DynamoStore, decode
+from .streams import Streams
 from .tables import INVALID, Table, not_found, validation
+from .ttl import Expiry
 
 PAGE_BYTES = 1024 * 1024
 BATCH_GET_BYTES = 16 * 1024 * 1024
@@ -32,15 +38,18 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-
 _SELECT = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
 
 
-class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
+class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, LegacyGlobalTables, KinesisDestinations,
+                       Provider):
     service = "dynamodb"
     migrations = MIGRATIONS
 
     def start(self) -> None:
         self.store = DynamoStore(self.db)
         self.tables: dict[tuple[str, str, str], Table] = {}
+        self.streams, self.expiry, self.replicas = Streams(self), Expiry(self), Replicas(self)
         self.load()
         self.db.on_rollback(self._forget_stats)
+        self.start_pitr()  # timers: the PITR log's compaction, SYSTEM backups' expiry (pitr.py)
 
     def _forget_stats(self) -> None:
         for t in self.tables.values():
@@ -55,6 +64,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
             t = Table(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], json.loads(r[6]),
                       json.loads(r[7]) if r[7] else None, r[8])
             self.tables[(t.account, t.region, t.name)] = t
+        self.streams.load()
+        for t in self.tables.values():
+            self.streams.follow(t)
 
     # -- lookups -------------------------------------------------------------------------
 
@@ -80,6 +92,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         return t
 
     def _save(self, t: Table) -> None:
+        self.streams.follow(t)  # the stream, TTL index and replicas follow the definition
         self.store.save_table(t.id, t.definition, t.tags, t.ttl, t.policy)
         t.derive()
 
@@ -109,6 +122,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
             t.policy = json.dumps({"Policy": params["ResourcePolicy"], "RevisionId": str(int(now * 1000))})
             self._save(t)
         self.tables[(ctx.account, ctx.region, name)] = t
+        self._save(t)  # its stream begins (streams.py)
         # Creation is instant here: the answer says CREATING as AWS's does, and
         # the next DescribeTable (boto3's table_exists waiter) says ACTIVE.
         return {"TableDescription": self._describe(t, "CREATING", {n: "CREATING" for n, ix in t.indexes.items()
@@ -141,7 +155,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         for key in ("GlobalSecondaryIndexes",):
             for ix in description.get(key, ()):
                 ix["IndexStatus"] = "DELETING"
+        self._deleted_with_pitr(t)  # a table deleted with PITR on leaves a SYSTEM backup (pitr.py)
         self.store.delete_table(t.id)
+        self.streams.dropped(t)  # the stream closes, TTL and replication stop
         del self.tables[(t.account, t.region, t.name)]
         return {"TableDescription": description}
 
@@ -243,6 +259,8 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         if params.get("SSESpecification") is not None:
             d["SSESpecification"] = params["SSESpecification"]
             changed = True
+        if params.get("ReplicaUpdates"):
+            changed = self.replicas.update(t, d, params["ReplicaUpdates"])  # global_tables.py
         if not changed and params.get("AttributeDefinitions") is None:
             raise validation("At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                              "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required")
@@ -342,8 +360,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         self._save(t)
         return {"RevisionId": str(int(self.clock.now() * 1000))}
 
-    # Point-in-time recovery and Contributor Insights are settings here (stored and
-    # described, as Terraform and CDK read them back); nothing is restored or analysed.
+    # Point-in-time recovery's setting lives here; its change log and restores are in
+    # pitr.py. Contributor Insights is a setting only (described, as Terraform and CDK
+    # read it back); nothing is analysed.
 
     def _table_for_backups(self, ctx: RequestContext, name) -> Table:
         try:
@@ -397,10 +416,6 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
             out["IndexName"] = index
         return out
 
-    def describe_kinesis_streaming_destination(self, ctx: RequestContext, params: dict) -> dict:
-        t = self._table(ctx, params.get("TableName"), described=True)
-        return {"TableName": t.name, "KinesisDataStreamDestinations": []}
-
     def describe_limits(self, ctx: RequestContext, params: dict) -> dict:
         return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
                 "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
@@ -450,6 +465,11 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         """Store an item's new state (None: deleted) and its index entries; with
         ``measure``, the write units each index consumed. ``old`` is the item
         before, None when there was none, or UNREAD (a table without indexes)."""
+        if t.watchers:  # a stream, TTL or replicas see the change, in its transaction (streams.py)
+            if old is UNREAD:
+                old = self.store.get(t.id, hk, rk)
+            for watch in t.watchers:
+                watch(t, hk, rk, old, new)
         if t.stats is not None:
             before = self.store.size_of(t.id, hk, rk) if old is UNREAD else (
                 None if old is None else it.dt.item_size(old))
@@ -489,7 +509,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, Provider):
         ex.check_all_used()
         item = it.canonical(item)
         hk, rk = it.row_key(t, item)
-        if cond is None and rv == "NONE" and not t.indexes:
+        if cond is None and rv == "NONE" and not t.indexes and not t.watchers:
             # Nothing to read first: one statement (which joins the group commit).
             old, units = None, {}
             self._write(t, hk, rk, UNREAD, item, size)
