@@ -1,5 +1,5 @@
 """Each kind of target: SNS, CloudWatch Logs, another bus (cross-account), API destinations,
-and services nubis does not run yet (retried, then the dead-letter queue)."""
+Kinesis (partition key path) and Step Functions."""
 import base64
 import json
 import time
@@ -109,20 +109,45 @@ def test_api_destination_basic_and_oauth(events, endpoint):
     assert requests["/bearer"]["headers"]["authorization"] == "Bearer tok-1"
 
 
-def test_unbuilt_services_are_retried_then_dead_lettered(events, sqs):
-    dlq_url, dlq = make_queue(sqs, "dlq")
+def test_kinesis_stream_target_with_a_partition_key_path(events, aws_client):
+    kinesis = aws_client("kinesis")
+    kinesis.create_stream(StreamName="s", ShardCount=1)
     events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
-    events.put_targets(Rule="r", Targets=[
-        {"Id": "sfn", "Arn": f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:sm",
-         "RetryPolicy": {"MaximumRetryAttempts": 0}, "DeadLetterConfig": {"Arn": dlq}},
-        {"Id": "kin", "Arn": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/s",
-         "KinesisParameters": {"PartitionKeyPath": "$.detail.k"},
-         "RetryPolicy": {"MaximumRetryAttempts": 0}, "DeadLetterConfig": {"Arn": dlq}},
-    ])
-    put(events, detail={"k": "p"})
-    got = receive(sqs, dlq_url, 2, MessageAttributeNames=["All"])
-    targets = sorted(m["MessageAttributes"]["TARGET_ARN"]["StringValue"].split(":")[2] for m in got)
-    assert targets == ["kinesis", "states"]
+    events.put_targets(Rule="r", Targets=[{"Id": "kin", "Arn": f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/s",
+                                           "KinesisParameters": {"PartitionKeyPath": "$.detail.k"}}])
+    result = put(events, detail={"k": "p-1"})
+    shard = kinesis.list_shards(StreamName="s")["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName="s", ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    deadline = time.monotonic() + 5
+    records = []
+    while not records and time.monotonic() < deadline:
+        out = kinesis.get_records(ShardIterator=iterator)
+        records, iterator = out["Records"], out["NextShardIterator"]
+        time.sleep(0.05)
+    (record,) = records
+    assert record["PartitionKey"] == "p-1"
+    event = json.loads(record["Data"])
+    assert event["id"] == result["EventId"] and event["detail"] == {"k": "p-1"}
+
+
+def test_step_functions_target_starts_an_execution_with_the_event(events, aws_client):
+    sfn = aws_client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="sm", roleArn=f"arn:aws:iam::{ACCOUNT}:role/r",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))["stateMachineArn"]
+    events.put_rule(Name="r", EventPattern='{"source": ["my.app"]}')
+    events.put_targets(Rule="r", Targets=[{"Id": "sfn", "Arn": machine}])
+    result = put(events, detail={"order": 7})
+    deadline = time.monotonic() + 5
+    executions = []
+    while not executions and time.monotonic() < deadline:
+        executions = sfn.list_executions(stateMachineArn=machine)["executions"]
+        time.sleep(0.05)
+    (execution,) = executions
+    described = sfn.describe_execution(executionArn=execution["executionArn"])
+    assert json.loads(described["input"])["id"] == result["EventId"]
+    assert json.loads(described["input"])["detail"] == {"order": 7}
 
 
 def test_api_destination_retries_5xx_and_dead_letters_4xx(nubis, events, sqs, endpoint):
