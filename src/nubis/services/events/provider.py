@@ -21,6 +21,7 @@ import uuid
 from ...auth import policy as iam
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
+from ..schemas.discovery import discovery_for
 from ..tags import merge_tags
 from . import store as S
 from . import transform
@@ -68,6 +69,7 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
         self.scheduler.on(SCHEDULE_KIND, self._on_schedule)
         self.scheduler.on(REPLAY_KIND, self._on_replay)
         self.scheduler.on(RETENTION_KIND, self._on_retention)
+        self.discovery = discovery_for(self.runtime)  # buses with a STARTED schema discoverer
 
     async def stop(self) -> None:
         await self.deliveries.close()
@@ -555,6 +557,8 @@ class EventsProvider(Archives, Connections, Endpoints, Partners, Provider):
     def _route(self, bus: dict, event: dict, now: float, items: list, archived: list | None,
                only_rules: set | None = None) -> None:
         """Collect the deliveries (and archive rows) of ``event`` on ``bus``."""
+        if bus["Arn"] in self.discovery.buses:
+            self.discovery.seen(bus["Arn"], event)
         idx = self.router.index(bus)
         for route in idx.rules_for(event):
             if only_rules is not None and route.arn not in only_rules:

@@ -1,7 +1,9 @@
 """Amazon EventBridge Schemas: registries, schemas and their versions,
 discoverers, registry policies and tags, stored (operations in the API
 reference's order). ``GetDiscoveredSchema`` infers an OpenAPI 3 or JSON
-Schema draft 4 document from sample events. Code bindings are not built.
+Schema draft 4 document from sample events; events seen on a bus with a
+STARTED discoverer become schemas in ``discovered-schemas`` (``discovery.py``).
+Code bindings are not built.
 
 Every resource is a JSON document in one table, keyed by kind and name; a
 schema version is a row of its own (``<registry>/<schema>/<version>``).
@@ -17,6 +19,7 @@ import uuid
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..events.validation import check
+from .discovery import Discovery
 
 MIGRATIONS = ["""
 CREATE TABLE schemas_resources (
@@ -57,6 +60,12 @@ def _tags(doc: dict) -> dict:
 class SchemasProvider(Provider):
     service = "schemas"
     migrations = MIGRATIONS
+
+    def start(self) -> None:
+        self.discovery = Discovery(self)
+
+    def reset(self) -> None:
+        self.discovery.refresh()
 
     def handler(self, operation: str):
         """The operation, behind the model's input constraints (BadRequestException)."""
@@ -396,6 +405,7 @@ class SchemasProvider(Provider):
             doc["Description"] = params["Description"]
         with self.db.transaction():
             self._put(DISCOVERER, ctx, discoverer_id, doc["DiscovererArn"], doc)
+        self.discovery.refresh()
         return doc
 
     def describe_discoverer(self, ctx: RequestContext, params: dict) -> dict:
@@ -416,12 +426,14 @@ class SchemasProvider(Provider):
                 doc[key] = params[key]
         with self.db.transaction():
             self._put(DISCOVERER, ctx, doc["DiscovererId"], doc["DiscovererArn"], doc)
+        self.discovery.refresh()
         return doc
 
     def delete_discoverer(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._discoverer(ctx, params["DiscovererId"])
         with self.db.transaction():
             self._delete(DISCOVERER, ctx, doc["DiscovererId"])
+        self.discovery.refresh()
         return {}
 
     def start_discoverer(self, ctx: RequestContext, params: dict) -> dict:
@@ -435,6 +447,7 @@ class SchemasProvider(Provider):
         doc["State"] = state
         with self.db.transaction():
             self._put(DISCOVERER, ctx, doc["DiscovererId"], doc["DiscovererArn"], doc)
+        self.discovery.refresh()
         return {"DiscovererId": doc["DiscovererId"], "State": state}
 
     # -- tags -------------------------------------------------------------------------------------------------------
