@@ -7,7 +7,7 @@ the scheduler; the guard is moved to the retry, or cancelled, when the run
 ends, and fires again only if nubis stopped in between (at-least-once, as
 Lambda's own event queue is). Retries wait 1 then 2 minutes on the
 controllable clock; results go to the configured destinations (SQS, SNS,
-Lambda) and a failure to the dead-letter queue, through the internal client.
+Lambda, EventBridge) and a failure to the dead-letter queue, through the internal client.
 """
 from __future__ import annotations
 
@@ -138,11 +138,12 @@ class AsyncInvokeMixin:
             if response is not None:
                 record["responseContext"] = response[0]
                 record["responsePayload"] = parsed(response[1])
-            await self._send_to(fn, arn, json.dumps(record))
+            await self._send_to(fn, arn, json.dumps(record), success=condition == "Success")
         if condition != "Success" and dlq:
             await self._send_to(fn, dlq, payload.decode("utf-8", "replace"), dead_letter=doc["id"])
 
-    async def _send_to(self, fn, arn: str, message: str, dead_letter: str | None = None) -> None:
+    async def _send_to(self, fn, arn: str, message: str, dead_letter: str | None = None,
+                       success: bool = False) -> None:
         m = _DEST.match(arn)
         if m is None:
             return
@@ -162,6 +163,15 @@ class AsyncInvokeMixin:
             elif service == "lambda":
                 await call("lambda", "Invoke", {"FunctionName": arn, "InvocationType": "Event",
                                                 "Payload": message.encode()}, **where)
+            elif service == "events":
+                # The record is the event's detail; its detail type says which way the invocation went.
+                out = await call("events", "PutEvents", {"Entries": [{
+                    "Source": "lambda", "DetailType": "Lambda Function Invocation Result - " + ("Success" if success else "Failure"),
+                    "Detail": message, "Resources": [fn.arn, arn], "EventBusName": arn}]}, **where)
+                if out.get("FailedEntryCount"):
+                    entry = out["Entries"][0]
+                    log.warning("destination %s refused the record: %s %s", arn, entry.get("ErrorCode"),
+                                entry.get("ErrorMessage"))
             else:
                 log.warning("destination %s: nubis does not deliver to %s yet", arn, service)
         except ServiceError as e:
