@@ -233,8 +233,10 @@ class StsProvider(Provider):
             keys.update({"aws:multifactorauthpresent": "true", "aws:multifactorauthage": "0"})
         if caller.username:
             keys["aws:username"] = caller.username
+        # A service assuming a role (nubis's own call, as Lambda with an execution role) is a service principal.
+        service = caller.principal if ctx.internal and caller.principal.endswith(".amazonaws.com") else None
         request = policy.Request("sts:AssumeRole", role["Arn"], caller.principal, caller.account,
-                                 keys={k: v for k, v in keys.items() if v is not None})
+                                 service_principal=service, keys={k: v for k, v in keys.items() if v is not None})
         if not self._trusts(role, request):
             raise not_authorized(caller.principal, "sts:AssumeRole", role["Arn"])
         if tags and not self._trusts(role, policy.Request("sts:TagSession", role["Arn"], caller.principal,
