@@ -44,6 +44,8 @@ CLIENTS = os.path.join(os.path.dirname(__file__), "clients")
 INIT_LIMIT = 10.0          # seconds an init may take before the invocation fails
 END_MARK = b"\x1fnubis-lambda-end "   # what the runtime clients write after an invocation's output
 TAIL_BYTES = 4096
+PRINCIPAL = "lambda.amazonaws.com"
+CREDENTIALS_MARGIN = 300.0  # seconds before its role session expires that an environment is retired
 
 
 @dataclass
@@ -148,6 +150,8 @@ class Environment:
         self.stream = f"{day}/[{target.version}]{uuid.uuid4().hex}"
         self.tmp: str | None = None
         self.gone = self.pipe_done = self.exit_handled = False
+        self.credentials: dict | None = None   # the execution role's session, or None: the account's keys
+        self.expires: float | None = None       # when that session ends, on the clock
 
     # -- starting -----------------------------------------------------------------------
 
@@ -163,6 +167,7 @@ class Environment:
         self.server = await runtime_api.serve(self)
         port = self.server.sockets[0].getsockname()[1]
         self.tmp = tempfile.mkdtemp(prefix="nubis-lambda-tmp-")
+        await self._assume_role()
         argv = self._command(cfg.get("Runtime", ""), task_root, opt)
         env = self._variables(task_root, opt, f"127.0.0.1:{port}")
         spares = self.pool.spares
@@ -177,6 +182,32 @@ class Environment:
             return
         self.transport = await process.start(_Pipes(self), argv, env, task_root)
         self.pid = self.transport.get_pid()
+
+    async def _assume_role(self) -> None:
+        """The execution role's credentials, as Lambda gets them: AssumeRole as lambda.amazonaws.com,
+        the session named after the function, for as long as the role allows."""
+        t = self.target
+        role = t.config.get("Role") or ""
+        parts = role.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("role/"):
+            return
+        where = dict(region=t.region, principal=PRINCIPAL)
+        call = self.pool.provider.internal.call
+        try:
+            found = await call("iam", "GetRole", {"RoleName": parts[5].rsplit("/", 1)[-1]}, account=parts[4],
+                               **where)
+            duration = int(found["Role"].get("MaxSessionDuration") or 3600)
+            out = await call("sts", "AssumeRole", {"RoleArn": role, "RoleSessionName": t.name[:64],
+                                                   "DurationSeconds": duration}, account=t.account, **where)
+        except ServiceError as e:
+            # Most functions name a role that is not in IAM (or does not trust Lambda): the account's keys.
+            log.debug("function %s runs with the account's keys: role %s: %s %s", t.name, role, e.code, e.message)
+            return
+        self.credentials = out["Credentials"]
+        self.expires = self.pool.clock.now() + duration
+
+    def expiring(self, now: float) -> bool:
+        return self.expires is not None and now >= self.expires - CREDENTIALS_MARGIN
 
     def _command(self, runtime: str, task_root: str, opt: str | None) -> list[str]:
         if runtime.startswith("python"):
@@ -218,13 +249,17 @@ class Environment:
             "AWS_LAMBDA_INITIALIZATION_TYPE": getattr(self, "init_type", "on-demand"),  # see provisioned.py
             "AWS_LAMBDA_LOG_GROUP_NAME": log_group(cfg),
             "AWS_LAMBDA_LOG_STREAM_NAME": self.stream,
-            # Until nubis has STS sessions: the account id as the key id, so
+            # Without an execution role session: the account id as the key id, so
             # that calls back into nubis are made as this account.
             "AWS_ACCESS_KEY_ID": t.account,
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_ENDPOINT_URL": pool.endpoint,
         }
-        if not getattr(pool.provider.config, "enforce_iam", False):
+        if self.credentials is not None:
+            env["AWS_ACCESS_KEY_ID"] = self.credentials["AccessKeyId"]
+            env["AWS_SECRET_ACCESS_KEY"] = self.credentials["SecretAccessKey"]
+            env["AWS_SESSION_TOKEN"] = self.credentials["SessionToken"]
+        elif not getattr(pool.provider.config, "enforce_iam", False):
             # Lambda always gives a session token; with IAM enforced, nubis would
             # refuse one that no STS session issued.
             env["AWS_SESSION_TOKEN"] = "test"
@@ -458,8 +493,9 @@ class Pool:
                 env.kill()
 
     def reap(self, idle_seconds: float) -> int:
-        cutoff = self.clock.now() - idle_seconds
-        stale = [e for e in self.all if e.state == "idle" and e.last_used <= cutoff]
+        now = self.clock.now()
+        cutoff = now - idle_seconds
+        stale = [e for e in self.all if e.state == "idle" and (e.last_used <= cutoff or e.expiring(now))]
         for env in stale:
             env.kill()
         if not self.all:
@@ -495,6 +531,9 @@ class Pool:
     async def _invoke(self, target: Target, inv: Invocation, tail: bool) -> Result:
         idle = self.idle.get(target.key)
         env = idle.pop() if idle else None
+        while env is not None and env.expiring(self.clock.now()):  # its role session is about to end
+            env.kill()
+            env = idle.pop() if idle else None
         cold = env is None
         if cold:
             self.retire(target.function_key, target.version, keep=target.key)
