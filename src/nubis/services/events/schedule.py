@@ -14,6 +14,7 @@ runs once (the first time). A rate counts fixed durations (a day is 24 h).
 """
 from __future__ import annotations
 
+import abc
 import calendar
 import re
 from dataclasses import dataclass
@@ -59,14 +60,15 @@ def valid_timezone(tz: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Schedule:
+class Schedule(abc.ABC):
     expression: str
 
     kind = ""
     one_time = False
 
+    @abc.abstractmethod
     def next_after(self, t: float, tz: str = "UTC", start: float | None = None) -> float | None:
-        raise NotImplementedError
+        """The first occurrence after ``t`` (epoch seconds), None when there is none."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ reach the function in order, one batch after the other.
 """
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import json
@@ -90,7 +91,7 @@ class Pollers:
             self.provider.scheduler.cancel(WATCH, "watch")
 
 
-class Poller:
+class Poller(abc.ABC):
     """What the SQS and stream pollers share: the task, the mapping, invoking the function."""
 
     def __init__(self, provider, account: str, region: str, doc: dict):
@@ -131,8 +132,9 @@ class Poller:
         clock = self.provider.clock
         await self.provider.scheduler.sleep_until(clock.now() + seconds)
 
+    @abc.abstractmethod
     async def poll(self) -> None:
-        raise NotImplementedError
+        """One round: read the source, invoke the function, settle the batch (per source kind)."""
 
     async def call(self, service: str, operation: str, params: dict) -> dict:
         return await self.provider.internal.call(service, operation, params, account=self.source_account,
