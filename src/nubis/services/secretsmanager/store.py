@@ -115,7 +115,8 @@ class Store:
         return _secret(row) if row else None
 
     def by_arn_prefix(self, account: str, region: str, prefix: str) -> Secret | None:
-        """A partial ARN (without the random suffix) names the secret whose ARN is it plus ``-`` and six random characters."""
+        """A partial ARN (without the random suffix) names the secret whose ARN is it
+        plus ``-`` and six random characters."""
         rows = self.db.query("SELECT * FROM secretsmanager_secrets WHERE account = ? AND region = ? AND arn >= ? "
                              "AND arn < ? ORDER BY arn", (account, region, prefix + "-", prefix + "."))
         hits = [_secret(r) for r in rows if len(r["arn"]) == len(prefix) + 7]
