@@ -166,3 +166,12 @@ def test_sns_destination(lam, make_function, sqs, queues, aws_client):
     lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"via": "sns"}))
     record = json.loads(wait_messages(sqs, queues["ok"])[0])
     assert record["requestContext"]["condition"] == "Success" and record["responsePayload"] == {"done": {"via": "sns"}}
+
+
+def test_invoke_async_queues_an_event_invocation(lam, make_function, sqs, queues):
+    make_function("worker", {"app.py": SOURCE}, Timeout=30)
+    out = lam.invoke_async(FunctionName="worker", InvokeArgs=json.dumps({"job": 1}))
+    assert out["Status"] == 202
+    assert len(wait_messages(sqs, queues["attempts"])) == 1
+    e = error_of(lam.invoke_async, FunctionName="missing", InvokeArgs=b"{}")
+    assert code(e) == "ResourceNotFoundException"

@@ -116,3 +116,38 @@ def test_node_handler_requires_from_a_layer(lam, make_function):
                   handler="index.handler", runtime="nodejs20.x", Layers=[layer["LayerVersionArn"]])
     out = lam.invoke(FunctionName="node-layered", Payload=b'{"word": "hey"}')
     assert json.loads(out["Payload"].read()) == "HEY!"
+
+
+def test_layer_version_permissions(lam):
+    arn = lam.publish_layer_version(LayerName="shared-perm", Content={"ZipFile": zip_of({"python/x.py": ""})})[
+        "LayerVersionArn"]
+    e = error_of(lam.get_layer_version_policy, LayerName="shared-perm", VersionNumber=1)
+    assert code(e) == "ResourceNotFoundException"
+    out = lam.add_layer_version_permission(LayerName="shared-perm", VersionNumber=1, StatementId="org",
+                                           Action="lambda:GetLayerVersion", Principal="*", OrganizationId="o-abc123")
+    assert json.loads(out["Statement"]) == {
+        "Sid": "org", "Effect": "Allow", "Principal": "*", "Action": "lambda:GetLayerVersion", "Resource": arn,
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}
+    lam.add_layer_version_permission(LayerName="shared-perm", VersionNumber=1, StatementId="acct",
+                                     Action="lambda:GetLayerVersion", Principal="111122223333")
+    e = error_of(lam.add_layer_version_permission, LayerName="shared-perm", VersionNumber=1, StatementId="acct",
+                 Action="lambda:GetLayerVersion", Principal="*")
+    assert code(e) == "ResourceConflictException" and status(e) == 409
+    got = lam.get_layer_version_policy(LayerName="shared-perm", VersionNumber=1)
+    policy = json.loads(got["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["org", "acct"]
+    assert policy["Statement"][1]["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    # The policy is the layer version's, not part of what GetLayerVersion describes.
+    assert "Policy" not in lam.get_layer_version(LayerName="shared-perm", VersionNumber=1)
+    e = error_of(lam.remove_layer_version_permission, LayerName="shared-perm", VersionNumber=1, StatementId="org",
+                 RevisionId="not-the-revision")
+    assert code(e) == "PreconditionFailedException"
+    lam.remove_layer_version_permission(LayerName="shared-perm", VersionNumber=1, StatementId="org")
+    lam.remove_layer_version_permission(LayerName="shared-perm", VersionNumber=1, StatementId="acct",
+                                        RevisionId=lam.get_layer_version_policy(
+                                            LayerName="shared-perm", VersionNumber=1)["RevisionId"])
+    e = error_of(lam.get_layer_version_policy, LayerName="shared-perm", VersionNumber=1)
+    assert code(e) == "ResourceNotFoundException"
+    e = error_of(lam.add_layer_version_permission, LayerName="shared-perm", VersionNumber=9, StatementId="x",
+                 Action="lambda:GetLayerVersion", Principal="*")
+    assert code(e) == "ResourceNotFoundException"

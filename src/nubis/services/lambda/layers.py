@@ -2,7 +2,9 @@
 directory named by ``NUBIS_LAMBDA_OPT``, on the runtimes' search paths)."""
 from __future__ import annotations
 
+import json
 import re
+import uuid
 
 from ..base import RequestContext
 from . import validation as v
@@ -11,6 +13,10 @@ from .environments import lambda_time
 _LAYER_NAME = re.compile(r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(?:-gov)?-[a-z]+-\d:\d{12}:layer:)?([a-zA-Z0-9_-]+)$")
 _LAYER_ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z]{2}(?:-gov)?-[a-z]+-\d):(\d{12}):layer:([a-zA-Z0-9_-]+):"
                         r"(\d+)$")
+
+
+POLICY = "Policy"  # a layer version's resource policy, kept in its document, never in its description
+_SID = re.compile(r"^([a-zA-Z0-9-_]+)$")
 
 
 def _no_layer():
@@ -27,7 +33,7 @@ class LayersMixin:
         return m.group(1)
 
     def _layer_answer(self, ctx: RequestContext, doc: dict, blob: str) -> dict:
-        out = dict(doc)
+        out = {k: v for k, v in doc.items() if k != POLICY}
         out["Content"] = dict(doc["Content"], Location=self.code_location(ctx, blob))
         return out
 
@@ -108,4 +114,63 @@ class LayersMixin:
         blob = self.store.delete_layer(ctx.account, ctx.region, name, params["VersionNumber"])
         if blob is not None:
             self._drop_blobs([blob])
+        return {}
+
+    # -- a layer version's permissions (who may use it) ----------------------------------------
+
+    def _layer_version(self, ctx: RequestContext, params: dict) -> tuple[str, int, dict]:
+        name = self._layer_name(params["LayerName"])
+        version = params["VersionNumber"]
+        found = self.store.layer(ctx.account, ctx.region, name, version)
+        if found is None:
+            raise _no_layer()
+        return name, version, found[0]
+
+    def add_layer_version_permission(self, ctx: RequestContext, params: dict) -> dict:
+        name, version, doc = self._layer_version(ctx, params)
+        sid, action, principal = params["StatementId"], params["Action"], params["Principal"]
+        if not _SID.match(sid) or len(sid) > 100:
+            raise v.validation("statementId", sid, "satisfy regular expression pattern: ([a-zA-Z0-9-_]+)")
+        if action != "lambda:GetLayerVersion":
+            raise v.validation("action", action, "satisfy regular expression pattern: lambda:GetLayerVersion")
+        if principal != "*" and not re.fullmatch(r"\d{12}|arn:aws[a-zA-Z-]*:iam::\d{12}:root", principal):
+            raise v.validation("principal", principal,
+                               "satisfy regular expression pattern: \\d{12}|\\*|arn:(aws[a-zA-Z-]*):iam::\\d{12}:root")
+        policy = doc.get(POLICY) or {"Version": "2012-10-17", "Id": "default", "Statement": [], "RevisionId": ""}
+        self._check_revision(policy, params.get("RevisionId"))
+        if any(s["Sid"] == sid for s in policy["Statement"]):
+            raise v.conflict(f"The statement id ({sid}) provided already exists. Please provide a new statement id, "
+                             "or remove the existing statement.")
+        statement = {"Sid": sid, "Effect": "Allow",
+                     "Principal": "*" if principal == "*" else {"AWS": principal if principal.startswith("arn:")
+                                                                 else f"arn:aws:iam::{principal}:root"},
+                     "Action": action, "Resource": doc["LayerVersionArn"]}
+        if params.get("OrganizationId"):
+            statement["Condition"] = {"StringEquals": {"aws:PrincipalOrgID": params["OrganizationId"]}}
+        policy = dict(policy, Statement=policy["Statement"] + [statement], RevisionId=str(uuid.uuid4()))
+        self.store.set_layer_doc(ctx.account, ctx.region, name, version, dict(doc, **{POLICY: policy}))
+        return {"Statement": json.dumps(statement), "RevisionId": policy["RevisionId"]}
+
+    def get_layer_version_policy(self, ctx: RequestContext, params: dict) -> dict:
+        _, _, doc = self._layer_version(ctx, params)
+        policy = doc.get(POLICY)
+        if policy is None:
+            raise v.not_found("No policy is associated with the given resource.")
+        return {"Policy": json.dumps({k: policy[k] for k in ("Version", "Id", "Statement")}),
+                "RevisionId": policy["RevisionId"]}
+
+    def remove_layer_version_permission(self, ctx: RequestContext, params: dict) -> dict:
+        name, version, doc = self._layer_version(ctx, params)
+        policy = doc.get(POLICY)
+        sid = params["StatementId"]
+        if policy is None or not any(s["Sid"] == sid for s in policy["Statement"]):
+            raise v.not_found(f"Statement {sid} is not found in resource policy.")
+        self._check_revision(policy, params.get("RevisionId"))
+        statements = [s for s in policy["Statement"] if s["Sid"] != sid]
+        doc = dict(doc)
+        if statements:
+            doc[POLICY] = dict(policy, Statement=statements, RevisionId=str(uuid.uuid4()))
+        else:
+            doc.pop(POLICY)
+        self.store.set_layer_doc(ctx.account, ctx.region, name, version, doc)
         return {}

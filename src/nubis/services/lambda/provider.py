@@ -520,6 +520,15 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             out["LogResult"] = result.log_tail
         return out
 
+    async def invoke_async(self, ctx: RequestContext, params: dict) -> dict:
+        """The deprecated asynchronous invoke: an ``Event`` invocation of $LATEST, answered 202."""
+        fn, _ = self.function(ctx, params["FunctionName"], None)
+        payload = await _json_payload(params.get("InvokeArgs"), MAX_EVENT_PAYLOAD)
+        self.resolve(ctx, fn, None, route=True)
+        self.queue_event(fn, None, payload)
+        ctx.status = 202
+        return {"Status": 202}
+
     async def run(self, fn: Function, version: str, cfg: dict, blob: str, payload: bytes, arn: str,
                   client_context: str | None = None, tail: bool = False, request_id: str | None = None,
                   sink=None):

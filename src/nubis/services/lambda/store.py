@@ -211,6 +211,10 @@ class LambdaStore:
         self.db.execute("INSERT INTO lambda_layers(account, region, name, version, doc, code_blob) "
                         "VALUES (?, ?, ?, ?, ?, ?)", (account, region, name, version, json.dumps(doc), blob))
 
+    def set_layer_doc(self, account: str, region: str, name: str, version: int, doc: dict) -> None:
+        self.db.execute("UPDATE lambda_layers SET doc = ? WHERE account = ? AND region = ? AND name = ? "
+                        "AND version = ?", (json.dumps(doc), account, region, name, version))
+
     def layer(self, account: str, region: str, name: str, version: int) -> tuple[dict, str] | None:
         row = self.db.query_one("SELECT doc, code_blob FROM lambda_layers WHERE account = ? AND region = ? "
                                 "AND name = ? AND version = ?", (account, region, name, version))
