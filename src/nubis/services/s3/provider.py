@@ -396,6 +396,24 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                                           getattr(ctx.request, "chunk_verifier", None))  # auth/enforce.py
         return body, requested, hashers, trailers
 
+    async def _receive(self, ctx: RequestContext, params: dict) -> tuple[str, int, str, dict]:
+        """A PutObject or UploadPart body stored: its blob, size, ETag (its MD5) and the
+        checksums it carries, each checked (``Content-MD5`` too); a failed check leaves nothing."""
+        body, requested, hashers, trailers = self._incoming(ctx, params)
+        if not hashers:
+            # S3 gives an object uploaded without a checksum a CRC64NVME one.
+            hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
+        md5 = hashlib.md5()
+        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
+        try:
+            if params.get("ContentMD5") is not None:
+                cks.verify_content_md5(params["ContentMD5"], md5.digest())
+            checksums = self._verify(ctx, requested, hashers, trailers)
+        except BaseException:
+            await delete_blobs(self.bodies, [blob_id])
+            raise
+        return blob_id, size, f'"{md5.hexdigest()}"', checksums
+
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:
         """Check the checksums the client sent against the body; return them as ``{"ChecksumCRC32": value, ...}``."""
         headers = ctx.request.headers if ctx.request is not None else {}
@@ -502,17 +520,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             meta.pop("ContentEncoding", None)
             if encoding:
                 meta["ContentEncoding"] = encoding
-        body, requested, hashers, trailers = self._incoming(ctx, params)
-        if not hashers:
-            # S3 gives an object uploaded without a checksum a CRC64NVME one.
-            hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
-        md5 = hashlib.md5()
-        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
+        blob_id, size, etag, checksums = await self._receive(ctx, params)
         try:
-            if md5_b64 is not None:
-                cks.verify_content_md5(md5_b64, md5.digest())
-            checksums = self._verify(ctx, requested, hashers, trailers)
-            etag = f'"{md5.hexdigest()}"'
             if checksums:
                 meta["Checksums"] = checksums
                 meta["ChecksumType"] = "FULL_OBJECT"
@@ -1142,18 +1151,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         b = self.bucket(ctx, params["Bucket"])
         u = self._upload(b, params["Key"], params["UploadId"])
         number = self._part_number(params)
-        md5_b64 = params.get("ContentMD5")
-        body, requested, hashers, trailers = self._incoming(ctx, params)
-        if not hashers:
-            # S3 gives an object uploaded without a checksum a CRC64NVME one.
-            hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
-        md5 = hashlib.md5()
-        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
+        blob_id, size, etag, checksums = await self._receive(ctx, params)
         try:
-            if md5_b64 is not None:
-                cks.verify_content_md5(md5_b64, md5.digest())
-            checksums = self._verify(ctx, requested, hashers, trailers)
-            etag = f'"{md5.hexdigest()}"'
             with self.db.transaction():
                 if self.store.upload(u["id"]) is None:
                     raise errors.no_such_upload(u["id"])
