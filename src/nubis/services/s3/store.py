@@ -249,20 +249,26 @@ class S3Store:
         args.append(limit)
         return [_obj(r) for r in self.db.query(sql, args)]
 
-    def versions(self, bucket: str, start: bytes, after_seq: int | None, end: bytes | None,
-                 limit: int) -> list[Obj]:
-        """Every version from key ``start`` (older than ``after_seq`` within that key), key order, newest first."""
-        if after_seq is None:
+    def _from_key(self, columns: str, table: str, bucket: str, start: bytes, tie: str, after, end: bytes | None,
+                  order: str, limit: int) -> list:
+        """A listing page of ``table``: rows of ``bucket`` from key ``start`` on (within ``start``
+        itself only those past ``after`` by ``tie``, e.g. ``"seq <"``), below ``end``, in ``order``."""
+        if after is None:
             cond, args = "key >= ?", [bucket, start]
         else:
-            cond, args = "(key > ? OR (key = ? AND seq < ?))", [bucket, start, start, after_seq]
-        sql = f"SELECT {_OBJ_COLS} FROM s3_objects WHERE bucket = ? AND {cond}"
+            cond, args = f"(key > ? OR (key = ? AND {tie} ?))", [bucket, start, start, after]
+        sql = f"SELECT {columns} FROM {table} WHERE bucket = ? AND {cond}"
         if end is not None:
             sql += " AND key < ?"
             args.append(end)
-        sql += " ORDER BY key, seq DESC LIMIT ?"
         args.append(limit)
-        return [_obj(r) for r in self.db.query(sql, args)]
+        return self.db.query(sql + f" ORDER BY {order} LIMIT ?", args)
+
+    def versions(self, bucket: str, start: bytes, after_seq: int | None, end: bytes | None,
+                 limit: int) -> list[Obj]:
+        """Every version from key ``start`` (older than ``after_seq`` within that key), key order, newest first."""
+        return [_obj(r) for r in self._from_key(_OBJ_COLS, "s3_objects", bucket, start, "seq <", after_seq, end,
+                                                  "key, seq DESC", limit)]
 
     # -- multipart uploads ------------------------------------------------------------------
 
@@ -280,18 +286,9 @@ class S3Store:
                 "meta": json.loads(row[4]), "tags": json.loads(row[5])}
 
     def uploads(self, bucket: str, start: bytes, after_id: str | None, end: bytes | None, limit: int) -> list:
-        if after_id is None:
-            cond, args = "key >= ?", [bucket, start]
-        else:
-            cond, args = "(key > ? OR (key = ? AND upload_id > ?))", [bucket, start, start, after_id]
-        sql = f"SELECT upload_id, key, initiated, meta FROM s3_uploads WHERE bucket = ? AND {cond}"
-        if end is not None:
-            sql += " AND key < ?"
-            args.append(end)
-        sql += " ORDER BY key, upload_id LIMIT ?"
-        args.append(limit)
-        return [{"id": r[0], "key": bytes(r[1]), "initiated": r[2], "meta": json.loads(r[3])}
-                for r in self.db.query(sql, args)]
+        rows = self._from_key("upload_id, key, initiated, meta", "s3_uploads", bucket, start, "upload_id >", after_id,
+                              end, "key, upload_id", limit)
+        return [{"id": r[0], "key": bytes(r[1]), "initiated": r[2], "meta": json.loads(r[3])} for r in rows]
 
     def put_part(self, upload_id: str, number: int, blob: str, size: int, etag: str, modified: float,
                  meta: dict) -> None:
