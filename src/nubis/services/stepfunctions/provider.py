@@ -380,11 +380,7 @@ class StepFunctionsProvider(Provider):
     def list_state_machines(self, ctx: RequestContext, params: dict) -> dict:
         rows = [{"stateMachineArn": d["stateMachineArn"], "name": d["name"], "type": d["type"],
                  "creationDate": d["creationDate"]} for d in self.store.machines(ctx.account, ctx.region)]
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"stateMachines": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "stateMachines")
 
     def describe_state_machine_for_execution(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._execution(params.get("executionArn"))
@@ -430,11 +426,7 @@ class StepFunctionsProvider(Provider):
         rows = [{"stateMachineVersionArn": d["stateMachineArn"], "creationDate": d["creationDate"]}
                 for d in self.store.children(doc["stateMachineArn"], "version")]
         rows.sort(key=lambda r: -int(r["stateMachineVersionArn"].rsplit(":", 1)[1]))
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"stateMachineVersions": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "stateMachineVersions")
 
     def delete_state_machine_version(self, ctx: RequestContext, params: dict) -> dict:
         arn = params.get("stateMachineVersionArn")
@@ -530,11 +522,7 @@ class StepFunctionsProvider(Provider):
         doc = self._machine(params.get("stateMachineArn"))
         rows = [{"stateMachineAliasArn": d["stateMachineAliasArn"], "creationDate": d["creationDate"]}
                 for d in self.store.children(doc["stateMachineArn"], "alias")]
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"stateMachineAliases": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "stateMachineAliases")
 
     # -- activities ----------------------------------------------------------------------------------
 
@@ -554,11 +542,7 @@ class StepFunctionsProvider(Provider):
 
     def list_activities(self, ctx: RequestContext, params: dict) -> dict:
         rows = [_public(d) for d in self.store.activities(ctx.account, ctx.region)]
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"activities": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "activities")
 
     def delete_activity(self, ctx: RequestContext, params: dict) -> dict:
         v.arn_parts(params.get("activityArn"), "activity")
@@ -965,11 +949,7 @@ class StepFunctionsProvider(Provider):
                                      "stateMachineVersionArn", "stateMachineAliasArn", "mapRunArn") if k in d}
             row["redriveCount"] = d.get("redriveCount", 0)
             rows.append(row)
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"executions": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "executions")
 
     def get_execution_history(self, ctx: RequestContext, params: dict) -> dict:
         self._not_express(params.get("executionArn"))
@@ -986,11 +966,7 @@ class StepFunctionsProvider(Provider):
                                 details.pop(field)
                                 if field + "Details" in details:
                                     details[field + "Details"] = {"truncated": False}
-        chunk, token = v.page(params, events, v.max_results(params))
-        out = {"events": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, events, "events")
 
     # -- map runs -----------------------------------------------------------------------------------
 
@@ -1010,11 +986,7 @@ class StepFunctionsProvider(Provider):
                  "stateMachineArn": doc["stateMachineArn"], "startDate": d["startDate"],
                  **({"stopDate": d["stopDate"]} if "stopDate" in d else {})}
                 for d in self.store.map_runs(doc["executionArn"])]
-        chunk, token = v.page(params, rows, v.max_results(params))
-        out = {"mapRuns": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        return v.paged(params, rows, "mapRuns")
 
     def update_map_run(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._map_run(params.get("mapRunArn"))

@@ -65,6 +65,15 @@ def max_results(params: dict, default: int = 100, hi: int = 1000) -> int:
     return n
 
 
+def paged(params: dict, rows: list, member: str) -> dict:
+    """A list operation's answer: one page of ``rows`` under ``member``, and ``nextToken`` if more follow."""
+    chunk, token = page(params, rows, max_results(params))
+    out = {member: chunk}
+    if token:
+        out["nextToken"] = token
+    return out
+
+
 def page(params: dict, rows: list, limit: int) -> tuple[list, str | None]:
     """One page of ``rows`` from the request's nextToken, and the token of the next."""
     start = 0
