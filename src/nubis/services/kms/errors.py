@@ -71,15 +71,18 @@ def enum(value, member: str, allowed) -> None:
         raise constraint(value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
 
 
+def in_range(value, member: str, lo: int, hi: int) -> int:
+    """``value``, an integer from ``lo`` to ``hi``, else the model's constraint error."""
+    if not isinstance(value, int) or value < lo:
+        raise constraint(value, member, f"Member must have value greater than or equal to {lo}")
+    if value > hi:
+        raise constraint(value, member, f"Member must have value less than or equal to {hi}")
+    return value
+
+
 def limit(params: dict, default: int = 100, hi: int = 1000) -> int:
     value = params.get("Limit")
-    if value is None:
-        return default
-    if not isinstance(value, int) or value < 1:
-        raise constraint(value, "limit", "Member must have value greater than or equal to 1")
-    if value > hi:
-        raise constraint(value, "limit", f"Member must have value less than or equal to {hi}")
-    return value
+    return default if value is None else in_range(value, "limit", 1, hi)
 
 
 def marker(params: dict) -> int:

@@ -152,10 +152,8 @@ class Operations:
         if spec is not None:
             e.enum(spec, "keySpec", tuple(DATA_KEY_SPECS))
             n = DATA_KEY_SPECS[spec]
-        elif not isinstance(n, int) or n < 1:
-            raise e.constraint(n, "numberOfBytes", "Member must have value greater than or equal to 1")
-        elif n > 1024:
-            raise e.constraint(n, "numberOfBytes", "Member must have value less than or equal to 1024")
+        else:
+            e.in_range(n, "numberOfBytes", 1, 1024)
         context = _context(params)
         key = self._symmetric_for(ctx, params, operation)
         plaintext = os.urandom(n)
@@ -199,10 +197,7 @@ class Operations:
             raise ServiceError("CustomKeyStoreNotFoundException", "nubis has no custom key stores.")
         if n is None:
             raise e.validation("Please specify number of bytes.")
-        if not isinstance(n, int) or n < 1:
-            raise e.constraint(n, "numberOfBytes", "Member must have value greater than or equal to 1")
-        if n > 1024:
-            raise e.constraint(n, "numberOfBytes", "Member must have value less than or equal to 1024")
+        e.in_range(n, "numberOfBytes", 1, 1024)
         return {"Plaintext": os.urandom(n)}
 
     # -- asymmetric keys --------------------------------------------------------------------------------

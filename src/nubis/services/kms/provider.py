@@ -276,10 +276,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
     def schedule_key_deletion(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
         days = params.get("PendingWindowInDays", 30)
-        if not isinstance(days, int) or days < 7:
-            raise e.constraint(days, "pendingWindowInDays", "Member must have value greater than or equal to 7")
-        if days > 30:
-            raise e.constraint(days, "pendingWindowInDays", "Member must have value less than or equal to 30")
+        e.in_range(days, "pendingWindowInDays", 7, 30)
         self._managed_by_customer(key, "ScheduleKeyDeletion")
         self._not_pending_deletion(key)
         key.state = "PendingDeletion"
@@ -362,10 +359,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
     def enable_key_rotation(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
         period = params.get("RotationPeriodInDays", 365)
-        if not isinstance(period, int) or period < 90:
-            raise e.constraint(period, "rotationPeriodInDays", "Member must have value greater than or equal to 90")
-        if period > 2560:
-            raise e.constraint(period, "rotationPeriodInDays", "Member must have value less than or equal to 2560")
+        e.in_range(period, "rotationPeriodInDays", 90, 2560)
         self._rotatable(key)
         self._managed_by_customer(key, "EnableKeyRotation")
         self._usable_state(key)
