@@ -490,6 +490,16 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
             self.store.put_entries(t.id, hk, rk, list(new_e - old_e))
         return it.index_write_units(t, old, new, old_e, new_e) if measure else {}
 
+    def _write_answer(self, t: Table, params: dict, out: dict, size: int, units: dict, item: dict | None) -> dict:
+        """A write's answer with the ConsumedCapacity and ItemCollectionMetrics it was asked for."""
+        cap = it.consumed(t, params.get("ReturnConsumedCapacity"), it.write_units(size), units)
+        if cap:
+            out["ConsumedCapacity"] = cap
+        metrics = self._metrics(t, params, item)
+        if metrics:
+            out["ItemCollectionMetrics"] = metrics
+        return out
+
     def _metrics(self, t: Table, params: dict, item: dict | None) -> dict | None:
         if params.get("ReturnItemCollectionMetrics") != "SIZE" or item is None:
             return None
@@ -522,13 +532,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old
-        cap = it.consumed(t, params.get("ReturnConsumedCapacity"), it.write_units(size), units)
-        if cap:
-            out["ConsumedCapacity"] = cap
-        metrics = self._metrics(t, params, item)
-        if metrics:
-            out["ItemCollectionMetrics"] = metrics
-        return out
+        return self._write_answer(t, params, out, size, units, item)
 
     def get_item(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
@@ -564,14 +568,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         out: dict = {}
         if rv == "ALL_OLD" and old is not None:
             out["Attributes"] = old
-        size = it.dt.item_size(old) if old is not None else 0
-        cap = it.consumed(t, params.get("ReturnConsumedCapacity"), it.write_units(size), units)
-        if cap:
-            out["ConsumedCapacity"] = cap
-        metrics = self._metrics(t, params, old or key)
-        if metrics:
-            out["ItemCollectionMetrics"] = metrics
-        return out
+        return self._write_answer(t, params, out, it.dt.item_size(old) if old is not None else 0, units, old or key)
 
     def update_item(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
@@ -617,14 +614,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
             attrs = _x().Projection(paths).apply(source) if source else {}
             if attrs:
                 out["Attributes"] = attrs
-        cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
-                          it.write_units(max(size, it.dt.item_size(old) if old else 0)), units)
-        if cap:
-            out["ConsumedCapacity"] = cap
-        metrics = self._metrics(t, params, new)
-        if metrics:
-            out["ItemCollectionMetrics"] = metrics
-        return out
+        return self._write_answer(t, params, out, max(size, it.dt.item_size(old) if old else 0), units, new)
 
     # -- Query and Scan ------------------------------------------------------------------------------
 
