@@ -22,7 +22,8 @@ from ..base import Provider, RequestContext
 from ..iam import documents
 from ..iam.entities import access_key_id, secret_key
 from ..iam.provider import TaggedCredential, principal_tags
-from . import federation
+from . import federation, saml_signature
+from .oidc_keys import OidcKeys
 from .store import MIGRATIONS, StsStore
 
 _SESSION_NAME = re.compile(r"[\w+=,.@-]*")
@@ -58,6 +59,7 @@ class StsProvider(Provider):
 
     def start(self) -> None:
         self.store = StsStore(self.db)
+        self.oidc_keys = OidcKeys()
         self.scheduler.on("sts:forget", self._forget)
 
     def reset(self) -> None:
@@ -254,9 +256,10 @@ class StsProvider(Provider):
         return self._assumed(ctx, role_account, role, session, duration, texts if has_policies else None, packed,
                              tags, params.get("SourceIdentity"), transitive, mfa)
 
-    def assume_role_with_web_identity(self, ctx: RequestContext, params: dict) -> dict:
+    async def assume_role_with_web_identity(self, ctx: RequestContext, params: dict) -> dict:
         session = self._session_name(params.get("RoleSessionName"))
-        claims = federation.jwt_claims(params.get("WebIdentityToken"))
+        token = params.get("WebIdentityToken")
+        claims = federation.jwt_claims(token)
         arn = params.get("RoleArn")
         role_account, role = self._role(ctx, arn, "arn:aws:sts::federated", "sts:AssumeRoleWithWebIdentity")
         issuer = str(claims["iss"])
@@ -273,6 +276,8 @@ class StsProvider(Provider):
             if not any(a in provider["ClientIDList"] for a in auds):
                 raise federation.invalid_token("Incorrect token audience")
             host = provider["Url"]
+            if self.runtime.config.enforce_iam:
+                await self.oidc_keys.verify(token, issuer, provider.get("ThumbprintList") or [])
         exp = claims.get("exp")
         if isinstance(exp, (int, float)) and exp <= self.clock.now():
             raise ServiceError("ExpiredTokenException", "Token expired: current date/time must be before the "
@@ -296,11 +301,15 @@ class StsProvider(Provider):
 
     def assume_role_with_saml(self, ctx: RequestContext, params: dict) -> dict:
         arn, provider_arn = params.get("RoleArn"), params.get("PrincipalArn")
-        assertion = federation.saml_assertion(params.get("SAMLAssertion") or "")
+        encoded = params.get("SAMLAssertion") or ""
+        assertion = federation.saml_assertion(encoded)
         role_account, role = self._role(ctx, arn, "arn:aws:sts::federated", "sts:AssumeRoleWithSAML")
         provider = self.iam.saml_provider(role_account, provider_arn or "")
         if provider is None:
             raise federation.invalid_token(f"SAML provider {provider_arn} not found")
+        if self.runtime.config.enforce_iam:  # only what the provider's signature covers is believed
+            signed = saml_signature.verified(encoded, provider.get("SAMLMetadataDocument") or "")
+            assertion = federation.saml_assertion(encoded, signed)
         if (arn, provider_arn) not in assertion["roles"]:
             raise ServiceError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithSAML", 403)
         not_after = assertion["not_after"]
