@@ -236,11 +236,13 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
     def _version_for_write(self, b: Bucket) -> str:
         return _new_version_id() if b.versioning == "Enabled" else "null"
 
-    def _object(self, b: Bucket, key: str, version_id: str | None, *, allow_marker: bool = False) -> Obj:
-        """The current object (or a version of it): NoSuchKey, NoSuchVersion, or the delete marker errors."""
+    def _object(self, b: Bucket, key: str, version_id: str | None, *, allow_marker: bool = False,
+                body: bool = False) -> Obj:
+        """The current object (or a version of it): NoSuchKey, NoSuchVersion, or the delete marker errors.
+        ``body``: with a small body's bytes read along (``Obj.data``)."""
         raw = check_key(key)
         if version_id is None:
-            o = self.store.current(b.name, raw)
+            o = self.store.current(b.name, raw, body)
             if o is None:
                 raise errors.no_such_key(key)
             if o.delete_marker and not allow_marker:
@@ -248,7 +250,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 e.headers += [("x-amz-delete-marker", "true"), ("x-amz-version-id", o.version_id)]
                 raise e
             return o
-        o = self.store.version(b.name, raw, version_id)
+        o = self.store.version(b.name, raw, version_id, body)
         if o is None:
             if version_id != "null" and not re.fullmatch(r"[A-Za-z0-9._-]{1,1024}", version_id):
                 raise errors.invalid_argument("Invalid version id specified", "versionId", version_id)
@@ -591,9 +593,10 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 return v
         return None
 
-    def _read(self, ctx: RequestContext, params: dict) -> tuple[Bucket, Obj, dict, tuple[int, int] | None]:
+    def _read(self, ctx: RequestContext, params: dict,
+              body: bool = False) -> tuple[Bucket, Obj, dict, tuple[int, int] | None]:
         b = self.bucket(ctx, params["Bucket"])
-        o = self._object(b, params["Key"], params.get("VersionId"))
+        o = self._object(b, params["Key"], params.get("VersionId"), body=body)
         _check_conditions(o, params.get("IfMatch"), params.get("IfNoneMatch"), params.get("IfModifiedSince"),
                           params.get("IfUnmodifiedSince"))
         out = self._headers_of(ctx, b, o, params)
@@ -622,7 +625,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         return b, o, out, rng
 
     async def get_object(self, ctx: RequestContext, params: dict) -> dict:
-        b, o, out, rng = self._read(ctx, params)
+        b, o, out, rng = self._read(ctx, params, body=True)
         self.lifecycle.expiration(b, o, out)
         if o.meta.get("StorageClass") in ARCHIVED and not self._restored(o):
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
@@ -630,6 +633,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         first, last = rng if rng is not None else (0, o.size - 1)
         if o.size == 0 or last < first:
             out["Body"] = b""
+        elif o.data is not None and len(o.blobs) == 1:  # a small body, read with the row
+            out["Body"] = o.data if rng is None else o.data[first:last + 1]
         else:
             out["Body"] = await read_body(self.bodies, o.blobs, first, last)
         if rng is not None:
