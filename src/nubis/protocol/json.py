@@ -8,9 +8,12 @@ import json
 import math
 import zlib
 
+import orjson
+
 from . import eventstream, models
 from .base import (Protocol, b64decode, b64encode, bad_request, format_timestamp, modeled_error,
                    parse_timestamp, timestamp_format)
+from .errors import ServiceError
 from .wire import HttpResponse
 
 _BODYLESS = ("header", "headers", "statusCode", "uri", "querystring")
@@ -106,22 +109,48 @@ class JsonCodec:
                 return _same
             plan = [(wire, key, _SCALAR_CHECKS.get(m.type_name), None if m.type_name in _SCALAR_CHECKS
                      else self._reader(m)) for key, wire, m in self._members(shape)]
+            order = {entry[0]: i for i, entry in enumerate(plan)}
+            sparse = len(plan) // 3
             name = shape.name
+
+            def invalid(raw, key, check):
+                if raw.__class__ is float and check is int:
+                    # orjson reads an integer beyond 64 bits as a float: the
+                    # json protocol reads such a body again with the stdlib.
+                    return _LostInteger(f"{raw!r} is not a valid value for {name}.{key}")
+                return bad_request(f"{raw!r} is not a valid value for {name}.{key}")
 
             def read_structure(value):
                 if value.__class__ is not dict:
                     raise bad_request(f"Expected an object for {name}")
                 out = {}
+                if len(value) <= sparse:
+                    # A value that sets few of many members (a DynamoDB AttributeValue
+                    # one of ten) is walked by its own keys, then in the model's order
+                    # as below, so the answer and the first error are the same.
+                    found = [(i, raw) for wire, raw in value.items()
+                             if raw is not None and (i := order.get(wire)) is not None]
+                    if len(found) > 1:
+                        found.sort(key=_first)
+                    for i, raw in found:
+                        _wire, key, check, sub = plan[i]
+                        if sub is not None:
+                            out[key] = sub(raw)
+                        elif not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
+                            raise invalid(raw, key, check)
+                        else:
+                            out[key] = raw
+                    return out
                 for wire, key, check, sub in plan:
                     raw = value.get(wire)
                     if raw is None:
                         continue
-                    if sub is None:
-                        if not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
-                            raise bad_request(f"{raw!r} is not a valid value for {name}.{key}")
-                        out[key] = raw
-                    else:
+                    if sub is not None:
                         out[key] = sub(raw)
+                    elif not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
+                        raise invalid(raw, key, check)
+                    else:
+                        out[key] = raw
                 return out
             return read_structure
         if t == "list":
@@ -162,6 +191,8 @@ class JsonCodec:
             find = plan.get
 
             def write_structure(value):
+                if value.__class__ is Fragment:
+                    return value
                 out = {}
                 for key, v in value.items():
                     hit = find(key)
@@ -173,13 +204,13 @@ class JsonCodec:
         if t == "list":
             sub = self._writer(shape.member)
             if shape.member.type_name in _SCALAR_CHECKS:
-                return list
-            return lambda value: [sub(v) for v in value]
+                return _list
+            return lambda value: value if value.__class__ is Fragment else [sub(v) for v in value]
         if t == "map":
             sub = self._writer(shape.value)
             if shape.value.type_name in _SCALAR_CHECKS:
-                return dict
-            return lambda value: {k: sub(v) for k, v in value.items()}
+                return _dict
+            return lambda value: value if value.__class__ is Fragment else {k: sub(v) for k, v in value.items()}
         if t == "timestamp":
             fmt = timestamp_format(shape, "unixtimestamp")
             return lambda value: format_timestamp(value, fmt)
@@ -194,22 +225,60 @@ def _same(value):
     return value
 
 
+def _first(pair):
+    return pair[0]
+
+
+def _list(value):
+    return value if value.__class__ is Fragment else list(value)
+
+
+def _dict(value):
+    return value if value.__class__ is Fragment else dict(value)
+
+
+class _LostInteger(ServiceError):
+    """An integer member read as a float (see ``loads``): the error the body
+    gets unless it is read again with the stdlib's exact integers."""
+
+    def __init__(self, message: str):
+        super().__init__("SerializationException", message, status=400)
+
+
 # Scalars JSON carries as they are, with the Python types a request may hold for them.
 _SCALAR_CHECKS = {"string": str, "integer": int, "long": int, "boolean": bool}
 
 
+# Already-serialized JSON a provider hands over (DynamoDB's stored items), emitted as it is.
+Fragment = orjson.Fragment
+
+# orjson does the work; what it refuses (integers beyond 64 bits, NaN literals,
+# lone surrogates, types it would serialize where the stdlib does not) goes the
+# stdlib's way, so a body reads and writes as it always did.
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # Made once: json.dumps/loads with options build a new encoder per call.
 _ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _DECODE = json.JSONDecoder().decode
 
 
 def dumps(obj) -> bytes:
-    return _ENCODE(obj).encode("utf-8")
+    try:
+        return orjson.dumps(obj, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return _ENCODE(obj).encode("utf-8")
 
 
 def loads(body: bytes):
     if not body or not body.strip():
         return {}
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return loads_exact(body)
+
+
+def loads_exact(body: bytes):
+    """The stdlib's reading: integers of any size, NaN and Infinity, lone surrogates."""
     try:
         return _DECODE(body.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -265,7 +334,10 @@ class JsonProtocol(Protocol):
         shape = operation.input_shape
         if shape is None:
             return {}
-        return self.codec.read(shape, loads(request.body)) or {}
+        try:
+            return self.codec.read(shape, loads(request.body)) or {}
+        except _LostInteger:
+            return self.codec.read(shape, loads_exact(request.body)) or {}
 
     def _headers(self, metadata: dict, request_id: str, body: bytes) -> list[tuple[str, str]]:
         headers = [("Content-Type", _CONTENT_TYPES.get(metadata.get("jsonVersion", "1.0"))
