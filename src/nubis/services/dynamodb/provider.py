@@ -14,6 +14,7 @@ import re
 import zlib
 
 from ...protocol.errors import ServiceError
+from ...protocol.json import Fragment
 from ..base import Provider, RequestContext
 from . import items as it
 from . import tables as tb
@@ -23,7 +24,7 @@ from .partiql.operations import PartiQL
 from .pitr import PointInTimeRecovery
 from .global_tables import LegacyGlobalTables, Replicas
 from .kinesis_destinations import KinesisDestinations
-from .store import MIGRATIONS, DynamoStore, decode
+from .store import MIGRATIONS, DynamoStore, decode, wire
 from .streams import Streams
 from .tables import INVALID, Table, not_found, validation
 from .ttl import Expiry
@@ -45,6 +46,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
 
     def start(self) -> None:
         self.store = DynamoStore(self.db)
+        self.store.convert_items()
         self.tables: dict[tuple[str, str, str], Table] = {}
         self.streams, self.expiry, self.replicas = Streams(self), Expiry(self), Replicas(self)
         self.load()
@@ -541,13 +543,16 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         ex = self._expressions(params, ("ProjectionExpression",))
         projection = self._projection(ex, params)
         ex.check_all_used()
-        item = self.store.get(t.id, *it.row_key(t, key))
+        row = self.store.row(t.id, *it.row_key(t, key))
         out: dict = {}
-        if item is not None:
-            out["Item"] = projection.apply(item) if projection is not None else item
+        if row is not None:
+            if projection is not None:
+                out["Item"] = projection.apply(decode(row[0]))
+            else:
+                out["Item"] = Fragment(wire(row[0])) if _on_the_wire(ctx, "GetItem") else decode(row[0])
         mode = params.get("ReturnConsumedCapacity")
         if mode in ("TOTAL", "INDEXES"):
-            size = it.dt.item_size(item) if item is not None else 0
+            size = row[1] if row is not None else 0
             out["ConsumedCapacity"] = it.consumed(t, mode, it.read_units(size, bool(params.get("ConsistentRead"))))
         return out
 
@@ -690,8 +695,14 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         irk = it.key_bytes(start[index.range_name]) if index.range_name else b""
         return ihk, irk, hk, rk
 
-    def _page(self, t, index, select, projection, filt, rows, limit):
-        """Walk rows (body, size) in order until Limit items were evaluated or 1 MB was read."""
+    def _page(self, t, index, select, projection, filt, rows, limit, whole: bool = False):
+        """Walk rows (body, size) in order until Limit items were evaluated or 1 MB was read.
+
+        ``whole``: the answer goes out on the wire, where items returned whole
+        (no filter, projection or index projection) are their stored JSON."""
+        if whole and filt is None and projection is None and select != "COUNT" and (
+                index is None or index.projection == "ALL"):
+            return self._whole_page(t, index, rows, limit)
         items, scanned, read, last = [], 0, 0, None
         count = 0
         # A global index holds only its projection: a filter sees nothing else.
@@ -714,6 +725,20 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
             out["Items"] = items
         if last is not None:
             out["LastEvaluatedKey"] = it.key_of(t, last, index)
+        return out, read
+
+    def _whole_page(self, t, index, rows, limit):
+        """A page of whole items: their stored JSON, joined into the Items array undecoded."""
+        bodies, read, last = [], 0, None
+        for body, size in rows:
+            bodies.append(body if body[0] == 0x7B else wire(body))
+            read += size
+            if (limit is not None and len(bodies) >= limit) or read >= PAGE_BYTES:
+                last = body
+                break
+        out = {"Count": len(bodies), "ScannedCount": len(bodies), "Items": Fragment(b"[" + b",".join(bodies) + b"]")}
+        if last is not None:
+            out["LastEvaluatedKey"] = it.key_of(t, decode(last), index)
         return out, read
 
     def query(self, ctx: RequestContext, params: dict) -> dict:
@@ -755,7 +780,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                     continue
                 yield row[-2], row[-1]
 
-        out, read = self._page(t, index, select, projection, filt, rows(), limit)
+        out, read = self._page(t, index, select, projection, filt, rows(), limit, _on_the_wire(ctx, "Query"))
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
                           it.read_units(read, bool(params.get("ConsistentRead"))))
         if cap:
@@ -800,7 +825,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                     if total is None or zlib.crc32(hk) % total == segment:
                         yield body, size
 
-        out, read = self._page(t, index, select, projection, filt, rows(), limit)
+        out, read = self._page(t, index, select, projection, filt, rows(), limit, _on_the_wire(ctx, "Scan"))
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
                           it.read_units(read, bool(params.get("ConsistentRead"))))
         if cap:
@@ -1074,6 +1099,12 @@ class _NoExpressions:
 
 
 _NO_EXPRESSIONS = _NoExpressions()
+
+
+def _on_the_wire(ctx: RequestContext, operation: str) -> bool:
+    """Whether this operation's answer goes straight to the JSON protocol (not to
+    PartiQL, a batch or the internal client, which read the items)."""
+    return ctx.operation == operation and ctx.protocol == "json" and not ctx.internal
 
 
 def _measure(params: dict) -> bool:

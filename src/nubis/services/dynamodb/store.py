@@ -5,7 +5,9 @@ of its partition and sort key values (``types.key_bytes``; ``rk`` is empty
 for a table without a sort key). SQLite orders BLOBs with memcmp, so its
 primary-key order is DynamoDB's order within a partition: a Query is a range
 scan of that key, backwards for ``ScanIndexForward=false``. The body is the
-item's DynamoDB JSON in CBOR (binary values stay bytes, no base64).
+item's DynamoDB JSON text, B and BS in base64: what GetItem, Query and Scan
+answer with, so an item read whole goes out as it is, never decoded. (Versions
+before kept the body in CBOR; such rows, and backups made then, still read.)
 
 A secondary index is a second table of entries ``(table_id, index, ihk, irk,
 hk, rk)`` pointing at the base item, written in the same transaction as the
@@ -13,10 +15,12 @@ item. Items without the index's key attributes have no entry (sparse index).
 """
 from __future__ import annotations
 
+import base64
 import json
 from typing import Iterator
 
 import cbor2
+import orjson
 
 from ...state.db import Database
 from .backup_store import MIGRATION as BACKUP_TABLES
@@ -123,8 +127,53 @@ CREATE TABLE dynamodb_global_tables (
 );
 """)
 
-encode = cbor2.dumps
-decode = cbor2.loads
+# Items are kept as their DynamoDB JSON (earlier versions wrote CBOR): the rows
+# written before are converted once, when the provider starts (``convert_items``).
+MIGRATIONS.append("""
+CREATE TABLE dynamodb_cbor_items (pending INTEGER NOT NULL);
+INSERT INTO dynamodb_cbor_items(pending) SELECT 1 WHERE EXISTS (SELECT 1 FROM dynamodb_items);
+""")
+
+
+def encode(item: dict) -> bytes:
+    """An item as its DynamoDB JSON text."""
+    return orjson.dumps(item, default=_base64)
+
+
+def decode(body: bytes) -> dict:
+    """An item from its stored body (binary values as bytes)."""
+    if body[0] != 0x7B:  # not "{": the CBOR of an earlier version
+        return cbor2.loads(body)
+    item = orjson.loads(body)
+    if b'"B":' in body or b'"BS":' in body:
+        for value in item.values():
+            _binary(value)
+    return item
+
+
+def wire(body: bytes) -> bytes:
+    """An item's stored body as its DynamoDB JSON text."""
+    return body if body[0] == 0x7B else encode(cbor2.loads(body))
+
+
+def _base64(value) -> str:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _binary(value: dict) -> None:
+    """B and BS values (at any depth) from base64 to bytes, in place."""
+    if "B" in value:
+        value["B"] = base64.b64decode(value["B"])
+    elif "BS" in value:
+        value["BS"] = [base64.b64decode(e) for e in value["BS"]]
+    elif "M" in value:
+        for element in value["M"].values():
+            _binary(element)
+    elif "L" in value:
+        for element in value["L"]:
+            _binary(element)
 
 
 class DynamoStore:
@@ -175,6 +224,11 @@ class DynamoStore:
                                 (table_id, hk, rk))
         return None if row is None else decode(row[0])
 
+    def row(self, table_id: int, hk: bytes, rk: bytes) -> tuple[bytes, int] | None:
+        """(body, size) of an item, its body not decoded."""
+        return self.db.query_one("SELECT body, size FROM dynamodb_items WHERE table_id = ? AND hk = ? AND rk = ?",
+                                 (table_id, hk, rk))
+
     def size_of(self, table_id: int, hk: bytes, rk: bytes) -> int | None:
         row = self.db.query_one("SELECT size FROM dynamodb_items WHERE table_id = ? AND hk = ? AND rk = ?",
                                 (table_id, hk, rk))
@@ -197,6 +251,24 @@ class DynamoStore:
 
     def drop_index(self, table_id: int, index: str) -> None:
         self.db.execute("DELETE FROM dynamodb_index_entries WHERE table_id = ? AND index_name = ?", (table_id, index))
+
+    def convert_items(self) -> None:
+        """Rewrite the CBOR bodies an earlier version wrote as DynamoDB JSON, once (see MIGRATIONS)."""
+        if self.db.query_one("SELECT 1 FROM dynamodb_cbor_items") is None:
+            return
+        with self.db.transaction():
+            after = (-1, b"", b"")
+            while True:
+                rows = self.db.query("SELECT table_id, hk, rk, body FROM dynamodb_items WHERE (table_id, hk, rk) > "
+                                     "(?, ?, ?) ORDER BY table_id, hk, rk LIMIT 500", after)
+                for table_id, hk, rk, body in rows:
+                    if body[0] != 0x7B:
+                        self.db.execute("UPDATE dynamodb_items SET body = ? WHERE table_id = ? AND hk = ? AND rk = ?",
+                                        (wire(body), table_id, hk, rk))
+                if len(rows) < 500:
+                    break
+                after = tuple(rows[-1][:3])
+            self.db.execute("DELETE FROM dynamodb_cbor_items")
 
     # -- reads in key order -----------------------------------------------------------------
 

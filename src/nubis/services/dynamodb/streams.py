@@ -25,9 +25,10 @@ import json
 import os
 import uuid
 
+import cbor2
+
 from . import items as it
 from . import tables as tb
-from .store import decode, encode
 
 SEQ_BASE = 10 ** 20          # seq 1 is "100000000000000000001": 21 digits
 RETENTION = 24 * 3600.0
@@ -164,7 +165,7 @@ class Streams:
         if self.identity is not None:
             record["userIdentity"] = self.identity
         self.db.execute("INSERT INTO dynamodb_stream_records(stream_id, created, body) VALUES (?, ?, ?)",
-                        (stream_id, self.clock.now(), encode(record)))
+                        (stream_id, self.clock.now(), cbor2.dumps(record)))
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -208,7 +209,7 @@ class Streams:
                              "ORDER BY seq LIMIT ?", (stream_id, from_seq, limit))
         out = []
         for seq, body in rows:
-            record = decode(body)
+            record = cbor2.loads(body)  # records stay CBOR: they hold more than items
             record["dynamodb"]["SequenceNumber"] = sequence_number(seq)
             out.append((seq, record))
         return out
