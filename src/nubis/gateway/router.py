@@ -11,14 +11,14 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..protocol import models
 from ..protocol.errors import ServiceError
 from ..protocol.rest import uri_template
 from ..protocol.wire import HttpRequest
 from ..services.s3 import browser_post
-from .hosts import HostInfo, HostParser
+from .hosts import NONE, HostInfo, HostParser
 
 _SCOPE = re.compile(r"Credential=([^/,\s]*)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _CBOR_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)$")
@@ -31,7 +31,7 @@ class Route:
     protocol: str | None = None
     uri_params: dict | None = None
     data_plane: str | None = None  # "s3-website", "execute-api", "cloudfront", "lambda-url"
-    host: HostInfo = field(default_factory=HostInfo)
+    host: HostInfo = NONE  # (frozen: one shared instance)
     access_key: str | None = None
     region: str | None = None
     signing_name: str | None = None
@@ -131,10 +131,11 @@ class RestRoutes:
     def match(self, method: str, path: str, query: dict[str, str], headers):
         if method not in self._memo_methods:
             return self._match(method, path, query, headers)
+        present = headers.as_dict()  # (the parser decodes them all anyway)
         key = (method, min(path.count("/", 1), 2), path.endswith("/") and len(path) > 1,
                tuple(sorted((k, query[k] if k in self._literal_valued else None)
-                            for k in query if k in self._query_keys)),
-               tuple(h in headers for h in self._header_keys))
+                            for k in query if k in self._query_keys)) if query else (),
+               tuple(map(present.__contains__, self._header_keys)))
         route = self._memo.get(key)
         if route is not None:
             score, tpl, name = route
@@ -200,6 +201,7 @@ class Router:
         self._target_routes: dict[tuple, Route] = {}
         self._form_routes: dict[tuple, Route] = {}
         self._actions: dict[tuple, tuple[str, str]] = {}
+        self._scopes: dict[str, tuple] = {}
 
     def route(self, request: HttpRequest) -> Route:
         """Everything but query-protocol routing that needs the form body."""
@@ -291,6 +293,23 @@ class Router:
 
     def _scope(self, request: HttpRequest, route: Route) -> None:
         auth = request.headers.get("authorization")
+        if auth:
+            # The scope is read once per credential (``Credential=.../aws4_request``,
+            # up to its comma), not searched for in every signature.
+            i = auth.find("Credential=")
+            if i >= 0:
+                j = auth.find(",", i)
+                credential = auth[i:j] if j > 0 else auth[i:]
+                found = self._scopes.get(credential)
+                if found is None:
+                    m = _SCOPE.match(credential)
+                    if m is not None:
+                        found = m.groups()
+                        if len(self._scopes) < 4096:
+                            self._scopes[credential] = found
+                if found is not None:
+                    route.access_key, _, route.region, route.signing_name = found
+                    return
         m = _SCOPE.search(auth) if auth else None
         if m:
             route.access_key, _, route.region, route.signing_name = m.groups()

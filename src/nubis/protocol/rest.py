@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 from . import eventstream
 from . import json as _json
-from .base import Protocol, header_text, modeled_error, parse_header, parse_scalar
+from .base import Protocol, header_text, modeled_error, parse_header, parse_scalar, rfc822, timestamp_format
 from .wire import HttpResponse
 from .xml import XmlReader, XmlWriter, escape, parse_document
 
@@ -61,7 +61,8 @@ class UriTemplate:
         m = self.regex.match(raw_path)
         if m is None:
             return None
-        return {name: unquote(m.group(f"g{i}")) for i, name in enumerate(self.labels)}
+        # (the groups are the labels, in order)
+        return {name: unquote(v) if "%" in v else v for name, v in zip(self.labels, m.groups())}
 
 
 @functools.lru_cache(maxsize=None)
@@ -97,12 +98,23 @@ def _header_writer(member):
         return lambda v: v if v.__class__ is str else str(v)
     if member.type_name in ("integer", "long"):
         return str
+    if member.type_name == "timestamp" and timestamp_format(member, "rfc822") == "rfc822":
+        return rfc822  # (Last-Modified, Expires, ...)
     return functools.partial(header_text, member)
+
+
+def _header_reader(member):
+    """How a header (or URI label) member's value is read from its text: None
+    for strings (most of them), which are taken as they come."""
+    if member.type_name == "string" and not member.serialization.get("jsonvalue"):
+        return None
+    return functools.partial(parse_header, member)
 
 
 class _InputPlan:
     """An input shape's members by where they travel: path labels, query
-    names, header names (lower-cased), header prefixes, host labels."""
+    names, header names (lower-cased, with their readers), header prefixes,
+    host labels."""
 
     def __init__(self, shape):
         self.uri: list[tuple] = []
@@ -115,14 +127,15 @@ class _InputPlan:
             loc = member.serialization.get("location")
             name = member.serialization.get("name", key)
             if loc == "uri":
-                self.uri.append((key, member, name))
+                self.uri.append((key, name, None if member.type_name == "string" else
+                                 functools.partial(parse_scalar, member)))
             elif loc == "querystring":
                 if member.type_name == "map":
                     self.query_map = (key, member)
                 else:
                     self.query[name] = (key, member, member.type_name == "list")
             elif loc == "header":
-                self.headers[name.lower()] = (key, member, member.type_name == "list")
+                self.headers[name.lower()] = (key, _header_reader(member), member.type_name == "list")
             elif loc == "headers":
                 self.prefixed.append((key, name.lower()))
             elif member.serialization.get("hostLabel"):
@@ -150,9 +163,9 @@ class RestProtocol(Protocol):
             uri_params = uri_template(operation).match(request.path) or {}
         plan = self._plan(shape)
         params: dict = {}
-        for key, member, name in plan.uri:
+        for key, name, read in plan.uri:
             if name in uri_params:
-                params[key] = parse_scalar(member, uri_params[name])
+                params[key] = uri_params[name] if read is None else read(uri_params[name])
         query = request.query
         if query:
             by_name = plan.query
@@ -178,12 +191,15 @@ class RestProtocol(Protocol):
         for lname, text in request.headers.as_dict().items():
             hit = by_header.get(lname)
             if hit is not None:
-                key, member, is_list = hit
-                if not (is_list and text == ""):
-                    params[key] = parse_header(member, text)
-            for key, prefix in prefixed:
-                if lname.startswith(prefix):
-                    params.setdefault(key, {})[lname[len(prefix):]] = text
+                key, read, is_list = hit
+                if read is None:
+                    params[key] = text
+                elif not (is_list and text == ""):
+                    params[key] = read(text)
+            if prefixed:
+                for key, prefix in prefixed:
+                    if lname.startswith(prefix):
+                        params.setdefault(key, {})[lname[len(prefix):]] = text
         if plan.host_labels:
             hosted = host_labels(request, operation)
             for key in plan.host_labels:
@@ -215,9 +231,10 @@ class RestProtocol(Protocol):
     # -- responses ------------------------------------------------------------
 
     def _output_plan(self, shape) -> dict:
-        """``{member: (location, wire name, member shape)}`` of an output shape's
+        """``{member: (location, wire name, writer)}`` of an output shape's
         non-body members, made once: a response walks its own few keys, not the
-        shape's members (GetObjectOutput has sixty)."""
+        shape's members (GetObjectOutput has sixty). The location is ``"header"``,
+        ``"list"`` (a list header, left out when empty), ``"statusCode"`` or ``"headers"``."""
         plans = self.__dict__.setdefault("_out_plans", {})
         hit = plans.get(id(shape))
         if hit is None or hit[0] is not shape:
@@ -225,8 +242,10 @@ class RestProtocol(Protocol):
             for key, member in shape.members.items():
                 loc = member.serialization.get("location")
                 if loc in ("statusCode", "header", "headers"):
-                    plan[key] = (loc, member.serialization.get("name", key if loc == "header" else ""), member,
-                                 _header_writer(member))
+                    name = member.serialization.get("name", key if loc == "header" else "")
+                    if loc == "header" and member.type_name == "list":
+                        loc = "list"
+                    plan[key] = (loc, name, _header_writer(member))
             hit = plans[id(shape)] = (shape, plan)
         return hit[1]
 
@@ -250,16 +269,15 @@ class RestProtocol(Protocol):
         stream = None
         plan = self._output_plan(shape)
         for key, value in output.items():
-            if value is None:
-                continue
             found = plan.get(key)
-            if found is None:
+            if found is None or value is None:
                 continue
-            loc, name, member, write = found
+            loc, name, write = found
             if loc == "header":
-                if member.type_name == "list" and not value:
-                    continue
                 headers.append((name, write(value)))
+            elif loc == "list":
+                if value:
+                    headers.append((name, write(value)))
             elif loc == "statusCode":
                 status = int(value)
             else:
