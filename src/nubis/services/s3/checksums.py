@@ -182,8 +182,7 @@ def requested_checksums(headers) -> dict[str, str | None]:
     one with neither a value header nor a trailer.
     """
     found: dict[str, str] = {}
-    for name, value in headers.items():
-        name = name.lower()
+    for name, value in headers.items():  # (names come lower-cased)
         if not name.startswith(_HEADER_PREFIX) or name in _NOT_VALUES:
             continue
         alg = normalize_algorithm(name[len(_HEADER_PREFIX):])

@@ -5,10 +5,12 @@ blocks the event loop, and moves in 1 MiB pieces, so that it never sits in
 memory. An object's body is a list of blobs (``[[blob_id, size], ...]``): one
 for a PUT, the parts of a completed multipart upload, read one after another.
 
-Small bodies (up to ``INLINE`` bytes) are rows of ``s3_small_bodies`` instead
-of files (``Bodies``): written with the object's row in the same group
-commit, durable exactly as SQLite is, with no file to create and fsync (about
-185 us here, most of a 4 KiB PUT).
+Small bodies (up to ``INLINE`` bytes) are kept in the database instead of
+files: written with the object's row in the same group commit, durable exactly
+as SQLite is, with no file to create and fsync (about 185 us here, most of a
+4 KiB PUT). A PutObject's small body is the object row's own ``data`` column
+(blob id ``IN_ROW``: one row to write, read and drop); a part's, or a copy's,
+is a row of ``s3_small_bodies`` (``Bodies``, ids ``i-...``).
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ CHUNK = 1 << 20
 SMALL = 256 << 10  # bodies up to this size are read without a worker thread
 INLINE = 64 << 10  # bodies up to this size are kept in the database
 _INLINE_PREFIX = "i-"
+IN_ROW = "row"  # the blob id of a body kept in its object's row (``Obj.data``)
 
 
 class Bodies:
@@ -84,19 +87,29 @@ async def store_body(blobs, body, hashers) -> tuple[str, int]:
     """Write a request body (bytes or an async iterator of chunks) to a new,
     fsynced blob (or, small, a database row); return its id and size. A
     failure leaves nothing behind."""
-    chunks = _as_stream(body)
+    blob_id, size, data = await take_body(blobs, body, hashers)
+    if data is not None:
+        blob_id = blobs.put_small(data)
+    return blob_id, size
+
+
+async def take_body(blobs, body, hashers) -> tuple[str, int, bytes | None]:
+    """``store_body``, but a small body comes back as bytes (with ``IN_ROW`` for
+    its id), for the caller to keep in its object's row; a large one is a blob."""
+    chunks = body if hasattr(body, "__anext__") else _as_stream(body)
     head, size = [], 0
     async for chunk in chunks:
-        head.append(chunk)
-        size += len(chunk)
-        if size > INLINE:
-            break
+        if chunk:
+            head.append(chunk)
+            size += len(chunk)
+            if size > INLINE:
+                break
     else:
-        data = b"".join(head)
+        data = head[0] if len(head) == 1 else b"".join(head)
         for h in hashers:
             h.update(data)
-        return blobs.put_small(data), len(data)
-    return await _store_file(blobs, _chain(head, chunks), hashers)
+        return IN_ROW, len(data), bytes(data)
+    return (*await _store_file(blobs, _chain(head, chunks), hashers), None)
 
 
 async def _chain(head: list, rest) -> AsyncIterator[bytes]:
@@ -283,7 +296,7 @@ async def copy_body(blobs, parts: list, start: int, end: int, hashers=()) -> tup
 async def delete_blobs(blobs, blob_ids: list[str]) -> None:
     # Rows go on the loop (a worker thread would contend for the database
     # with it); files in a worker thread.
-    files = [b for b in blob_ids if not b.startswith(_INLINE_PREFIX)]
+    files = [b for b in blob_ids if not b.startswith(_INLINE_PREFIX) and b != IN_ROW]
     for b in blob_ids:
         if b.startswith(_INLINE_PREFIX):
             blobs.delete(b)

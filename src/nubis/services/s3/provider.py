@@ -24,7 +24,7 @@ from .bucket_config import BucketConfig, owner_of
 from .cors import Cors
 from .lifecycle import Lifecycle
 from .names import check_bucket_name, check_key, key_text
-from .objects import Bodies, copy_body, delete_blobs, read_body, store_body
+from .objects import Bodies, copy_body, delete_blobs, read_body, store_body, take_body
 from .store import MIGRATIONS, Bucket, Obj, S3Store
 from .website import Website
 
@@ -46,6 +46,10 @@ RESTORE_SECONDS = {("GLACIER", "Expedited"): 5 * 60, ("GLACIER", "Standard"): 5 
                    ("GLACIER", "Bulk"): 12 * 3600, ("DEEP_ARCHIVE", "Standard"): 12 * 3600,
                    ("DEEP_ARCHIVE", "Bulk"): 48 * 3600}
 MAX_METADATA = 2048
+_CONTENT_REST = frozenset(CONTENT_FIELDS[1:])
+_RESPONSE_OVERRIDES = frozenset(("ResponseContentType", "ResponseContentLanguage", "ResponseContentDisposition",
+                                 "ResponseContentEncoding", "ResponseCacheControl", "ResponseExpires"))
+_CONDITIONS = frozenset(("IfMatch", "IfNoneMatch", "IfModifiedSince", "IfUnmodifiedSince"))
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -382,10 +386,11 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     # -- writing objects --------------------------------------------------------------------
 
-    def _incoming(self, ctx: RequestContext, params: dict):
+    def _incoming(self, ctx: RequestContext, params: dict, aws_chunked: bool | None = None):
         """The request body (an ``aws-chunked`` framing taken off), the checksums it
         carries ``{algorithm: value or None when it trails}``, their hashers, and the
-        dict the trailers arrive in."""
+        dict the trailers arrive in. ``aws_chunked``: whether the body is framed, when
+        the caller knows already."""
         headers = ctx.request.headers if ctx.request is not None else {}
         requested = cks.requested_checksums(headers) if ctx.request is not None else {}
         if not requested and params.get("ChecksumAlgorithm") and ctx.request is None:
@@ -393,20 +398,28 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         hashers = {alg: cks.hasher(alg) for alg in requested}
         body = params.get("Body")
         trailers: dict = {}
-        if ctx.request is not None and chunked.is_aws_chunked(headers):
+        if aws_chunked is None:
+            aws_chunked = ctx.request is not None and chunked.is_aws_chunked(headers)
+        if aws_chunked:
             body = chunked.decode_request(headers, as_stream(body), trailers,
                                           getattr(ctx.request, "chunk_verifier", None))  # auth/enforce.py
         return body, requested, hashers, trailers
 
-    async def _receive(self, ctx: RequestContext, params: dict) -> tuple[str, int, str, dict]:
-        """A PutObject or UploadPart body stored: its blob, size, ETag (its MD5) and the
-        checksums it carries, each checked (``Content-MD5`` too); a failed check leaves nothing."""
-        body, requested, hashers, trailers = self._incoming(ctx, params)
+    async def _receive(self, ctx: RequestContext, params: dict, aws_chunked: bool | None = None,
+                       in_row: bool = False) -> tuple[str, int, str, dict, bytes | None]:
+        """A PutObject or UploadPart body stored: its blob, size, ETag (its MD5), the
+        checksums it carries, each checked (``Content-MD5`` too), and, ``in_row``, a
+        small body's bytes for the object's row (its blob ``IN_ROW``); a failed check
+        leaves nothing."""
+        body, requested, hashers, trailers = self._incoming(ctx, params, aws_chunked)
         if not hashers:
             # S3 gives an object uploaded without a checksum a CRC64NVME one.
             hashers = {"CRC64NVME": cks.hasher("CRC64NVME")}
         md5 = hashlib.md5()
-        blob_id, size = await store_body(self.bodies, body, [md5, *hashers.values()])
+        if in_row:
+            blob_id, size, data = await take_body(self.bodies, body, [md5, *hashers.values()])
+        else:
+            (blob_id, size), data = await store_body(self.bodies, body, [md5, *hashers.values()]), None
         try:
             if params.get("ContentMD5") is not None:
                 cks.verify_content_md5(params["ContentMD5"], md5.digest())
@@ -414,7 +427,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         except BaseException:
             await delete_blobs(self.bodies, [blob_id])
             raise
-        return blob_id, size, f'"{md5.hexdigest()}"', checksums
+        return blob_id, size, f'"{md5.hexdigest()}"', checksums, data
 
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:
         """Check the checksums the client sent against the body; return them as ``{"ChecksumCRC32": value, ...}``."""
@@ -482,9 +495,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 raise errors.precondition_failed("If-Match")
 
     def _commit_object(self, b: Bucket, raw: bytes, blobs: list, size: int, etag: str, meta: dict,
-                       tags: list) -> Obj:
+                       tags: list, data: bytes | None = None) -> Obj:
         o = Obj(b.name, raw, self._version_for_write(b), self.store.next_seq(), True, False, blobs, size, etag,
-                self.clock.now(), meta, tags)
+                self.clock.now(), meta, tags, data)
         self.store.insert(o, only_version=b.versioning is None)
         return o
 
@@ -517,19 +530,20 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 raise ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400,
                                    fields={"Content-MD5": md5_b64})
         self._check_write_conditions(b, raw, key, params)
-        if ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers):
+        aws_chunked = ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers)
+        if aws_chunked:
             encoding = chunked.stored_content_encoding(ctx.request.headers)
             meta.pop("ContentEncoding", None)
             if encoding:
                 meta["ContentEncoding"] = encoding
-        blob_id, size, etag, checksums = await self._receive(ctx, params)
+        blob_id, size, etag, checksums, data = await self._receive(ctx, params, aws_chunked, in_row=True)
         try:
             if checksums:
                 meta["Checksums"] = checksums
                 meta["ChecksumType"] = "FULL_OBJECT"
             with self.db.transaction():
                 self._check_write_conditions(b, raw, key, params)
-                o = self._commit_object(b, raw, [[blob_id, size]], size, etag, meta, tags)
+                o = self._commit_object(b, raw, [[blob_id, size]], size, etag, meta, tags, data)
         except BaseException:
             await delete_blobs(self.bodies, [blob_id])
             raise
@@ -551,9 +565,10 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         out: dict = {"ETag": o.etag, "LastModified": _ts(o.modified), "AcceptRanges": "bytes",
                      "ContentType": meta.get("ContentType", "binary/octet-stream"),
                      "VersionId": self._version_out(b, o)}
-        for f in CONTENT_FIELDS[1:]:
-            if meta.get(f) is not None:
-                out[f] = meta[f]
+        if not _CONTENT_REST.isdisjoint(meta):  # (most objects have none of them)
+            for f in CONTENT_FIELDS[1:]:
+                if meta.get(f) is not None:
+                    out[f] = meta[f]
         if meta.get("Metadata"):
             out["Metadata"] = meta["Metadata"]
         if meta.get("StorageClass"):
@@ -574,13 +589,16 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             out.update(meta["Checksums"])
             out["ChecksumType"] = meta.get("ChecksumType", "FULL_OBJECT")
         expires = meta.get("Expires")
-        for field, name in (("ResponseContentType", "ContentType"), ("ResponseContentLanguage", "ContentLanguage"),
-                            ("ResponseContentDisposition", "ContentDisposition"),
-                            ("ResponseContentEncoding", "ContentEncoding"), ("ResponseCacheControl", "CacheControl")):
-            if params.get(field) is not None:
-                out[name] = params[field]
-        if params.get("ResponseExpires") is not None:
-            expires = self._request_query(ctx, "response-expires") or expires
+        if not _RESPONSE_OVERRIDES.isdisjoint(params):
+            for field, name in (("ResponseContentType", "ContentType"),
+                                ("ResponseContentLanguage", "ContentLanguage"),
+                                ("ResponseContentDisposition", "ContentDisposition"),
+                                ("ResponseContentEncoding", "ContentEncoding"),
+                                ("ResponseCacheControl", "CacheControl")):
+                if params.get(field) is not None:
+                    out[name] = params[field]
+            if params.get("ResponseExpires") is not None:
+                expires = self._request_query(ctx, "response-expires") or expires
         if expires:
             ctx.extra_headers.append(("Expires", expires))
         return out
@@ -597,8 +615,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
               body: bool = False) -> tuple[Bucket, Obj, dict, tuple[int, int] | None]:
         b = self.bucket(ctx, params["Bucket"])
         o = self._object(b, params["Key"], params.get("VersionId"), body=body)
-        _check_conditions(o, params.get("IfMatch"), params.get("IfNoneMatch"), params.get("IfModifiedSince"),
-                          params.get("IfUnmodifiedSince"))
+        if not _CONDITIONS.isdisjoint(params):
+            _check_conditions(o, params.get("IfMatch"), params.get("IfNoneMatch"), params.get("IfModifiedSince"),
+                              params.get("IfUnmodifiedSince"))
         out = self._headers_of(ctx, b, o, params)
         part = params.get("PartNumber")
         if part is not None:
@@ -744,7 +763,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 version_id = v
         sb = self.bucket(ctx, bucket)
         try:
-            so = self._object(sb, key, version_id)
+            so = self._object(sb, key, version_id, body=True)
         except ServiceError as e:
             if e.code == "MethodNotAllowed":
                 raise errors.invalid_request("The source of a copy request may not specifically refer to a "
@@ -799,7 +818,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             algorithm = next(iter(so.meta["Checksums"]))[len("Checksum"):]
         hashers = {cks.member_name(algorithm): cks.hasher(algorithm)} if algorithm else {}
         md5 = hashlib.md5()
-        if so.size:
+        if so.data is not None and len(so.blobs) == 1:  # a small body, read with its row
+            blob_id, size = await store_body(self.bodies, so.data, [md5, *hashers.values()])
+        elif so.size:
             blob_id, size = await copy_body(self.bodies, so.blobs, 0, so.size - 1, [md5, *hashers.values()])
         else:
             blob_id, size = await store_body(self.bodies, b"", [md5, *hashers.values()])
@@ -1156,7 +1177,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         b = self.bucket(ctx, params["Bucket"])
         u = self._upload(b, params["Key"], params["UploadId"])
         number = self._part_number(params)
-        blob_id, size, etag, checksums = await self._receive(ctx, params)
+        blob_id, size, etag, checksums, _ = await self._receive(ctx, params)
         try:
             with self.db.transaction():
                 if self.store.upload(u["id"]) is None:
@@ -1187,7 +1208,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         else:
             first, last = 0, so.size - 1
         md5 = hashlib.md5()
-        if last >= first:
+        if last >= first and so.data is not None and len(so.blobs) == 1:  # a small body, read with its row
+            blob_id, size = await store_body(self.bodies, so.data[first:last + 1], [md5])
+        elif last >= first:
             blob_id, size = await copy_body(self.bodies, so.blobs, first, last, [md5])
         else:
             blob_id, size = await store_body(self.bodies, b"", [md5])

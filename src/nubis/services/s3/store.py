@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import orjson
 
 from . import bucket_config
-from .objects import is_inline
+from .objects import IN_ROW, is_inline
 
 SCHEMA = """
 CREATE TABLE s3_buckets (
@@ -75,6 +75,9 @@ CREATE TABLE s3_small_bodies (
     id TEXT PRIMARY KEY,
     data BLOB NOT NULL
 );
+""", """
+-- A PutObject's small body, in its object's row (blobs [["row", size]]).
+ALTER TABLE s3_objects ADD COLUMN data BLOB;
 """]
 
 
@@ -130,10 +133,14 @@ def _loads(text: str):
         return json.loads(text)  # NaN and the like, which json.dumps may have written
 
 
-# The row and, for a body kept inline (``s3_small_bodies``), its bytes: one
-# statement where a GET of a small object would otherwise make two.
-_WITH_BODY = f"SELECT {_OBJ_COLS}, (SELECT data FROM s3_small_bodies WHERE id = json_extract(blobs, '$[0][0]'))"
-_ROW = f"SELECT {_OBJ_COLS}"
+# The row and a small body's bytes: the row's own (``IN_ROW``), else the
+# ``s3_small_bodies`` row of its first blob. One statement where a GET of a
+# small object would otherwise make two. (A point lookup leaves out the bucket
+# and key it was given.)
+_KEYED_COLS = _OBJ_COLS.removeprefix("bucket, key, ")
+_WITH_BODY = (f"SELECT {_KEYED_COLS}, "
+              "coalesce(data, (SELECT s.data FROM s3_small_bodies s WHERE s.id = json_extract(blobs, '$[0][0]')))")
+_ROW = f"SELECT {_KEYED_COLS}"
 _CURRENT = " FROM s3_objects WHERE bucket = ? AND key = ? AND is_latest = 1"
 _VERSION = " FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?"
 _SQL = {(False, False): _ROW + _CURRENT, (True, False): _WITH_BODY + _CURRENT,
@@ -143,8 +150,14 @@ _SQL = {(False, False): _ROW + _CURRENT, (True, False): _WITH_BODY + _CURRENT,
 def _obj(row) -> Obj:
     tags = row[11]
     return Obj(row[0], bytes(row[1]), row[2], row[3], bool(row[4]), bool(row[5]), _loads(row[6]), row[7],
-               row[8], row[9], _loads(row[10]), [] if tags == "[]" else _loads(tags),
-               row[12] if len(row) > 12 else None)
+               row[8], row[9], _loads(row[10]), [] if tags == "[]" else _loads(tags))
+
+
+def _keyed_obj(bucket: str, key: bytes, row) -> Obj:
+    """An ``Obj`` from a point lookup's row (``_KEYED_COLS``, then the inline body when asked for)."""
+    tags = row[9]
+    return Obj(bucket, key, row[0], row[1], bool(row[2]), bool(row[3]), _loads(row[4]), row[5], row[6], row[7],
+               _loads(row[8]), [] if tags == "[]" else _loads(tags), row[10] if len(row) > 10 else None)
 
 
 def _bucket(row) -> Bucket:
@@ -227,11 +240,11 @@ class S3Store:
     def current(self, bucket: str, key: bytes, body: bool = False) -> Obj | None:
         """The latest version of a key; ``body``: with a small body's bytes (``Obj.data``)."""
         row = self.db.query_one(_SQL[body, False], (bucket, key))
-        return _obj(row) if row else None
+        return _keyed_obj(bucket, bytes(key), row) if row else None
 
     def version(self, bucket: str, key: bytes, version_id: str, body: bool = False) -> Obj | None:
         row = self.db.query_one(_SQL[body, True], (bucket, key, version_id))
-        return _obj(row) if row else None
+        return _keyed_obj(bucket, bytes(key), row) if row else None
 
     def insert(self, o: Obj, *, only_version: bool = False) -> None:
         """Make ``o`` the latest version of its key (replacing a version of the
@@ -244,9 +257,10 @@ class S3Store:
         if not only_version:
             self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
                             (o.bucket, o.key))
-        self.db.execute(f"INSERT INTO s3_objects({_OBJ_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        self.db.execute(f"INSERT INTO s3_objects({_OBJ_COLS}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (o.bucket, o.key, o.version_id, o.seq, 1, int(o.delete_marker), _dumps(o.blobs),
-                         o.size, o.etag, o.modified, _dumps(o.meta), _dumps(o.tags)))
+                         o.size, o.etag, o.modified, _dumps(o.meta), _dumps(o.tags),
+                         o.data if o.blobs and o.blobs[0][0] == IN_ROW else None))
 
     def remove(self, o: Obj) -> None:
         """Delete one version; the newest remaining one becomes the latest."""
@@ -350,6 +364,8 @@ class S3Store:
 
     def garbage(self, blobs: list) -> None:
         for blob_id, _size in blobs:
+            if blob_id == IN_ROW:
+                continue  # it goes with its row
             if is_inline(blob_id):
                 # A body kept as a row goes with the transaction that drops its
                 # object: no file to remove after the commit.
