@@ -98,4 +98,14 @@ class Resolver:
 
     @staticmethod
     def root(access_key: str, secret: str, account: str) -> Credential:
-        return Credential(access_key, secret, account, root_arn(account), user_id=account)
+        # A root credential is fixed by its three parts: made once, not per request.
+        found = _ROOTS.get((access_key, secret, account))
+        if found is None:
+            if len(_ROOTS) > 1024:
+                _ROOTS.clear()
+            found = _ROOTS[(access_key, secret, account)] = Credential(access_key, secret, account,
+                                                                       root_arn(account), user_id=account)
+        return found
+
+
+_ROOTS: dict[tuple[str, str, str], Credential] = {}

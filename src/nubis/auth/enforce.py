@@ -40,13 +40,20 @@ _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
+_last_resolver: list = [None, None]  # (weakref to a runtime, its resolver): the one asked on every request
+
+
 def resolver(runtime) -> Resolver:
     """The access key resolver of a running nubis (see ``credentials.KEY_SERVICES``)."""
+    ref = _last_resolver[0]
+    if ref is not None and ref() is runtime:
+        return _last_resolver[1]
     found = _resolvers.get(runtime)
     if found is None:
         c = runtime.config
         found = _resolvers[runtime] = Resolver(c.root_access_key_id, c.root_secret_access_key, c.default_account,
                                                runtime.provider)
+    _last_resolver[:] = [weakref.ref(runtime), found]
     return found
 
 
@@ -170,6 +177,9 @@ def _enforce(gateway, ctx, params: dict, route) -> None:
 # -- authentication ------------------------------------------------------------------------
 
 
+_V4_PREFIX = sigv4.ALGORITHM + " "
+
+
 def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
     headers = request.headers
     client = getattr(request, "client", None)
@@ -177,7 +187,7 @@ def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
     auth = headers.get("authorization")
     query = request.query_string
     if auth:
-        if auth.startswith(sigv4.ALGORITHM + " ") or auth == sigv4.ALGORITHM:
+        if auth.startswith(_V4_PREFIX) or auth == sigv4.ALGORITHM:
             sig = sigv4.from_header(auth, headers, style)
             return _v4(runtime, request, style, params, sig, source_ip)
         if auth.startswith("AWS ") and style == errors.S3:
@@ -214,8 +224,9 @@ def _credential(runtime, style: str, access_key: str, token: str | None) -> Cred
 def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source_ip) -> Caller:
     cred = _credential(runtime, style, sig.access_key, sig.token)
     now = runtime.clock.now()
+    signed_at = sigv4.parse_time(sig.amz_date)
     if not sig.presigned:  # a presigned URL's time is its X-Amz-Expires (checked by the gateway)
-        sigv4.check_time(sig, now, style)
+        sigv4.check_time(sig, now, style, signed_at)
     if style == errors.S3:
         payload = sigv4.s3_payload_hash(request, sig)
     elif request.stream is not None:
@@ -230,20 +241,18 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
                     params[name] = sigv4.replay(pieces)
 
             request.before_provider = read_and_verify
-            return _caller(cred, source_ip, sig, now)
+            return _caller(cred, source_ip, sig, now, signed_at)
+    elif request.headers.get("x-amz-content-sha256") == sigv4.UNSIGNED:
+        payload = sigv4.UNSIGNED
     else:
         payload = hashlib.sha256(request.body).hexdigest()
-        claimed = request.headers.get("x-amz-content-sha256")
-        if claimed == sigv4.UNSIGNED:
-            payload = claimed
     key = sigv4.verify(request, sig, cred.secret, payload, style)
     if style == errors.S3 and not sig.presigned:
         _check_s3_payload(request, params, sig, key, payload)
-    return _caller(cred, source_ip, sig, now)
+    return _caller(cred, source_ip, sig, now, signed_at)
 
 
-def _caller(cred: Credential, source_ip, sig: sigv4.Signature, now: float) -> Caller:
-    signed_at = sigv4.parse_time(sig.amz_date)
+def _caller(cred: Credential, source_ip, sig: sigv4.Signature, now: float, signed_at: float | None) -> Caller:
     return Caller(cred, source_ip, "REST-QUERY-STRING" if sig.presigned else "REST-HEADER", sigv4.ALGORITHM,
                   int((now - signed_at) * 1000) if signed_at is not None else None)
 

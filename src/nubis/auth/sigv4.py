@@ -52,14 +52,27 @@ class Signature:
 
 def _credential(text: str, style: str, s3_message) -> tuple[str, str, str, str]:
     parts = text.split("/")
-    if len(parts) != 5 or parts[4] != "aws4_request" or not re.fullmatch(r"\d{8}", parts[1]):
+    # isdecimal: what \d matches in a str pattern
+    if len(parts) != 5 or parts[4] != "aws4_request" or len(parts[1]) != 8 or not parts[1].isdecimal():
         raise s3_message('the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/'
                          'aws4_request".')
     return parts[0], parts[1], parts[2], parts[3]
 
 
+# The header as SDKs write it: read in one match (anything else takes the long way below).
+_SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^/,\s]+)/([^/,\s]+)/aws4_request, ?"
+                         r"SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})")
+
+
 def from_header(header: str, headers, style: str) -> Signature:
     """``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
+    m = _SDK_HEADER.fullmatch(header)
+    if m is not None:
+        amz_date = headers.get("x-amz-date")
+        if amz_date and (style != errors.S3 or amz_date[:8] == m[2]):
+            key, date, region, service, names, signature = m.groups()
+            return Signature(key, date, region, service, names.split(";"), signature, amz_date, False,
+                             headers.get("x-amz-security-token"))
     rest = header[len(ALGORITHM):].strip()
     fields: dict[str, str] = {}
     for part in rest.split(","):
@@ -129,22 +142,40 @@ def http_date(text: str) -> str | None:
     return t.astimezone(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+_DAYS: dict[str, float | None] = {}
+
+
 def parse_time(amz_date: str) -> float | None:
     """``YYYYMMDDTHHMMSSZ`` as epoch seconds (None when it is not that); by hand, as
     strptime would be a tenth of the cost of checking a request."""
     s = amz_date
     if len(s) != 16 or s[8] != "T" or s[15] != "Z" or not s[:8].isdigit() or not s[9:15].isdigit():
         return None
+    # The day's midnight is worked out once per day seen; the time of day is arithmetic.
+    day = _DAYS.get(s[:8], False)
+    if day is False:
+        try:
+            day = _dt.datetime(int(s[:4]), int(s[4:6]), int(s[6:8]), tzinfo=_dt.timezone.utc).timestamp()
+        except ValueError:
+            day = None
+        if len(_DAYS) > 1024:
+            _DAYS.clear()
+        _DAYS[s[:8]] = day
     try:
-        return _dt.datetime(int(s[:4]), int(s[4:6]), int(s[6:8]), int(s[9:11]), int(s[11:13]), int(s[13:15]),
-                            tzinfo=_dt.timezone.utc).timestamp()
-    except ValueError:
+        hms = int(s[9:15])
+    except ValueError:  # isdigit() also holds for digits int() does not read ("²")
         return None
+    hour, minute, second = hms // 10000, hms // 100 % 100, hms % 100
+    if day is None or hour > 23 or minute > 59 or second > 59:
+        return None
+    return day + hour * 3600 + minute * 60 + second
 
 
-def check_time(sig: Signature, now: float, style: str) -> None:
-    """A header-signed request must be within 15 minutes of the server's clock."""
-    signed = parse_time(sig.amz_date)
+def check_time(sig: Signature, now: float, style: str, signed: float | None = None) -> None:
+    """A header-signed request must be within 15 minutes of the server's clock
+    (``signed``: ``sig.amz_date`` already parsed)."""
+    if signed is None:
+        signed = parse_time(sig.amz_date)
     if signed is None:
         if style == errors.S3:
             raise ServiceError("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403)
@@ -172,9 +203,16 @@ def _encode(text: str) -> str:
     return quote(text, safe="-_.~")
 
 
+# Paths that canonicalise to themselves: nothing to decode, encode or normalize.
+_PLAIN_S3_PATH = re.compile(r"[A-Za-z0-9._~/-]*")
+_PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?")
+
+
 def canonical_uri(raw_path: str, s3: bool) -> str:
     if not raw_path:
         return "/"
+    if (_PLAIN_S3_PATH if s3 else _PLAIN_PATH).fullmatch(raw_path):
+        return raw_path
     if s3:
         # The path as the object key is, each byte encoded once.
         return quote(unquote(raw_path), safe="/~")
@@ -197,28 +235,38 @@ def _normalize(path: str) -> str:
 
 
 def canonical_query(pairs: list[tuple[str, str]], presigned: bool) -> str:
+    if not pairs:
+        return ""
     encoded = sorted((_encode(k), _encode(v)) for k, v in pairs if not (presigned and k == "X-Amz-Signature"))
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 
 def canonical_headers(headers, names: list[str]) -> str:
     lines = []
+    get = headers.get
     for name in names:
-        value = headers.get(name)
-        value = "" if value is None else _SPACES.sub(" ", value.strip())
+        value = get(name)
+        if value is None:
+            value = ""
+        else:
+            value = value.strip()
+            # Printable text has no whitespace but the space: only runs of spaces could need folding.
+            if "  " in value or not value.isprintable():
+                value = _SPACES.sub(" ", value)
         lines.append(f"{name}:{value}\n")
     return "".join(lines)
 
 
 def canonical_request(request, sig: Signature, payload_hash: str, s3: bool) -> str:
-    return "\n".join((request.method, canonical_uri(request.path, s3),
-                      canonical_query(request.query, sig.presigned),
-                      canonical_headers(request.headers, sig.signed_headers),
-                      ";".join(sig.signed_headers), payload_hash))
+    names = sig.signed_headers
+    return (f"{request.method}\n{canonical_uri(request.path, s3)}\n"
+            f"{canonical_query(request.query, sig.presigned)}\n"
+            f"{canonical_headers(request.headers, names)}\n{';'.join(names)}\n{payload_hash}")
 
 
 def string_to_sign(sig: Signature, creq: str) -> str:
-    return "\n".join((ALGORITHM, sig.amz_date, sig.scope, hashlib.sha256(creq.encode("utf-8")).hexdigest()))
+    return (f"{ALGORITHM}\n{sig.amz_date}\n{sig.date}/{sig.region}/{sig.service}/aws4_request\n"
+            f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
 
 
 _KEYS: dict[tuple, bytes] = {}
@@ -242,12 +290,32 @@ def sign(key: bytes, text: str) -> str:
     return hmac.digest(key, text.encode("utf-8"), "sha256").hex()
 
 
+_PADS: dict[bytes, tuple] = {}
+
+
+def _sign_with(key: bytes, text: str) -> str:
+    """:func:`sign`, from the key's inner and outer SHA-256 states (RFC 2104) computed once per
+    signing key: a request then hashes only its own string to sign."""
+    pads = _PADS.get(key)
+    if pads is None:
+        if len(_PADS) > 1024:
+            _PADS.clear()
+        padded = key.ljust(64, b"\0")  # a signing key is 32 bytes: no hashing down to the block size
+        pads = _PADS[key] = (hashlib.sha256(bytes(b ^ 0x36 for b in padded)),
+                             hashlib.sha256(bytes(b ^ 0x5C for b in padded)))
+    inner = pads[0].copy()
+    inner.update(text.encode("utf-8"))
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
+
+
 def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) -> bytes:
     """Check the request's signature; return the signing key (chunk signatures chain from it)."""
     creq = canonical_request(request, sig, payload_hash, style == errors.S3)
     sts = string_to_sign(sig, creq)
     key = signing_key(secret, sig.date, sig.region, sig.service)
-    if not hmac.compare_digest(sign(key, sts), sig.signature):
+    if not hmac.compare_digest(_sign_with(key, sts), sig.signature):
         raise errors.signature_mismatch(style, sig.access_key, sts, sig.signature, creq)
     return key
 

@@ -104,6 +104,11 @@ class SqsProvider(Provider):
             raise errors.queue_does_not_exist()
         return q
 
+    def queue_policy(self, account: str, region: str, name: str) -> str | None:
+        """The queue's ``Policy`` attribute, None without one (auth/actions.py, on every enforced call)."""
+        q = self.store.get(account, region, name)
+        return q.attributes.get("Policy") if q is not None else None
+
     def _by_arn(self, arn: str) -> Queue | None:
         m = _ARN.match(arn or "")
         return self.store.get(m.group(2), m.group(1), m.group(3)) if m else None
