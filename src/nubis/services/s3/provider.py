@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import re
 import secrets
+from typing import Awaitable
 from urllib.parse import parse_qsl, unquote
 
 from ...auth import kms_keys
@@ -50,6 +51,7 @@ _CONTENT_REST = frozenset(CONTENT_FIELDS[1:])
 _RESPONSE_OVERRIDES = frozenset(("ResponseContentType", "ResponseContentLanguage", "ResponseContentDisposition",
                                  "ResponseContentEncoding", "ResponseCacheControl", "ResponseExpires"))
 _CONDITIONS = frozenset(("IfMatch", "IfNoneMatch", "IfModifiedSince", "IfUnmodifiedSince"))
+_ACL_PARAMS = frozenset(("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"))
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -172,7 +174,7 @@ def _check_upload_size(ctx: RequestContext) -> None:
     """S3's 5 GiB limit of one PUT (or part), told by the request's length before its body is read."""
     if ctx.request is None:
         return
-    headers = ctx.request.headers
+    headers = ctx.request.headers.as_dict()  # (decoded once, read as a dict from here on)
     length = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD:
         error = ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
@@ -268,7 +270,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         return o
 
     def _request_header(self, ctx: RequestContext, name: str) -> str | None:
-        return ctx.request.headers.get(name) if ctx.request is not None else None
+        """A request header by its lower-cased name."""
+        return ctx.request.headers.as_dict().get(name) if ctx.request is not None else None
 
     # -- buckets ----------------------------------------------------------------------------
 
@@ -391,7 +394,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         carries ``{algorithm: value or None when it trails}``, their hashers, and the
         dict the trailers arrive in. ``aws_chunked``: whether the body is framed, when
         the caller knows already."""
-        headers = ctx.request.headers if ctx.request is not None else {}
+        headers = ctx.request.headers.as_dict() if ctx.request is not None else {}
         requested = cks.requested_checksums(headers) if ctx.request is not None else {}
         if not requested and params.get("ChecksumAlgorithm") and ctx.request is None:
             requested = {params["ChecksumAlgorithm"].upper(): None}
@@ -431,7 +434,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:
         """Check the checksums the client sent against the body; return them as ``{"ChecksumCRC32": value, ...}``."""
-        headers = ctx.request.headers if ctx.request is not None else {}
+        headers = ctx.request.headers.as_dict() if ctx.request is not None else {}
         trailing = cks.trailing_checksum(headers, trailers) if ctx.request is not None else {}
         out = {}
         for alg, h in hashers.items():
@@ -446,9 +449,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def _object_meta(self, params: dict, b: Bucket | None = None) -> dict:
         meta = {f: params[f] for f in CONTENT_FIELDS if params.get(f) is not None}
-        if b is not None and (params.get("ACL") is not None
-                              or any(params.get(h) for h in ("GrantFullControl", "GrantRead", "GrantReadACP",
-                                                              "GrantWriteACP"))):
+        if b is not None and not _ACL_PARAMS.isdisjoint(params) and (
+                params.get("ACL") is not None
+                or any(params.get(h) for h in ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"))):
             meta["Grants"] = self._object_grants(b, params)
         if params.get("Metadata"):
             meta["Metadata"] = {k.lower(): v for k, v in params["Metadata"].items()}
@@ -530,9 +533,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 raise ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400,
                                    fields={"Content-MD5": md5_b64})
         self._check_write_conditions(b, raw, key, params)
-        aws_chunked = ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers)
+        aws_chunked = ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers.as_dict())
         if aws_chunked:
-            encoding = chunked.stored_content_encoding(ctx.request.headers)
+            encoding = chunked.stored_content_encoding(ctx.request.headers.as_dict())
             meta.pop("ContentEncoding", None)
             if encoding:
                 meta["ContentEncoding"] = encoding
@@ -643,21 +646,27 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             out["ContentRange"] = f"bytes {rng[0]}-{rng[1]}/{o.size}"
         return b, o, out, rng
 
-    async def get_object(self, ctx: RequestContext, params: dict) -> dict:
+    def get_object(self, ctx: RequestContext, params: dict) -> dict | Awaitable[dict]:
+        """The answer at once for a small body (read with its row), else once its
+        files are open (an awaitable: the runtime awaits either)."""
         b, o, out, rng = self._read(ctx, params, body=True)
         self.lifecycle.expiration(b, o, out)
         if o.meta.get("StorageClass") in ARCHIVED and not self._restored(o):
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
                                403, StorageClass=o.meta["StorageClass"])
+        if rng is not None:
+            ctx.status = 206  # a partial body
         first, last = rng if rng is not None else (0, o.size - 1)
         if o.size == 0 or last < first:
             out["Body"] = b""
         elif o.data is not None and len(o.blobs) == 1:  # a small body, read with the row
             out["Body"] = o.data if rng is None else o.data[first:last + 1]
         else:
-            out["Body"] = await read_body(self.bodies, o.blobs, first, last)
-        if rng is not None:
-            ctx.status = 206  # a partial body
+            return self._with_body(out, o.blobs, first, last)
+        return out
+
+    async def _with_body(self, out: dict, blobs: list, first: int, last: int) -> dict:
+        out["Body"] = await read_body(self.bodies, blobs, first, last)
         return out
 
     def head_object(self, ctx: RequestContext, params: dict) -> dict:
