@@ -47,11 +47,11 @@ def _reason(action: str, identity: str, resource: str, same_account: bool) -> st
 def decide(runtime, ctx, caller, action: str, resource: str, owner: str, resource_policies: list,
            keys: dict | None, code: str | None = None) -> None:
     """Raise the service's access-denied error unless ``caller`` may do ``action`` on ``resource``."""
+    if not resource_policies and _unrestricted(caller, owner):
+        return
     cred = caller.credential
     same = cred is not None and cred.account == owner
     identity_policies = cred.policies if cred is not None else None
-    if same and identity_policies is None and not resource_policies:
-        return  # an account's root in its own account, and no resource policy that could deny it
     request = caller.request(action, resource, runtime.clock.now(), keys)
     if policy.decide(request, resource_policies, identity_policies, same):
         return
@@ -63,6 +63,12 @@ def decide(runtime, ctx, caller, action: str, resource: str, owner: str, resourc
     if code is not None:
         raise ServiceError(code, message, 403)
     raise errors.access_denied(style_of(ctx.service, ctx.protocol), message)
+
+
+def _unrestricted(caller, owner: str) -> bool:
+    """An account's root in its own account: with no resource policy that could deny it, allowed."""
+    cred = caller.credential
+    return cred is not None and cred.policies is None and cred.account == owner
 
 
 def _call(runtime, ctx, service: str, operation: str, account: str, region: str, params: dict):
@@ -106,15 +112,16 @@ def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
             raise errors.missing_token(style_of(ctx.service, ctx.protocol))
         return decide(runtime, ctx, caller, action, f"arn:aws:sqs:{ctx.region}:{ctx.account}:*", ctx.account, [],
                       None)
-    resource = f"arn:aws:sqs:{ctx.region}:{account}:{name}"
     policies = []
     if op != "CreateQueue":
         # The queue's URL is read as SQS reads it (a '#' would begin a fragment).
         text = runtime.provider("sqs").queue_policy(account, ctx.region, name.partition("#")[0])
         policies = [text] if text else []
-    if caller.anonymous and not policies:
-        raise errors.missing_token(style_of(ctx.service, ctx.protocol))
-    decide(runtime, ctx, caller, action, resource, account, policies, {"aws:RequestedRegion": ctx.region})
+    if policies or not _unrestricted(caller, account):
+        if caller.anonymous and not policies:
+            raise errors.missing_token(style_of(ctx.service, ctx.protocol))
+        decide(runtime, ctx, caller, action, f"arn:aws:sqs:{ctx.region}:{account}:{name}", account, policies,
+               {"aws:RequestedRegion": ctx.region})
     role = params.get("Role")
     if role and op in ("CreateFunction", "UpdateFunctionConfiguration"):
         # Giving a function a role passes the role to Lambda (IAM user guide, "Granting a user

@@ -158,20 +158,35 @@ def enforce(gateway, ctx, params: dict, route) -> None:
 
 def _enforce(gateway, ctx, params: dict, route) -> None:
     runtime = gateway.runtime
-    style = style_of(ctx.service, ctx.protocol)
+    found = _steps.get((ctx.service, ctx.protocol))
+    if found is None:
+        found = _steps[(ctx.service, ctx.protocol)] = (style_of(ctx.service, ctx.protocol),
+                                                       _authorizer(ctx.service))
+    style, authorize = found
     caller = authenticate(runtime, ctx.request, route, style, params)
-    if caller.credential is not None:
-        ctx.principal = caller.credential.principal
-        ctx.account = caller.credential.account
-    target = AUTHORIZERS.get(ctx.service)
-    if target is not None:
-        fn = _loaded.get(target)
-        if fn is None:
-            module, _, name = target.partition(":")
-            fn = _loaded[target] = getattr(importlib.import_module(module), name)
-        fn(runtime, ctx, params, caller)
-    elif caller.anonymous:
+    cred = caller.credential
+    if cred is not None:
+        ctx.principal = cred.principal
+        ctx.account = cred.account
+    if authorize is not None:
+        authorize(runtime, ctx, params, caller)
+    elif cred is None:
         raise errors.missing_token(style)
+
+
+# (service, protocol) -> (its error style, its authorizer or None)
+_steps: dict[tuple, tuple] = {}
+
+
+def _authorizer(service: str) -> Callable | None:
+    target = AUTHORIZERS.get(service)
+    if target is None:
+        return None
+    fn = _loaded.get(target)
+    if fn is None:
+        module, _, name = target.partition(":")
+        fn = _loaded[target] = getattr(importlib.import_module(module), name)
+    return fn
 
 
 # -- authentication ------------------------------------------------------------------------
@@ -188,6 +203,11 @@ def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
     query = request.query_string
     if auth:
         if auth.startswith(_V4_PREFIX) or auth == sigv4.ALGORITHM:
+            if style != errors.S3 and request.stream is None:
+                m = sigv4.SDK_HEADER.fullmatch(auth)
+                amz_date = headers.get("x-amz-date") if m is not None else None
+                if amz_date:
+                    return _sdk_v4(runtime, request, style, m, amz_date, source_ip)
             sig = sigv4.from_header(auth, headers, style)
             return _v4(runtime, request, style, params, sig, source_ip)
         if auth.startswith("AWS ") and style == errors.S3:
@@ -250,6 +270,23 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
     if style == errors.S3 and not sig.presigned:
         _check_s3_payload(request, params, sig, key, payload)
     return _caller(cred, source_ip, sig, now, signed_at)
+
+
+def _sdk_v4(runtime, request, style: str, m, amz_date: str, source_ip) -> Caller:
+    """:func:`_v4` for the common case, straight through: a request with its body, signed
+    in a header as SDKs write it (``sigv4.SDK_HEADER``), to a service other than S3."""
+    headers = request.headers
+    cred = _credential(runtime, style, m[1], headers.get("x-amz-security-token"))
+    now = runtime.clock.now()
+    signed_at = sigv4.parse_time(amz_date)
+    if signed_at is None or abs(now - signed_at) > sigv4.MAX_SKEW:
+        sigv4.check_time(sigv4.from_header(m.string, headers, style), now, style, signed_at)  # raises
+    if headers.get("x-amz-content-sha256") == sigv4.UNSIGNED:
+        payload = sigv4.UNSIGNED
+    else:
+        payload = hashlib.sha256(request.body).hexdigest()
+    sigv4.verify_sdk_header(request, m, amz_date, cred.secret, payload, style)
+    return Caller(cred, source_ip, "REST-HEADER", sigv4.ALGORITHM, int((now - signed_at) * 1000))
 
 
 def _caller(cred: Credential, source_ip, sig: sigv4.Signature, now: float, signed_at: float | None) -> Caller:

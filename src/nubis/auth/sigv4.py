@@ -60,13 +60,13 @@ def _credential(text: str, style: str, s3_message) -> tuple[str, str, str, str]:
 
 
 # The header as SDKs write it: read in one match (anything else takes the long way below).
-_SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^/,\s]+)/([^/,\s]+)/aws4_request, ?"
+SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^/,\s]+)/([^/,\s]+)/aws4_request, ?"
                          r"SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})")
 
 
 def from_header(header: str, headers, style: str) -> Signature:
     """``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
-    m = _SDK_HEADER.fullmatch(header)
+    m = SDK_HEADER.fullmatch(header)
     if m is not None:
         amz_date = headers.get("x-amz-date")
         if amz_date and (style != errors.S3 or amz_date[:8] == m[2]):
@@ -318,6 +318,19 @@ def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) 
     if not hmac.compare_digest(_sign_with(key, sts), sig.signature):
         raise errors.signature_mismatch(style, sig.access_key, sts, sig.signature, creq)
     return key
+
+
+def verify_sdk_header(request, m: re.Match, amz_date: str, secret: str, payload_hash: str, style: str) -> None:
+    """:func:`verify` for an ``Authorization`` header that :data:`SDK_HEADER` matched, read
+    straight from the match (the common case: no :class:`Signature` is made)."""
+    access_key, date, region, service, names, signature = m.groups()
+    creq = (f"{request.method}\n{canonical_uri(request.path, style == errors.S3)}\n"
+            f"{canonical_query(request.query, False)}\n"
+            f"{canonical_headers(request.headers, names.split(';'))}\n{names}\n{payload_hash}")
+    sts = (f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
+           f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
+    if not hmac.compare_digest(_sign_with(signing_key(secret, date, region, service), sts), signature):
+        raise errors.signature_mismatch(style, access_key, sts, signature, creq)
 
 
 # -- S3's payload hash ---------------------------------------------------------------------
