@@ -213,3 +213,17 @@ def test_a_signing_time_that_is_no_time_is_refused(cloud, client):
         assert r.status_code == 403 and r.headers["x-amzn-query-error"] == "IncompleteSignature;Sender", text
         assert r.json()["message"] == (f"Date must be in ISO-8601 'basic format'. Got '{text}'. "
                                        "See http://en.wikipedia.org/wiki/ISO_8601")
+
+
+def test_a_principal_tag_changed_is_seen_by_the_next_request(client):
+    sqs, url = _queue(client)
+    iam, _, key = _user(client, "tagged")
+    statement = allow("sqs:SendMessage", QUEUE_ARN)
+    statement["Condition"] = {"StringEquals": {"aws:PrincipalTag/team": "blue"}}
+    iam.put_user_policy(UserName="tagged", PolicyName="p", PolicyDocument=doc(statement))
+    as_user = client("sqs", key=key[0], secret=key[1])
+    assert error_of(lambda: as_user.send_message(QueueUrl=url, MessageBody="x"))["Code"] == "AccessDenied"
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "team", "Value": "blue"}])
+    as_user.send_message(QueueUrl=url, MessageBody="blue")
+    iam.tag_user(UserName="tagged", Tags=[{"Key": "team", "Value": "red"}])
+    assert error_of(lambda: as_user.send_message(QueueUrl=url, MessageBody="x"))["Code"] == "AccessDenied"

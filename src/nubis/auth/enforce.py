@@ -84,9 +84,7 @@ class Caller:
             g["aws:sourceip"] = self.source_ip
         if c is not None:
             g["aws:principalaccount"] = c.account
-            # A role session's aws:PrincipalArn is its role's ARN.
-            g["aws:principalarn"] = role_of_session(c.principal) or c.principal
-            g["aws:principaltype"] = _principal_type(c.principal)
+            g["aws:principalarn"], g["aws:principaltype"] = _principal_keys(c.principal)
             g["aws:userid"] = c.user_id or c.account
             if c.username:
                 g["aws:username"] = c.username
@@ -109,6 +107,19 @@ def _iso_time(now: float) -> str:
     if _last_time[0] != second:
         _last_time[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
     return _last_time[1]
+
+
+_PRINCIPALS: dict[str, tuple[str, str]] = {}
+
+
+def _principal_keys(principal: str) -> tuple[str, str]:
+    """aws:PrincipalArn (a role session's is its role's ARN) and aws:PrincipalType, worked out once per principal."""
+    found = _PRINCIPALS.get(principal)
+    if found is None:
+        if len(_PRINCIPALS) > 4096:
+            _PRINCIPALS.clear()
+        found = _PRINCIPALS[principal] = (role_of_session(principal) or principal, _principal_type(principal))
+    return found
 
 
 def _principal_type(arn: str) -> str:

@@ -126,6 +126,8 @@ def _resource_matches(patterns, request: Request) -> bool:
 def _arn_like(pattern: str, arn: str) -> bool:
     # ARNs compare part by part: the wildcard of one part does not run into the next
     # (except within the resource part, which may hold ':' itself).
+    if "*" not in pattern and "?" not in pattern and _STAR not in pattern and _QUESTION not in pattern:
+        return pattern == arn  # no wildcard: every part equal is the whole equal
     pp, ap = pattern.split(":", 5), arn.split(":", 5)
     if len(pp) != 6 or len(ap) != 6:
         return like(pattern, arn)

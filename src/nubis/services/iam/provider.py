@@ -67,6 +67,7 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
     def start(self) -> None:
         self.store = IamStore(self.db)
         self.last_used: dict[str, float] = {}
+        self._credentials: dict[str, tuple[int, Credential]] = {}  # access key -> (store.generation, credential)
 
     def reset(self) -> None:
         self.store.load()
@@ -173,6 +174,11 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
         return m.group(1), m.group(2), doc
 
     def credential_for(self, access_key: str) -> Credential | None:
+        # Asked on every enforced request: kept until anything in IAM changes (store.generation).
+        cached = self._credentials.get(access_key)
+        if cached is not None and cached[0] == self.store.generation:
+            self.last_used[access_key] = self.clock.now()
+            return cached[1]
         found = self.store.keys.get(access_key)
         if found is None:
             return None
@@ -183,9 +189,13 @@ class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin
         if user is None:
             return None
         self.last_used[access_key] = self.clock.now()
-        return TaggedCredential(access_key, key["_secret"], account, user["Arn"], user_id=user["UserId"],
+        cred = TaggedCredential(access_key, key["_secret"], account, user["Arn"], user_id=user["UserId"],
                                 username=user["UserName"], policies=tuple(self.user_policies(account, user)),
                                 principal_tags=principal_tags(user.get("Tags")))
+        if len(self._credentials) > 4096:
+            self._credentials.clear()
+        self._credentials[access_key] = (self.store.generation, cred)
+        return cred
 
     # -- users ---------------------------------------------------------------------------------
 

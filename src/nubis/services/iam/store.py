@@ -29,10 +29,14 @@ class IamStore:
         self.entities: dict[tuple[str, str], dict[str, dict]] = {}
         # Access key id -> (account, its document): keys are looked up across accounts.
         self.keys: dict[str, tuple[str, dict]] = {}
+        # Bumped by every change: what is derived from the entities (a key's credential,
+        # with its principal's policies) is good while it stays the same.
+        self.generation = 0
         self.load()
         db.on_rollback(self.load)
 
     def load(self) -> None:
+        self.generation += 1
         self.entities.clear()
         self.keys.clear()
         for account, kind, key, doc in self.db.query("SELECT account, kind, key, doc FROM iam_entities"):
@@ -50,6 +54,7 @@ class IamStore:
         return list(self.entities.get((account, kind), {}).values())
 
     def put(self, account: str, kind: str, key: str, doc: dict) -> dict:
+        self.generation += 1
         self.db.execute("INSERT INTO iam_entities(account, kind, key, doc) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT(account, kind, key) DO UPDATE SET doc = excluded.doc",
                         (account, kind, key, json.dumps(doc)))
@@ -57,6 +62,7 @@ class IamStore:
         return doc
 
     def delete(self, account: str, kind: str, key: str) -> None:
+        self.generation += 1
         self.db.execute("DELETE FROM iam_entities WHERE account = ? AND kind = ? AND key = ?", (account, kind, key))
         self.entities.get((account, kind), {}).pop(key, None)
         if kind == "accesskey":
