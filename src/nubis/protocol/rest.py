@@ -93,9 +93,10 @@ def host_labels(request, operation) -> dict:
 
 def _header_writer(member):
     """The text of a header member's value: strings and integers (most of
-    them) without the type dispatch of ``header_text``."""
+    them) without the type dispatch of ``header_text``; None for strings,
+    which go as they are."""
     if member.type_name == "string" and not member.serialization.get("jsonvalue"):
-        return lambda v: v if v.__class__ is str else str(v)
+        return None
     if member.type_name in ("integer", "long"):
         return str
     if member.type_name == "timestamp" and timestamp_format(member, "rfc822") == "rfc822":
@@ -274,7 +275,11 @@ class RestProtocol(Protocol):
                 continue
             loc, name, write = found
             if loc == "header":
-                headers.append((name, write(value)))
+                if write is not None:
+                    value = write(value)
+                elif value.__class__ is not str:
+                    value = str(value)
+                headers.append((name, value))
             elif loc == "list":
                 if value:
                     headers.append((name, write(value)))

@@ -47,6 +47,7 @@ RESTORE_SECONDS = {("GLACIER", "Expedited"): 5 * 60, ("GLACIER", "Standard"): 5 
                    ("GLACIER", "Bulk"): 12 * 3600, ("DEEP_ARCHIVE", "Standard"): 12 * 3600,
                    ("DEEP_ARCHIVE", "Bulk"): 48 * 3600}
 MAX_METADATA = 2048
+_CONTENT_ALL = frozenset(CONTENT_FIELDS)
 _CONTENT_REST = frozenset(CONTENT_FIELDS[1:])
 _RESPONSE_OVERRIDES = frozenset(("ResponseContentType", "ResponseContentLanguage", "ResponseContentDisposition",
                                  "ResponseContentEncoding", "ResponseCacheControl", "ResponseExpires"))
@@ -448,7 +449,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         return out
 
     def _object_meta(self, params: dict, b: Bucket | None = None) -> dict:
-        meta = {f: params[f] for f in CONTENT_FIELDS if params.get(f) is not None}
+        meta = {} if _CONTENT_ALL.isdisjoint(params) else {
+            f: params[f] for f in CONTENT_FIELDS if params.get(f) is not None}
         if b is not None and not _ACL_PARAMS.isdisjoint(params) and (
                 params.get("ACL") is not None
                 or any(params.get(h) for h in ("GrantFullControl", "GrantRead", "GrantReadACP", "GrantWriteACP"))):
@@ -550,7 +552,8 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         except BaseException:
             await delete_blobs(self.bodies, [blob_id])
             raise
-        await self._collect()
+        if self.store.files_to_collect:  # (an overwrite of a small body frees no file)
+            await self._collect()
         events.emit(self, ctx, b, "ObjectCreated:Post" if ctx.operation == "PostObject" else "ObjectCreated:Put",
                     key, size=size, etag=etag, version_id=o.version_id,
                     seq=o.seq)

@@ -250,17 +250,25 @@ class S3Store:
         """Make ``o`` the latest version of its key (replacing a version of the
         same id). ``only_version``: the key can have no other version (a bucket
         that never had versioning), so no other one needs demoting."""
-        old = self.db.execute("DELETE FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ? "
-                              "RETURNING blobs", (o.bucket, o.key, o.version_id)).fetchone()
-        if old is not None:
-            self.garbage(_loads(old[0]))
+        old = self.db.query_one("SELECT blobs FROM s3_objects WHERE bucket = ? AND key = ? AND version_id = ?",
+                                (o.bucket, o.key, o.version_id))
         if not only_version:
             self.db.execute("UPDATE s3_objects SET is_latest = 0 WHERE bucket = ? AND key = ? AND is_latest = 1",
                             (o.bucket, o.key))
-        self.db.execute(f"INSERT INTO s3_objects({_OBJ_COLS}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (o.bucket, o.key, o.version_id, o.seq, 1, int(o.delete_marker), _dumps(o.blobs),
-                         o.size, o.etag, o.modified, _dumps(o.meta), _dumps(o.tags),
-                         o.data if o.blobs and o.blobs[0][0] == IN_ROW else None))
+        values = (o.seq, int(o.delete_marker), _dumps(o.blobs), o.size, o.etag, o.modified, _dumps(o.meta),
+                  _dumps(o.tags), o.data if o.blobs and o.blobs[0][0] == IN_ROW else None,
+                  o.bucket, o.key, o.version_id)
+        if old is None:
+            self.db.execute("INSERT INTO s3_objects(seq, delete_marker, blobs, size, etag, modified, meta, tags, "
+                            "data, bucket, key, version_id, is_latest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                            values)
+        else:
+            # The version replaced in place (an overwrite of an unversioned key):
+            # cheaper for SQLite than a delete and an insert.
+            self.garbage(_loads(old[0]))
+            self.db.execute("UPDATE s3_objects SET seq = ?, delete_marker = ?, blobs = ?, size = ?, etag = ?, "
+                            "modified = ?, meta = ?, tags = ?, data = ?, is_latest = 1 "
+                            "WHERE bucket = ? AND key = ? AND version_id = ?", values)
 
     def remove(self, o: Obj) -> None:
         """Delete one version; the newest remaining one becomes the latest."""
