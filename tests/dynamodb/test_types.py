@@ -168,6 +168,21 @@ def test_sorting_by_key_bytes_is_sorting_by_value(values):
     assert by_bytes == sorted(values)
 
 
+@settings(max_examples=600)
+@given(st.integers(min_value=0, max_value=10 ** 130), st.integers(0, 3), st.integers(0, 3))
+def test_digit_keys_encode_as_their_decimal_form(n, leading, trailing):
+    # Plain digit strings take a shorter way to their key bytes: the same bytes and errors.
+    digits = "0" * leading + str(n) + "0" * trailing
+    decimal_form = digits + "E0"  # the same value, not plain digits
+
+    def outcome(text):
+        try:
+            return dt.key_bytes({"N": text})
+        except ServiceError as e:
+            return e.message
+    assert outcome(digits) == outcome(decimal_form)
+
+
 def test_number_key_bytes_edges():
     ordered = ["-9.9999999999999999999999999999999999999E+125", "-1E+125", "-10", "-1.23", "-1.2", "-1",
                "-1E-130", "0", "1E-130", "0.5", "1", "1.2", "1.23", "10", "1E+125",

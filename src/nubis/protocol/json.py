@@ -62,12 +62,24 @@ class JsonCodec:
         self.body_only = body_only
         self._readers: dict[tuple, tuple] = {}
         self._writers: dict[tuple, tuple] = {}
+        # The same functions by the shape object a request holds (an operation's
+        # input or output shape, kept by its model): found without building a key.
+        self._read_by_id: dict[int, tuple] = {}
+        self._write_by_id: dict[int, tuple] = {}
 
     def read(self, shape, value):
-        return None if value is None else self._reader(shape)(value)
+        if value is None:
+            return None
+        hit = self._read_by_id.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            hit = self._read_by_id[id(shape)] = (shape, self._reader(shape))
+        return hit[1](value)
 
     def write(self, shape, value):
-        return self._writer(shape)(value)
+        hit = self._write_by_id.get(id(shape))
+        if hit is None or hit[0] is not shape:
+            hit = self._write_by_id[id(shape)] = (shape, self._writer(shape))
+        return hit[1](value)
 
     # -- building ----------------------------------------------------------------
 
@@ -124,6 +136,19 @@ class JsonCodec:
                 if value.__class__ is not dict:
                     raise bad_request(f"Expected an object for {name}")
                 out = {}
+                if len(value) == 1:
+                    (wire, raw), = value.items()
+                    i = order.get(wire)
+                    if i is None or raw is None:
+                        return out
+                    _wire, key, check, sub = plan[i]
+                    if sub is not None:
+                        out[key] = sub(raw)
+                    elif not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
+                        raise invalid(raw, key, check)
+                    else:
+                        out[key] = raw
+                    return out
                 if len(value) <= sparse:
                     # A value that sets few of many members (a DynamoDB AttributeValue
                     # one of ten) is walked by its own keys, then in the model's order

@@ -34,7 +34,7 @@ def check_key(t: Table, key, exact: bool = True) -> None:
     if key is None:
         raise validation("1 validation error detected: Value null at 'key' failed to satisfy constraint: "
                          "Member must not be null")
-    dt.validate_key(key, t.key_schema, t.definition["AttributeDefinitions"], exact=exact)
+    dt.validate_key(key, t.key_schema, t.types, exact=exact)
 
 
 def check_item(t: Table, item) -> int:
@@ -43,7 +43,7 @@ def check_item(t: Table, item) -> int:
         raise validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: "
                          "Member must not be null")
     dt.validate_item(item)
-    dt.validate_key(item, t.key_schema, t.definition["AttributeDefinitions"], exact=False)
+    dt.validate_key(item, t.key_schema, t.types, exact=False)
     size = dt.item_size(item)
     if size > MAX_ITEM:
         raise validation("Item size has exceeded the maximum allowed size")

@@ -216,10 +216,13 @@ MAX_HASH_KEY = 2048
 MAX_RANGE_KEY = 1024
 
 
-def validate_key(item_or_key: dict, key_schema: list[dict], attribute_definitions: list[dict],
+def validate_key(item_or_key: dict, key_schema: list[dict], attribute_definitions: list[dict] | dict,
                  *, exact: bool = False) -> None:
-    """The key attributes of an item (PutItem) or a key (GetItem/DeleteItem, ``exact``)."""
-    types = {d["AttributeName"]: d["AttributeType"] for d in attribute_definitions}
+    """The key attributes of an item (PutItem) or a key (GetItem/DeleteItem, ``exact``).
+
+    ``attribute_definitions``: the table's list, or its names already mapped to their types."""
+    types = attribute_definitions if attribute_definitions.__class__ is dict else {
+        d["AttributeName"]: d["AttributeType"] for d in attribute_definitions}
     if exact and len(item_or_key) != len(key_schema):
         raise invalid(_KEY_MISMATCH)
     for element in key_schema:
@@ -262,6 +265,8 @@ def key_bytes(value: dict) -> bytes:
         return bytes(v)
     if t != "N":
         raise ValueError(f"not a key type: {t}")
+    if v.__class__ is str and v.isdigit() and v.isascii():
+        return _natural_key(v)
     d = parse_number(v)
     if not d:
         return b"\x02"
@@ -271,6 +276,25 @@ def key_bytes(value: dict) -> bytes:
     if not sign:
         return bytes([0x03, exponent]) + bytes(int(c) + 1 for c in text)
     return bytes([0x01, 255 - exponent]) + bytes(10 - int(c) for c in text) + b"\xff"
+
+
+# Digit characters to their key bytes (1..10).
+_DIGIT_BYTES = bytes.maketrans(b"0123456789", bytes(range(1, 11)))
+
+
+def _natural_key(text: str) -> bytes:
+    """key_bytes of a number written as plain digits (the common key), without
+    Decimal: the same bytes and the same errors as parse_number's way."""
+    digits = text.lstrip("0")
+    if not digits:
+        return b"\x02"
+    significant = digits.rstrip("0")
+    if len(significant) > MAX_DIGITS:
+        raise invalid("Attempting to store more than 38 significant digits in a Number")
+    adjusted = len(digits) - 1
+    if adjusted > MAX_EXPONENT:
+        raise invalid("Number overflow. Attempting to store a number with magnitude larger than supported range")
+    return bytes((0x03, adjusted - MIN_EXPONENT)) + significant.encode("ascii").translate(_DIGIT_BYTES)
 
 
 # -- comparison ---------------------------------------------------------------
