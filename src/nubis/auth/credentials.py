@@ -74,6 +74,7 @@ class Resolver:
         self.default_account = default_account
         self._provider = provider  # service -> its started provider (Runtime.provider)
         self._lookups: list[Lookup] = []
+        self._root: Credential | None = None  # the configured root key's credential
 
     def register(self, lookup: Lookup) -> None:
         """Add a lookup that is asked first (in-process key sources, tests)."""
@@ -85,7 +86,9 @@ class Resolver:
             if found is not None:
                 return found
         if access_key == self.root_key:
-            return self.root(access_key, self.root_secret, self.default_account)
+            if self._root is None:
+                self._root = self.root(access_key, self.root_secret, self.default_account)
+            return self._root
         if _ACCOUNT.match(access_key):
             return self.root(access_key, "test", access_key)
         if self._provider is not None:

@@ -40,20 +40,23 @@ _loaded: dict[str, Callable] = {}
 _resolvers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-_last_resolver: list = [None, None]  # (weakref to a runtime, its resolver): the one asked on every request
+# (weakref to a runtime, its resolver): the one asked on every request. One tuple,
+# replaced whole, so that servers in two threads never pair one's runtime with the other's.
+_last_resolver: tuple = (lambda: None, None)
 
 
 def resolver(runtime) -> Resolver:
     """The access key resolver of a running nubis (see ``credentials.KEY_SERVICES``)."""
-    ref = _last_resolver[0]
-    if ref is not None and ref() is runtime:
-        return _last_resolver[1]
+    global _last_resolver
+    last = _last_resolver
+    if last[0]() is runtime:
+        return last[1]
     found = _resolvers.get(runtime)
     if found is None:
         c = runtime.config
         found = _resolvers[runtime] = Resolver(c.root_access_key_id, c.root_secret_access_key, c.default_account,
                                                runtime.provider)
-    _last_resolver[:] = [weakref.ref(runtime), found]
+    _last_resolver = (weakref.ref(runtime), found)
     return found
 
 
@@ -98,15 +101,17 @@ class Caller:
         return Request(action, resource, c.principal if c else None, c.account if c else None, keys=g)
 
 
-_last_time: list = [None, ""]
+_last_time: tuple = (None, "")  # replaced whole: safe across threads
 
 
 def _iso_time(now: float) -> str:
     """aws:CurrentTime, formatted once per second."""
+    global _last_time
     second = int(now)
-    if _last_time[0] != second:
-        _last_time[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))]
-    return _last_time[1]
+    last = _last_time
+    if last[0] != second:
+        last = _last_time = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return last[1]
 
 
 _PRINCIPALS: dict[str, tuple[str, str]] = {}

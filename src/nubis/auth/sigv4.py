@@ -145,10 +145,24 @@ def http_date(text: str) -> str | None:
 _DAYS: dict[str, float | None] = {}
 
 
+# The last time read and its value (one tuple, replaced whole: safe across threads):
+# requests signed in the same second share it.
+_last_time: tuple = ("", None)
+
+
 def parse_time(amz_date: str) -> float | None:
     """``YYYYMMDDTHHMMSSZ`` as epoch seconds (None when it is not that); by hand, as
     strptime would be a tenth of the cost of checking a request."""
-    s = amz_date
+    global _last_time
+    last = _last_time
+    if amz_date == last[0]:
+        return last[1]
+    found = _parse_time(amz_date)
+    _last_time = (amz_date, found)
+    return found
+
+
+def _parse_time(s: str) -> float | None:
     if len(s) != 16 or s[8] != "T" or s[15] != "Z" or not s[:8].isdigit() or not s[9:15].isdigit():
         return None
     # The day's midnight is worked out once per day seen; the time of day is arithmetic.
@@ -209,7 +223,7 @@ _PLAIN_PATH = re.compile(r"(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?")
 
 
 def canonical_uri(raw_path: str, s3: bool) -> str:
-    if not raw_path:
+    if not raw_path or raw_path == "/":
         return "/"
     if (_PLAIN_S3_PATH if s3 else _PLAIN_PATH).fullmatch(raw_path):
         return raw_path
