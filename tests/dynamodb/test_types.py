@@ -183,6 +183,28 @@ def test_digit_keys_encode_as_their_decimal_form(n, leading, trailing):
     assert outcome(digits) == outcome(decimal_form)
 
 
+_ATTRIBUTE_VALUES = st.one_of(
+    st.builds(lambda s: {"S": s}, st.text(max_size=5)),
+    st.builds(lambda n: {"N": n}, st.from_regex(r"[0-9]{0,45}", fullmatch=True)),
+    st.builds(lambda n: {"N": n}, st.sampled_from(["-1", "1.50", "1e2", "x", "", "0" * 40 + "1", "1" + "0" * 130])),
+    st.builds(lambda b: {"BOOL": b}, st.booleans()),
+    st.builds(lambda s: {"SS": s}, st.lists(st.text(max_size=2), max_size=2)),
+    st.just({"S": "a", "N": "1"}))
+
+
+@settings(max_examples=400)
+@given(st.dictionaries(st.text(max_size=3), _ATTRIBUTE_VALUES, max_size=4))
+def test_checked_item_is_validation_canonical_form_and_size(item):
+    # The one walk PutItem makes answers as the three separate functions do.
+    def outcome(f):
+        try:
+            return f()
+        except ServiceError as e:
+            return e.message
+    separate = outcome(lambda: (dt.validate_item(item), dt.canonical_item(item), dt.item_size(item))[1:])
+    assert outcome(lambda: dt.checked_item(item)) == separate
+
+
 def test_number_key_bytes_edges():
     ordered = ["-9.9999999999999999999999999999999999999E+125", "-1E+125", "-10", "-1.23", "-1.2", "-1",
                "-1E-130", "0", "1E-130", "0.5", "1", "1.2", "1.23", "10", "1E+125",

@@ -50,6 +50,18 @@ def check_item(t: Table, item) -> int:
     return size
 
 
+def prepare_item(t: Table, item) -> tuple[dict, int]:
+    """check_item and canonical in one walk: the item as it is stored, and its size."""
+    if item is None:
+        raise validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: "
+                         "Member must not be null")
+    stored, size = dt.checked_item(item)
+    dt.validate_key(item, t.key_schema, t.types, exact=False)
+    if size > MAX_ITEM:
+        raise validation("Item size has exceeded the maximum allowed size")
+    return stored, size
+
+
 def canonical(item: dict) -> dict:
     """Numbers as DynamoDB gives them back (``1.50`` -> ``1.5``)."""
     return dt.canonical_item(item)

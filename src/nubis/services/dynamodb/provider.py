@@ -511,15 +511,13 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
 
     def put_item(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
-        item = params.get("Item")
-        size = it.check_item(t, item)
+        item, size = it.prepare_item(t, params.get("Item"))
         if t.indexes:
             it.check_index_keys(t, item)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
         ex = self._expressions(params, ("ConditionExpression",))
         cond = self._condition(ex, params)
         ex.check_all_used()
-        item = it.canonical(item)
         hk, rk = it.row_key(t, item)
         if cond is None and rv == "NONE" and not t.indexes and not t.watchers:
             # Nothing to read first: one statement (which joins the group commit).
@@ -899,11 +897,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                                      "1 validation error detected: WriteRequest must contain exactly one of "
                                      "PutRequest or DeleteRequest")
                 if put is not None:
-                    item = put.get("Item")
-                    size = it.check_item(t, item)
+                    item, size = it.prepare_item(t, put.get("Item"))
                     if t.indexes:
                         it.check_index_keys(t, item)
-                    item = it.canonical(item)
                     rowkey = it.row_key(t, item)
                     plan.append((t, rowkey, item, size))
                 else:
