@@ -92,21 +92,36 @@ def _call(runtime, ctx, service: str, operation: str, account: str, region: str,
 # -- SQS -------------------------------------------------------------------------------------
 
 
+_QUEUE_URLS: dict[str, tuple[str, str] | None] = {}
+
+
+def _queue_of(url: str) -> tuple[str, str] | None:
+    """(account, name) of a queue URL (kept: a queue's URL comes with every call on it)."""
+    found = _QUEUE_URLS.get(url, False)
+    if found is False:
+        path = url.split("://", 1)[-1]
+        path = path[path.find("/"):] if "://" in url else path
+        m = _QUEUE_PATH.match(path)
+        found = (m.group(1), m.group(2)) if m else None
+        if len(_QUEUE_URLS) > 4096:
+            _QUEUE_URLS.clear()
+        _QUEUE_URLS[url] = found
+    return found
+
+
 def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
     op = ctx.operation
-    action = SQS_ACTIONS.get(op) or "sqs:" + op
     account, name = ctx.account, None
     url = params.get("QueueUrl")
     if url is None and ctx.request is not None and _QUEUE_PATH.match(ctx.request.path or ""):
         url = ctx.request.path  # older clients post to the queue's URL
     if url:
-        path = url.split("://", 1)[-1]
-        path = path[path.find("/"):] if "://" in url else path
-        m = _QUEUE_PATH.match(path)
-        if m:
-            account, name = m.group(1), m.group(2)
+        found = _queue_of(url)
+        if found is not None:
+            account, name = found
     elif params.get("QueueName"):
         account, name = params.get("QueueOwnerAWSAccountId") or ctx.account, params["QueueName"]
+    action = SQS_ACTIONS.get(op) or "sqs:" + op
     if name is None:
         if caller.anonymous:
             raise errors.missing_token(style_of(ctx.service, ctx.protocol))
