@@ -64,6 +64,32 @@ SDK_HEADER = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^
                          r"SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})")
 
 
+# The header up to its signature, as SDKs write it: the same for every request a client
+# signs that day (the credential's scope and the signed headers' names).
+_SDK_SCOPE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^/,\s]+)/([^/,\s]+)/aws4_request, "
+                        r"SignedHeaders=([a-z0-9;-]+)")
+_scopes: dict[str, tuple] = {}
+
+
+def sdk_header(header: str) -> tuple | None:
+    """(access key, date, region, service, signed header names as written and as a list,
+    signature) of an ``Authorization`` header as SDKs write it, None for any other form
+    (:func:`from_header` reads those). What precedes the signature is parsed once."""
+    scope, sep, signature = header.rpartition(", Signature=")
+    # An alphanumeric signature (no ',', '=' or space) is read the same way by from_header.
+    if not sep or not signature.isalnum():
+        return None
+    found = _scopes.get(scope)
+    if found is None:
+        m = _SDK_SCOPE.fullmatch(scope)
+        if m is None:
+            return None
+        if len(_scopes) > 1024:
+            _scopes.clear()
+        found = _scopes[scope] = (*m.groups(), m[5].split(";"))
+    return (*found, signature)
+
+
 def from_header(header: str, headers, style: str) -> Signature:
     """``Authorization: AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
     m = SDK_HEADER.fullmatch(header)
@@ -334,13 +360,13 @@ def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) 
     return key
 
 
-def verify_sdk_header(request, m: re.Match, amz_date: str, secret: str, payload_hash: str, style: str) -> None:
-    """:func:`verify` for an ``Authorization`` header that :data:`SDK_HEADER` matched, read
-    straight from the match (the common case: no :class:`Signature` is made)."""
-    access_key, date, region, service, names, signature = m.groups()
+def verify_sdk_header(request, fields: tuple, amz_date: str, secret: str, payload_hash: str, style: str) -> None:
+    """:func:`verify` for an ``Authorization`` header that :func:`sdk_header` read, straight
+    from its fields (the common case: no :class:`Signature` is made)."""
+    access_key, date, region, service, names, name_list, signature = fields
     creq = (f"{request.method}\n{canonical_uri(request.path, style == errors.S3)}\n"
             f"{canonical_query(request.query, False)}\n"
-            f"{canonical_headers(request.headers, names.split(';'))}\n{names}\n{payload_hash}")
+            f"{canonical_headers(request.headers, name_list)}\n{names}\n{payload_hash}")
     sts = (f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
            f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
     if not hmac.compare_digest(_sign_with(signing_key(secret, date, region, service), sts), signature):
