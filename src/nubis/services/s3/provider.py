@@ -48,6 +48,7 @@ RESTORE_SECONDS = {("GLACIER", "Expedited"): 5 * 60, ("GLACIER", "Standard"): 5 
                    ("DEEP_ARCHIVE", "Bulk"): 48 * 3600}
 MAX_METADATA = 2048
 _CONTENT_ALL = frozenset(CONTENT_FIELDS)
+_RARE_META = frozenset(("Metadata", "StorageClass", "Lock", "Restore", "Expires"))
 _CONTENT_REST = frozenset(CONTENT_FIELDS[1:])
 _RESPONSE_OVERRIDES = frozenset(("ResponseContentType", "ResponseContentLanguage", "ResponseContentDisposition",
                                  "ResponseContentEncoding", "ResponseCacheControl", "ResponseExpires"))
@@ -575,16 +576,17 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             for f in CONTENT_FIELDS[1:]:
                 if meta.get(f) is not None:
                     out[f] = meta[f]
-        if meta.get("Metadata"):
+        rare = not _RARE_META.isdisjoint(meta)  # (most objects have none of these either)
+        if rare and meta.get("Metadata"):
             out["Metadata"] = meta["Metadata"]
-        if meta.get("StorageClass"):
+        if rare and meta.get("StorageClass"):
             out["StorageClass"] = meta["StorageClass"]
         out["ServerSideEncryption"] = meta.get("ServerSideEncryption", "AES256")
         if o.tags:
             out["TagCount"] = len(o.tags)
-        if "Lock" in meta:
+        if rare and "Lock" in meta:
             out.update(object_lock.headers(meta["Lock"]))
-        restore = o.meta.get("Restore")
+        restore = meta.get("Restore") if rare else None
         if restore:
             if self.clock.now() < restore["ready"]:
                 out["Restore"] = 'ongoing-request="true"'
@@ -594,7 +596,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         if params.get("ChecksumMode") == "ENABLED" and meta.get("Checksums"):
             out.update(meta["Checksums"])
             out["ChecksumType"] = meta.get("ChecksumType", "FULL_OBJECT")
-        expires = meta.get("Expires")
+        expires = meta.get("Expires") if rare else None
         if not _RESPONSE_OVERRIDES.isdisjoint(params):
             for field, name in (("ResponseContentType", "ContentType"),
                                 ("ResponseContentLanguage", "ContentLanguage"),
@@ -639,7 +641,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
             else:
                 rng = None
         else:
-            rng = _byte_range(params.get("Range"), o.size)
+            rng = _byte_range(params["Range"], o.size) if "Range" in params else None
         if rng is None:
             out["ContentLength"] = o.size
         else:
