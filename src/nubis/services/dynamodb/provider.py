@@ -694,7 +694,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         return ihk, irk, hk, rk
 
     def _page(self, t, index, select, projection, filt, rows, limit, whole: bool = False):
-        """Walk rows (body, size) in order until Limit items were evaluated or 1 MB was read.
+        """Walk rows (..., body, size) in order until Limit items were evaluated or 1 MB was read.
 
         ``whole``: the answer goes out on the wire, where items returned whole
         (no filter, projection or index projection) are their stored JSON."""
@@ -705,7 +705,8 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         count = 0
         # A global index holds only its projection: a filter sees nothing else.
         gsi = index if index is not None and index.kind == "GSI" and index.projection != "ALL" else None
-        for body, size in rows:
+        for row in rows:
+            body, size = row[-2], row[-1]
             item = decode(body)
             scanned += 1
             read += size
@@ -728,9 +729,10 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
     def _whole_page(self, t, index, rows, limit):
         """A page of whole items: their stored JSON, joined into the Items array undecoded."""
         bodies, read, last = [], 0, None
-        for body, size in rows:
+        for row in rows:
+            body = row[-2]
             bodies.append(body if body[0] == 0x7B else wire(body))
-            read += size
+            read += row[-1]
             if (limit is not None and len(bodies) >= limit) or read >= PAGE_BYTES:
                 last = body
                 break
@@ -764,21 +766,15 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         batch = min(limit + 1 if limit else 128, 1000)
         hk = it.key_bytes(kc.hash_value)
 
-        def rows():
-            if index is None:
-                source = self.store.query(t.id, hk, low, high, forward, after[1] if after else None, batch)
-            else:
-                source = self.store.query_index(t.id, index.name, hk, low, high, forward,
-                                                (after[1], after[2], after[3]) if after else None, batch)
-            for row in source:
-                # begins_with without an upper bound (a prefix of 0xFF bytes): the rows past it end it.
-                if prefix is not None and high is None and not row[0 if index is not None else 1].startswith(prefix):
-                    if forward:
-                        return
-                    continue
-                yield row[-2], row[-1]
-
-        out, read = self._page(t, index, select, projection, filt, rows(), limit, _on_the_wire(ctx, "Query"))
+        # Rows (sort key, ..., body, size) in order.
+        if index is None:
+            rows = self.store.query(t.id, hk, low, high, forward, after[1] if after else None, batch)
+        else:
+            rows = self.store.query_index(t.id, index.name, hk, low, high, forward,
+                                          (after[1], after[2], after[3]) if after else None, batch)
+        if prefix is not None and high is None:
+            rows = _prefixed(rows, prefix, forward)
+        out, read = self._page(t, index, select, projection, filt, rows, limit, _on_the_wire(ctx, "Query"))
         cap = it.consumed(t, params.get("ReturnConsumedCapacity"),
                           it.read_units(read, bool(params.get("ConsistentRead"))))
         if cap:
@@ -1139,6 +1135,16 @@ def _bounds(kc):
     if op == "begins_with":
         return (vals[0], True), _successor(vals[0]), vals[0]
     raise validation("Query key condition not supported")
+
+
+def _prefixed(rows, prefix: bytes, forward: bool):
+    """The rows whose sort key (first) starts with ``prefix``: begins_with without an
+    upper bound (a prefix of 0xFF bytes), where the rows past it end it."""
+    for row in rows:
+        if row[0].startswith(prefix):
+            yield row
+        elif forward:
+            return
 
 
 def _successor(prefix: bytes):

@@ -273,8 +273,8 @@ class DynamoStore:
     # -- reads in key order -----------------------------------------------------------------
 
     def query(self, table_id: int, hk: bytes, low: tuple | None, high: tuple | None, forward: bool,
-              after: bytes | None, batch: int) -> Iterator[tuple[bytes, bytes, bytes, int]]:
-        """Rows (hk, rk, body, size) of one partition in sort key order, within
+              after: bytes | None, batch: int) -> Iterator[tuple[bytes, bytes, int]]:
+        """Rows (rk, body, size) of one partition in sort key order, within
         ``low``/``high`` bounds (``(bytes, inclusive)``), strictly past ``after``."""
         where = ["table_id = ?", "hk = ?"]
         args: list = [table_id, hk]
@@ -285,7 +285,7 @@ class DynamoStore:
             where.append("rk <= ?" if high[1] else "rk < ?")
             args.append(high[0])
         order = "ASC" if forward else "DESC"
-        sql = f"SELECT hk, rk, body, size FROM dynamodb_items WHERE {' AND '.join(where)} %s ORDER BY rk {order} LIMIT ?"
+        sql = f"SELECT rk, body, size FROM dynamodb_items WHERE {' AND '.join(where)} %s ORDER BY rk {order} LIMIT ?"
         while True:
             extra, more = "", []
             if after is not None:
@@ -294,7 +294,7 @@ class DynamoStore:
             yield from rows
             if len(rows) < batch:
                 return
-            after = rows[-1][1]
+            after = rows[-1][0]
             batch = min(batch * 4, 1000)
 
     def query_index(self, table_id: int, index: str, ihk: bytes, low: tuple | None, high: tuple | None,
