@@ -163,31 +163,27 @@ def _style(service: str, protocol: str) -> str:
 def enforce(gateway, ctx, params: dict, route) -> None:
     """Authenticate and authorize one request; raise the AWS error that refuses it."""
     try:
-        _enforce(gateway, ctx, params, route)
+        runtime = gateway.runtime
+        found = _steps.get((ctx.service, ctx.protocol))
+        if found is None:
+            found = _steps[(ctx.service, ctx.protocol)] = (style_of(ctx.service, ctx.protocol),
+                                                           _authorizer(ctx.service))
+        style, authorize = found
+        caller = authenticate(runtime, ctx.request, route, style, params)
+        cred = caller.credential
+        if cred is not None:
+            ctx.principal = cred.principal
+            ctx.account = cred.account
+        if authorize is not None:
+            authorize(runtime, ctx, params, caller)
+        elif cred is None:
+            raise errors.missing_token(style)
     except ServiceError as e:
         if ctx.request.stream is not None:
             # A refused upload's body is left unread (it may be gigabytes): the
             # connection can't carry another request after it.
             e.headers.append(("Connection", "close"))
         raise
-
-
-def _enforce(gateway, ctx, params: dict, route) -> None:
-    runtime = gateway.runtime
-    found = _steps.get((ctx.service, ctx.protocol))
-    if found is None:
-        found = _steps[(ctx.service, ctx.protocol)] = (style_of(ctx.service, ctx.protocol),
-                                                       _authorizer(ctx.service))
-    style, authorize = found
-    caller = authenticate(runtime, ctx.request, route, style, params)
-    cred = caller.credential
-    if cred is not None:
-        ctx.principal = cred.principal
-        ctx.account = cred.account
-    if authorize is not None:
-        authorize(runtime, ctx, params, caller)
-    elif cred is None:
-        raise errors.missing_token(style)
 
 
 # (service, protocol) -> (its error style, its authorizer or None)
