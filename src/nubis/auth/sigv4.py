@@ -76,8 +76,8 @@ def sdk_header(header: str) -> tuple | None:
     signature) of an ``Authorization`` header as SDKs write it, None for any other form
     (:func:`from_header` reads those). What precedes the signature is parsed once."""
     scope, sep, signature = header.rpartition(", Signature=")
-    # An alphanumeric signature (no ',', '=' or space) is read the same way by from_header.
-    if not sep or not signature.isalnum():
+    # from_header reads the same signature when it has no ',' and no space around it.
+    if not sep or not signature or "," in signature or signature[0].isspace() or signature[-1].isspace():
         return None
     found = _scopes.get(scope)
     if found is None:
