@@ -156,7 +156,7 @@ class JsonCodec:
                     found = [(i, raw) for wire, raw in value.items()
                              if raw is not None and (i := order.get(wire)) is not None]
                     if len(found) > 1:
-                        found.sort(key=_first)
+                        found.sort()  # by position: positions differ, the values are never compared
                     for i, raw in found:
                         _wire, key, check, sub = plan[i]
                         if sub is not None:
@@ -248,10 +248,6 @@ class JsonCodec:
 
 def _same(value):
     return value
-
-
-def _first(pair):
-    return pair[0]
 
 
 def _list(value):
@@ -349,6 +345,21 @@ def _shape_by_query_code(service, code: str):
 
 
 _CONTENT_TYPES = {"1.0": "application/x-amz-json-1.0", "1.1": "application/x-amz-json-1.1"}
+_ANSWER_KINDS: dict[int, tuple] = {}
+
+
+def _answer_kind(metadata: dict) -> tuple[str, bool]:
+    """(Content-Type, whether a CRC32 header goes along) of a service's answers,
+    found once per service model's metadata."""
+    if not metadata:  # an error without a service: nothing kept for it
+        return _CONTENT_TYPES["1.0"], False
+    hit = _ANSWER_KINDS.get(id(metadata))
+    if hit is None or hit[0] is not metadata:
+        content_type = (_CONTENT_TYPES.get(metadata.get("jsonVersion", "1.0"))
+                        or f"application/x-amz-json-{metadata.get('jsonVersion')}")
+        hit = _ANSWER_KINDS[id(metadata)] = (metadata, (content_type,
+                                                        metadata.get("endpointPrefix") in _CRC32_SERVICES))
+    return hit[1]
 
 
 class JsonProtocol(Protocol):
@@ -365,10 +376,9 @@ class JsonProtocol(Protocol):
             return self.codec.read(shape, loads_exact(request.body)) or {}
 
     def _headers(self, metadata: dict, request_id: str, body: bytes) -> list[tuple[str, str]]:
-        headers = [("Content-Type", _CONTENT_TYPES.get(metadata.get("jsonVersion", "1.0"))
-                    or f"application/x-amz-json-{metadata.get('jsonVersion')}"),
-                   ("x-amzn-RequestId", request_id)]
-        if metadata.get("endpointPrefix") in _CRC32_SERVICES:
+        content_type, crc = _answer_kind(metadata)
+        headers = [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
+        if crc:
             headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
         return headers
 

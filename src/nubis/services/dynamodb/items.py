@@ -19,6 +19,40 @@ def row_key(t: Table, item: dict) -> tuple[bytes, bytes]:
     return key_bytes(item[t.hash_name]), rk
 
 
+def plain_row_key(t: Table, key) -> tuple[bytes, bytes] | None:
+    """(hk, rk) of a key given exactly (GetItem's) when it plainly is a good one: S, B
+    or plain-digit N values of the schema's types within the size limits. None
+    when it needs check_key's and row_key's full way (and their errors)."""
+    if key.__class__ is not dict or len(key) != (1 if t.range_name is None else 2):
+        return None
+    hk = _plain_key_part(key.get(t.hash_name), t.types.get(t.hash_name), dt.MAX_HASH_KEY)
+    if hk is None or t.range_name is None:
+        return None if hk is None else (hk, b"")
+    rk = _plain_key_part(key.get(t.range_name), t.types.get(t.range_name), dt.MAX_RANGE_KEY)
+    return None if rk is None else (hk, rk)
+
+
+def _plain_key_part(value, want: str, limit: int) -> bytes | None:
+    if value.__class__ is not dict or len(value) != 1:
+        return None
+    v = value.get(want)
+    if v.__class__ is str:
+        if want == "S":
+            try:
+                b = v.encode("utf-8")
+            except UnicodeEncodeError:
+                return None
+            return b if 0 < len(b) <= limit else None
+        if want == "N" and v.isdigit() and v.isascii():
+            digits = v.lstrip("0")
+            if len(digits.rstrip("0")) > dt.MAX_DIGITS or len(digits) - 1 > dt.MAX_EXPONENT:
+                return None
+            return dt.key_bytes(value)
+    elif v.__class__ is bytes and want == "B":
+        return v if 0 < len(v) <= limit else None
+    return None
+
+
 def key_of(t: Table, item: dict, index: Index | None = None) -> dict:
     out = {t.hash_name: item[t.hash_name]}
     if t.range_name:

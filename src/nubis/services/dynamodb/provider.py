@@ -537,11 +537,13 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
     def get_item(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
         key = params.get("Key")
-        it.check_key(t, key)
+        rowkey = it.plain_row_key(t, key)
+        if rowkey is None:
+            it.check_key(t, key)
         ex = self._expressions(params, ("ProjectionExpression",))
         projection = self._projection(ex, params)
         ex.check_all_used()
-        row = self.store.row(t.id, *it.row_key(t, key))
+        row = self.store.row(t.id, *(rowkey or it.row_key(t, key)))
         out: dict = {}
         if row is not None:
             if projection is not None:
