@@ -131,7 +131,7 @@ class RestRoutes:
     def match(self, method: str, path: str, query: dict[str, str], headers):
         if method not in self._memo_methods:
             return self._match(method, path, query, headers)
-        present = headers.as_dict()  # (the parser decodes them all anyway)
+        present = headers.as_dict() if headers.__class__ is not dict else headers  # (the parser decodes them anyway)
         key = (method, min(path.count("/", 1), 2), path.endswith("/") and len(path) > 1,
                tuple(sorted((k, query[k] if k in self._literal_valued else None)
                             for k in query if k in self._query_keys)) if query else (),
@@ -356,9 +356,13 @@ class Router:
         if route.host.kind == "s3" and route.host.name:
             path = "/" + route.host.name + (path if path != "/" else "")
         query = dict(request.query)
+        method, headers = request.method, request.headers.as_dict()
         best = None
         for service, protocol, routes in rest:
-            found = routes.match(request.method, path, query, request.headers)
+            prefixes = routes._prefixes.get(method)
+            if prefixes and not path.startswith(prefixes):
+                continue  # (S3 Control's /v20180820/... for an S3 bucket's path)
+            found = routes.match(method, path, query, headers)
             if found and (best is None or found[2] > best[3]):
                 best = (service, protocol, found[0], found[2], found[1])
         if best is None:
