@@ -84,16 +84,27 @@ def check_item(t: Table, item) -> int:
     return size
 
 
-def prepare_item(t: Table, item) -> tuple[dict, int]:
-    """check_item and canonical in one walk: the item as it is stored, and its size."""
+def prepare_item(t: Table, item) -> tuple[dict, int, tuple[bytes, bytes]]:
+    """check_item, canonical and row_key in one walk: the item as it is stored, its size, (hk, rk)."""
     if item is None:
         raise validation("1 validation error detected: Value null at 'item' failed to satisfy constraint: "
                          "Member must not be null")
     stored, size = dt.checked_item(item)
-    dt.validate_key(item, t.key_schema, t.types, exact=False)
+    rowkey = _plain_item_key(t, item)
+    if rowkey is None:
+        dt.validate_key(item, t.key_schema, t.types, exact=False)
     if size > MAX_ITEM:
         raise validation("Item size has exceeded the maximum allowed size")
-    return stored, size
+    return stored, size, rowkey or row_key(t, stored)
+
+
+def _plain_item_key(t: Table, item: dict) -> tuple[bytes, bytes] | None:
+    """(hk, rk) of an item whose key attributes plainly are good (see plain_row_key)."""
+    hk = _plain_key_part(item.get(t.hash_name), t.types.get(t.hash_name), dt.MAX_HASH_KEY)
+    if hk is None or t.range_name is None:
+        return None if hk is None else (hk, b"")
+    rk = _plain_key_part(item.get(t.range_name), t.types.get(t.range_name), dt.MAX_RANGE_KEY)
+    return None if rk is None else (hk, rk)
 
 
 def canonical(item: dict) -> dict:

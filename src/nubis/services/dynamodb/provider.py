@@ -511,14 +511,13 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
 
     def put_item(self, ctx: RequestContext, params: dict) -> dict:
         t = self._table(ctx, params.get("TableName"))
-        item, size = it.prepare_item(t, params.get("Item"))
+        item, size, (hk, rk) = it.prepare_item(t, params.get("Item"))
         if t.indexes:
             it.check_index_keys(t, item)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
         ex = self._expressions(params, ("ConditionExpression",))
         cond = self._condition(ex, params)
         ex.check_all_used()
-        hk, rk = it.row_key(t, item)
         if cond is None and rv == "NONE" and not t.indexes and not t.watchers:
             # Nothing to read first: one statement (which joins the group commit).
             old, units = None, {}
@@ -895,10 +894,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                                      "1 validation error detected: WriteRequest must contain exactly one of "
                                      "PutRequest or DeleteRequest")
                 if put is not None:
-                    item, size = it.prepare_item(t, put.get("Item"))
+                    item, size, rowkey = it.prepare_item(t, put.get("Item"))
                     if t.indexes:
                         it.check_index_keys(t, item)
-                    rowkey = it.row_key(t, item)
                     plan.append((t, rowkey, item, size))
                 else:
                     it.check_key(t, delete.get("Key"))
