@@ -132,8 +132,9 @@ def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
         # The queue's URL is read as SQS reads it (a '#' would begin a fragment).
         text = runtime.provider("sqs").queue_policy(account, ctx.region, name.partition("#")[0])
         policies = [text] if text else []
-    if policies or not _unrestricted(caller, account):
-        if caller.anonymous and not policies:
+    cred = caller.credential
+    if policies or cred is None or cred.policies is not None or cred.account != account:  # see _unrestricted
+        if cred is None and not policies:
             raise errors.missing_token(style_of(ctx.service, ctx.protocol))
         decide(runtime, ctx, caller, action, f"arn:aws:sqs:{ctx.region}:{account}:{name}", account, policies,
                {"aws:RequestedRegion": ctx.region})
@@ -143,7 +144,7 @@ def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
         # permissions to pass a role to an AWS service").
         decide(runtime, ctx, caller, "iam:PassRole", role, account, [],
                {"iam:PassedToService": "lambda.amazonaws.com"})
-    if caller.anonymous:
+    if cred is None:
         ctx.account = account
 
 
