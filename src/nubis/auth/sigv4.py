@@ -364,8 +364,9 @@ def verify_sdk_header(request, fields: tuple, amz_date: str, secret: str, payloa
     """:func:`verify` for an ``Authorization`` header that :func:`sdk_header` read, straight
     from its fields (the common case: no :class:`Signature` is made)."""
     access_key, date, region, service, names, name_list, signature = fields
-    creq = (f"{request.method}\n{canonical_uri(request.path, style == errors.S3)}\n"
-            f"{canonical_query(request.query, False)}\n"
+    path, query = request.path, request.query
+    creq = (f"{request.method}\n{path if path == '/' else canonical_uri(path, style == errors.S3)}\n"
+            f"{canonical_query(query, False) if query else ''}\n"
             f"{canonical_headers(request.headers, name_list)}\n{names}\n{payload_hash}")
     sts = (f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
            f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
