@@ -47,7 +47,7 @@ def _plain_key_part(value, want: str, limit: int) -> bytes | None:
             digits = v.lstrip("0")
             if len(digits.rstrip("0")) > dt.MAX_DIGITS or len(digits) - 1 > dt.MAX_EXPONENT:
                 return None
-            return dt.key_bytes(value)
+            return dt.natural_key(v)
     elif v.__class__ is bytes and want == "B":
         return v if 0 < len(v) <= limit else None
     return None

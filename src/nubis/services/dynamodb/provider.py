@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import re
 import zlib
 
@@ -730,11 +731,13 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
     def _whole_page(self, t, index, rows, limit):
         """A page of whole items: their stored JSON, joined into the Items array undecoded."""
         bodies, read, last = [], 0, None
+        add = bodies.append
+        most = limit if limit is not None else math.inf
         for row in rows:
             body = row[-2]
-            bodies.append(body if body[0] == 0x7B else wire(body))
+            add(body if body[0] == 0x7B else wire(body))
             read += row[-1]
-            if (limit is not None and len(bodies) >= limit) or read >= PAGE_BYTES:
+            if read >= PAGE_BYTES or len(bodies) >= most:
                 last = body
                 break
         out = {"Count": len(bodies), "ScannedCount": len(bodies), "Items": Fragment(b"[" + b",".join(bodies) + b"]")}

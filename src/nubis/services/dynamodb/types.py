@@ -298,7 +298,7 @@ def key_bytes(value: dict) -> bytes:
     if t != "N":
         raise ValueError(f"not a key type: {t}")
     if v.__class__ is str and v.isdigit() and v.isascii():
-        return _natural_key(v)
+        return natural_key(v)
     d = parse_number(v)
     if not d:
         return b"\x02"
@@ -314,7 +314,7 @@ def key_bytes(value: dict) -> bytes:
 _DIGIT_BYTES = bytes.maketrans(b"0123456789", bytes(range(1, 11)))
 
 
-def _natural_key(text: str) -> bytes:
+def natural_key(text: str) -> bytes:
     """key_bytes of a number written as plain digits (the common key), without
     Decimal: the same bytes and the same errors as parse_number's way."""
     digits = text.lstrip("0")
