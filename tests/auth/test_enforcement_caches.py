@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import httpx
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from nubis.testing import start
 from nubis.testing.policies import allow, deny, doc
 
-from .conftest import OWNER, error_of
+from .conftest import NO_RETRY, OWNER, error_of
 
 QUEUE_ARN = f"arn:aws:sqs:us-east-1:{OWNER}:jobs"
 
@@ -227,3 +229,37 @@ def test_a_principal_tag_changed_is_seen_by_the_next_request(client):
     as_user.send_message(QueueUrl=url, MessageBody="blue")
     iam.tag_user(UserName="tagged", Tags=[{"Key": "team", "Value": "red"}])
     assert error_of(lambda: as_user.send_message(QueueUrl=url, MessageBody="x"))["Code"] == "AccessDenied"
+
+
+def test_a_role_sessions_policies_follow_the_role():
+    # The module's server has a test-only STS (session_keys.py); real AssumeRole sessions
+    # need the real provider: a server of their own.
+    other = start(enforce_iam=True)
+
+    def make(service: str, key: str = "test", secret: str = "test", token: str | None = None):
+        return boto3.client(service, endpoint_url=other.endpoint, region_name="us-east-1", aws_access_key_id=key,
+                            aws_secret_access_key=secret, aws_session_token=token, config=NO_RETRY)
+    try:
+        url = make("sqs").create_queue(QueueName="jobs")["QueueUrl"]
+        iam = make("iam")
+        trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+                     "Action": "sts:AssumeRole"})
+        role = iam.create_role(RoleName="sender", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=doc(allow("sqs:SendMessage", "*")))
+        creds = make("sts").assume_role(RoleArn=role, RoleSessionName="s1")["Credentials"]
+        as_role = make("sqs", creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"])
+        as_role.send_message(QueueUrl=url, MessageBody="allowed")
+        iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=doc(deny("sqs:SendMessage", "*")))
+        err = error_of(lambda: as_role.send_message(QueueUrl=url, MessageBody="x"))
+        assert err["Code"] == "AccessDenied"
+        assert err["Message"].endswith("with an explicit deny in an identity-based policy")
+        iam.delete_role_policy(RoleName="sender", PolicyName="send")
+        assert error_of(lambda: as_role.send_message(QueueUrl=url, MessageBody="x"))["Code"] == "AccessDenied"
+        iam.put_role_policy(RoleName="sender", PolicyName="send", PolicyDocument=doc(allow("sqs:SendMessage", "*")))
+        as_role.send_message(QueueUrl=url, MessageBody="allowed again")
+        # The role deleted: its sessions are allowed nothing.
+        iam.delete_role_policy(RoleName="sender", PolicyName="send")
+        iam.delete_role(RoleName="sender")
+        assert error_of(lambda: as_role.send_message(QueueUrl=url, MessageBody="x"))["Code"] == "AccessDenied"
+    finally:
+        other.stop()

@@ -60,6 +60,7 @@ class StsProvider(Provider):
     def start(self) -> None:
         self.store = StsStore(self.db)
         self.oidc_keys = OidcKeys()
+        self._derived: dict[str, tuple] = {}  # access key -> (session, IAM generation, policies, principal tags)
         self.scheduler.on("sts:forget", self._forget)
 
     def reset(self) -> None:
@@ -78,10 +79,22 @@ class StsProvider(Provider):
         s = self.store.get(access_key)
         if s is None:
             return None
-        policies, tags = self._policies_and_tags(s)
+        # Asked on every enforced request: the session's policies and tags are kept while the
+        # session (the same document) and IAM (its store's generation) stay as they are.
+        iam = self.runtime.providers.get("iam")  # not started: no IAM entity has been read yet
+        generation = iam.store.generation if iam is not None else None
+        kept = self._derived.get(access_key)
+        if kept is not None and kept[0] is s and kept[1] == generation:
+            policies, tags = kept[2], kept[3]
+        else:
+            policies, tags = self._policies_and_tags(s)
+            tags = principal_tags(tags)
+            if len(self._derived) > 4096:
+                self._derived.clear()
+            self._derived[access_key] = (s, generation, policies, tags)
         return TaggedCredential(access_key, s["_secret"], s["account"], s["arn"], session_token=s["SessionToken"],
                                 expires=s["Expiration"], user_id=s["user_id"], username=s.get("username"),
-                                policies=policies, principal_tags=principal_tags(tags) + _mfa_keys(s, self.clock.now()))
+                                policies=policies, principal_tags=tags + _mfa_keys(s, self.clock.now()))
 
     def _policies_and_tags(self, s: dict) -> tuple[tuple | None, dict]:
         """The session's identity policies and principal tags, as they are now (a role's
