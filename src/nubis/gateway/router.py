@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..protocol import models
 from ..protocol.errors import ServiceError
-from ..protocol.rest import uri_template
+from ..protocol.rest import undecoded, uri_template
 from ..protocol.wire import HttpRequest
 from ..services.s3 import browser_post
 from .hosts import NONE, HostInfo, HostParser
@@ -121,6 +121,7 @@ class RestRoutes:
             q for r in every for q in r[2])
         self._literal_valued = frozenset(k for r in every for k, v in r[1].literal_query if v)
         self._header_keys = tuple(sorted({h for r in every for h in r[3]}))
+        self._raw_header_keys = tuple(h.encode("latin-1") for h in self._header_keys)
         # The literal start every path of a method shares, when none is bare "/".
         self._prefixes = {}
         for m, routes in self.by_method.items():
@@ -131,11 +132,12 @@ class RestRoutes:
     def match(self, method: str, path: str, query: dict[str, str], headers):
         if method not in self._memo_methods:
             return self._match(method, path, query, headers)
-        present = headers.as_dict() if headers.__class__ is not dict else headers  # (the parser decodes them anyway)
+        raw = undecoded(headers)
         key = (method, min(path.count("/", 1), 2), path.endswith("/") and len(path) > 1,
                tuple(sorted((k, query[k] if k in self._literal_valued else None)
                             for k in query if k in self._query_keys)) if query else (),
-               tuple(map(present.__contains__, self._header_keys)))
+               tuple(map(raw.__contains__, self._raw_header_keys)) if raw is not None else
+               tuple(map(headers.__contains__, self._header_keys)))
         route = self._memo.get(key)
         if route is not None:
             score, tpl, name = route
@@ -202,6 +204,7 @@ class Router:
         self._form_routes: dict[tuple, Route] = {}
         self._actions: dict[tuple, tuple[str, str]] = {}
         self._scopes: dict[str, tuple] = {}
+        self._rest_prefixes: dict[tuple, tuple] = {}
 
     def route(self, request: HttpRequest) -> Route:
         """Everything but query-protocol routing that needs the form body."""
@@ -238,9 +241,25 @@ class Router:
         return self._route(request)
 
     def _route(self, request: HttpRequest) -> Route:
-        # A plain dict of the (lower-cased) headers: a REST request is parsed
-        # from all of them next, so decoding them here costs nothing more.
-        headers = request.headers.as_dict()
+        headers = request.headers
+        # A SigV4-signed REST request (not a form POST, preflight, X-Amz-Target
+        # or smithy request): what its host and credential scope say (the
+        # candidate services) is kept per (host, scope); only its path, query
+        # and headers are matched each time.
+        prefix_key = None
+        auth = headers.get("authorization")
+        if auth and request.method not in ("POST", "OPTIONS") and "x-amz-target" not in headers \
+                and "smithy-protocol" not in headers:
+            i = auth.find("Credential=")
+            if i >= 0:
+                j = auth.find(",", i)
+                prefix_key = (headers.get("host", ""), auth[i:j] if j > 0 else auth[i:],
+                              "x-amz-account-id" in headers)
+                hit = self._rest_prefixes.get(prefix_key)
+                if hit is not None:
+                    host, access_key, region, signing_name, candidates = hit
+                    route = Route(host=host, access_key=access_key, region=region, signing_name=signing_name)
+                    return self._by_protocol(request, route, candidates)
         route = Route(host=self.hosts.parse(headers.get("host", "")))
         self._scope(request, route)
         kind = route.host.kind
@@ -289,12 +308,16 @@ class Router:
                 raise unknown_service(f"signing name {route.signing_name!r}")
         else:
             candidates = None
+        # (kept only when the scope came from the credential alone, see _scope)
+        if prefix_key is not None and prefix_key[1] in self._scopes and len(self._rest_prefixes) < 4096:
+            self._rest_prefixes[prefix_key] = (route.host, route.access_key, route.region, route.signing_name,
+                                               candidates)
         return self._by_protocol(request, route, candidates)
 
     # -- pieces -------------------------------------------------------------------
 
     def _scope(self, request: HttpRequest, route: Route) -> None:
-        auth = request.headers.as_dict().get("authorization")
+        auth = request.headers.get("authorization")
         if auth:
             # The scope is read once per credential (``Credential=.../aws4_request``,
             # up to its comma), not searched for in every signature.
@@ -356,7 +379,7 @@ class Router:
         if route.host.kind == "s3" and route.host.name:
             path = "/" + route.host.name + (path if path != "/" else "")
         query = dict(request.query)
-        method, headers = request.method, request.headers.as_dict()
+        method, headers = request.method, request.headers
         best = None
         for service, protocol, routes in rest:
             prefixes = routes._prefixes.get(method)

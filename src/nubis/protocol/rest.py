@@ -10,7 +10,7 @@ from urllib.parse import unquote
 from . import eventstream
 from . import json as _json
 from .base import Protocol, header_text, modeled_error, parse_header, parse_scalar, rfc822, timestamp_format
-from .wire import HttpResponse
+from .wire import Headers, HttpResponse
 from .xml import XmlReader, XmlWriter, escape, parse_document
 
 _LABEL = re.compile(r"\{([^}]+)\}")
@@ -112,6 +112,14 @@ def _header_reader(member):
     return functools.partial(parse_header, member)
 
 
+def undecoded(headers) -> dict[bytes, bytes] | None:
+    """A request's headers still as ASGI gave them (lower-cased bytes), when
+    nothing has decoded them all yet, else None: a reader that needs a few of
+    a dozen headers decodes only those (decoding every one costs more than
+    the rest of routing a request)."""
+    return headers._raw if headers.__class__ is Headers and headers._map is None else None
+
+
 class _InputPlan:
     """An input shape's members by where they travel: path labels, query
     names, header names (lower-cased, with their readers), header prefixes,
@@ -141,6 +149,9 @@ class _InputPlan:
                 self.prefixed.append((key, name.lower()))
             elif member.serialization.get("hostLabel"):
                 self.host_labels.append(key)
+        # The same by the names' bytes, for headers not decoded yet.
+        self.raw_headers = {k.encode("latin-1"): v for k, v in self.headers.items()}
+        self.raw_prefixed = [(key, prefix.encode("latin-1")) for key, prefix in self.prefixed]
 
 
 class RestProtocol(Protocol):
@@ -188,19 +199,36 @@ class RestProtocol(Protocol):
                     params[key] = parse_scalar(member, v)
             if found_map:
                 params[plan.query_map[0]] = found_map
-        by_header, prefixed = plan.headers, plan.prefixed
-        for lname, text in request.headers.as_dict().items():
-            hit = by_header.get(lname)
-            if hit is not None:
-                key, read, is_list = hit
-                if read is None:
-                    params[key] = text
-                elif not (is_list and text == ""):
-                    params[key] = read(text)
-            if prefixed:
-                for key, prefix in prefixed:
-                    if lname.startswith(prefix):
-                        params.setdefault(key, {})[lname[len(prefix):]] = text
+        raw = undecoded(request.headers)
+        if raw is not None:  # only the members' headers are decoded
+            by_header, prefixed = plan.raw_headers, plan.raw_prefixed
+            for name, value in raw.items():
+                hit = by_header.get(name)
+                if hit is not None:
+                    key, read, is_list = hit
+                    text = value.decode("latin-1")
+                    if read is None:
+                        params[key] = text
+                    elif not (is_list and text == ""):
+                        params[key] = read(text)
+                if prefixed:
+                    for key, prefix in prefixed:
+                        if name.startswith(prefix):
+                            params.setdefault(key, {})[name[len(prefix):].decode("latin-1")] = value.decode("latin-1")
+        else:
+            by_header, prefixed = plan.headers, plan.prefixed
+            for lname, text in request.headers.as_dict().items():
+                hit = by_header.get(lname)
+                if hit is not None:
+                    key, read, is_list = hit
+                    if read is None:
+                        params[key] = text
+                    elif not (is_list and text == ""):
+                        params[key] = read(text)
+                if prefixed:
+                    for key, prefix in prefixed:
+                        if lname.startswith(prefix):
+                            params.setdefault(key, {})[lname[len(prefix):]] = text
         if plan.host_labels:
             hosted = host_labels(request, operation)
             for key in plan.host_labels:

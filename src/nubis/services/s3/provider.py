@@ -176,7 +176,7 @@ def _check_upload_size(ctx: RequestContext) -> None:
     """S3's 5 GiB limit of one PUT (or part), told by the request's length before its body is read."""
     if ctx.request is None:
         return
-    headers = ctx.request.headers.as_dict()  # (decoded once, read as a dict from here on)
+    headers = ctx.request.headers
     length = headers.get("x-amz-decoded-content-length") or headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD:
         error = ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size", 400,
@@ -273,7 +273,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def _request_header(self, ctx: RequestContext, name: str) -> str | None:
         """A request header by its lower-cased name."""
-        return ctx.request.headers.as_dict().get(name) if ctx.request is not None else None
+        return ctx.request.headers.get(name) if ctx.request is not None else None
 
     # -- buckets ----------------------------------------------------------------------------
 
@@ -396,7 +396,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         carries ``{algorithm: value or None when it trails}``, their hashers, and the
         dict the trailers arrive in. ``aws_chunked``: whether the body is framed, when
         the caller knows already."""
-        headers = ctx.request.headers.as_dict() if ctx.request is not None else {}
+        headers = ctx.request.headers if ctx.request is not None else {}
         requested = cks.requested_checksums(headers) if ctx.request is not None else {}
         if not requested and params.get("ChecksumAlgorithm") and ctx.request is None:
             requested = {params["ChecksumAlgorithm"].upper(): None}
@@ -436,7 +436,7 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
 
     def _verify(self, ctx: RequestContext, requested: dict, hashers: dict, trailers: dict) -> dict:
         """Check the checksums the client sent against the body; return them as ``{"ChecksumCRC32": value, ...}``."""
-        headers = ctx.request.headers.as_dict() if ctx.request is not None else {}
+        headers = ctx.request.headers if ctx.request is not None else {}
         trailing = cks.trailing_checksum(headers, trailers) if ctx.request is not None else {}
         out = {}
         for alg, h in hashers.items():
@@ -536,9 +536,9 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 raise ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400,
                                    fields={"Content-MD5": md5_b64})
         self._check_write_conditions(b, raw, key, params)
-        aws_chunked = ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers.as_dict())
+        aws_chunked = ctx.request is not None and chunked.is_aws_chunked(ctx.request.headers)
         if aws_chunked:
-            encoding = chunked.stored_content_encoding(ctx.request.headers.as_dict())
+            encoding = chunked.stored_content_encoding(ctx.request.headers)
             meta.pop("ContentEncoding", None)
             if encoding:
                 meta["ContentEncoding"] = encoding
