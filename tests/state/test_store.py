@@ -74,3 +74,33 @@ def test_blob_store_round_trip_and_sweep(tmp_path):
     assert removed == 2
     assert blobs.get(keep) == b"hello"
     assert not os.path.exists(blobs.path(orphan))
+
+
+def test_a_cancelled_waiter_leaves_the_group_commit_to_the_others(tmp_path):
+    """Requests that wrote in one group commit all wait for it; one of them being
+    cancelled (its client gone) neither cancels the commit nor wakes the rest early."""
+    import asyncio
+
+    async def main():
+        db = Database(str(tmp_path / "n.db"))
+        db.migrate("demo", V1)
+        db.group_commit(asyncio.get_running_loop())
+
+        async def write_then_wait(name):
+            db.execute("INSERT INTO demo_items(name) VALUES (?)", (name,))
+            await db.durable()
+
+        first = asyncio.ensure_future(write_then_wait("a"))
+        second = asyncio.ensure_future(write_then_wait("b"))
+        await asyncio.sleep(0)  # both wrote and wait for the one commit
+        first.cancel()
+        await second  # the commit still ends, for the other waiter
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        db.group_commit(None)
+        other = Database(str(tmp_path / "n.db"))  # committed: another connection sees it
+        assert [r[0] for r in other.query("SELECT name FROM demo_items")] == ["a", "b"]
+        other.close()
+        db.close()
+
+    asyncio.run(main())
