@@ -62,7 +62,9 @@ class UriTemplate:
         if m is None:
             return None
         # (the groups are the labels, in order)
-        return {name: unquote(v) if "%" in v else v for name, v in zip(self.labels, m.groups())}
+        if "%" in raw_path:
+            return {name: unquote(v) for name, v in zip(self.labels, m.groups())}
+        return dict(zip(self.labels, m.groups()))
 
 
 @functools.lru_cache(maxsize=None)
