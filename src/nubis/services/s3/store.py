@@ -105,8 +105,9 @@ class Obj:
     modified: float
     meta: dict
     tags: list
-    # A small body read with the row (``current``/``version`` with ``body=True``):
-    # the bytes of its one inline blob, else None.
+    # A small body's bytes: what an object written with its body in its row
+    # (blob ``IN_ROW``) stores there; read back by ``current``/``version`` with
+    # ``body=True`` (that, or its one ``s3_small_bodies`` blob), else None.
     data: bytes | None = None
 
     @property
