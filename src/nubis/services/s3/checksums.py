@@ -24,6 +24,7 @@ from typing import Iterable
 from awscrt import checksums as _crt
 
 from nubis.protocol.errors import ServiceError
+from nubis.protocol.rest import undecoded
 
 ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
 
@@ -48,6 +49,7 @@ def header_name(algorithm: str) -> str:
 
 
 _VALUE_HEADERS = tuple((alg, header_name(alg)) for alg in ALGORITHMS)
+_RAW_VALUE_HEADERS = tuple((alg, name.encode("latin-1")) for alg, name in _VALUE_HEADERS)
 
 
 def member_name(algorithm: str) -> str:
@@ -186,10 +188,17 @@ def requested_checksums(headers) -> dict[str, str | None]:
     """
     found: dict[str, str] = {}
     # Only the algorithms' own headers count: S3 ignores unknown x-amz-* headers.
-    for alg, name in _VALUE_HEADERS:
-        value = headers.get(name)
-        if value is not None:
-            found[alg] = value
+    raw = undecoded(headers)
+    if raw is not None:  # (looked up undecoded: five lookups, one value decoded)
+        for alg, name in _RAW_VALUE_HEADERS:
+            value = raw.get(name)
+            if value is not None:
+                found[alg] = value.decode("latin-1")
+    else:
+        for alg, name in _VALUE_HEADERS:
+            value = headers.get(name)
+            if value is not None:
+                found[alg] = value
     if len(found) > 1:
         raise ServiceError("InvalidRequest", "Expecting a single x-amz-checksum- header. "
                                              "Multiple checksum Types are not allowed.")
