@@ -238,16 +238,18 @@ class Router:
                     if len(self._form_routes) < 4096:
                         self._form_routes[key] = route
                 return route.copy()
-        return self._route(request)
+        return self._route(request, auth)
 
-    def _route(self, request: HttpRequest) -> Route:
+    def _route(self, request: HttpRequest, auth: str | None = None) -> Route:
+        """``auth``: the Authorization header when the caller has it already."""
         headers = request.headers
         # A SigV4-signed REST request (not a form POST, preflight, X-Amz-Target
         # or smithy request): what its host and credential scope say (the
         # candidate services) is kept per (host, scope); only its path, query
         # and headers are matched each time.
         prefix_key = None
-        auth = headers.get("authorization")
+        if auth is None:
+            auth = headers.get("authorization")
         if auth and request.method not in ("POST", "OPTIONS") and "x-amz-target" not in headers \
                 and "smithy-protocol" not in headers:
             i = auth.find("Credential=")
