@@ -4,8 +4,8 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from nubis.testing.errors import code, error_of, message  # noqa: F401  (the tests import them from here)
 from nubis.testing.fixtures import frozen_clock  # noqa: F401  (the clock stands still)
 
 NO_RETRY = Config(retries={"max_attempts": 1})
@@ -49,16 +49,3 @@ def make_table(ddb):
     return make
 
 
-def error_of(call, *args, **kwargs) -> ClientError:
-    """The ClientError a call raises (failing the test if it succeeds)."""
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    return info.value
-
-
-def code(e: ClientError) -> str:
-    return e.response["Error"]["Code"]
-
-
-def message(e: ClientError) -> str:
-    return e.response["Error"]["Message"]

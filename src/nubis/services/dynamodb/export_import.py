@@ -30,6 +30,7 @@ import json
 import secrets
 
 from ...protocol.errors import ServiceError
+from ...runtime.bodies import read_all
 from . import ion
 from . import items as it
 from . import tables as tb
@@ -355,13 +356,7 @@ class ExportImport:
 
     async def _object(self, ctx, bucket: str, key: str) -> bytes:
         out = await self._s3(ctx, "GetObject", {"Bucket": bucket, "Key": key})
-        body = out.get("Body", b"")
-        if isinstance(body, (bytes, bytearray)):
-            return bytes(body)
-        chunks = []
-        async for chunk in body:
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_all(out.get("Body"))
 
     async def _log_import_errors(self, ctx, import_id: str, errors: list[str]) -> None:
         """The import's errors in CloudWatch Logs, as the developer guide says (best effort)."""

@@ -367,14 +367,6 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
     # pitr.py. Contributor Insights is a setting only (described, as Terraform and CDK
     # read it back); nothing is analysed.
 
-    def _table_for_backups(self, ctx: RequestContext, name) -> Table:
-        try:
-            return self._table(ctx, name)
-        except ServiceError as e:
-            if e.code != "ResourceNotFoundException":
-                raise
-            raise ServiceError("TableNotFoundException", f"Table not found: {name}") from None
-
     def _continuous_backups(self, t: Table) -> dict:
         pitr = t.definition.get("PointInTimeRecovery")
         out = {"PointInTimeRecoveryStatus": "ENABLED" if pitr else "DISABLED"}
@@ -386,11 +378,11 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         return {"ContinuousBackupsStatus": "ENABLED", "PointInTimeRecoveryDescription": out}
 
     def describe_continuous_backups(self, ctx: RequestContext, params: dict) -> dict:
-        t = self._table_for_backups(ctx, params.get("TableName"))
+        t = self._source_table(ctx, params.get("TableName"))
         return {"ContinuousBackupsDescription": self._continuous_backups(t)}
 
     def update_continuous_backups(self, ctx: RequestContext, params: dict) -> dict:
-        t = self._table_for_backups(ctx, params.get("TableName"))
+        t = self._source_table(ctx, params.get("TableName"))
         spec = tb.require(params.get("PointInTimeRecoverySpecification"), "pointInTimeRecoverySpecification")
         tb.require(spec.get("PointInTimeRecoveryEnabled"),
                    "pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled")

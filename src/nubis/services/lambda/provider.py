@@ -20,6 +20,7 @@ import uuid
 
 from ...protocol.errors import ServiceError
 from ...protocol.wire import HttpResponse
+from ...runtime.bodies import read_all
 from ..base import Provider, RequestContext
 from . import code as codes
 from . import validation as v
@@ -169,13 +170,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         except ServiceError as e:
             raise v.invalid(f"Error occurred while GetObject. S3 Error Code: {e.code}. S3 Error Message: "
                             f"{e.message}") from None
-        body = out.get("Body", b"")
-        if isinstance(body, (bytes, bytearray)):
-            return bytes(body)
-        chunks = []
-        async for chunk in body:
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return await read_all(out.get("Body"))
 
     def _drop_blobs(self, blobs) -> None:
         """Remove blobs no row names any more, once the rows' removal is durable."""

@@ -70,7 +70,8 @@ def _run(fn, *args):
     return asyncio.get_running_loop().run_in_executor(None, fn, *args)
 
 
-async def _as_stream(body) -> AsyncIterator[bytes]:
+async def as_stream(body) -> AsyncIterator[bytes]:
+    """A body as an async iterator of chunks, whatever form the protocol gave it in."""
     if body is None:
         return
     if isinstance(body, str):
@@ -96,7 +97,7 @@ async def store_body(blobs, body, hashers) -> tuple[str, int]:
 async def take_body(blobs, body, hashers) -> tuple[str, int, bytes | None]:
     """``store_body``, but a small body comes back as bytes (with ``IN_ROW`` for
     its id), for the caller to keep in its object's row; a large one is a blob."""
-    chunks = body if hasattr(body, "__anext__") else _as_stream(body)
+    chunks = body if hasattr(body, "__anext__") else as_stream(body)
     head, size = [], 0
     async for chunk in chunks:
         if chunk:
@@ -179,7 +180,7 @@ async def _store_file(blobs, body, hashers) -> tuple[str, int]:
     stages: list[_Stage] = []
     pending, size = [], 0
     try:
-        async for chunk in _as_stream(body):
+        async for chunk in as_stream(body):
             pending.append(chunk)
             size += len(chunk)
             if size >= CHUNK:

@@ -25,7 +25,7 @@ from .bucket_config import BucketConfig, owner_of
 from .cors import Cors
 from .lifecycle import Lifecycle
 from .names import check_bucket_name, check_key, key_text
-from .objects import Bodies, copy_body, delete_blobs, read_body, store_body, take_body
+from .objects import Bodies, as_stream, copy_body, delete_blobs, read_body, store_body, take_body
 from .store import MIGRATIONS, Bucket, Obj, S3Store
 from .website import Website
 
@@ -1381,19 +1381,6 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                 out["NextKeyMarker"] = listing.url(key_text(last["key"]), enc)
                 out["NextUploadIdMarker"] = last["id"]
         return listing.finish(out, params, enc, prefixes)
-
-
-async def as_stream(body):
-    """A body as an async iterator of chunks, whatever form the protocol gave it in."""
-    if isinstance(body, (bytes, bytearray, memoryview)):
-        if body:
-            yield bytes(body)
-        return
-    if isinstance(body, str):
-        yield body.encode("utf-8")
-        return
-    async for chunk in body:
-        yield chunk
 
 
 async def drain(body) -> None:

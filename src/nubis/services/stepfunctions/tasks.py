@@ -17,6 +17,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ...protocol.errors import ServiceError
+from ...runtime.bodies import read_all
 from . import language as asl
 from . import sdk_shapes
 from .executor import Branch, Failure, dumps
@@ -267,13 +268,6 @@ async def _call(run: "Run", kind: str, service: str, action: str, pattern: str, 
     return plain(sdk_shapes.to_states(target, operation, out))
 
 
-async def read_all(body) -> bytes:
-    """A streamed body (an S3 object's) as bytes."""
-    if body is None:
-        return b""
-    if isinstance(body, (bytes, bytearray)):
-        return bytes(body)
-    return b"".join([chunk async for chunk in body])
 
 
 async def _lambda_invoke(run: "Run", params: dict, wrapped: bool):
