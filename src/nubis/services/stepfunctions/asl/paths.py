@@ -173,42 +173,35 @@ def apply_result_path(raw_input, result_path, result):
         raise StatesError(RUNTIME, str(exc)) from None
     if path.root != "$" or not path.is_reference:
         raise StatesError(RUNTIME, f"The ResultPath '{result_path}' is not a reference path")
+
+    def unable(why: str = "") -> StatesError:
+        return StatesError(RUNTIME, f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}'"
+                                    + (f": {why}" if why else ""))
+
     if not isinstance(raw_input, dict):
-        raise StatesError(
-            RUNTIME,
-            f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}': "
-            "the input is not a JSON object")
+        raise unable("the input is not a JSON object")
     output = copy.deepcopy(raw_input)
     node = output
     for i, step in enumerate(path.steps):
         last = i == len(path.steps) - 1
         if isinstance(step, int):
             if not isinstance(node, list) or step >= len(node):
-                raise StatesError(
-                    RUNTIME,
-                    f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}'")
+                raise unable()
             if last:
                 node[step] = result
             else:
                 if not isinstance(node[step], (dict, list)):
-                    raise StatesError(
-                        RUNTIME,
-                        f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}'")
+                    raise unable()
                 node = node[step]
             continue
         if not isinstance(node, dict):
-            raise StatesError(
-                RUNTIME,
-                f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}'")
+            raise unable()
         if last:
             node[step] = result
         else:
             if step not in node:
                 node[step] = {}
             elif not isinstance(node[step], (dict, list)):
-                raise StatesError(
-                    RUNTIME,
-                    f"Unable to apply ResultPath '{result_path}' to input '{to_json(raw_input)}': "
-                    f"the field '{step}' is not a JSON object")
+                raise unable(f"the field '{step}' is not a JSON object")
             node = node[step]
     return output
