@@ -1,6 +1,6 @@
 """HTTP/2 cleartext (h2c, prior knowledge) beside HTTP/1.1 on nubis's one port.
 
-``HttpOrH2Protocol`` is uvicorn's httptools protocol, except that the first
+``HttpOrH2Protocol`` is nubis's HTTP/1.1 protocol (``http1.py``), except that the first
 bytes of a connection are compared with the HTTP/2 connection preface. A
 connection that opens with it is handed to ``H2Protocol``; every other
 connection is HTTP/1.1 as before, and after its first ``data_received`` the
@@ -28,8 +28,9 @@ import h2.events
 import h2.exceptions
 import h2.settings
 from h2.errors import ErrorCodes
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
+
+from .http1 import Http1Protocol
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -66,8 +67,8 @@ class GracefulStateMachine(h2.connection.H2ConnectionStateMachine):
 _GOAWAY = (h2.connection.ConnectionInputs.SEND_GOAWAY, h2.connection.ConnectionInputs.RECV_GOAWAY)
 
 
-class HttpOrH2Protocol(HttpToolsProtocol):
-    """uvicorn's HTTP/1.1 protocol that hands an HTTP/2 connection to ``H2Protocol``."""
+class HttpOrH2Protocol(Http1Protocol):
+    """nubis's HTTP/1.1 protocol that hands an HTTP/2 connection to ``H2Protocol``."""
 
     _head = b""
 
