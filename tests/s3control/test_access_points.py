@@ -221,3 +221,6 @@ def test_tags_on_an_access_point(control, bucket):
         control.list_tags_for_resource(AccountId=ACCOUNT,
                                        ResourceArn=f"arn:aws:s3:us-east-1:{ACCOUNT}:accesspoint/nope")
     assert error(e) == ("NoSuchAccessPoint", 404)
+    with pytest.raises(ClientError) as e:  # not an S3 resource's ARN at all
+        control.list_tags_for_resource(AccountId=ACCOUNT, ResourceArn="not-an-arn")
+    assert error(e) == ("InvalidRequest", 400)

@@ -108,3 +108,11 @@ def test_missing_members_are_bad_requests(aws_client):
     e = error_of(raw.create_schema, RegistryName="r", SchemaName="s", Content="{}")
     assert e.response["Error"]["Code"] == "BadRequestException"
     assert "Member must not be null" in e.response["Error"]["Message"]
+
+
+def test_a_limit_below_one_is_a_bad_request(schemas):
+    e = error_of(schemas.list_registries, Limit=0)
+    assert e.response["Error"]["Code"] == "BadRequestException"
+    e = error_of(schemas.list_registries, Limit=-5)
+    assert e.response["Error"]["Code"] == "BadRequestException"
+    assert "Registries" in schemas.list_registries(Limit=1)

@@ -136,6 +136,10 @@ def test_update_secret_version_stage(sm):
     sm.update_secret_version_stage(SecretId="s", VersionStage="TEST", MoveToVersionId=v2)
     sm.update_secret_version_stage(SecretId="s", VersionStage="TEST", RemoveFromVersionId=v2)
     assert sm.describe_secret(SecretId="s")["VersionIdsToStages"][v2] == ["AWSPREVIOUS"]
+    # Neither version named: nothing to do for a label on no version; refused for one that is on one.
+    sm.update_secret_version_stage(SecretId="s", VersionStage="NOWHERE")
+    e = error_of(sm.update_secret_version_stage, SecretId="s", VersionStage="AWSPREVIOUS")
+    assert code(e) == "InvalidParameterException" and v2 in message(e)
 
 
 def test_last_accessed_date_is_the_day(sm, nubis):

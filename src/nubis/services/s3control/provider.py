@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
@@ -53,6 +54,9 @@ def _is_public(policy: str) -> bool:
         if principal == "*" or (isinstance(principal, list) and "*" in principal):
             return True
     return False
+
+# ResourceArn's pattern in the API reference (an S3 or S3 Express resource).
+_S3_ARN = re.compile(r"arn:[^:]+:s3(express)?:[^:]")
 
 
 class S3ControlProvider(Provider):
@@ -108,6 +112,8 @@ class S3ControlProvider(Provider):
         account = self._account(ctx, params)
         arn = params["ResourceArn"]
         parsed = names.parse_arn(arn)
+        if parsed is None and not _S3_ARN.match(arn):  # the model's pattern: not an S3 resource's ARN at all
+            raise ServiceError("InvalidRequest", "The resource ARN is not valid.", 400)
         if parsed is None:
             raise ServiceError("NotImplemented", f"nubis does not implement s3control:{ctx.operation} for {arn} "
                                "yet (only for access points).", 501, sender_fault=False)

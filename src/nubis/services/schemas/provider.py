@@ -120,7 +120,10 @@ class SchemasProvider(Provider):
             except (ValueError, UnicodeDecodeError):
                 raise bad_request("Invalid NextToken.") from None
         items = [i for i in items if i[key] > after]
-        limit = params.get("Limit") or PAGE
+        limit = params.get("Limit")
+        limit = PAGE if limit is None else limit
+        if limit < 1:
+            raise bad_request("Limit must be a positive integer.")
         out = {}
         if len(items) > limit:
             items = items[:limit]

@@ -680,6 +680,8 @@ class SecretsManagerProvider(Provider):
                                     f"reference that version in RemoveFromVersionId.")
         if remove_from is not None and label not in by_id[remove_from].stages:
             raise invalid_parameter(f"The staging label {label} is not attached to the version {remove_from}.")
+        if move_to is None and remove_from is None:
+            return self._ident(s)  # the label is on no version (else the check above refused): nothing to move
         if move_to is None:
             if label == CURRENT:
                 raise invalid_parameter("You can't remove the staging label AWSCURRENT from a version without "
