@@ -161,6 +161,10 @@ def test_simulate_principal_policy(iam, user):
     assert iam.simulate_custom_policy(PolicyInputList=[doc(allow("sqs:SendMessage"))],
                                       ActionNames=["sqs:DeleteQueue"])["EvaluationResults"][0]["EvalDecision"] == \
         "implicitDeny"
+    e = error_of(iam.simulate_custom_policy, PolicyInputList=[doc(allow("sqs:SendMessage"))],  # a context
+                 ActionNames=["sqs:SendMessage"],  # entry without its key's name
+                 ContextEntries=[{"ContextKeyValues": ["x"], "ContextKeyType": "string"}])
+    assert e["Code"] == "ValidationError" and e["Status"] == 400
 
 
 def test_unsigned_iam_calls_are_refused(cloud):

@@ -11,10 +11,15 @@ from . import documents
 
 def _keys(params: dict) -> dict:
     keys = {}
-    for entry in params.get("ContextEntries") or []:
+    for i, entry in enumerate(params.get("ContextEntries") or [], start=1):
+        name = entry.get("ContextKeyName")
+        if not name:  # optional in the model, but an entry is nothing without it
+            raise ServiceError("ValidationError", "1 validation error detected: Value null at "
+                               f"'contextEntries.{i}.member.contextKeyName' failed to satisfy constraint: "
+                               "Member must not be null", 400)
         values = list(entry.get("ContextKeyValues") or [])
         kind = entry.get("ContextKeyType") or "string"
-        keys[entry["ContextKeyName"].lower()] = values if kind.endswith("List") else (values[0] if values else None)
+        keys[name.lower()] = values if kind.endswith("List") else (values[0] if values else None)
     return keys
 
 
