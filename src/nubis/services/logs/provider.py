@@ -20,6 +20,7 @@ from ..base import Provider, RequestContext
 from . import filter_pattern, insights
 from . import validation as v
 from .account_config import AccountConfig
+from .delivery import Deliveries
 from .export import Exports
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
@@ -66,7 +67,7 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Exports, Provider):
+class LogsProvider(AccountConfig, Deliveries, Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -297,6 +298,9 @@ class LogsProvider(AccountConfig, Exports, Provider):
     def _tagged(self, ctx: RequestContext, params: dict):
         """The tags of a log group or a destination (the two resources Logs tags), and how to save them."""
         arn = v.required(params, "resourceArn")
+        found = self._delivery_tags(arn)
+        if found is not None:
+            return found
         if ":destination:" in arn:
             parts = arn.split(":")
             d = self.store.destination(parts[4], parts[3], parts[6]) if len(parts) >= 7 else None

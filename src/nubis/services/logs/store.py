@@ -140,6 +140,18 @@ CREATE TABLE logs_destinations (
     created INTEGER NOT NULL,
     PRIMARY KEY (account, region, name)
 );
+""", """
+CREATE TABLE logs_config_resources (
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    group_id INTEGER,
+    document TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (account, region, kind, key)
+);
+CREATE INDEX logs_config_resources_group ON logs_config_resources(group_id);
 """]
 
 
@@ -221,6 +233,7 @@ class LogsStore:
             for table in ("logs_events", "logs_streams", "logs_metric_filters", "logs_subscription_filters"):
                 self.db.execute(f"DELETE FROM {table} WHERE group_id = ?", (g.id,))
             self.db.execute("DELETE FROM logs_resource_policies WHERE resource_arn = ?", (g.arn,))
+            self.db.execute("DELETE FROM logs_config_resources WHERE group_id = ?", (g.id,))
             self.db.execute("DELETE FROM logs_groups WHERE id = ?", (g.id,))
         self.groups.pop((g.account, g.region, g.name), None)
         self.by_id.pop(g.id, None)
@@ -464,6 +477,39 @@ class LogsStore:
     def delete_destination(self, account: str, region: str, name: str) -> bool:
         return self.db.execute("DELETE FROM logs_destinations WHERE account = ? AND region = ? AND name = ?",
                                (account, region, name)).rowcount > 0
+
+    # -- configuration resources ---------------------------------------------------------------------
+    # Delivery sources, destinations and deliveries, account and log group policies, transformers,
+    # anomaly detectors: each a JSON document under (kind, key), few and read whole. ``group_id``
+    # ties one to a log group, so that deleting the group deletes it.
+
+    def put_config(self, account: str, region: str, kind: str, key: str, document: dict, now: int,
+                   group_id: int | None = None) -> None:
+        self.db.execute(
+            "INSERT INTO logs_config_resources(account, region, kind, key, group_id, document, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(account, region, kind, key) DO UPDATE SET "
+            "document = excluded.document, group_id = excluded.group_id",
+            (account, region, kind, key, group_id, json.dumps(document), now))
+
+    def config(self, account: str, region: str, kind: str, key: str) -> dict | None:
+        row = self.db.query_one("SELECT document FROM logs_config_resources WHERE account = ? AND region = ? "
+                                "AND kind = ? AND key = ?", (account, region, kind, key))
+        return json.loads(row[0]) if row else None
+
+    def configs(self, account: str, region: str, kind: str) -> list[dict]:
+        """Every document of ``kind``, by key."""
+        return [json.loads(r[0]) for r in self.db.query(
+            "SELECT document FROM logs_config_resources WHERE account = ? AND region = ? AND kind = ? ORDER BY key",
+            (account, region, kind))]
+
+    def configs_of_kind(self, kind: str) -> list[dict]:
+        """Every document of ``kind`` in every account and region."""
+        return [json.loads(r[0]) for r in self.db.query(
+            "SELECT document FROM logs_config_resources WHERE kind = ? ORDER BY account, region, key", (kind,))]
+
+    def delete_config(self, account: str, region: str, kind: str, key: str) -> bool:
+        return self.db.execute("DELETE FROM logs_config_resources WHERE account = ? AND region = ? AND kind = ? "
+                               "AND key = ?", (account, region, kind, key)).rowcount > 0
 
     # -- export tasks ---------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 "1 validation error detected" text)."""
 from __future__ import annotations
 
+import json
 import re
 
 from ...protocol.errors import ServiceError
@@ -90,3 +91,68 @@ def tags(value: dict | None, member: str = "tags") -> dict:
         if len(v or "") > 256:
             raise invalid(f"Invalid tag value for key {key}")
     return value
+
+
+# The newer operations (deliveries, policies, transformers, anomaly detectors) answer a model
+# constraint with ValidationException rather than InvalidParameterException.
+
+def bad_value(value, member: str, rule: str) -> ServiceError:
+    return validation(f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy constraint: "
+                      f"{rule}")
+
+
+def text(params: dict, member: str, lo: int = 1, hi: int | None = None, pattern: re.Pattern | None = None,
+         optional: bool = False) -> str | None:
+    value = params.get(member)
+    if value is None:
+        if optional:
+            return None
+        raise bad_value("null", member, "Member must not be null")
+    if not isinstance(value, str):
+        raise bad_value(value, member, "Member must be a string")
+    if len(value) < lo:
+        raise bad_value(value, member, f"Member must have length greater than or equal to {lo}")
+    if hi is not None and len(value) > hi:
+        raise bad_value(value, member, f"Member must have length less than or equal to {hi}")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise bad_value(value, member, f"Member must satisfy regular expression pattern: {pattern.pattern}")
+    return value
+
+
+def one_of(params: dict, member: str, allowed, default=None):
+    value = params.get(member)
+    if value is None:
+        return default
+    if value not in allowed:
+        raise bad_value(value, member, f"Member must satisfy enum value set: [{', '.join(allowed)}]")
+    return value
+
+
+def page(items: list, params: dict, default: int, hi: int, limit_member: str = "limit") -> tuple[list, str | None]:
+    """One page of ``items`` from an offset ``nextToken``: (page, the next token or None)."""
+    size = params.get(limit_member)
+    if size is None:
+        size = default
+    elif not 1 <= size <= hi:
+        raise bad_value(size, limit_member, f"Member must have value between 1 and {hi}")
+    start = 0
+    token = params.get("nextToken")
+    if token is not None:
+        if not str(token).isdigit():
+            raise invalid("The specified nextToken is invalid.")
+        start = int(token)
+    nxt = str(start + size) if start + size < len(items) else None
+    return items[start:start + size], nxt
+
+
+def policy_document(value: str, member: str, hi: int = 51200) -> dict:
+    """A policy document: JSON text of an object."""
+    if not 1 <= len(value) <= hi:
+        raise bad_value("...", member, f"Member must have length less than or equal to {hi}")
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict):
+        raise invalid(f"The {member} is not a valid JSON object.")
+    return doc
