@@ -28,7 +28,10 @@ from .account import AccountMixin
 from .entities import (KINDS, LABEL, access_key_id, check_name, check_path, conflict, exists, invalid,
                        merge_tags, new_id, no_such, public, secret_key, tags_in, validation)
 from .identity_providers import IdentityProvidersMixin
+from .last_accessed import LastAccessedMixin
 from .login_and_mfa import LoginAndMfaMixin
+from .organizations import OrganizationsMixin
+from .outbound_federation import OutboundFederationMixin
 from .server_certificates import ServerCertificatesMixin
 from .user_credentials import UserCredentialsMixin
 from .store import MIGRATIONS, IamStore
@@ -60,7 +63,7 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
 
 
 class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin, ServerCertificatesMixin,
-                  AccountMixin, Provider):
+                  AccountMixin, LastAccessedMixin, OrganizationsMixin, OutboundFederationMixin, Provider):
     service = "iam"
     migrations = MIGRATIONS
 
