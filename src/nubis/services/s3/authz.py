@@ -83,6 +83,11 @@ ACTIONS = {
     "PutObjectLockConfiguration": "s3:PutBucketObjectLockConfiguration",
     "GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock", "PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
     "DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "GetBucketAbac": "s3:GetBucketABAC", "PutBucketAbac": "s3:PutBucketABAC",
+    # The V2 S3 Metadata operations use the V1 operations' actions (API reference).
+    "CreateBucketMetadataConfiguration": "s3:CreateBucketMetadataTableConfiguration",
+    "GetBucketMetadataConfiguration": "s3:GetBucketMetadataTableConfiguration",
+    "DeleteBucketMetadataConfiguration": "s3:DeleteBucketMetadataTableConfiguration",
 }
 # Operations whose action names the version when a versionId is given.
 VERSIONED = {"GetObject": "s3:GetObjectVersion", "HeadObject": "s3:GetObjectVersion",

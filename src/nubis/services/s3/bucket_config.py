@@ -299,6 +299,7 @@ class BucketConfig:
 
     def put_bucket_tagging(self, ctx, params: dict) -> dict:
         b = self._target(ctx, params)
+        self.check_bucket_tagging_allowed(b.name)  # abac.py
         tagging = self._payload(params, "Tagging")
         tags = _require(tagging, "TagSet")
         self._check_tags(tags)
@@ -341,6 +342,7 @@ class BucketConfig:
 
     def delete_bucket_tagging(self, ctx, params: dict) -> dict:
         b = self._target(ctx, params)
+        self.check_bucket_tagging_allowed(b.name)  # abac.py
         self._drop_config(b.name, "tagging")
         return {}
 

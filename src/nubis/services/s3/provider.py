@@ -28,6 +28,11 @@ from .names import check_bucket_name, check_key, key_text
 from .objects import Bodies, as_stream, copy_body, delete_blobs, read_body, store_body, take_body
 from .store import MIGRATIONS, Bucket, Obj, S3Store
 from .website import Website
+from .abac import Abac
+from .express import DirectoryBucketOperations
+from .metadata import MetadataTables
+from .object_encryption import ObjectEncryption
+from .torrent import Torrent
 
 from . import checksums as cks
 from . import chunked
@@ -48,7 +53,7 @@ RESTORE_SECONDS = {("GLACIER", "Expedited"): 5 * 60, ("GLACIER", "Standard"): 5 
                    ("DEEP_ARCHIVE", "Bulk"): 48 * 3600}
 MAX_METADATA = 2048
 _CONTENT_ALL = frozenset(CONTENT_FIELDS)
-_RARE_META = frozenset(("Metadata", "StorageClass", "Lock", "Restore", "Expires"))
+_RARE_META = frozenset(("Metadata", "StorageClass", "Lock", "Restore", "Expires", "SSEKMSKeyId"))
 _CONTENT_REST = frozenset(CONTENT_FIELDS[1:])
 _RESPONSE_OVERRIDES = frozenset(("ResponseContentType", "ResponseContentLanguage", "ResponseContentDisposition",
                                  "ResponseContentEncoding", "ResponseCacheControl", "ResponseExpires"))
@@ -189,7 +194,8 @@ def _new_version_id() -> str:
     return secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")[:32]
 
 
-class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
+class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBucketOperations, Abac, MetadataTables,
+                 Website, Cors, BucketConfig, Provider):
     service = "s3"
     migrations = MIGRATIONS
 
@@ -471,8 +477,11 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         if params.get("ServerSideEncryption"):
             meta["ServerSideEncryption"] = params["ServerSideEncryption"]
         if params.get("SSEKMSKeyId") and b is not None:  # the named key must be usable (auth/kms_keys.py)
-            kms_keys.check_now(self.runtime, params["SSEKMSKeyId"], kms_keys.S3, account=b.account, region=b.region,
-                               principal="s3.amazonaws.com")
+            key = kms_keys.check_now(self.runtime, params["SSEKMSKeyId"], kms_keys.S3, account=b.account,
+                                     region=b.region, principal="s3.amazonaws.com")
+            meta["SSEKMSKeyId"] = key.get("Arn") or params["SSEKMSKeyId"]  # S3 answers with the key's ARN
+            if params.get("BucketKeyEnabled"):
+                meta["BucketKeyEnabled"] = True
         if b is not None:
             object_lock.on_write(self, b, params, meta)  # x-amz-object-lock-*, or the bucket's default retention
         return meta
@@ -582,6 +591,10 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
         if rare and meta.get("StorageClass"):
             out["StorageClass"] = meta["StorageClass"]
         out["ServerSideEncryption"] = meta.get("ServerSideEncryption", "AES256")
+        if rare and meta.get("SSEKMSKeyId"):
+            out["SSEKMSKeyId"] = meta["SSEKMSKeyId"]
+            if meta.get("BucketKeyEnabled"):
+                out["BucketKeyEnabled"] = True
         if o.tags:
             out["TagCount"] = len(o.tags)
         if rare and "Lock" in meta:
@@ -815,8 +828,12 @@ class S3Provider(object_lock.ObjectLock, Website, Cors, BucketConfig, Provider):
                     meta.pop("StorageClass")
             if params.get("WebsiteRedirectLocation"):
                 meta["WebsiteRedirectLocation"] = params["WebsiteRedirectLocation"]
-            if params.get("ServerSideEncryption"):
+            if params.get("ServerSideEncryption"):  # the request's encryption, not the source's
                 meta["ServerSideEncryption"] = params["ServerSideEncryption"]
+                for f in ("SSEKMSKeyId", "BucketKeyEnabled"):
+                    meta.pop(f, None)
+                    if f in acl_meta:
+                        meta[f] = acl_meta[f]
         same = sb.name == b.name and so.key == raw
         if same and directive == "COPY" and not any(params.get(f) for f in (
                 "StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId")) \
