@@ -147,7 +147,7 @@ class Backups:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
         d = copy.deepcopy(definition)
         for gone in ("PointInTimeRecovery", "StreamSpecification", "StreamLabel", "RestoreSummary", "Replicas",
-                     "GlobalTableVersion", "KinesisDestinations"):
+                     "GlobalTableVersion", "KinesisDestinations", "ContributorInsights", "AutoScaling"):
             d.pop(gone, None)
         billing = params.get("BillingModeOverride")
         tb.one_of(billing, "billingModeOverride", ("PROVISIONED", "PAY_PER_REQUEST"))

@@ -105,6 +105,7 @@ class Replicas:
         definition = copy.deepcopy(d)
         definition["TableId"] = str(uuid.uuid4())
         definition.pop("Replicas", None)
+        definition.pop("ContributorInsights", None)  # a Region's own setting
         now = self.clock.now()
         table_id = self.p.store.create_table(t.account, region, t.name, definition, dict(t.tags), now)
         member = Table(table_id, t.account, region, t.name, definition, now, dict(t.tags),
@@ -323,14 +324,6 @@ class LegacyGlobalTables:
     def describe_global_table_settings(self, ctx: RequestContext, params: dict) -> dict:
         name = params.get("GlobalTableName")
         regions, _ = self._legacy_row(ctx.account, name)
-        settings = []
-        for r in regions:
-            d = self.tables[(ctx.account, r, name)].definition
-            s = {"RegionName": r, "ReplicaStatus": "ACTIVE",
-                 "ReplicaBillingModeSummary": {"BillingMode": d["BillingMode"]}}
-            pt = d.get("ProvisionedThroughput") or {}
-            if d["BillingMode"] == "PROVISIONED":
-                s["ReplicaProvisionedReadCapacityUnits"] = pt.get("ReadCapacityUnits", 0)
-                s["ReplicaProvisionedWriteCapacityUnits"] = pt.get("WriteCapacityUnits", 0)
-            settings.append(s)
-        return {"GlobalTableName": name, "ReplicaSettings": settings}
+        # Each Region's settings, as UpdateGlobalTableSettings answers them (global_settings.py).
+        return {"GlobalTableName": name,
+                "ReplicaSettings": [self._replica_settings(self.tables[(ctx.account, r, name)]) for r in regions]}

@@ -19,10 +19,13 @@ from ...protocol.json import Fragment
 from ..base import Provider, RequestContext
 from . import items as it
 from . import tables as tb
+from .auto_scaling import ReplicaAutoScaling
 from .backups import Backups
+from .contributor_insights import ContributorInsights
 from .export_import import ExportImport
 from .partiql.operations import PartiQL
 from .pitr import PointInTimeRecovery
+from .global_settings import GlobalTableSettings
 from .global_tables import LegacyGlobalTables, Replicas
 from .kinesis_destinations import KinesisDestinations
 from .store import MIGRATIONS, DynamoStore, decode, wire
@@ -40,8 +43,8 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:dynamodb:([a-z0-9-]+):(\d{12}):table/([a-zA-
 _SELECT = ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT")
 
 
-class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, LegacyGlobalTables, KinesisDestinations,
-                       Provider):
+class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, LegacyGlobalTables, GlobalTableSettings,
+                       KinesisDestinations, ContributorInsights, ReplicaAutoScaling, Provider):
     service = "dynamodb"
     migrations = MIGRATIONS
 
@@ -236,6 +239,9 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                     raise ServiceError("ResourceNotFoundException",
                                        f"Requested resource not found: Index: {name} not found")
                 d["GlobalSecondaryIndexes"] = [g for g in d["GlobalSecondaryIndexes"] if g["IndexName"] != name]
+                # Its Contributor Insights and auto scaling settings go with it.
+                (d.get("ContributorInsights") or {}).pop(name, None)
+                (d.get("AutoScaling") or {}).get("Indexes", {}).pop(name, None)
                 dropped.append(name)
         stream = params.get("StreamSpecification")
         if stream is not None:
@@ -364,8 +370,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         return {"RevisionId": str(int(self.clock.now() * 1000))}
 
     # Point-in-time recovery's setting lives here; its change log and restores are in
-    # pitr.py. Contributor Insights is a setting only (described, as Terraform and CDK
-    # read it back); nothing is analysed.
+    # pitr.py. Contributor Insights is in contributor_insights.py.
 
     def _continuous_backups(self, t: Table) -> dict:
         pitr = t.definition.get("PointInTimeRecovery")
@@ -399,17 +404,6 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         self._save(t)
         self._pitr_changed(t)
         return {"ContinuousBackupsDescription": self._continuous_backups(t)}
-
-    def describe_contributor_insights(self, ctx: RequestContext, params: dict) -> dict:
-        t = self._table(ctx, params.get("TableName"), described=True)
-        index = params.get("IndexName")
-        if index is not None and index not in t.indexes:
-            raise ServiceError("ResourceNotFoundException",
-                               f"Requested resource not found: Index: {index} not found")
-        out = {"TableName": t.name, "ContributorInsightsStatus": "DISABLED"}
-        if index is not None:
-            out["IndexName"] = index
-        return out
 
     def describe_limits(self, ctx: RequestContext, params: dict) -> dict:
         return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
