@@ -24,9 +24,9 @@ def issuer_url(base: str, issuer_id: str) -> str:
     return f"{base}/_nubis/sts/tokens/{issuer_id}"
 
 
-def base_url(provider, ctx) -> str:
-    host = ctx.request.headers.get("host") if ctx is not None and ctx.request is not None else None
-    return f"http://{host or f'{provider.config.hostname}:{provider.config.port}'}"
+def base_url(config) -> str:
+    # From the settings, not a request's Host: the discovery documents and every token name one issuer.
+    return f"http://{config.hostname}:{config.port}"
 
 
 def setting(store, account: str) -> dict | None:
@@ -44,7 +44,7 @@ class OutboundFederationMixin:
                                "account.", 409)
         doc = {"IssuerId": doc["IssuerId"] if doc else str(uuid.uuid4()), "Enabled": True}
         self.store.put(ctx.account, "settings", _KEY, doc)
-        return {"IssuerIdentifier": issuer_url(base_url(self, ctx), doc["IssuerId"])}
+        return {"IssuerIdentifier": issuer_url(base_url(self.config), doc["IssuerId"])}
 
     def disable_outbound_web_identity_federation(self, ctx, params):
         doc = setting(self.store, ctx.account)
@@ -59,5 +59,5 @@ class OutboundFederationMixin:
         if doc is None:
             raise ServiceError("FeatureDisabled", "Outbound identity federation is not enabled for this "
                                "account.", 404)
-        return {"IssuerIdentifier": issuer_url(base_url(self, ctx), doc["IssuerId"]),
+        return {"IssuerIdentifier": issuer_url(base_url(self.config), doc["IssuerId"]),
                 "JwtVendingEnabled": doc["Enabled"]}

@@ -22,7 +22,7 @@ from ..base import Provider, RequestContext
 from ..iam import documents
 from ..iam.entities import access_key_id, secret_key
 from ..iam.provider import TaggedCredential, principal_tags
-from . import federation, saml_signature
+from . import federation, outbound, root_sessions, saml_signature
 from .oidc_keys import OidcKeys
 from .store import MIGRATIONS, StsStore
 
@@ -62,9 +62,15 @@ class StsProvider(Provider):
         self.oidc_keys = OidcKeys()
         self._derived: dict[str, tuple] = {}  # access key -> (session, IAM generation, policies, principal tags)
         self.scheduler.on("sts:forget", self._forget)
+        self.signer = outbound.Signer(self.store)
 
     def reset(self) -> None:
         self.store.load()
+        self.signer.forget()
+
+    def nubis_api(self, method: str, path: str, query: dict, doc: dict):
+        # The discovery documents of the accounts' outbound federation issuers.
+        return outbound.discovery(self, method, path)
 
     def _forget(self, payload: dict) -> None:
         self.store.delete(payload["key"])
@@ -402,6 +408,12 @@ class StsProvider(Provider):
         except ValueError:
             raise ServiceError("InvalidAuthorizationMessageException", "Message is invalid", 400) from None
         return {"DecodedMessage": text}
+
+    def assume_root(self, ctx: RequestContext, params: dict) -> dict:
+        return root_sessions.assume_root(self, ctx, params)
+
+    def get_web_identity_token(self, ctx: RequestContext, params: dict) -> dict:
+        return outbound.web_identity_token(self, ctx, params)
 
     def get_access_key_info(self, ctx: RequestContext, params: dict) -> dict:
         key = params.get("AccessKeyId") or ""

@@ -18,6 +18,12 @@ CREATE TABLE sts_sessions (
     expires REAL NOT NULL,
     doc TEXT NOT NULL
 );
+""", """
+CREATE TABLE sts_signing_keys (
+    alg TEXT PRIMARY KEY,
+    kid TEXT NOT NULL,
+    pem TEXT NOT NULL
+);
 """]
 
 
@@ -38,6 +44,15 @@ class StsStore:
         self.db.execute("INSERT INTO sts_sessions(access_key, account, expires, doc) VALUES (?, ?, ?, ?)",
                         (doc["AccessKeyId"], doc["account"], doc["Expiration"], json.dumps(doc)))
         self.sessions[doc["AccessKeyId"]] = doc
+
+    # -- the keys that sign GetWebIdentityToken's tokens: one per algorithm, made on first use --
+
+    def signing_keys(self) -> dict[str, tuple[str, str]]:
+        """alg -> (kid, private key PEM)."""
+        return {r[0]: (r[1], r[2]) for r in self.db.query("SELECT alg, kid, pem FROM sts_signing_keys")}
+
+    def put_signing_key(self, alg: str, kid: str, pem: str) -> None:
+        self.db.execute("INSERT INTO sts_signing_keys(alg, kid, pem) VALUES (?, ?, ?)", (alg, kid, pem))
 
     def delete(self, access_key: str) -> None:
         self.db.execute("DELETE FROM sts_sessions WHERE access_key = ?", (access_key,))
