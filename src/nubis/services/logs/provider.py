@@ -22,8 +22,10 @@ from . import validation as v
 from .account_config import AccountConfig
 from .delivery import Deliveries
 from .export import Exports
+from .policies import Policies
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
+from .transformers import Transformers
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -67,7 +69,7 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Deliveries, Exports, Provider):
+class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
