@@ -60,7 +60,7 @@ class Aliases:
         name = self._alias_name(params)
         key = self._target(ctx, params)
         alias = self._existing_alias(ctx, name)
-        current = self.store.keys.get(alias.key_id)
+        current = self.store.find(alias.region, alias.key_id)
         if current is not None and _kind(current) != _kind(key):
             raise e.validation(f"Alias {alias.arn} cannot be changed from a key of usage {current.usage} and spec "
                                f"{current.spec} to a key of usage {key.usage} and spec {key.spec}.")

@@ -145,12 +145,12 @@ def _find(provider, ctx, params: dict, member: str):
         return None
 
 
-def _key_of_blob(provider, params: dict):
+def _key_of_blob(provider, ctx, params: dict):
     try:
         key_id, _ = crypto.blob_key(params.get("CiphertextBlob") or b"")
     except crypto.BadCiphertext:
         return None
-    return provider.store.keys.get(key_id)
+    return provider.store.find(ctx.region, key_id)
 
 
 def authorize(runtime, ctx, params: dict, caller) -> None:
@@ -179,7 +179,7 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
         return
     if operation == "ReEncrypt":
         source = _find(provider, ctx, params, "SourceKeyId") if params.get("SourceKeyId") else \
-            _key_of_blob(provider, params)
+            _key_of_blob(provider, ctx, params)
         if source is not None:
             check_key(runtime, ctx, caller, source, "ReEncryptFrom", params)
         dest = _find(provider, ctx, params, "DestinationKeyId") if params.get("DestinationKeyId") else None
@@ -189,7 +189,7 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
     if operation == "RetireGrant" and params.get("GrantToken") and not params.get("KeyId"):
         return  # a grant token is its own authority (the retiring principal holds it)
     if operation == "Decrypt" and not params.get("KeyId"):
-        key = _key_of_blob(provider, params)
+        key = _key_of_blob(provider, ctx, params)
     else:
         key = _find(provider, ctx, params, "KeyId")
     if key is not None:

@@ -77,12 +77,12 @@ class Grants:
                   "Constraints": constraints}
         if name is not None:
             # The same named grant twice is one grant (CreateGrant is idempotent by name).
-            for g in self.store.grants(key.id):
+            for g in self.store.grants(key.row):
                 if g.get("Name") == name and {k: (sorted(g[k]) if k == "Operations" else g.get(k))
                                               for k in wanted} == wanted:
                     return {"GrantToken": g["Token"], "GrantId": g["GrantId"]}
         grant_id = os.urandom(32).hex()
-        grant = {"KeyId": key.id, "GrantId": grant_id, "Name": name, "CreationDate": self.clock.now(),
+        grant = {"KeyId": key.row, "GrantId": grant_id, "Name": name, "CreationDate": self.clock.now(),
                  "GranteePrincipal": grantee, "RetiringPrincipal": retiring,
                  "IssuingAccount": root_arn(ctx.account, ctx.region), "Operations": list(operations),
                  "Constraints": constraints, "Token": _token(grant_id)}
@@ -91,7 +91,7 @@ class Grants:
 
     def list_grants(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
-        grants = self.store.grants(key.id)
+        grants = self.store.grants(key.row)
         if params.get("GrantId") is not None:
             grants = [g for g in grants if g["GrantId"] == params["GrantId"]]
         if params.get("GranteePrincipal") is not None:
@@ -114,7 +114,7 @@ class Grants:
         if not _GRANT_ID.match(grant_id):
             raise ServiceError("InvalidGrantIdException", f"Invalid grant ID: {grant_id}")
         grant = self.store.grant(grant_id)
-        if grant is None or grant["KeyId"] != key.id:
+        if grant is None or grant["KeyId"] != key.row:
             raise e.not_found(f"Grant ID {grant_id} not found")
         return grant
 

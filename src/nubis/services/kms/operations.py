@@ -83,8 +83,8 @@ class Operations:
         named = self._key(ctx, params, key_member) if params.get(key_member) is not None else None
         if named is not None and named.id != key_id:
             raise e.incorrect_key()
-        key = named or self.store.keys.get(key_id)
-        if key is None or key.region != ctx.region:
+        key = named or self.store.find(ctx.region, key_id)
+        if key is None:
             raise e.not_found(f"Key '{self._arn(ctx, key_id)}' does not exist")
         self._usable(key, operation, specs.ENCRYPT_DECRYPT)
         material = self.store.material(key.id, version)
@@ -105,6 +105,7 @@ class Operations:
         self._usable(key, "Encrypt", specs.ENCRYPT_DECRYPT)
         blob, algorithm = self._encrypt_with(key, params.get("EncryptionAlgorithm"), plaintext, context)
         _dry_run(params)
+        self._used(ctx, key, "Encrypt")
         return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
     def decrypt(self, ctx: RequestContext, params: dict) -> dict:
@@ -112,6 +113,7 @@ class Operations:
         key, plaintext, algorithm, material_id = self._decrypt_with(
             ctx, params, blob, "KeyId", "EncryptionAlgorithm", _context(params), "Decrypt")
         _dry_run(params)
+        self._used(ctx, key, "Decrypt")
         out = {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
         if material_id:
             out["KeyMaterialId"] = material_id
@@ -128,6 +130,8 @@ class Operations:
         new_blob, dest_algorithm = self._encrypt_with(dest, params.get("DestinationEncryptionAlgorithm"), plaintext,
                                                       _context(params, "DestinationEncryptionContext"))
         _dry_run(params)
+        self._used(ctx, source, "ReEncrypt")
+        self._used(ctx, dest, "ReEncrypt")
         out = {"CiphertextBlob": new_blob, "SourceKeyId": source.arn, "KeyId": dest.arn,
                "SourceEncryptionAlgorithm": source_algorithm, "DestinationEncryptionAlgorithm": dest_algorithm}
         if source_material:
@@ -163,11 +167,13 @@ class Operations:
 
     def generate_data_key(self, ctx: RequestContext, params: dict) -> dict:
         key, plaintext, blob = self._data_key(ctx, params, "GenerateDataKey")
+        self._used(ctx, key, "GenerateDataKey")
         return {"CiphertextBlob": blob, "Plaintext": plaintext, "KeyId": key.arn,
                 "KeyMaterialId": self._material_id(key, key.version)}
 
     def generate_data_key_without_plaintext(self, ctx: RequestContext, params: dict) -> dict:
         key, _, blob = self._data_key(ctx, params, "GenerateDataKeyWithoutPlaintext")
+        self._used(ctx, key, "GenerateDataKeyWithoutPlaintext")
         return {"CiphertextBlob": blob, "KeyId": key.arn, "KeyMaterialId": self._material_id(key, key.version)}
 
     def _data_key_pair(self, ctx: RequestContext, params: dict, operation: str) -> dict:
@@ -180,6 +186,7 @@ class Operations:
         private, public = crypto.data_key_pair(pair_spec)
         blob = crypto.seal(key.id, key.version, self._current_material(key), private, context)
         _dry_run(params)
+        self._used(ctx, key, operation)
         return {"PrivateKeyCiphertextBlob": blob, "PrivateKeyPlaintext": private, "PublicKey": public,
                 "KeyId": key.arn, "KeyPairSpec": pair_spec, "KeyMaterialId": self._material_id(key, key.version)}
 
@@ -193,11 +200,11 @@ class Operations:
 
     def generate_random(self, ctx: RequestContext, params: dict) -> dict:
         n = params.get("NumberOfBytes")
-        if params.get("CustomKeyStoreId"):
-            raise ServiceError("CustomKeyStoreNotFoundException", "nubis has no custom key stores.")
         if n is None:
             raise e.validation("Please specify number of bytes.")
         e.in_range(n, "numberOfBytes", 1, 1024)
+        if params.get("CustomKeyStoreId") is not None:
+            self._random_from_store(ctx, params["CustomKeyStoreId"])
         return {"Plaintext": os.urandom(n)}
 
     # -- asymmetric keys --------------------------------------------------------------------------------
@@ -235,6 +242,7 @@ class Operations:
         key, algorithm, message, digest = self._signing(ctx, params, "Sign")
         signature = crypto.sign(self._current_material(key), algorithm, message, digest)
         _dry_run(params)
+        self._used(ctx, key, "Sign")
         return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
 
     def verify(self, ctx: RequestContext, params: dict) -> dict:
@@ -244,6 +252,7 @@ class Operations:
         _dry_run(params)
         if not valid:
             raise ServiceError("KMSInvalidSignatureException", "")
+        self._used(ctx, key, "Verify")
         return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}
 
     # -- HMAC keys --------------------------------------------------------------------------------------
@@ -261,6 +270,7 @@ class Operations:
     def generate_mac(self, ctx: RequestContext, params: dict) -> dict:
         key, algorithm, mac = self._mac(ctx, params, "GenerateMac")
         _dry_run(params)
+        self._used(ctx, key, "GenerateMac")
         return {"Mac": mac, "MacAlgorithm": algorithm, "KeyId": key.arn}
 
     def verify_mac(self, ctx: RequestContext, params: dict) -> dict:
@@ -269,6 +279,7 @@ class Operations:
         _dry_run(params)
         if not hmac.compare_digest(mac, given):
             raise ServiceError("KMSInvalidMacException", "")
+        self._used(ctx, key, "VerifyMac")
         return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
 
     # -- key agreement -------------------------------------------------------------------------------------
@@ -284,5 +295,6 @@ class Operations:
         except (ValueError, TypeError, UnsupportedAlgorithm):
             raise e.validation("PublicKey is not a DER-encoded X.509 SubjectPublicKeyInfo on the key's curve.") from None
         _dry_run(params)
+        self._used(ctx, key, "DeriveSharedSecret")
         return {"KeyId": key.arn, "SharedSecret": secret, "KeyAgreementAlgorithm": algorithm,
                 "KeyOrigin": key.origin}

@@ -27,8 +27,11 @@ from . import crypto, specs
 from . import errors as e
 from .aliases import Aliases
 from .at_rest import MasterKey
+from .custom_key_stores import CustomKeyStores
 from .grants import Grants
 from .imports import Imports
+from .key_usage import KeyUsage
+from .multi_region import MultiRegion
 from .operations import Operations
 from .store import MIGRATIONS, Alias, Key, KmsStore
 
@@ -90,7 +93,7 @@ def check_lockout(ctx: RequestContext, policy_text: str, key_arn: str) -> None:
                            "The new key policy will not allow you to update the key policy in the future.")
 
 
-class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
+class KmsProvider(Operations, Aliases, Grants, Imports, CustomKeyStores, MultiRegion, KeyUsage, Provider):
     service = "kms"
     migrations = MIGRATIONS
 
@@ -99,9 +102,14 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         self.scheduler.on(DELETE_KIND, self._delete_due)
         self.scheduler.on(ROTATE_KIND, self._rotate_due)
         self.scheduler.on(EXPIRE_KIND, self._expire_due)
+        self._load_usage()
+
+    async def stop(self) -> None:
+        self._flush_usage()
 
     def reset(self) -> None:
         self.store.load()
+        self._load_usage()
 
     # -- finding keys ------------------------------------------------------------------------------
 
@@ -133,8 +141,8 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
             name = alias.key_id
         elif not _KEY_ID.match(name):
             raise e.not_found(f"Invalid keyId '{ident}'")
-        key = self.store.keys.get(name)
-        if key is None or key.account != account or key.region != region:
+        key = self.store.find(region, name)
+        if key is None or key.account != account:
             raise e.not_found(f"Key 'arn:aws:kms:{region}:{account}:key/{name}' does not exist")
         return key
 
@@ -147,7 +155,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         key.rotation_period = 365
         key.next_rotation = key.created + 365 * DAY
         self.store.save(key)
-        self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.id}, key=key.id)
+        self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.row}, key=key.row)
         self.store.save_alias(Alias(account, region, alias_name, key.id, key.created, key.created))
         return key
 
@@ -157,7 +165,7 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
                                f"{key.arn} is an AWS managed key; {operation} is not allowed on it.")
 
     def _not_pending_deletion(self, key: Key) -> None:
-        if key.state == "PendingDeletion":
+        if key.state in ("PendingDeletion", "PendingReplicaDeletion"):
             raise e.invalid_state(f"{key.arn} is pending deletion.")
 
     def _usable(self, key: Key, operation: str, usage: str) -> None:
@@ -170,6 +178,8 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
             raise e.invalid_state(f"{key.arn} is pending deletion.")
         if key.usage != usage:
             raise e.invalid_usage(key.arn, key.usage, operation)
+        if key.custom_key_store_id is not None and not self._store_connected(key):
+            raise e.invalid_state(f"{key.arn} is unavailable: its custom key store is not connected.")
 
     # -- metadata ------------------------------------------------------------------------------------
 
@@ -181,15 +191,17 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         if key.state == "PendingDeletion":
             md["DeletionDate"] = key.deletion_date
             md["PendingDeletionWindowInDays"] = key.pending_days
+        elif key.state == "PendingReplicaDeletion":
+            md["PendingDeletionWindowInDays"] = key.pending_days
         if key.origin == "EXTERNAL":
             if key.expiration_model:
                 md["ExpirationModel"] = key.expiration_model
             if key.valid_to is not None:
                 md["ValidTo"] = key.valid_to
         if key.multi_region:
-            md["MultiRegionConfiguration"] = {"MultiRegionKeyType": "PRIMARY",
-                                              "PrimaryKey": {"Arn": key.arn, "Region": key.region},
-                                              "ReplicaKeys": []}
+            md["MultiRegionConfiguration"] = self._multi_region_configuration(key)
+        if key.custom_key_store_id is not None:
+            self._custom_key_metadata(key, md)
         if key.spec == specs.SYMMETRIC and key.version >= 0:
             current = self._material_id(key, key.version)
             if current:
@@ -202,12 +214,14 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
     # -- keys ----------------------------------------------------------------------------------------------
 
     def _new_key(self, account: str, region: str, spec: str, usage: str, origin: str, multi_region: bool,
-                 description: str, policy: str | None, tags: list, manager: str = "CUSTOMER") -> Key:
+                 description: str, policy: str | None, tags: list, manager: str = "CUSTOMER",
+                 custom_key_store_id: str | None = None, xks_key_id: str | None = None) -> Key:
         key_id = "mrk-" + uuid.uuid4().hex if multi_region else str(uuid.uuid4())
         now = self.clock.now()
         key = Key(id=key_id, account=account, region=region, created=now, spec=spec, usage=usage, origin=origin,
                   manager=manager, description=description, multi_region=multi_region,
-                  policy=policy or default_policy(account, region), tags=tags)
+                  policy=policy or default_policy(account, region), tags=tags,
+                  custom_key_store_id=custom_key_store_id, xks_key_id=xks_key_id)
         with self.db.transaction():
             if origin == "EXTERNAL":
                 key.state = "PendingImport"
@@ -231,16 +245,16 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         e.enum(spec, "keySpec", list(specs.USAGES))
         if usage not in specs.USAGES[spec]:
             raise e.validation(f"KeyUsage {usage} is not compatible with KeySpec {spec}")
-        if origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE") or params.get("CustomKeyStoreId"):
-            raise ServiceError("CustomKeyStoreNotFoundException", "nubis has no custom key stores.")
+        multi_region = bool(params.get("MultiRegion"))
+        store_id, xks_key_id = self._custom_key_settings(ctx, params, origin, spec, usage, multi_region)
         description = params.get("Description") or ""
         e.length(description, "description", 0, 8192)
         policy = check_policy(params["Policy"]) if params.get("Policy") is not None else None
         if policy is not None and not params.get("BypassPolicyLockoutSafetyCheck"):
             check_lockout(ctx, policy, f"arn:aws:kms:{ctx.region}:{ctx.account}:key/*")
         tags = check_tags(params.get("Tags"))
-        key = self._new_key(ctx.account, ctx.region, spec, usage, origin, bool(params.get("MultiRegion")),
-                            description, policy, tags)
+        key = self._new_key(ctx.account, ctx.region, spec, usage, origin, multi_region, description, policy, tags,
+                            custom_key_store_id=store_id, xks_key_id=xks_key_id)
         return {"KeyMetadata": self._metadata(key)}
 
     def describe_key(self, ctx: RequestContext, params: dict) -> dict:
@@ -279,34 +293,48 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         e.in_range(days, "pendingWindowInDays", 7, 30)
         self._managed_by_customer(key, "ScheduleKeyDeletion")
         self._not_pending_deletion(key)
-        key.state = "PendingDeletion"
         key.pending_days = days
-        key.deletion_date = self.clock.now() + days * DAY
-        with self.db.transaction():
+        if key.multi_region and self._is_primary(key) and len(self.store.related(key)) > 1:
+            # A primary key with replicas waits for them; its waiting period starts when the last one is gone.
+            key.state_before_deletion, key.state = key.state, "PendingReplicaDeletion"
             self.store.save(key)
-            self.scheduler.at(key.deletion_date, DELETE_KIND, {"key": key.id}, key=key.id)
+            return {"KeyId": key.arn, "KeyState": key.state, "PendingWindowInDays": days}
+        self._start_deletion(key)
         return {"KeyId": key.arn, "DeletionDate": key.deletion_date, "KeyState": key.state,
                 "PendingWindowInDays": days}
 
+    def _start_deletion(self, key: Key) -> None:
+        key.state = "PendingDeletion"
+        key.deletion_date = self.clock.now() + key.pending_days * DAY
+        with self.db.transaction():
+            self.store.save(key)
+            self.scheduler.at(key.deletion_date, DELETE_KIND, {"key": key.row}, key=key.row)
+
     def cancel_key_deletion(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
-        if key.state != "PendingDeletion":
+        if key.state not in ("PendingDeletion", "PendingReplicaDeletion"):
             raise e.invalid_state(f"{key.arn} is not pending deletion.")
         # A key whose deletion is cancelled comes back disabled (or still waiting for its material).
         key.state = "PendingImport" if key.origin == "EXTERNAL" and key.version < 0 else "Disabled"
         key.deletion_date = key.pending_days = None
         with self.db.transaction():
             self.store.save(key)
-            self.scheduler.cancel(DELETE_KIND, key.id)
+            self.scheduler.cancel(DELETE_KIND, key.row)
         return {"KeyId": key.arn}
 
     def _delete_due(self, payload: dict) -> None:
         key = self.store.keys.get(payload.get("key", ""))
         if key is None or key.state != "PendingDeletion" or key.deletion_date > self.clock.now() + 1e-6:
             return
-        self.scheduler.cancel(ROTATE_KIND, key.id)
-        self.scheduler.cancel(EXPIRE_KIND, key.id)
+        self.scheduler.cancel(ROTATE_KIND, key.row)
+        self.scheduler.cancel(EXPIRE_KIND, key.row)
+        self._last_use.pop(key.row, None)
+        self._unsaved.pop(key.row, None)
         self.store.delete(key)
+        if key.multi_region:
+            related = self.store.related(key)
+            if len(related) == 1 and related[0].state == "PendingReplicaDeletion":
+                self._start_deletion(related[0])
 
     def update_key_description(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
@@ -361,24 +389,28 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         period = params.get("RotationPeriodInDays", 365)
         e.in_range(period, "rotationPeriodInDays", 90, 2560)
         self._rotatable(key)
+        self._not_replica(key, "automatic rotation")
         self._managed_by_customer(key, "EnableKeyRotation")
         self._usable_state(key)
         key.rotation_period = period
         key.next_rotation = self.clock.now() + period * DAY
         with self.db.transaction():
             self.store.save(key)
-            self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.id}, key=key.id)
+            self._sync_related(key)
+            self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.row}, key=key.row)
         return {}
 
     def disable_key_rotation(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
         self._rotatable(key)
+        self._not_replica(key, "automatic rotation")
         self._managed_by_customer(key, "DisableKeyRotation")
         self._usable_state(key)
         key.rotation_period = key.next_rotation = None
         with self.db.transaction():
             self.store.save(key)
-            self.scheduler.cancel(ROTATE_KIND, key.id)
+            self._sync_related(key)
+            self.scheduler.cancel(ROTATE_KIND, key.row)
         return {}
 
     def _usable_state(self, key: Key) -> None:
@@ -402,10 +434,12 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
                                     self.clock.now(), rotation_type)
             key.version = version
             self.store.save(key)
+            self._sync_related(key)
 
     def rotate_key_on_demand(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)
         self._rotatable(key)
+        self._not_replica(key, "rotation")
         self._managed_by_customer(key, "RotateKeyOnDemand")
         self._usable_state(key)
         if key.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS:
@@ -423,8 +457,10 @@ class KmsProvider(Operations, Aliases, Grants, Imports, Provider):
         if key.state == "Enabled":
             self._rotate(key, "AUTOMATIC")
         key.next_rotation += key.rotation_period * DAY
-        self.store.save(key)
-        self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.id}, key=key.id)
+        with self.db.transaction():
+            self.store.save(key)
+            self._sync_related(key)
+            self.scheduler.at(key.next_rotation, ROTATE_KIND, {"key": key.row}, key=key.row)
 
     def list_key_rotations(self, ctx: RequestContext, params: dict) -> dict:
         key = self._key(ctx, params)

@@ -1,4 +1,10 @@
-"""KMS's tables: keys, their material versions, aliases, grants and pending imports.
+"""KMS's tables: keys, their material versions, aliases, grants, pending imports,
+custom key stores and when each key was last used.
+
+A key's row id (``Key.row``) is its key id, except for a multi-Region replica:
+replicas share their primary's key id, so theirs is ``<key id>@<region>``.
+Material belongs to the key id, so every key of a multi-Region set opens the
+others' ciphertexts.
 
 Keys and aliases are few and read on every call: kept in memory, written
 through. Material is sealed by ``at_rest.MasterKey`` before it is written and
@@ -51,6 +57,19 @@ CREATE TABLE kms_imports (
     sealed BLOB NOT NULL,
     valid_to REAL NOT NULL
 );
+""", """
+CREATE TABLE kms_custom_key_stores (
+    id TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE kms_key_usage (
+    key_row TEXT PRIMARY KEY,
+    operation TEXT NOT NULL,
+    at REAL NOT NULL,
+    request_id TEXT NOT NULL
+);
 """]
 
 
@@ -79,6 +98,14 @@ class Key:
     expiration_model: str | None = None
     valid_to: float | None = None
     material_digest: str | None = None    # of imported material, so only the same may come back
+    ref: str | None = None                # the row id when it is not the key id (multi-Region replicas)
+    primary_region: str | None = None     # of a multi-Region key's set (None: this key's own region)
+    custom_key_store_id: str | None = None
+    xks_key_id: str | None = None
+
+    @property
+    def row(self) -> str:
+        return self.ref or self.id
 
     @property
     def arn(self) -> str:
@@ -120,6 +147,8 @@ class KmsStore:
         self.aliases: dict[tuple[str, str, str], Alias] = {}
         self._material: dict[tuple[str, int], bytes] = {}
         self._ids: dict[str, dict[int, str]] = {}  # key id -> version -> KeyMaterialId
+        self.family: dict[str, set[str]] = {}  # multi-Region key id -> row ids of its keys
+        self.stores: dict[str, dict] = {}      # custom key store id -> its document
         self.load()
 
     def load(self) -> None:
@@ -127,9 +156,16 @@ class KmsStore:
         self.aliases.clear()
         self._material.clear()
         self._ids.clear()
+        self.family.clear()
+        self.stores.clear()
         for r in self.db.query("SELECT doc FROM kms_keys"):
             k = Key(**json.loads(r[0]))
-            self.keys[k.id] = k
+            self.keys[k.row] = k
+            if k.multi_region:
+                self.family.setdefault(k.id, set()).add(k.row)
+        for r in self.db.query("SELECT doc FROM kms_custom_key_stores"):
+            doc = json.loads(r[0])
+            self.stores[doc["CustomKeyStoreId"]] = doc
         for r in self.db.query("SELECT account, region, name, key_id, created, updated FROM kms_aliases"):
             a = Alias(*r)
             self.aliases[(a.account, a.region, a.name)] = a
@@ -139,25 +175,50 @@ class KmsStore:
     def save(self, key: Key) -> None:
         self.db.execute("INSERT INTO kms_keys(id, account, region, doc) VALUES (?, ?, ?, ?) "
                         "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
-                        (key.id, key.account, key.region, json.dumps(asdict(key))))
-        self.keys[key.id] = key
+                        (key.row, key.account, key.region, json.dumps(asdict(key))))
+        self.keys[key.row] = key
+        if key.multi_region:
+            self.family.setdefault(key.id, set()).add(key.row)
+
+    def find(self, region: str, key_id: str) -> Key | None:
+        """The key with this key id in ``region`` (a multi-Region key id names one key per Region)."""
+        key = self.keys.get(key_id)
+        if key is not None and key.region == region:
+            return key
+        return self.keys.get(f"{key_id}@{region}") if key_id.startswith("mrk-") else None
+
+    def related(self, key: Key) -> list[Key]:
+        """Every key of a multi-Region key's set, this one included, in Region order."""
+        rows = self.family.get(key.id) or {key.row}
+        return sorted((self.keys[r] for r in rows if r in self.keys), key=lambda k: k.region)
 
     def keys_in(self, account: str, region: str) -> list[Key]:
         return [k for k in self.keys.values() if k.account == account and k.region == region]
 
     def delete(self, key: Key) -> None:
+        # The material goes with the last key of a multi-Region set.
+        last = not [k for k in self.related(key) if k.row != key.row]
         with self.db.transaction():
-            self.db.execute("DELETE FROM kms_materials WHERE key_id = ?", (key.id,))
-            self.db.execute("DELETE FROM kms_grants WHERE key_id = ?", (key.id,))
-            self.db.execute("DELETE FROM kms_imports WHERE key_id = ?", (key.id,))
-            self.db.execute("DELETE FROM kms_aliases WHERE key_id = ?", (key.id,))
-            self.db.execute("DELETE FROM kms_keys WHERE id = ?", (key.id,))
-        self.keys.pop(key.id, None)
-        self._ids.pop(key.id, None)
-        for name in [n for n, a in self.aliases.items() if a.key_id == key.id]:
+            if last:
+                self.db.execute("DELETE FROM kms_materials WHERE key_id = ?", (key.id,))
+            self.db.execute("DELETE FROM kms_grants WHERE key_id = ?", (key.row,))
+            self.db.execute("DELETE FROM kms_imports WHERE key_id = ?", (key.row,))
+            self.db.execute("DELETE FROM kms_aliases WHERE key_id = ? AND account = ? AND region = ?",
+                            (key.id, key.account, key.region))
+            self.db.execute("DELETE FROM kms_key_usage WHERE key_row = ?", (key.row,))
+            self.db.execute("DELETE FROM kms_keys WHERE id = ?", (key.row,))
+        self.keys.pop(key.row, None)
+        if key.id in self.family:
+            self.family[key.id].discard(key.row)
+            if not self.family[key.id]:
+                del self.family[key.id]
+        for name in [n for n, a in self.aliases.items()
+                     if a.key_id == key.id and a.region == key.region and a.account == key.account]:
             del self.aliases[name]
-        for mk in [mk for mk in self._material if mk[0] == key.id]:
-            del self._material[mk]
+        if last:
+            self._ids.pop(key.id, None)
+            for mk in [mk for mk in self._material if mk[0] == key.id]:
+                del self._material[mk]
 
     # -- material -------------------------------------------------------------------------------
 
@@ -239,6 +300,33 @@ class KmsStore:
 
     def delete_grant(self, grant_id: str) -> None:
         self.db.execute("DELETE FROM kms_grants WHERE id = ?", (grant_id,))
+
+    # -- custom key stores ---------------------------------------------------------------------------
+
+    def save_store(self, account: str, region: str, doc: dict) -> None:
+        self.db.execute("INSERT INTO kms_custom_key_stores(id, account, region, doc) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                        (doc["CustomKeyStoreId"], account, region, json.dumps(doc)))
+        self.stores[doc["CustomKeyStoreId"]] = doc
+
+    def delete_store(self, store_id: str) -> None:
+        self.db.execute("DELETE FROM kms_custom_key_stores WHERE id = ?", (store_id,))
+        self.stores.pop(store_id, None)
+
+    # -- last usage ----------------------------------------------------------------------------------
+
+    def usage(self) -> dict[str, tuple[str, float, str]]:
+        return {r[0]: (r[1], r[2], r[3]) for r in self.db.query(
+            "SELECT key_row, operation, at, request_id FROM kms_key_usage")}
+
+    def save_usage(self, rows: dict[str, tuple[str, float, str]]) -> None:
+        with self.db.transaction():
+            for row, (operation, at, request_id) in rows.items():
+                if row in self.keys:
+                    self.db.execute("INSERT INTO kms_key_usage(key_row, operation, at, request_id) "
+                                    "VALUES (?, ?, ?, ?) ON CONFLICT(key_row) DO UPDATE SET "
+                                    "operation = excluded.operation, at = excluded.at, "
+                                    "request_id = excluded.request_id", (row, operation, at, request_id))
 
     # -- imports -------------------------------------------------------------------------------------
 
