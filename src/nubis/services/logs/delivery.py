@@ -23,6 +23,8 @@ DESTINATION_TYPES = ("S3", "CWL", "FH", "XRAY")
 # The destination type an ARN's service means.
 TYPE_OF_SERVICE = {"s3": "S3", "logs": "CWL", "firehose": "FH", "xray": "XRAY"}
 ID_ALPHABET = string.ascii_lowercase + string.digits
+# The stored configuration resources that take tags (by their ARN's resource type).
+TAGGED_KINDS = (SOURCE, DESTINATION, DELIVERY, "anomaly-detector")
 
 # What DescribeConfigurationTemplates knows: (service, log type, resource type) of the
 # documented vended-log sources, each deliverable to the listed destination types.
@@ -303,10 +305,11 @@ class Deliveries:
 
     # -- tags (TagResource and friends reach these through the provider) -------------------------
 
-    def _delivery_tags(self, arn: str):
-        """(tags, save) of the delivery source, destination or delivery an ARN names, or None."""
+    def _config_tags(self, arn: str):
+        """(tags, save) of the delivery source, destination, delivery or anomaly detector an ARN names,
+        or None for another kind of ARN."""
         parts = arn.split(":")
-        if len(parts) != 7 or parts[2] != "logs" or parts[5] not in (SOURCE, DESTINATION, DELIVERY):
+        if len(parts) != 7 or parts[2] != "logs" or parts[5] not in TAGGED_KINDS:
             return None
         region, account, kind, key = parts[3], parts[4], parts[5], parts[6]
         doc = self.store.config(account, region, kind, key)

@@ -20,6 +20,7 @@ from ..base import Provider, RequestContext
 from . import filter_pattern, insights
 from . import validation as v
 from .account_config import AccountConfig
+from .anomaly import AnomalyDetectors
 from .delivery import Deliveries
 from .export import Exports
 from .policies import Policies
@@ -69,7 +70,7 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, Exports, Provider):
+class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -300,7 +301,7 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, Exports, P
     def _tagged(self, ctx: RequestContext, params: dict):
         """The tags of a log group or a destination (the two resources Logs tags), and how to save them."""
         arn = v.required(params, "resourceArn")
-        found = self._delivery_tags(arn)
+        found = self._config_tags(arn)
         if found is not None:
             return found
         if ":destination:" in arn:
