@@ -107,7 +107,7 @@ class CustomKeyStores:
     def _stores_in(self, ctx: RequestContext) -> list[dict]:
         return sorted((s for s in self.store.stores.values()
                        if s["_account"] == ctx.account and s["_region"] == ctx.region),
-                      key=lambda s: (s["CreationDate"], s["CustomKeyStoreId"]))
+                      key=lambda s: s["CreationDate"])  # stable: creation order
 
     def _store_keys(self, store_id: str) -> list[Key]:
         return [k for k in self.store.keys.values() if k.custom_key_store_id == store_id]

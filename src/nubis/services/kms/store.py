@@ -163,7 +163,7 @@ class KmsStore:
             self.keys[k.row] = k
             if k.multi_region:
                 self.family.setdefault(k.id, set()).add(k.row)
-        for r in self.db.query("SELECT doc FROM kms_custom_key_stores"):
+        for r in self.db.query("SELECT doc FROM kms_custom_key_stores ORDER BY rowid"):
             doc = json.loads(r[0])
             self.stores[doc["CustomKeyStoreId"]] = doc
         for r in self.db.query("SELECT account, region, name, key_id, created, updated FROM kms_aliases"):
