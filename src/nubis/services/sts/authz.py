@@ -8,6 +8,8 @@ principal that is not a root also needs its identity policies to allow
 ``sts:AssumeRole`` on the role, unless the trust policy names it (in its
 own account) directly. ``GetFederationToken`` and
 ``DecodeAuthorizationMessage`` need their action allowed.
+``GetWebIdentityToken`` brings its condition keys (``sts:IdentityTokenAudience``,
+``sts:DurationSeconds``, ``sts:SigningAlgorithm``, the request's tags).
 """
 from __future__ import annotations
 
@@ -33,6 +35,15 @@ def authorize(runtime, ctx, params: dict, caller) -> None:
         name = params.get("Name") or ""
         check(runtime, ctx, caller, "sts:GetFederationToken",
               f"arn:aws:sts::{cred.account}:federated-user/{name}")
+    elif op == "GetWebIdentityToken":
+        tags = params.get("Tags") or []
+        keys = {"sts:IdentityTokenAudience": list(params.get("Audience") or []),
+                "sts:DurationSeconds": str(params.get("DurationSeconds") or 300),
+                "sts:SigningAlgorithm": params.get("SigningAlgorithm")}
+        keys.update({f"aws:RequestTag/{t['Key']}": t.get("Value", "") for t in tags})
+        if tags:
+            keys["aws:TagKeys"] = [t["Key"] for t in tags]
+        check(runtime, ctx, caller, "sts:GetWebIdentityToken", "*", keys)
     else:
         check(runtime, ctx, caller, "sts:" + op, "*")
 
