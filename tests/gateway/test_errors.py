@@ -30,6 +30,27 @@ def test_a_provider_bug_is_an_internal_failure(server):
     assert "Traceback" not in str(err)
 
 
+def test_a_required_member_left_out_is_a_validation_error(server):
+    """Clients that do not check required members (raw HTTP, the JS SDK) get AWS's
+    validation error for one left out, in the service's protocol, not an internal error."""
+    from botocore.config import Config
+
+    raw = Config(parameter_validation=False, retries={"max_attempts": 1})
+    with pytest.raises(ClientError) as info:
+        server.client("iam", config=raw).create_role(RoleName="r")
+    err = info.value.response
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationError", 400)
+    assert err["Error"]["Message"] == ("1 validation error detected: Value null at 'assumeRolePolicyDocument' "
+                                       "failed to satisfy constraint: Member must not be null")
+    with pytest.raises(ClientError) as info:
+        server.client("lambda", config=raw).create_function(
+            Runtime="python3.12", Handler="app.handler", Role="arn:aws:iam::000000000000:role/r",
+            Code={"ZipFile": b"zip"})
+    err = info.value.response
+    assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationException", 400)
+    assert "Value null at 'functionName'" in err["Error"]["Message"]
+
+
 def test_modeled_error_reaches_boto3_as_its_exception(server):
     ssm = server.client("ssm")
     with pytest.raises(ssm.exceptions.ParameterNotFound):

@@ -15,7 +15,7 @@ from ..auth.enforce import enforce
 from ..auth.presigned import check_expiry, hoist_query_headers
 from ..config import Config
 from ..protocol import models, protocol_for
-from ..protocol.errors import ServiceError, internal_error
+from ..protocol.errors import ServiceError, internal_error, missing_member
 from ..protocol.json import dumps
 from ..protocol.wire import Headers, HttpRequest, HttpResponse, uuid4_text
 from ..protocol.xml import escape
@@ -97,7 +97,7 @@ class Gateway:
 
     async def dispatch(self, request: HttpRequest, receive) -> HttpResponse:
         request_id = uuid4_text()
-        model = operation = protocol = route = None
+        model = operation = protocol = route = params = None
         try:
             route = self.router.route(request)
             if route.data_plane:
@@ -144,6 +144,12 @@ class Gateway:
                 self._cors(route, request, response)
             return response
         except Exception:
+            # A provider that failed on input lacking a required member: the client gets the
+            # validation error AWS gives for that, not an internal error.
+            missing = missing_member(route.service, route.protocol, operation, params) \
+                if operation is not None and params is not None else None
+            if missing is not None:
+                return self._error(request, missing, request_id, model, operation, protocol)
             log.exception("internal error in %s %s", request.method, request.path)
             return self._error(request, internal_error(), request_id, model, operation, protocol)
 

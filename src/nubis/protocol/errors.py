@@ -37,3 +37,31 @@ def not_implemented(service: str, operation: str) -> ServiceError:
 
 def internal_error(message: str = "We encountered an internal error. Please try again.") -> ServiceError:
     return ServiceError("InternalFailure", message, status=500, sender_fault=False)
+
+
+# How a service answers a required member left out, where it is not the common
+# form below (SQS's documented MissingParameter).
+_MISSING = {"sqs": ("MissingParameter", "The request must contain the parameter {name}.")}
+
+
+def missing_member(service: str, protocol: str, operation, params: dict) -> ServiceError | None:
+    """The error for the first required top-level member of ``operation`` that ``params``
+    lacks, as AWS's front ends word it (None if none is missing). The gateway asks this
+    only after a provider failed, so a provider's own check of the member still wins:
+    a missing member then answers as AWS does instead of as an internal error."""
+    shape = operation.input_shape
+    if shape is None:
+        return None
+    name = next((n for n in shape.required_members if params.get(n) is None), None)
+    if name is None:
+        return None
+    if service in _MISSING:
+        code, text = _MISSING[service]
+        return ServiceError(code, text.format(name=name), 400)
+    if protocol == "rest-xml":  # S3 and friends: a body that lacks a required element
+        return ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                            "against our published schema", 400)
+    wire = shape.members[name].serialization.get("name") or name
+    code = "ValidationError" if protocol in ("query", "ec2") else "ValidationException"
+    return ServiceError(code, f"1 validation error detected: Value null at '{wire[:1].lower()}{wire[1:]}' "
+                        "failed to satisfy constraint: Member must not be null", 400)
