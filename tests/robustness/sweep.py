@@ -47,8 +47,8 @@ from protocol import strategies as S  # noqa: E402
 from robustness import seeds  # noqa: E402
 
 TIMEOUT = 20
-# Operations that wait by design for as long as their input asks (long polls),
-# or whose input is an event stream: called with their wait bounded, or not at all.
+# Operations that wait by design for as long as their input asks (long polls):
+# called with their wait bounded, or (None) not at all. Event-stream operations are left out.
 BOUNDED_WAITS = {("sqs", "ReceiveMessage"): {"WaitTimeSeconds": 0},
                  ("stepfunctions", "GetActivityTask"): None}
 
@@ -69,9 +69,9 @@ def client(endpoint: str, service: str):
     import boto3
 
     c = boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
-                        aws_secret_access_key="test",
-                        config=Config(retries={"max_attempts": 1}, read_timeout=TIMEOUT, connect_timeout=5,
-                                      parameter_validation=False, inject_host_prefix=False))
+                     aws_secret_access_key="test",
+                     config=Config(retries={"max_attempts": 1}, read_timeout=TIMEOUT, connect_timeout=5,
+                                   parameter_validation=False, inject_host_prefix=False))
     c.meta.events.register("before-send", _mark_sent)
     # Host names such as <account>.localhost (S3 Control) reach the server without DNS.
     return loopback(c, urlsplit(endpoint).port)
