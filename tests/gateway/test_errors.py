@@ -49,6 +49,14 @@ def test_a_required_member_left_out_is_a_validation_error(server):
     err = info.value.response
     assert (err["Error"]["Code"], err["ResponseMetadata"]["HTTPStatusCode"]) == ("ValidationException", 400)
     assert "Value null at 'functionName'" in err["Error"]["Message"]
+    kinesis = server.client("kinesis", config=raw)  # a nested member, named by its path
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    with pytest.raises(ClientError) as info:
+        kinesis.update_stream_mode(StreamARN="arn:aws:kinesis:us-east-1:000000000000:stream/s",
+                                   StreamModeDetails={})
+    assert info.value.response["Error"]["Message"] == (
+        "1 validation error detected: Value null at 'streamModeDetails.streamMode' failed to satisfy "
+        "constraint: Member must not be null")
 
 
 def test_modeled_error_reaches_boto3_as_its_exception(server):
