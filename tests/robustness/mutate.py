@@ -1,6 +1,6 @@
 """A pytest plugin that turns the whole test suite into a robustness probe.
 
-    NUBIS_MUTATE_OUT=/tmp/mutations.jsonl pytest -p robustness.mutate -q tests/<dir>
+    NUBIS_MUTATE_OUT=/tmp/mutations.jsonl PYTHONPATH=tests pytest -p robustness.mutate -q tests/<dir>
 
 After every call a test makes through botocore that succeeds, the same
 operation is sent again with one input member changed at a time: left out,
