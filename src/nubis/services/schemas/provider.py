@@ -3,7 +3,7 @@ discoverers, registry policies and tags, stored (operations in the API
 reference's order). ``GetDiscoveredSchema`` infers an OpenAPI 3 or JSON
 Schema draft 4 document from sample events; events seen on a bus with a
 STARTED discoverer become schemas in ``discovered-schemas`` (``discovery.py``).
-Code bindings are not built.
+Code bindings are generated from a version's content (``code_bindings.py``).
 
 Every resource is a JSON document in one table, keyed by kind and name; a
 schema version is a row of its own (``<registry>/<schema>/<version>``).
@@ -19,6 +19,7 @@ import uuid
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..events.validation import check
+from .code_bindings import CODE_BINDING, CodeBindings
 from .discovery import Discovery
 
 MIGRATIONS = ["""
@@ -57,7 +58,7 @@ def _tags(doc: dict) -> dict:
     return doc.get("Tags") or {}
 
 
-class SchemasProvider(Provider):
+class SchemasProvider(CodeBindings, Provider):
     service = "schemas"
     migrations = MIGRATIONS
 
@@ -177,6 +178,7 @@ class SchemasProvider(Provider):
             self._delete(REGISTRY, ctx, name)
             self._delete(SCHEMA, ctx, name + "/", prefix=True)
             self._delete(VERSION, ctx, name + "/", prefix=True)
+            self._delete(CODE_BINDING, ctx, name + "/", prefix=True)
         return {}
 
     # -- registry policies ---------------------------------------------------------------------------------
@@ -303,6 +305,7 @@ class SchemasProvider(Provider):
         with self.db.transaction():
             self._delete(SCHEMA, ctx, key)
             self._delete(VERSION, ctx, key + "/", prefix=True)
+            self._delete(CODE_BINDING, ctx, key + "/", prefix=True)
         return {}
 
     def list_schemas(self, ctx: RequestContext, params: dict) -> dict:
@@ -331,6 +334,7 @@ class SchemasProvider(Provider):
             raise bad_request("The latest version of a schema cannot be deleted; delete the schema instead.")
         with self.db.transaction():
             self._delete(VERSION, ctx, f"{schema['_registry']}/{schema['SchemaName']}/{version}")
+            self._delete(CODE_BINDING, ctx, f"{schema['_registry']}/{schema['SchemaName']}/{version}/", prefix=True)
             schema["VersionCount"] = max(1, schema.get("VersionCount", 1) - 1)
             self._put(SCHEMA, ctx, f"{schema['_registry']}/{schema['SchemaName']}", schema["SchemaArn"], schema)
         return {}
