@@ -63,7 +63,8 @@ class MultiRegion:
                                 f"in {key.primary_region}.")
 
     def replicate_key(self, ctx: RequestContext, params: dict) -> dict:
-        from .provider import check_lockout, check_policy, check_tags  # the provider imports this module
+        # The provider module imports this one; its key policy and tag checks are taken here, when needed.
+        from .provider import check_lockout, check_policy, check_tags, default_policy
         key = self._key(ctx, params)
         region = _region(params, "ReplicaRegion")
         description = params.get("Description") or ""
@@ -89,7 +90,6 @@ class MultiRegion:
         arn = f"arn:aws:kms:{region}:{key.account}:key/{key.id}"
         if policy is not None and not params.get("BypassPolicyLockoutSafetyCheck"):
             check_lockout(ctx, policy, arn)
-        from .provider import default_policy
         replica = Key(id=key.id, account=key.account, region=region, created=self.clock.now(), spec=key.spec,
                       usage=key.usage, origin=key.origin, manager=key.manager, description=description,
                       multi_region=True, policy=policy or default_policy(key.account, region), tags=tags,
