@@ -65,3 +65,12 @@ def test_regions_launched_after_may_2016_serve_no_torrents(aws_client):
     s3.create_bucket(Bucket="stockholm-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-north-1"})
     s3.put_object(Bucket="stockholm-bucket", Key="k", Body=b"x")
     assert _error(s3.get_object_torrent, Bucket="stockholm-bucket", Key="k") == ("InvalidRequest", 400)
+
+
+def test_a_key_with_other_characters_gets_a_safe_file_name(s3, bucket):
+    s3.put_object(Bucket=bucket, Key='clips/vidéo "1".mp4', Body=b"x")
+    r = s3.get_object_torrent(Bucket=bucket, Key='clips/vidéo "1".mp4')
+    disposition = r["ResponseMetadata"]["HTTPHeaders"]["content-disposition"]
+    assert disposition == ("attachment; filename=\"vid_o _1_.mp4.torrent\"; "
+                           "filename*=UTF-8''vid%C3%A9o%20%221%22.mp4.torrent")
+    assert _bdecode(r["Body"].read())[0][b"info"][b"name"] == 'vidéo "1".mp4'.encode()

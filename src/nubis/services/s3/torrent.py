@@ -11,6 +11,7 @@ nubis: the file names S3's tracker, as S3's files did.
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import quote
 
 from ...protocol.errors import ServiceError
 from .objects import read_body
@@ -37,6 +38,15 @@ def bencode(value) -> bytes:
     # A dictionary's keys in sorted (raw byte) order, as the format requires.
     items = sorted((k.encode("utf-8"), v) for k, v in value.items())
     return b"d" + b"".join(bencode(k) + bencode(v) for k, v in items) + b"e"
+
+
+def _attachment(filename: str) -> str:
+    """A Content-Disposition for ``filename`` (RFC 6266): an ASCII fallback, and the
+    UTF-8 name itself when it has more than printable ASCII."""
+    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 class _Pieces:
@@ -89,10 +99,10 @@ class Torrent:
             else:
                 async for chunk in body:
                     pieces.update(chunk)
-        name = key.rstrip("/").rsplit("/", 1)[-1] or key
+        name = key.rstrip("/").rsplit("/", 1)[-1] or key.replace("/", "_")  # a file name has no "/"
         torrent = bencode({"announce": TRACKER,
                            "info": {"name": name, "length": o.size, "piece length": PIECE_LENGTH,
                                     "pieces": pieces.digest()}})
         ctx.extra_headers += [("Content-Type", "application/x-bittorrent"),
-                              ("Content-Disposition", f'attachment; filename="{name}.torrent"')]
+                              ("Content-Disposition", _attachment(name + ".torrent"))]
         return {"Body": torrent}
