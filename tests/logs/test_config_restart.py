@@ -1,4 +1,4 @@
-"""Deliveries, policies, transformers and anomaly detectors survive a kill -9 of a real nubis process."""
+"""Deliveries, policies, transformers, anomaly detectors and scheduled queries survive a kill -9 of a real nubis process."""
 import json
 
 DATA_PROTECTION = json.dumps({"Statement": [
@@ -25,6 +25,9 @@ def test_configuration_survives_kill9(server_process, tmp_path):
     logs.put_transformer(logGroupIdentifier="/app", transformerConfig=[{"parseJSON": {}}])
     detector = logs.create_log_anomaly_detector(logGroupArnList=[
         "arn:aws:logs:us-east-1:000000000000:log-group:/app"])["anomalyDetectorArn"]
+    logs.create_scheduled_query(name="q", queryLanguage="CWLI", queryString="stats count(*)",
+                                logGroupIdentifiers=["/app"], scheduleExpression="rate(1 hour)",
+                                executionRoleArn="arn:aws:iam::000000000000:role/r")
     server.kill9()
 
     server = server_process("--data-dir", data)
@@ -41,3 +44,4 @@ def test_configuration_survives_kill9(server_process, tmp_path):
     assert logs.get_transformer(logGroupIdentifier="/app")["transformerConfig"] == [{"parseJSON": {}}]
     assert logs.get_log_anomaly_detector(anomalyDetectorArn=detector)["logGroupArnList"] == [
         "arn:aws:logs:us-east-1:000000000000:log-group:/app"]
+    assert logs.get_scheduled_query(identifier="q")["scheduleExpression"] == "rate(1 hour)"

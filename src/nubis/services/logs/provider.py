@@ -24,6 +24,7 @@ from .anomaly import AnomalyDetectors
 from .delivery import Deliveries
 from .export import Exports
 from .policies import Policies
+from .scheduled_queries import ScheduledQueries
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
 from .transformers import Transformers
@@ -70,7 +71,8 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, Exports, Provider):
+class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, Exports,
+                   Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -82,6 +84,7 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         self.subscriptions = Subscriptions(self)
         self.subscriptions.load()
         self.start_exports()
+        self.start_scheduled_queries()
 
     def reset(self) -> None:
         self.store.load()
