@@ -1,9 +1,11 @@
 """AWS Key Management Service.
 
 Operations follow the API reference: key management here, the
-cryptographic operations in ``operations.py``, aliases, grants and imported
-key material in their own files. Keys are regional and named everywhere by
-key id, key ARN, alias name or alias ARN. Deletion, automatic rotation and
+cryptographic operations in ``operations.py``, aliases, grants, imported
+key material, custom key stores, multi-Region replicas and last usage in
+their own files. Keys are regional (a multi-Region key is one key per Region
+with one key id) and named everywhere by key id, key ARN, alias name or
+alias ARN. Deletion, automatic rotation and
 the expiry of imported material are durable timers on the controllable
 clock.
 
