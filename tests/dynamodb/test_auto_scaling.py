@@ -214,3 +214,16 @@ def test_update_global_table_settings_errors(ddb, make_table, aws_client):
     # Nothing was half applied.
     settings = ddb.describe_global_table_settings(GlobalTableName="legacy")["ReplicaSettings"]
     assert all(s["ReplicaProvisionedReadCapacityUnits"] == 5 for s in settings)
+
+
+def test_on_demand_drops_the_settings(ddb, make_table):
+    provisioned(make_table)
+    ddb.update_table_replica_auto_scaling(TableName="orders", ProvisionedWriteCapacityAutoScalingUpdate=scaling())
+    ddb.update_table(TableName="orders", BillingMode="PAY_PER_REQUEST")
+    replica = ddb.describe_table_replica_auto_scaling(TableName="orders")["TableAutoScalingDescription"]["Replicas"][0]
+    assert "ReplicaProvisionedWriteCapacityAutoScalingSettings" not in replica
+    assert replica["GlobalSecondaryIndexes"] == [{"IndexName": "by-customer", "IndexStatus": "ACTIVE"}]
+    ddb.update_table(TableName="orders", BillingMode="PROVISIONED", ProvisionedThroughput=PT,
+                     GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-customer", "ProvisionedThroughput": PT}}])
+    replica = ddb.describe_table_replica_auto_scaling(TableName="orders")["TableAutoScalingDescription"]["Replicas"][0]
+    assert replica["ReplicaProvisionedWriteCapacityAutoScalingSettings"] == {"AutoScalingDisabled": True}

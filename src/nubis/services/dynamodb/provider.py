@@ -190,6 +190,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                 d["ProvisionedThroughput"] = None
                 for ix in d["GlobalSecondaryIndexes"]:
                     ix.pop("ProvisionedThroughput", None)
+                d.pop("AutoScaling", None)  # on demand: nothing to scale (auto_scaling.py)
             changed = True
         if params.get("ProvisionedThroughput") is not None:
             tb.check_throughput(params["ProvisionedThroughput"], d["BillingMode"])
