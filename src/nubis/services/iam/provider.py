@@ -27,6 +27,7 @@ from .paging import page
 from .account import AccountMixin
 from .entities import (KINDS, LABEL, access_key_id, check_name, check_path, conflict, exists, invalid,
                        merge_tags, new_id, no_such, public, secret_key, tags_in, validation)
+from .delegation import DelegationMixin
 from .identity_providers import IdentityProvidersMixin
 from .last_accessed import LastAccessedMixin
 from .login_and_mfa import LoginAndMfaMixin
@@ -63,7 +64,8 @@ def caller_arn(runtime, ctx: RequestContext) -> str:
 
 
 class IamProvider(LoginAndMfaMixin, UserCredentialsMixin, IdentityProvidersMixin, ServerCertificatesMixin,
-                  AccountMixin, LastAccessedMixin, OrganizationsMixin, OutboundFederationMixin, Provider):
+                  AccountMixin, LastAccessedMixin, OrganizationsMixin, OutboundFederationMixin, DelegationMixin,
+                  Provider):
     service = "iam"
     migrations = MIGRATIONS
 

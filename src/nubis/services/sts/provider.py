@@ -22,7 +22,7 @@ from ..base import Provider, RequestContext
 from ..iam import documents
 from ..iam.entities import access_key_id, secret_key
 from ..iam.provider import TaggedCredential, principal_tags
-from . import federation, outbound, root_sessions, saml_signature
+from . import delegated_access, federation, outbound, root_sessions, saml_signature
 from .oidc_keys import OidcKeys
 from .store import MIGRATIONS, StsStore
 
@@ -414,6 +414,9 @@ class StsProvider(Provider):
 
     def get_web_identity_token(self, ctx: RequestContext, params: dict) -> dict:
         return outbound.web_identity_token(self, ctx, params)
+
+    def get_delegated_access_token(self, ctx: RequestContext, params: dict) -> dict:
+        return delegated_access.get_delegated_access_token(self, ctx, params)
 
     def get_access_key_info(self, ctx: RequestContext, params: dict) -> dict:
         key = params.get("AccessKeyId") or ""
