@@ -24,7 +24,7 @@ DESTINATION_TYPES = ("S3", "CWL", "FH", "XRAY")
 TYPE_OF_SERVICE = {"s3": "S3", "logs": "CWL", "firehose": "FH", "xray": "XRAY"}
 ID_ALPHABET = string.ascii_lowercase + string.digits
 # The stored configuration resources that take tags (by their ARN's resource type).
-TAGGED_KINDS = (SOURCE, DESTINATION, DELIVERY, "anomaly-detector", "scheduled-query")
+TAGGED_KINDS = (SOURCE, DESTINATION, DELIVERY, "anomaly-detector", "scheduled-query", "lookup-table")
 
 # What DescribeConfigurationTemplates knows: (service, log type, resource type) of the
 # documented vended-log sources, each deliverable to the listed destination types.
@@ -306,8 +306,8 @@ class Deliveries:
     # -- tags (TagResource and friends reach these through the provider) -------------------------
 
     def _config_tags(self, arn: str):
-        """(tags, save) of the delivery source, destination, delivery, anomaly detector or scheduled query
-        an ARN names, or None for another kind of ARN."""
+        """(tags, save) of the delivery source, destination, delivery, anomaly detector, scheduled query or
+        lookup table an ARN names, or None for another kind of ARN."""
         parts = arn.split(":")
         if len(parts) != 7 or parts[2] != "logs" or parts[5] not in TAGGED_KINDS:
             return None

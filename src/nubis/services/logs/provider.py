@@ -23,6 +23,7 @@ from .account_config import AccountConfig
 from .anomaly import AnomalyDetectors
 from .delivery import Deliveries
 from .export import Exports
+from .lookup_tables import LookupTables
 from .policies import Policies
 from .scheduled_queries import ScheduledQueries
 from .store import MIGRATIONS, Group, LogsStore, Stream
@@ -71,8 +72,8 @@ def _unopaque(token: str) -> dict:
     return doc
 
 
-class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, Exports,
-                   Provider):
+class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, LookupTables,
+                   Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
