@@ -1,4 +1,5 @@
-"""Deliveries, policies, transformers, anomaly detectors and scheduled queries survive a kill -9 of a real nubis process."""
+"""Deliveries, policies, transformers, anomaly detectors, scheduled queries and lookup
+tables survive a kill -9 of a real nubis process."""
 import json
 
 DATA_PROTECTION = json.dumps({"Statement": [
@@ -28,6 +29,7 @@ def test_configuration_survives_kill9(server_process, tmp_path):
     logs.create_scheduled_query(name="q", queryLanguage="CWLI", queryString="stats count(*)",
                                 logGroupIdentifiers=["/app"], scheduleExpression="rate(1 hour)",
                                 executionRoleArn="arn:aws:iam::000000000000:role/r")
+    table = logs.create_lookup_table(lookupTableName="t", tableBody="a,b\n1,2\n")["lookupTableArn"]
     server.kill9()
 
     server = server_process("--data-dir", data)
@@ -45,3 +47,4 @@ def test_configuration_survives_kill9(server_process, tmp_path):
     assert logs.get_log_anomaly_detector(anomalyDetectorArn=detector)["logGroupArnList"] == [
         "arn:aws:logs:us-east-1:000000000000:log-group:/app"]
     assert logs.get_scheduled_query(identifier="q")["scheduleExpression"] == "rate(1 hour)"
+    assert logs.get_lookup_table(lookupTableArn=table)["tableBody"] == "a,b\n1,2\n"
