@@ -1,5 +1,5 @@
 """Outbound federation survives a restart (a kill -9): the account's setting and issuer,
-the signing keys (a token issued before verifies after), and IAM's report jobs."""
+the signing keys (a token issued before verifies after), IAM's report jobs and delegation requests."""
 import json
 import urllib.request
 
@@ -22,6 +22,12 @@ def test_tokens_and_reports_outlive_a_restart(server_process, tmp_path):
               ["WebIdentityToken"] for alg in ("RS256", "ES384")}
     job = iam.generate_service_last_accessed_details(Arn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")["JobId"]
     before = iam.get_service_last_accessed_details(JobId=job)["ServicesLastAccessed"]
+    partner = server.client("iam", aws_access_key_id="111122223333")
+    rid = partner.create_delegation_request(
+        OwnerAccountId="000000000000", Description="d", RequestorWorkflowId="wf-restart", SessionDuration=300,
+        Permissions={"PolicyTemplateArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+        NotificationChannel="arn:aws:sns:us-east-1:111122223333:t")["DelegationRequestId"]
+    iam.associate_delegation_request(DelegationRequestId=rid)
     server.kill9()
     server = server_process("--data-dir", data, port=port)
 
@@ -36,3 +42,4 @@ def test_tokens_and_reports_outlive_a_restart(server_process, tmp_path):
         assert claims["sub"] == "arn:aws:iam::000000000000:root"
     assert iam.get_service_last_accessed_details(JobId=job)["ServicesLastAccessed"] == before
     assert [s["ServiceNamespace"] for s in before] == ["sqs"]
+    assert iam.get_delegation_request(DelegationRequestId=rid)["DelegationRequest"]["State"] == "ASSIGNED"
