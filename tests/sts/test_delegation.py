@@ -151,8 +151,8 @@ def test_requests_expire_on_the_clock(nubis, aws_client):
     requests = aws_client("iam", aws_access_key_id=PARTNER, aws_secret_access_key="test")
     made = [requests.create_delegation_request(
         OwnerAccountId=ACCOUNT, Description="d", Permissions={"PolicyTemplateArn": READ_ONLY},
-        RequestorWorkflowId=f"wf-000{n}", NotificationChannel="arn:aws:sns:us-east-1:111122223333:t", SessionDuration=300)["DelegationRequestId"]
-        for n in range(3)]
+        RequestorWorkflowId=f"wf-000{n}", NotificationChannel="arn:aws:sns:us-east-1:111122223333:t",
+        SessionDuration=300)["DelegationRequestId"] for n in range(3)]
     customer.associate_delegation_request(DelegationRequestId=made[1])
     customer.associate_delegation_request(DelegationRequestId=made[2])
     nubis.advance(86400)  # an unassigned request lasts a day; an assigned one a week from its last change
