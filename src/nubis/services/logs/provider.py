@@ -23,6 +23,7 @@ from .account_config import AccountConfig
 from .anomaly import AnomalyDetectors
 from .delivery import Deliveries
 from .export import Exports
+from .integrations import Integrations
 from .lookup_tables import LookupTables
 from .policies import Policies
 from .scheduled_queries import ScheduledQueries
@@ -73,7 +74,7 @@ def _unopaque(token: str) -> dict:
 
 
 class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, LookupTables,
-                   Exports, Provider):
+                   Integrations, Exports, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
