@@ -76,6 +76,10 @@ def test_string_and_type_processors(logs):
     [out] = run(logs, config, json.dumps({"tags": "a,b", "path": "/u/12/o/3", "code": "404", "ok": "TRUE",
                                            "ms": "1.5", "items": [{"k": "x", "v": 1}, {"k": "x", "v": 2}]}))
     assert out["tags"] == ["a", "b"] and out["path"] == "/u/N/o/N"
+    # Groups are referred to as $1, as the reference's (Java) regular expressions write them.
+    [swapped] = run(logs, [{"parseJSON": {}}, {"substituteString": {"entries": [
+        {"source": "name", "from": "(\\w+) (\\w+)", "to": "$2, $1"}]}}], json.dumps({"name": "ann lee"}))
+    assert swapped == {"name": "lee, ann"}
     assert (out["code"], out["ok"], out["ms"]) == (404, True, 1.5) and out["m"] == {"x": 2}
 
 

@@ -218,9 +218,15 @@ def _substitute_string(event: dict, cfg: dict, message: str) -> None:
         value = _get(event, e["source"], message)
         if isinstance(value, str):
             try:
-                _set(event, e["source"], re.sub(e["from"], e["to"].replace("\\", "\\\\"), value))
+                _set(event, e["source"], re.sub(e["from"], _replacement(e["to"]), value))
             except re.error:
                 raise TransformError(f"substituteString: invalid regular expression {e['from']}") from None
+
+
+def _replacement(text: str) -> str:
+    """A Java replacement string (``$1`` for a group, as the reference's regular expressions are
+    Java's) as Python's."""
+    return re.sub(r"\$(\d+)", r"\\g<\1>", text.replace("\\", "\\\\"))
 
 
 def _type_converter(event: dict, cfg: dict, message: str) -> None:
