@@ -72,7 +72,8 @@ def test_runs_on_schedule_and_writes_results(logs, setup, nubis, now_ms):
     assert run["executionStatus"] == "Complete"
     assert logs.get_query_results(queryId=run["queryId"])["results"] == [[{"field": "n", "value": "2"}]]
     [dest] = run["destinations"]
-    assert dest["status"] == "COMPLETE" and dest["processedIdentifier"] == f"s3://results/out/errors/{run['queryId']}.json"
+    assert dest["status"] == "COMPLETE"
+    assert dest["processedIdentifier"] == f"s3://results/out/errors/{run['queryId']}.json"
     body = json.loads(s3.get_object(Bucket="results", Key=f"out/errors/{run['queryId']}.json")["Body"].read())
     assert body["results"] == [[{"field": "n", "value": "2"}]]
     got = logs.get_scheduled_query(identifier="errors")
