@@ -5,6 +5,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from .conftest import allow, client, cloud, doc, enforcing, error_of  # noqa: F401  (the enforcing nubis)
+
 ACCOUNT = "000000000000"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
@@ -157,3 +159,18 @@ def test_organization_root_features_need_an_organization(iam, op):
     code, message, status = err(getattr(iam, op))
     assert (code, status) == ("OrganizationNotFoundException", 400)
     assert message == "The request was rejected because no organization is associated with your account."
+
+
+def test_under_enforcement_the_report_is_an_action_on_its_entity(client):
+    root = client("iam")  # of the enforcing nubis (this file's ``iam`` is another's)
+    root.create_user(UserName="ann")
+    root.put_user_policy(UserName="ann", PolicyName="p", PolicyDocument=doc(
+        allow("iam:GenerateServiceLastAccessedDetails", f"arn:aws:iam::{ACCOUNT}:user/ann"),
+        allow("iam:GetServiceLastAccessedDetails")))
+    ann = client("iam", creds=root.create_access_key(UserName="ann")["AccessKey"])
+    job = ann.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{ACCOUNT}:user/ann")["JobId"]
+    assert [s["ServiceNamespace"] for s in ann.get_service_last_accessed_details(JobId=job)[
+        "ServicesLastAccessed"]] == ["iam"]
+    e = error_of(ann.generate_service_last_accessed_details, Arn=ADMIN)
+    assert (e["Code"], e["Status"]) == ("AccessDenied", 403)
+    assert f"on resource: {ADMIN}" in e["Message"]

@@ -16,7 +16,8 @@ from ...protocol.errors import ServiceError
 # Parameter naming the entity -> (store kind, ARN resource type); the first one present decides.
 _BY_NAME = (("InstanceProfileName", "profile", "instance-profile"), ("GroupName", "group", "group"),
             ("RoleName", "role", "role"), ("UserName", "user", "user"))
-_BY_ARN = ("PolicyArn", "SerialNumber", "OpenIDConnectProviderArn", "SAMLProviderArn", "PolicySourceArn")
+_BY_ARN = ("PolicyArn", "SerialNumber", "OpenIDConnectProviderArn", "SAMLProviderArn", "PolicySourceArn",
+           "Arn", "EntityArn")  # Arn: the entity of a last accessed report (and ListPoliciesGrantingServiceAccess)
 # Operations on the caller's own user when UserName is left out.
 _SELF = frozenset({"GetUser", "CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey",
                    "ListMFADevices", "ListSigningCertificates", "ListSSHPublicKeys", "ChangePassword",
