@@ -31,6 +31,11 @@ def test_put_get_delete(logs):
     e = error_of(logs.put_transformer, logGroupIdentifier="/app",
                  transformerConfig=[{"parseJSON": {}}, {"parseVPC": {}}])
     assert code(e) == "InvalidParameterException"
+    # The first processor is a parser; addKeys (like grok and copyValue) appears once.
+    add = {"addKeys": {"entries": [{"key": "a", "value": "b"}]}}
+    for config in ([add, {"parseJSON": {}}], [{"parseJSON": {}}, add, add], [{"csv": {}}] * 6):
+        e = error_of(logs.put_transformer, logGroupIdentifier="/app", transformerConfig=config)
+        assert code(e) == "InvalidParameterException", config
     logs.create_log_group(logGroupName="/ia", logGroupClass="INFREQUENT_ACCESS")
     assert code(error_of(logs.put_transformer, logGroupIdentifier="/ia", transformerConfig=CONFIG)) == \
         "InvalidOperationException"

@@ -33,6 +33,7 @@ PARSERS = ("parseJSON", "csv", "parseKeyValue", "grok", "parseCloudfront", "pars
 # "If you use this processor, it must be the first processor in your transformer."
 FIRST_ONLY = ("parseCloudfront", "parseRoute53", "parseVPC", "parseWAF", "parsePostgres")
 MESSAGE = "@message"
+MAX_PARSERS = 5
 # Each processor's members: (name, required, kind) with kind "str", "bool", "strs" or "entries".
 _ENTRY_MEMBERS = {
     "addKeys": (("key", True), ("value", True), ("overwriteIfExists", False)),
@@ -332,8 +333,17 @@ def check_processors(processors, member: str = "transformerConfig") -> list[dict
         if name == "listToMap" and cfg.get("flatten") and cfg.get("flattenedElement") not in ("first", "last"):
             raise v.invalid("listToMap requires flattenedElement (first or last) when flatten is true.")
         named.append({name: cfg})
-    if not any(next(iter(p)) in PARSERS for p in named):
-        raise v.invalid("A transformer must include at least one parser processor.")
+    # The user guide's rules for a transformer ("Create and manage log transformers").
+    names = [next(iter(p)) for p in named]
+    if names[0] not in PARSERS:
+        raise v.invalid("The first processor in a transformer must be a parser.")
+    if sum(n in PARSERS for n in names) > MAX_PARSERS:
+        raise v.invalid(f"A transformer can include at most {MAX_PARSERS} parser-type processors.")
+    if sum(n in FIRST_ONLY for n in names) > 1:
+        raise v.invalid("A transformer can include only one parser for a type of AWS vended logs.")
+    for once in ("grok", "addKeys", "copyValue"):
+        if names.count(once) > 1:
+            raise v.invalid(f"A transformer can include only one {once} processor.")
     return named
 
 
