@@ -25,6 +25,7 @@ _DATA = os.path.join(os.path.dirname(botocore.__file__), "data")
 _FULL_NAME = re.compile(r'"serviceFullName"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
+@functools.cache
 def namespace_of(service: str) -> str:
     """The IAM namespace of a botocore service name."""
     try:
