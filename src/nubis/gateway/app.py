@@ -88,6 +88,7 @@ class Gateway:
         headers = Headers.from_asgi(scope["headers"])
         request = HttpRequest(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers)
         request.host = headers.get("host", "")
+        request.receive = receive  # an event-stream answer awaits it to learn that its client has left
         if self.config.enforce_iam:  # aws:SourceIp of policies (auth/enforce.py)
             request.client = scope.get("client")
         response = await self.dispatch(request, receive)

@@ -77,7 +77,10 @@ async def frames(union, events, write_structure, structure_type: str = "applicat
         async for item in events:
             (name, value), = item.items()
             shape = union.members[name]
-            headers: dict = {":message-type": "event", ":event-type": name}
+            if shape.metadata.get("exception"):  # a modeled exception of the union, e.g. a session's timeout
+                headers: dict = {":message-type": "exception", ":exception-type": name}
+            else:
+                headers = {":message-type": "event", ":event-type": name}
             payload, content_type, rest = None, structure_type, {}
             for key, member in shape.members.items():
                 found = value.get(key)

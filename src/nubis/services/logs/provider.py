@@ -24,6 +24,7 @@ from .anomaly import AnomalyDetectors
 from .delivery import Deliveries
 from .export import Exports
 from .integrations import Integrations
+from .live_tail import LiveTail
 from .lookup_tables import LookupTables
 from .policies import Policies
 from .scheduled_queries import ScheduledQueries
@@ -74,7 +75,7 @@ def _unopaque(token: str) -> dict:
 
 
 class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, LookupTables,
-                   Integrations, Exports, Provider):
+                   Integrations, Exports, LiveTail, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -85,6 +86,7 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
         self.subscriptions = Subscriptions(self)
         self.subscriptions.load()
+        self._tails_by_group = {}
         self.start_exports()
         self.start_scheduled_queries()
 
@@ -163,6 +165,7 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
                                "Disable deletion protection first.")
         self.store.delete_group(g)
         self.subscriptions.forget(g.id)
+        self._live_tail_forget_group(g.id)
         return {}
 
     def put_log_group_deletion_protection(self, ctx: RequestContext, params: dict) -> dict:
@@ -439,6 +442,8 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         stored = sum(len(m.encode("utf-8")) for _, m in rows)
         self.store.put_events(g, s, rows, now, stored)
         self.subscriptions.on_put(g, s, rows)
+        if g.id in self._tails_by_group:
+            self._live_tail_put(g, s, rows, now)
         out: dict = {"nextSequenceToken": f"{s.sequence + 1:056d}"}
         rejected = {}
         if too_old:
