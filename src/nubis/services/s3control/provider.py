@@ -16,6 +16,7 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..tags import merge_tags
 from . import names
+from .storage_lens import StorageLens, StorageLensStore
 from .store import MIGRATIONS, AccessPoint, S3ControlStore
 
 PUBLIC_ACCESS_BLOCK_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -59,15 +60,16 @@ def _is_public(policy: str) -> bool:
 _S3_ARN = re.compile(r"arn:[^:]+:s3(express)?:[^:]")
 
 
-class S3ControlProvider(Provider):
+class S3ControlProvider(StorageLens, Provider):
     service = "s3control"
     migrations = MIGRATIONS
 
     def start(self) -> None:
         self.store = S3ControlStore(self.db)
+        self.lens = StorageLensStore(self.db)
 
     def reset(self) -> None:
-        self.store = S3ControlStore(self.db)
+        self.start()
 
     # -- what S3 and IAM read -------------------------------------------------------------
 
@@ -269,17 +271,30 @@ class S3ControlProvider(Provider):
 
     # -- tags -----------------------------------------------------------------------------------
 
+    # TagResource and its siblings take an access point's or a Storage Lens group's ARN.
+
     def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
+        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        if group is not None:
+            return {"Tags": self.group_tags(group)}
         return {"Tags": list(self._by_arn(ctx, params).tags)}
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        if group is not None:
+            self.tag_group(group, self._check_tags(params.get("Tags") or []))
+            return {}
         ap = self._by_arn(ctx, params)
         merged = merge_tags(ap.tags, self._check_tags(params.get("Tags") or []))
         self.store.set_tags(ap, self._check_tags(merged))
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        ap = self._by_arn(ctx, params)
         drop = set(params.get("TagKeys") or [])
+        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        if group is not None:
+            self.set_group_tags(group, [t for t in self.group_tags(group) if t["Key"] not in drop])
+            return {}
+        ap = self._by_arn(ctx, params)
         self.store.set_tags(ap, [t for t in ap.tags if t["Key"] not in drop])
         return {}

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from ...state.db import Database
+from .storage_lens import MIGRATION as STORAGE_LENS
 
 MIGRATIONS = ["""
 CREATE TABLE s3control_access_points (
@@ -30,7 +31,7 @@ CREATE TABLE s3control_public_access_blocks (
     account TEXT PRIMARY KEY,
     config TEXT NOT NULL
 );
-"""]
+""", STORAGE_LENS]
 
 
 @dataclass(slots=True)
