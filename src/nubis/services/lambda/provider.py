@@ -25,7 +25,10 @@ from ..base import Provider, RequestContext
 from . import code as codes
 from . import validation as v
 from .async_invoke import AsyncInvokeMixin
+from .capacity_provider_store import CapacityProviderStore
+from .capacity_providers import CapacityProvidersMixin
 from .environments import Pool, Target, lambda_time
+from .function_scaling import FunctionScalingMixin
 from .layers import LayersMixin
 from .logs import LogWriter
 from .mappings import MappingsMixin
@@ -45,13 +48,14 @@ MAX_TAGS = 50
 
 
 class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMixin, UrlsMixin, StreamingMixin,
-                     SettingsMixin, MappingsMixin, Provider):
+                     SettingsMixin, MappingsMixin, CapacityProvidersMixin, FunctionScalingMixin, Provider):
     service = "lambda"
     migrations = MIGRATIONS
 
     def start(self) -> None:
         self.store = LambdaStore(self.db)
         self.settings_store = SettingsStore(self.db)
+        self.capacity_providers = CapacityProviderStore(self.db)
         self.pool = Pool(self)
         self.logs = LogWriter(self.internal)
         self._secret = os.urandom(16)
@@ -275,6 +279,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
                 logging_cfg.setdefault("ApplicationLogLevel", "INFO")
                 logging_cfg.setdefault("SystemLogLevel", "INFO")
             cfg["LoggingConfig"] = logging_cfg
+        if "CapacityProviderConfig" in params:
+            self.apply_capacity_provider_config(ctx, cfg, params["CapacityProviderConfig"])
         if cfg.get("PackageType", "Zip") == "Zip" and (not cfg.get("Runtime") or not cfg.get("Handler")):
             raise v.invalid("Runtime and Handler are mandatory parameters for functions created with deployment "
                             "packages.")
@@ -450,6 +456,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return fn
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        if ":capacity-provider:" in params["Resource"]:
+            return self.capacity_provider_tags(ctx, params["Resource"], add=params.get("Tags") or {})
         if ":event-source-mapping:" in params["Resource"]:
             return self.mapping_tags(ctx, params["Resource"], add=params.get("Tags") or {})
         fn = self._tagged(ctx, params["Resource"])
@@ -462,6 +470,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return {}
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
+        if ":capacity-provider:" in params["Resource"]:
+            return self.capacity_provider_tags(ctx, params["Resource"], remove=params.get("TagKeys") or [])
         if ":event-source-mapping:" in params["Resource"]:
             return self.mapping_tags(ctx, params["Resource"], remove=params.get("TagKeys") or [])
         fn = self._tagged(ctx, params["Resource"])
@@ -470,6 +480,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         return {}
 
     def list_tags(self, ctx: RequestContext, params: dict) -> dict:
+        if ":capacity-provider:" in params["Resource"]:
+            return self.capacity_provider_tags(ctx, params["Resource"])
         if ":event-source-mapping:" in params["Resource"]:
             return self.mapping_tags(ctx, params["Resource"])
         return {"Tags": dict(self._tagged(ctx, params["Resource"]).tags)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from . import mapping_store, settings_store
+from . import capacity_provider_store, mapping_store, settings_store
 
 MIGRATIONS = [
     """
@@ -63,6 +63,7 @@ MIGRATIONS = [
     """,
     settings_store.MIGRATION,  # function URLs, per-function settings, code signing configs
     mapping_store.MIGRATION,  # event source mappings and their stream checkpoints
+    capacity_provider_store.MIGRATION,  # capacity providers (Lambda Managed Instances)
 ]
 
 

@@ -11,7 +11,8 @@ from . import validation as v
 _ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9_-]+)$")
 # What makes two snapshots of $LATEST the same version.
 _SAME = ("CodeSha256", "Runtime", "Role", "Handler", "Timeout", "MemorySize", "Environment", "Layers",
-         "EphemeralStorage", "Architectures", "TracingConfig", "DeadLetterConfig", "VpcConfig", "LoggingConfig")
+         "EphemeralStorage", "Architectures", "TracingConfig", "DeadLetterConfig", "VpcConfig", "LoggingConfig",
+         "CapacityProviderConfig")
 
 
 class VersionsMixin:
