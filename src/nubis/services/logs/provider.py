@@ -21,12 +21,15 @@ from . import filter_pattern, insights
 from . import validation as v
 from .account_config import AccountConfig
 from .anomaly import AnomalyDetectors
+from .data_sources import DataSources
 from .delivery import Deliveries
 from .export import Exports
+from .imports import ImportTasks
 from .integrations import Integrations
 from .live_tail import LiveTail
 from .lookup_tables import LookupTables
 from .policies import Policies
+from .s3_tables import S3TableIntegrations
 from .scheduled_queries import ScheduledQueries
 from .store import MIGRATIONS, Group, LogsStore, Stream
 from .subscriptions import Subscriptions
@@ -75,7 +78,7 @@ def _unopaque(token: str) -> dict:
 
 
 class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, LookupTables,
-                   Integrations, Exports, LiveTail, Provider):
+                   Integrations, Exports, LiveTail, DataSources, ImportTasks, S3TableIntegrations, Provider):
     service = "logs"
     migrations = MIGRATIONS
 
@@ -174,6 +177,15 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         self.store.save_group(g)
         return {}
 
+    def put_bearer_token_authentication(self, ctx: RequestContext, params: dict) -> dict:
+        ident = v.required(params, "logGroupIdentifier")
+        enabled = v.required(params, "bearerTokenAuthenticationEnabled")
+        g = self._group_from_arn_or_name(ctx, ident)
+        # Stored and described; nubis has no bearer-token (HTTP) ingestion endpoint for it to guard yet.
+        g.bearer_token = bool(enabled)
+        self.store.save_group(g)
+        return {}
+
     def describe_log_groups(self, ctx: RequestContext, params: dict) -> dict:
         limit = v.limit(params, 50, 50)
         prefix = params.get("logGroupNamePrefix")
@@ -246,7 +258,8 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         return {"logGroupName": g.name, "creationTime": g.created, "retentionInDays": g.retention,
                 "metricFilterCount": metric_filters, "arn": g.arn + ":*", "logGroupArn": g.arn,
                 "storedBytes": stored, "kmsKeyId": g.kms_key, "logGroupClass": g.cls,
-                "deletionProtectionEnabled": g.deletion_protection}
+                "deletionProtectionEnabled": g.deletion_protection,
+                "bearerTokenAuthenticationEnabled": g.bearer_token}
 
     def put_retention_policy(self, ctx: RequestContext, params: dict) -> dict:
         g = self._group(ctx, params)
@@ -610,7 +623,7 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         query_id = uuid4_text()
         self.store.forget_queries(ctx.account, ctx.region, now - QUERY_KEPT_MS)
         self.store.save_query(query_id, ctx.account, ctx.region, text, groups[0].name, "Complete", results,
-                              statistics, now)
+                              statistics, now, [g.arn for g in groups])
         return {"queryId": query_id}
 
     def get_log_record(self, ctx: RequestContext, params: dict) -> dict:
@@ -625,6 +638,14 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         # Every field as text; the two times as epoch milliseconds.
         return {"logRecord": {k: str(val) if k in ("@timestamp", "@ingestionTime") else insights.text(val)
                               for k, val in record.items()}}
+
+    def get_log_object(self, ctx: RequestContext, params: dict) -> dict:
+        pointer = v.required(params, "logObjectPointer")
+        if not 1 <= len(pointer) <= 512:
+            raise v.constraint(pointer, "logObjectPointer", "Member must have length less than or equal to 512")
+        # Large log objects come from PutOpenTelemetryLogs' oversized fields, which nubis does not ingest:
+        # no pointer names a stored object.
+        raise v.not_found("log object")
 
     def get_log_group_fields(self, ctx: RequestContext, params: dict) -> dict:
         g = self._group_by_identifier(ctx, params)
@@ -675,6 +696,28 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         out: dict = {"queries": [{"queryLanguage": "CWLI", "queryId": r[0], "queryString": r[1], "logGroupName": r[2],
                                   "status": r[3], "createTime": r[4]} for r in page]}
         if start + limit < len(rows):
+            out["nextToken"] = _opaque({"start": start + limit})
+        return out
+
+    def list_log_groups_for_query(self, ctx: RequestContext, params: dict) -> dict:
+        query_id = v.required(params, "queryId")
+        if not 1 <= len(query_id) <= 256:
+            raise v.constraint(query_id, "queryId", "Member must have length less than or equal to 256")
+        limit = params.get("maxResults")
+        if limit is None:
+            limit = 50
+        elif not 50 <= limit <= 500:
+            raise v.constraint(limit, "maxResults", "Member must have value between 50 and 500")
+        arns = self.store.query_groups(ctx.account, ctx.region, query_id)
+        if arns is None:
+            raise v.not_found("query")
+        start = 0
+        if params.get("nextToken"):
+            start = _unopaque(params["nextToken"]).get("start")
+            if not isinstance(start, int) or start < 0:
+                raise v.invalid("The specified nextToken is invalid.")
+        out: dict = {"logGroupIdentifiers": arns[start:start + limit]}
+        if start + limit < len(arns):
             out["nextToken"] = _opaque({"start": start + limit})
         return out
 

@@ -152,6 +152,9 @@ CREATE TABLE logs_config_resources (
     PRIMARY KEY (account, region, kind, key)
 );
 CREATE INDEX logs_config_resources_group ON logs_config_resources(group_id);
+""", """
+ALTER TABLE logs_groups ADD COLUMN bearer_token INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE logs_queries ADD COLUMN group_arns TEXT;
 """]
 
 
@@ -167,6 +170,7 @@ class Group:
     cls: str
     deletion_protection: bool
     tags: dict
+    bearer_token: bool = False
     arn: str = field(init=False)
 
     def __post_init__(self):
@@ -202,8 +206,9 @@ class LogsStore:
         self.by_id.clear()
         self.streams.clear()
         for r in self.db.query("SELECT id, account, region, name, created, retention, kms_key, class, "
-                               "deletion_protection, tags FROM logs_groups"):
-            self._cache(Group(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), json.loads(r[9])))
+                               "deletion_protection, tags, bearer_token FROM logs_groups"):
+            self._cache(Group(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), json.loads(r[9]),
+                              bool(r[10])))
 
     def _cache(self, g: Group) -> Group:
         self.groups[(g.account, g.region, g.name)] = g
@@ -225,8 +230,9 @@ class LogsStore:
                                  deletion_protection, tags))
 
     def save_group(self, g: Group) -> None:
-        self.db.execute("UPDATE logs_groups SET retention = ?, kms_key = ?, deletion_protection = ?, tags = ? "
-                        "WHERE id = ?", (g.retention, g.kms_key, int(g.deletion_protection), json.dumps(g.tags), g.id))
+        self.db.execute("UPDATE logs_groups SET retention = ?, kms_key = ?, deletion_protection = ?, tags = ?, "
+                        "bearer_token = ? WHERE id = ?", (g.retention, g.kms_key, int(g.deletion_protection),
+                                                          json.dumps(g.tags), int(g.bearer_token), g.id))
 
     def delete_group(self, g: Group) -> None:
         with self.db.transaction():
@@ -382,12 +388,23 @@ class LogsStore:
     # -- Logs Insights queries ------------------------------------------------------------------------
 
     def save_query(self, query_id: str, account: str, region: str, text: str, group_name: str, status: str,
-                   results: list, statistics: dict, created: int) -> None:
+                   results: list, statistics: dict, created: int, group_arns: list[str] | None = None) -> None:
         self.db.execute(
             "INSERT INTO logs_queries(id, account, region, query_string, group_name, status, results, statistics, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created, group_arns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (query_id, account, region, text, group_name, status, json.dumps(results), json.dumps(statistics),
-             created))
+             created, json.dumps(group_arns) if group_arns is not None else None))
+
+    def query_groups(self, account: str, region: str, query_id: str) -> list[str] | None:
+        """The ARNs of the log groups a query read (None for an unknown query)."""
+        row = self.db.query_one("SELECT group_arns, group_name FROM logs_queries WHERE id = ? AND account = ? "
+                                "AND region = ?", (query_id, account, region))
+        if row is None:
+            return None
+        if row[0] is not None:
+            return json.loads(row[0])
+        # A query saved before the groups were kept: the one group it named first.
+        return [f"arn:aws:logs:{region}:{account}:log-group:{row[1]}"]
 
     def query_row(self, account: str, region: str, query_id: str):
         return self.db.query_one("SELECT id, query_string, group_name, status, results, statistics, created "
