@@ -49,6 +49,7 @@ class Session:
 
 class LiveTail:
     _tails_by_group: dict[int, list[Session]]  # the sessions tailing each group (set by start)
+    _tail_sessions: set[Session]                # every open session (set by start)
 
     def start_live_tail(self, ctx, params: dict) -> dict:
         idents = v.required(params, "logGroupIdentifiers")
@@ -75,10 +76,8 @@ class LiveTail:
             if ident.endswith("*"):
                 raise v.invalid(f"A log group ARN in logGroupIdentifiers cannot end with '*': {ident}")
             groups[self._group_from_arn_or_name(ctx, ident).id] = ident
-        tails = self._tails_by_group
-        live = {s for sessions in tails.values() for s in sessions
-                if (s.account, s.region) == (ctx.account, ctx.region)}
-        if len(live) >= MAX_SESSIONS:
+        if sum(1 for s in self._tail_sessions if (s.account, s.region) == (ctx.account, ctx.region)) \
+                >= MAX_SESSIONS:
             raise v.limit_exceeded(f"You have reached the maximum number of concurrent Live Tail sessions "
                                    f"({MAX_SESSIONS}).")
         session = Session(ctx.account, ctx.region, groups, frozenset(names) if names is not None else None,
@@ -91,8 +90,9 @@ class LiveTail:
         if text is not None:
             start["logEventFilterPattern"] = text
         # Registered now, so that nothing put after this answer is missed.
+        self._tail_sessions.add(session)
         for gid in groups:
-            tails.setdefault(gid, []).append(session)
+            self._tails_by_group.setdefault(gid, []).append(session)
         receive = getattr(ctx.request, "receive", None) if ctx.request is not None else None
         return {"responseStream": self._live_tail(session, start, receive)}
 
@@ -138,6 +138,7 @@ class LiveTail:
         finally:
             if left is not None:
                 left.cancel()
+            self._tail_sessions.discard(session)
             tails = self._tails_by_group
             for gid in session.idents:
                 sessions = tails.get(gid)

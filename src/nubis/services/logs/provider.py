@@ -89,12 +89,13 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
         self.subscriptions = Subscriptions(self)
         self.subscriptions.load()
-        self._tails_by_group = {}
+        self._tails_by_group, self._tail_sessions = {}, set()
         self.start_exports()
         self.start_scheduled_queries()
 
     def reset(self) -> None:
         self.store.load()
+        self._tails_by_group.clear()  # open Live Tail sessions tail no group of the wiped state
         self._sweeping = bool(self.scheduler.pending(SWEEP_KIND))
         self.subscriptions.load()
 
