@@ -1,4 +1,5 @@
-"""S3 Control: access points and the account's public access block.
+"""S3 Control: access points and the account's public access block; Storage Lens
+(``storage_lens.py``) and Batch Operations jobs (``jobs.py``, run by ``job_runner.py``).
 
 Access points are regional names for a bucket (S3 user guide, "Managing
 access to shared datasets with access points"). The S3 data plane reaches a
@@ -16,6 +17,8 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..tags import merge_tags
 from . import names
+from .job_store import JobStore
+from .jobs import Jobs
 from .storage_lens import StorageLens, StorageLensStore
 from .store import MIGRATIONS, AccessPoint, S3ControlStore
 
@@ -60,13 +63,15 @@ def _is_public(policy: str) -> bool:
 _S3_ARN = re.compile(r"arn:[^:]+:s3(express)?:[^:]")
 
 
-class S3ControlProvider(StorageLens, Provider):
+class S3ControlProvider(StorageLens, Jobs, Provider):
     service = "s3control"
     migrations = MIGRATIONS
 
     def start(self) -> None:
         self.store = S3ControlStore(self.db)
         self.lens = StorageLensStore(self.db)
+        self.jobs = JobStore(self.db)
+        self._register_job_timers()
 
     def reset(self) -> None:
         self.start()

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from ...state.db import Database
+from .job_store import MIGRATION as JOBS
 from .storage_lens import MIGRATION as STORAGE_LENS
 
 MIGRATIONS = ["""
@@ -31,7 +32,7 @@ CREATE TABLE s3control_public_access_blocks (
     account TEXT PRIMARY KEY,
     config TEXT NOT NULL
 );
-""", STORAGE_LENS]
+""", STORAGE_LENS, JOBS]
 
 
 @dataclass(slots=True)
