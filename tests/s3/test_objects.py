@@ -270,6 +270,25 @@ def test_get_object_attributes(s3, bucket):
     assert "ChecksumCRC32" in r["Checksum"]
 
 
+
+def test_get_object_attributes_needs_its_header(nubis_endpoint, bucket):
+    """Without x-amz-object-attributes (clients that do not check required members) the
+    request is still GetObjectAttributes (by its ?attributes), refused as S3 refuses it."""
+    import boto3
+    from botocore.config import Config
+
+    raw = boto3.client("s3", endpoint_url=nubis_endpoint, region_name="us-east-1", aws_access_key_id="test",
+                       aws_secret_access_key="test",
+                       config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    raw.put_object(Bucket=bucket, Key="attrs", Body=b"12345")
+    code, status, r = error_of(raw.get_object_attributes, Bucket=bucket, Key="attrs")
+    assert (code, status) == ("InvalidRequest", 400)
+    assert r["Error"]["Message"] == ("The x-amz-object-attributes header specifying the attributes to be "
+                                     "retrieved is either missing or empty")
+    code, status, _ = error_of(raw.get_object_attributes, Bucket=bucket, Key="attrs", ObjectAttributes=["Colour"])
+    assert (code, status) == ("InvalidArgument", 400)
+
+
 def test_large_object_streams(s3, bucket):
     body = (b"0123456789abcdef" * 65536) * 5  # 5 MiB
     s3.put_object(Bucket=bucket, Key="big", Body=body)

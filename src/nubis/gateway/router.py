@@ -157,7 +157,12 @@ class RestRoutes:
             return None  # S3 Control's /v20180820/... can't be an S3 bucket's path
         routes = self.by_method.get(method, ())
         for score, tpl, need_query, need_headers, name in routes:
-            if any(q not in query for q in need_query) or any(h not in headers for h in need_headers):
+            if any(q not in query for q in need_query):
+                continue
+            # A required header tells operations on the same path apart (PutObject and
+            # CopyObject); a literal query key (S3's ?attributes) names the operation itself,
+            # which then answers its missing header as S3 does.
+            if any(h not in headers for h in need_headers) and not any(k != "x-id" for k, _ in tpl.literal_query):
                 continue
             params = tpl.match(path, query)
             if params is not None:

@@ -193,6 +193,9 @@ def _check_upload_size(ctx: RequestContext) -> None:
 def _new_version_id() -> str:
     return secrets.token_urlsafe(24).replace("-", "A").replace("_", "B")[:32]
 
+# GetObjectAttributes' x-amz-object-attributes values.
+_OBJECT_ATTRIBUTES = frozenset({"ETag", "Checksum", "ObjectParts", "StorageClass", "ObjectSize"})
+
 
 class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBucketOperations, Abac, MetadataTables,
                  Website, Cors, BucketConfig, Provider):
@@ -984,9 +987,14 @@ class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBuc
     # -- object attributes ------------------------------------------------------------------
 
     def get_object_attributes(self, ctx: RequestContext, params: dict) -> dict:
+        wanted = {a.strip() for a in params.get("ObjectAttributes") or [] if a.strip()}
+        if not wanted:
+            raise errors.invalid_request("The x-amz-object-attributes header specifying the attributes to be "
+                                         "retrieved is either missing or empty")
+        if not wanted & _OBJECT_ATTRIBUTES:
+            raise errors.invalid_argument("Invalid attribute name specified.")
         b = self.bucket(ctx, params["Bucket"])
         o = self._object(b, params["Key"], params.get("VersionId"))
-        wanted = set(params.get("ObjectAttributes") or [])
         out: dict = {"LastModified": _ts(o.modified), "VersionId": self._version_out(b, o)}
         if "ETag" in wanted:
             out["ETag"] = o.etag.strip('"')
