@@ -7,5 +7,8 @@ ACTIONS: dict = {"ListAccessPoints": "s3:ListAccessPoints", "GetPublicAccessBloc
                  "DescribeJob": "s3:DescribeJob", "ListJobs": "s3:ListJobs"}
 # Every operation names the account it acts in (AccountId).
 _AP = "arn:aws:s3:{region}:{AccountId}:accesspoint/{value}"
-PARAMS = [("Name", _AP), ("JobId", "arn:aws:s3:{region}:{AccountId}:job/{value}")]
-RESOURCES: dict = {}
+PARAMS = [("Name", _AP), ("JobId", "arn:aws:s3:{region}:{AccountId}:job/{value}"),
+          ("ConfigId", "arn:aws:s3:{region}:{AccountId}:storage-lens/{value}")]
+# A Storage Lens group's operations name the group, not an access point.
+RESOURCES: dict = {op: [("Name", "arn:aws:s3:{region}:{AccountId}:storage-lens-group/{value}")]
+                   for op in ("GetStorageLensGroup", "UpdateStorageLensGroup", "DeleteStorageLensGroup")}
