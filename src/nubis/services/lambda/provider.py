@@ -27,6 +27,8 @@ from . import validation as v
 from .async_invoke import AsyncInvokeMixin
 from .capacity_provider_store import CapacityProviderStore
 from .capacity_providers import CapacityProvidersMixin
+from .durable import DurableMixin
+from .durable_store import DurableStore
 from .environments import Pool, Target, lambda_time
 from .function_scaling import FunctionScalingMixin
 from .layers import LayersMixin
@@ -48,7 +50,8 @@ MAX_TAGS = 50
 
 
 class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMixin, UrlsMixin, StreamingMixin,
-                     SettingsMixin, MappingsMixin, CapacityProvidersMixin, FunctionScalingMixin, Provider):
+                     SettingsMixin, MappingsMixin, CapacityProvidersMixin, FunctionScalingMixin, DurableMixin,
+                     Provider):
     service = "lambda"
     migrations = MIGRATIONS
 
@@ -56,6 +59,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.store = LambdaStore(self.db)
         self.settings_store = SettingsStore(self.db)
         self.capacity_providers = CapacityProviderStore(self.db)
+        self.durable = DurableStore(self.db)
         self.pool = Pool(self)
         self.logs = LogWriter(self.internal)
         self._secret = os.urandom(16)
@@ -64,6 +68,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.scheduler.on("lambda:reap", self._reap)
         self.start_async()
         self.start_mappings()
+        self.start_durable()
 
     def reset(self) -> None:
         self.pollers.stop_all()
@@ -72,6 +77,9 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.settings_store.clear_cache()
         self.logs.forget()
         self._reaping = False
+        self._durable_running.clear()
+        self._durable_again.clear()
+        self._durable_waiters.clear()
 
     async def stop(self) -> None:
         self.pollers.stop_all()
@@ -281,6 +289,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             cfg["LoggingConfig"] = logging_cfg
         if "CapacityProviderConfig" in params:
             self.apply_capacity_provider_config(ctx, cfg, params["CapacityProviderConfig"])
+        if "DurableConfig" in params:
+            self.apply_durable_config(cfg, params["DurableConfig"], creating)
         if cfg.get("PackageType", "Zip") == "Zip" and (not cfg.get("Runtime") or not cfg.get("Handler")):
             raise v.invalid("Runtime and Handler are mandatory parameters for functions created with deployment "
                             "packages.")
@@ -507,6 +517,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         version, cfg, blob = self.resolve(ctx, fn, qualifier, route=True)
         if kind == "DryRun":
             return {"StatusCode": 204}
+        if "DurableConfig" in cfg and kind in ("RequestResponse", "Event"):
+            return await self.invoke_durable(ctx, fn, version, cfg, payload, kind, params)
         arn = fn.arn + (f":{qualifier}" if qualifier else "")
         if kind == "Event":
             self.queue_event(fn, qualifier, payload)

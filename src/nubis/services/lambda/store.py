@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from . import capacity_provider_store, mapping_store, settings_store
+from . import capacity_provider_store, durable_store, mapping_store, settings_store
 
 MIGRATIONS = [
     """
@@ -64,6 +64,7 @@ MIGRATIONS = [
     settings_store.MIGRATION,  # function URLs, per-function settings, code signing configs
     mapping_store.MIGRATION,  # event source mappings and their stream checkpoints
     capacity_provider_store.MIGRATION,  # capacity providers (Lambda Managed Instances)
+    durable_store.MIGRATION,  # durable executions
 ]
 
 
@@ -131,7 +132,8 @@ class LambdaStore:
         with self.db.transaction():
             blobs = {fn.code_blob} | {r[0] for r in self.db.query(
                 "SELECT code_blob FROM lambda_versions WHERE account = ? AND region = ? AND name = ?", key)}
-            for table in ("lambda_functions", "lambda_versions", "lambda_aliases") + settings_store.FUNCTION_TABLES:
+            for table in (("lambda_functions", "lambda_versions", "lambda_aliases") + settings_store.FUNCTION_TABLES
+                          + durable_store.FUNCTION_TABLES):
                 self.db.execute(f"DELETE FROM {table} WHERE account = ? AND region = ? AND name = ?", key)
         self._cache.pop(key, None)
         return sorted(blobs)

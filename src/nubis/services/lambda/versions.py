@@ -12,7 +12,7 @@ _ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9_-]+)$")
 # What makes two snapshots of $LATEST the same version.
 _SAME = ("CodeSha256", "Runtime", "Role", "Handler", "Timeout", "MemorySize", "Environment", "Layers",
          "EphemeralStorage", "Architectures", "TracingConfig", "DeadLetterConfig", "VpcConfig", "LoggingConfig",
-         "CapacityProviderConfig")
+         "CapacityProviderConfig", "DurableConfig")
 
 
 class VersionsMixin:
