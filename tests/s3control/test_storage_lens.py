@@ -15,7 +15,7 @@ def error(exc_info) -> tuple[str, int]:
 def lens_config(config_id: str = "dash", **more) -> dict:
     config = {"Id": config_id, "IsEnabled": True,
               "AccountLevel": {"ActivityMetrics": {"IsEnabled": True},
-                               "BucketLevel": {"ActivityMetrics": {"IsEnabled": False},
+                               "BucketLevel": {"ActivityMetrics": {"IsEnabled": True},
                                                "PrefixLevel": {"StorageMetrics": {
                                                    "IsEnabled": True,
                                                    "SelectionCriteria": {"Delimiter": "/", "MaxDepth": 3,
@@ -60,17 +60,33 @@ def test_put_get_list_delete_a_configuration(control):
     assert error(e) == ("NoSuchConfiguration", 404)
 
 
-@pytest.mark.parametrize("config", [
-    lens_config("elsewhere"),  # the body's Id is not the URI's
-    lens_config(Include={"Buckets": ["arn:aws:s3:::a"]}, Exclude={"Buckets": ["arn:aws:s3:::b"]}),
-    lens_config(Include={"Buckets": ["not-an-arn"]}),
-    lens_config(DataExport={"S3BucketDestination": {"Format": "CSV", "OutputSchemaVersion": "V_1",
-                                                    "AccountId": "12", "Arn": "arn:aws:s3:::x"}}),
+@pytest.mark.parametrize("config, code", [
+    (lens_config("elsewhere"), "InvalidConfigId"),  # the body's Id is not the URI's
+    (lens_config(Include={"Buckets": ["arn:aws:s3:::a"]}, Exclude={"Buckets": ["arn:aws:s3:::b"]}),
+     "InvalidIncludeExcludeContainers"),
+    (lens_config(Include={"Buckets": ["not-an-arn"]}), "InvalidDestination"),
+    (lens_config(Include={"Buckets": []}), "EmptyIncludeContainer"),
+    (lens_config(Exclude={"Regions": ["Not A Region"]}), "InvalidRegionName"),
+    (lens_config(Include={"Buckets": [f"arn:aws:s3:::b{i}" for i in range(51)]}), "TooManyBuckets"),
+    (lens_config(DataExport={"S3BucketDestination": {"Format": "CSV", "OutputSchemaVersion": "V_1",
+                                                     "AccountId": ACCOUNT, "Arn": "arn:aws:s3:::exports",
+                                                     "Encryption": {"SSES3": {}, "SSEKMS": {"KeyId": "k"}}}}),
+     "InvalidEncryptionMethod"),
+    (lens_config(AccountLevel={"ActivityMetrics": {"IsEnabled": False},
+                               "BucketLevel": {"ActivityMetrics": {"IsEnabled": True}}}),
+     "MissingAccountLevelActivityMetrics"),
+    (lens_config(AccountLevel={"BucketLevel": {"PrefixLevel": {"StorageMetrics": {
+        "IsEnabled": True, "SelectionCriteria": {"MaxDepth": 11}}}}}), "InvalidMaximumPrefixDepth"),
+    (lens_config(AccountLevel={"BucketLevel": {"PrefixLevel": {"StorageMetrics": {"IsEnabled": False}}}}),
+     "StorageMetricsMustEnabled"),
+    (lens_config(AccountLevel={"BucketLevel": {}, "StorageLensGroupLevel": {"SelectionCriteria": {
+        "Include": [f"arn:aws:s3:us-east-1:{ACCOUNT}:storage-lens-group/a"] * 2}}}), "DuplicateStorageLensGroupARN"),
+    (lens_config(AwsOrg={"Arn": "arn:aws:organizations::123:organization/x"}), "InvalidAWSOrgArn"),
 ])
-def test_invalid_configurations_are_refused(control, config):
+def test_invalid_configurations_are_refused(control, config, code):
     with pytest.raises(ClientError) as e:
         control.put_storage_lens_configuration(AccountId=ACCOUNT, ConfigId="dash", StorageLensConfiguration=config)
-    assert error(e) == ("InvalidRequest", 400)
+    assert error(e) == (code, 400)
     assert control.list_storage_lens_configurations(AccountId=ACCOUNT).get("StorageLensConfigurationList", []) == []
 
 
@@ -107,7 +123,11 @@ def test_storage_lens_groups(control):
     with pytest.raises(ClientError) as e:
         control.create_storage_lens_group(AccountId=ACCOUNT, StorageLensGroup={"Name": "big-logs",
                                                                                "Filter": GROUP_FILTER})
-    assert error(e)[1] == 409
+    assert error(e) == ("ConfigurationAlreadyExists", 409)
+    with pytest.raises(ClientError) as e:
+        control.update_storage_lens_group(AccountId=ACCOUNT, Name="big-logs", StorageLensGroup={
+            "Name": "other", "Filter": GROUP_FILTER})
+    assert error(e) == ("MismatchedName", 400)
 
     control.update_storage_lens_group(AccountId=ACCOUNT, Name="big-logs", StorageLensGroup={
         "Name": "big-logs", "Filter": {"MatchAnySuffix": [".gz"]}})
@@ -135,15 +155,29 @@ def test_storage_lens_groups(control):
         assert error(e) == ("NoSuchStorageLensGroup", 404)
 
 
-@pytest.mark.parametrize("flt", [
-    {"MatchAnyPrefix": ["a/"], "MatchAnySuffix": [".b"]},  # two conditions need And or Or
-    {"Or": {"MatchAnyPrefix": ["a/"]}},  # an operator of one condition
-    {"MatchObjectAge": {"DaysGreaterThan": 10, "DaysLessThan": 5}},
-    {"MatchObjectSize": {"BytesGreaterThan": 0}},
-    {},
+@pytest.mark.parametrize("flt, code", [
+    ({"MatchAnyPrefix": ["a/"], "MatchAnySuffix": [".b"]}, "InvalidFilter"),  # two conditions need And or Or
+    ({}, "InvalidFilter"),
+    ({"Or": {"MatchAnyPrefix": ["a/"]}}, "InvalidLogicalOperator"),  # an operator of one condition
+    ({"MatchObjectAge": {"DaysGreaterThan": 10, "DaysLessThan": 5}}, "InvalidNumericCombination"),
+    ({"MatchObjectAge": {}}, "InvalidMatchObjectAge"),
+    ({"MatchObjectSize": {"BytesGreaterThan": 0}}, "InvalidSize"),
+    ({"MatchAnyPrefix": []}, "InvalidMatchAnyPrefix"),
+    ({"MatchAnySuffix": ["x" * 1025]}, "InvalidSuffix"),
+    ({"MatchAnyPrefix": ["a", "a"]}, "DuplicateElement"),
+    ({"MatchAnyPrefix": [f"p{i}" for i in range(11)]}, "TooManyElements"),
+    ({"And": {"MatchAnyTag": [{"Key": "k", "Value": "1"}, {"Key": "k", "Value": "2"}], "MatchAnyPrefix": ["a"]}},
+     "DuplicateElement"),
 ])
-def test_invalid_group_filters_are_refused(control, flt):
+def test_invalid_group_filters_are_refused(control, flt, code):
     with pytest.raises(ClientError) as e:
         control.create_storage_lens_group(AccountId=ACCOUNT, StorageLensGroup={"Name": "g", "Filter": flt})
-    assert error(e) == ("InvalidRequest", 400)
+    assert error(e) == (code, 400)
     assert control.list_storage_lens_groups(AccountId=ACCOUNT).get("StorageLensGroupList", []) == []
+
+
+def test_group_names_are_checked(control):
+    with pytest.raises(ClientError) as e:
+        control.create_storage_lens_group(AccountId=ACCOUNT, StorageLensGroup={
+            "Name": "bad name", "Filter": {"MatchAnyPrefix": ["a"]}})
+    assert error(e) == ("InvalidName", 400)

@@ -21,7 +21,12 @@ _REGION = re.compile(r"^[a-z0-9-]{5,30}$")
 _ORG_ARN = re.compile(r"^arn:[a-z-]+:organizations::\d{12}:organization/o-[a-z0-9]{10,32}$")
 _GROUP_ARN = re.compile(r"^arn:[a-z-]+:s3:([a-z0-9-]+):(\d{12}):storage-lens-group/(.+)$")
 _FILTER_CONDITIONS = ("MatchAnyPrefix", "MatchAnySuffix", "MatchAnyTag", "MatchObjectAge", "MatchObjectSize")
-MAX_GROUPS = 50  # per home Region (S3 user guide, Storage Lens groups quotas)
+_KMS_KEY = re.compile(r"^arn:aws[a-zA-Z0-9-]*:kms:[a-z0-9-]+:\d{12}:key/[a-zA-Z0-9-]+$")
+_TAG_TEXT = re.compile(r"^[\w\s_.:/=+\-@]*$")
+MAX_GROUPS = 50  # Storage Lens groups per home Region, and attached to one dashboard
+MAX_SCOPE = 50  # buckets or Regions in an Include / Exclude container
+MAX_ELEMENTS = 10  # prefixes, suffixes or tags in one condition
+MAX_OBJECT_BYTES = 50 * 1024 ** 4  # 50 TB
 PAGE = 50
 
 MIGRATION = """
@@ -44,8 +49,13 @@ CREATE TABLE s3control_storage_lens_groups (
 """
 
 
-def invalid(message: str) -> ServiceError:
-    return ServiceError("InvalidRequest", message, 400)
+def err(code: str, message: str) -> ServiceError:
+    return ServiceError(code, message, 400)
+
+
+def malformed() -> ServiceError:
+    return ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate against our "
+                        "published schema", 400)
 
 
 def no_such_configuration() -> ServiceError:
@@ -79,133 +89,201 @@ def _after(token: str | None) -> str:
         raise ServiceError("InvalidArgument", "Invalid continuation token", 400) from None
 
 
-# -- validation ------------------------------------------------------------------------------
+# -- validation: the codes of the S3 API reference's "List of Amazon S3 Storage Lens error codes" --
 
 
-def _check_scope(scope: dict | None, what: str) -> None:
-    if not scope:
+def _enabled(container: dict | None, member: str) -> bool:
+    return bool(((container or {}).get(member) or {}).get("IsEnabled"))
+
+
+def _check_scope(scope: dict | None, which: str, org_level: bool) -> None:
+    if scope is None:
         return
-    for arn in scope.get("Buckets") or []:
+    buckets, regions = scope.get("Buckets") or [], scope.get("Regions") or []
+    if not buckets and not regions:
+        raise err(f"Empty{which}Container", f"The {which.lower()} container cannot be empty.")
+    if len(buckets) > MAX_SCOPE:
+        raise err("TooManyBuckets", f"The buckets container cannot have more than {MAX_SCOPE} buckets.")
+    if len(regions) > MAX_SCOPE:
+        raise err("TooManyRegions", f"The Regions container cannot have more than {MAX_SCOPE} Regions.")
+    if buckets and org_level:
+        raise err("InvalidBucketFilter", "Organization-level configurations do not support bucket filters.")
+    for arn in buckets:
         if not _BUCKET_ARN.match(arn):
-            raise invalid(f"{what}: {arn} is not a valid bucket ARN.")
-    for region in scope.get("Regions") or []:
+            raise err("InvalidDestination", "The S3 bucket ARN is malformed.")
+    for region in regions:
         if not _REGION.match(region):
-            raise invalid(f"{what}: {region} is not a valid Region.")
+            raise err("InvalidRegionName", "The Region name is not valid.")
 
 
 def _check_destination(dest: dict | None) -> None:
     if not dest:
         return
-    if dest.get("Format") not in ("CSV", "Parquet"):
-        raise invalid("The data export Format must be CSV or Parquet.")
-    if dest.get("OutputSchemaVersion") != "V_1":
-        raise invalid("The data export OutputSchemaVersion must be V_1.")
+    if dest.get("Format") not in ("CSV", "Parquet") or dest.get("OutputSchemaVersion") != "V_1":
+        raise malformed()
     if not re.fullmatch(r"\d{12}", dest.get("AccountId") or ""):
-        raise invalid("The data export AccountId must be a 12-digit account ID.")
+        raise err("InvalidDestination", "The destination account ID is not valid.")
     if not _BUCKET_ARN.match(dest.get("Arn") or ""):
-        raise invalid("The data export destination must be a bucket ARN.")
-    encryption = dest.get("Encryption") or {}
-    if "SSES3" in encryption and "SSEKMS" in encryption:
-        raise invalid("Specify either SSE-S3 or SSE-KMS encryption for the data export, not both.")
-    if "SSEKMS" in encryption and not (encryption["SSEKMS"] or {}).get("KeyId"):
-        raise invalid("SSE-KMS encryption for the data export needs a KeyId.")
+        raise err("InvalidDestination", "The S3 bucket ARN is malformed.")
+    _check_encryption(dest.get("Encryption"))
 
 
-def _check_prefix_level(level: dict | None) -> None:
-    criteria = ((((level or {}).get("BucketLevel") or {}).get("PrefixLevel") or {}).get("StorageMetrics")
-                or {}).get("SelectionCriteria") or {}
-    depth = criteria.get("MaxDepth")
-    if depth is not None and not 1 <= depth <= 10:
-        raise invalid("MaxDepth must be between 1 and 10.")
-    share = criteria.get("MinStorageBytesPercentage")
-    if share is not None and not 0.1 <= share <= 100:
-        raise invalid("MinStorageBytesPercentage must be between 0.1 and 100.")
-    if len(criteria.get("Delimiter") or "") > 1:
-        raise invalid("The prefix delimiter must be a single character.")
+def _check_encryption(encryption: dict | None) -> None:
+    if encryption is None:
+        return
+    given = [k for k in ("SSES3", "SSEKMS") if encryption.get(k) is not None]
+    if not given:
+        raise err("MissingEncryptionMethod", "The encryption method cannot be blank. Specify either SSE-KMS or "
+                  "SSE-S3.")
+    if len(given) > 1:
+        raise err("InvalidEncryptionMethod", "Only one encryption method can be specified.")
+    if given == ["SSEKMS"] and not _KMS_KEY.match((encryption["SSEKMS"] or {}).get("KeyId") or ""):
+        raise err("InvalidKMSEncryptionKeyId", "The KMS key ID ARN is not valid.")
 
 
-def check_configuration(config_id: str, config: dict) -> None:
-    if not _CONFIG_ID.match(config_id):
-        raise invalid("The configuration ID is not valid.")
-    if config.get("Id") != config_id:
-        raise invalid("The configuration ID in the request body does not match the one in the URI.")
+def _check_levels(account_level: dict, account: str) -> None:
+    bucket_level = account_level["BucketLevel"]
+    if _enabled(bucket_level, "ActivityMetrics") and not _enabled(account_level, "ActivityMetrics"):
+        raise err("MissingAccountLevelActivityMetrics", "Activity metrics must be enabled at the account level "
+                  "when activity metrics are enabled at the bucket level.")
+    if _enabled(account_level, "ActivityMetrics") and not _enabled(bucket_level, "ActivityMetrics"):
+        raise err("MissingBucketLevelActivityMetrics", "Activity metrics must be enabled at the bucket level "
+                  "when activity metrics are enabled at the account level.")
+    prefix_level = bucket_level.get("PrefixLevel")
+    if prefix_level is not None:
+        metrics = prefix_level.get("StorageMetrics")
+        if not isinstance(metrics, dict):
+            raise err("MissingPrefixLevelStorageMetrics", "Storage metrics at the prefix level are mandatory when "
+                      "the prefix level is enabled.")
+        if not metrics.get("IsEnabled"):
+            raise err("StorageMetricsMustEnabled", "Prefix-level storage metrics must be enabled.")
+        criteria = metrics.get("SelectionCriteria") or {}
+        depth = criteria.get("MaxDepth")
+        if depth is not None and not 1 <= depth <= 10:
+            raise err("InvalidMaximumPrefixDepth", "MaxDepth must be within the range [1,10].")
+        share = criteria.get("MinStorageBytesPercentage")
+        if share is not None and not 0.1 <= share <= 100:
+            raise err("InvalidMinimumStorageBytesPercentage", "MinStorageBytesPercentage must be within the range "
+                      "[0.1,100.00].")
+        if len(criteria.get("Delimiter") or "") > 1:
+            raise malformed()
+    group_level = account_level.get("StorageLensGroupLevel")
+    if group_level is not None:
+        criteria = group_level.get("SelectionCriteria")
+        if criteria is None:
+            return
+        given = [k for k in ("Include", "Exclude") if criteria.get(k) is not None]
+        if len(given) != 1:
+            raise err("InvalidIncludeExcludeElements", "Only one Include or Exclude element is allowed. At least "
+                      "one Include or Exclude element must be present.")
+        arns = criteria[given[0]]
+        if not arns:
+            raise err(f"Empty{given[0]}Element", f"You must specify a Storage Lens group with your {given[0]} "
+                      "element.")
+        if len(arns) > MAX_GROUPS:
+            raise err("TooManyStorageLensGroups", f"You can't attach more than {MAX_GROUPS} Storage Lens groups "
+                      "to your Storage Lens dashboard.")
+        if len(set(arns)) != len(arns):
+            raise err("DuplicateStorageLensGroupARN", "There are two or more entries of the same Storage Lens "
+                      "group ARN in this configuration.")
+        for arn in arns:
+            parsed = parse_group_arn(arn)
+            if parsed is None or parsed[1] != account or not _GROUP_NAME.match(parsed[2]):
+                raise err("InvalidStorageLensGroupARN", "This Storage Lens group ARN isn't valid or only Storage "
+                          "Lens groups in your account are allowed.")
+
+
+def check_configuration(config_id: str, config: dict, arn: str, account: str) -> None:
+    if not _CONFIG_ID.match(config_id) or config.get("Id") != config_id:
+        raise err("InvalidConfigId", "The configuration ID is not valid.")
     if not isinstance(config.get("IsEnabled"), bool):
-        raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                           "against our published schema", 400)
+        raise malformed()
     account_level = config.get("AccountLevel")
     if not isinstance(account_level, dict) or not isinstance(account_level.get("BucketLevel"), dict):
-        raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                           "against our published schema", 400)
-    _check_prefix_level(account_level)
-    for arn in ((account_level.get("StorageLensGroupLevel") or {}).get("SelectionCriteria") or {}).get(
-            "Include", []) + ((account_level.get("StorageLensGroupLevel") or {}).get("SelectionCriteria")
-                              or {}).get("Exclude", []):
-        if parse_group_arn(arn) is None:
-            raise invalid(f"{arn} is not a Storage Lens group ARN.")
-    if config.get("Include") and config.get("Exclude"):
-        raise invalid("A configuration may have Include or Exclude, not both.")
-    _check_scope(config.get("Include"), "Include")
-    _check_scope(config.get("Exclude"), "Exclude")
+        raise malformed()
+    if config.get("StorageLensArn") not in (None, arn):
+        raise err("InvalidStorageLensArn", "The S3 Storage Lens ARN is not required in input.")
+    org = config.get("AwsOrg")
+    if org is not None and not _ORG_ARN.match(org.get("Arn") or ""):
+        raise err("InvalidAWSOrgArn", "There is a malformed AWS Organizations ARN in the configuration.")
+    _check_levels(account_level, account)
+    if config.get("Include") is not None and config.get("Exclude") is not None:
+        raise err("InvalidIncludeExcludeContainers", "You can specify either an Include container or an Exclude "
+                  "container in a configuration. You cannot specify both in a configuration.")
+    _check_scope(config.get("Include"), "Include", org is not None)
+    _check_scope(config.get("Exclude"), "Exclude", org is not None)
     for export in (config.get("DataExport"), config.get("ExpandedPrefixesDataExport")):
         if export:
             _check_destination(export.get("S3BucketDestination"))
-    org = config.get("AwsOrg")
-    if org and not _ORG_ARN.match(org.get("Arn") or ""):
-        raise invalid("The AwsOrg ARN is not a valid organization ARN.")
+            _check_encryption((export.get("StorageLensTableDestination") or {}).get("Encryption"))
     if len(config.get("PrefixDelimiter") or "") > 1:
-        raise invalid("The prefix delimiter must be a single character.")
+        raise malformed()
 
 
-def _check_condition_values(node: dict) -> None:
-    age = node.get("MatchObjectAge")
-    if age is not None:
-        more, less = age.get("DaysGreaterThan"), age.get("DaysLessThan")
-        if more is None and less is None:
-            raise invalid("MatchObjectAge needs DaysGreaterThan or DaysLessThan.")
-        if any(v is not None and v < 1 for v in (more, less)):
-            raise invalid("Object age values must be positive.")
-        if more is not None and less is not None and more >= less:
-            raise invalid("DaysGreaterThan must be less than DaysLessThan.")
-    size = node.get("MatchObjectSize")
-    if size is not None:
-        more, less = size.get("BytesGreaterThan"), size.get("BytesLessThan")
-        if more is None and less is None:
-            raise invalid("MatchObjectSize needs BytesGreaterThan or BytesLessThan.")
-        if any(v is not None and v < 1 for v in (more, less)):
-            raise invalid("Object size values must be positive.")
-        if more is not None and less is not None and more >= less:
-            raise invalid("BytesGreaterThan must be less than BytesLessThan.")
+def _check_conditions(node: dict, operator: bool) -> None:
+    """The conditions of a filter or of its And / Or."""
+    for member, code, limit in (("MatchAnyPrefix", "InvalidPrefix", 1024), ("MatchAnySuffix", "InvalidSuffix", 1024)):
+        values = node.get(member)
+        if values is None:
+            continue
+        if not values:
+            raise err(f"Invalid{member}", f"The {member} parameter can't be empty.")
+        if any(not v or len(v) > limit for v in values):
+            raise err(code, f"The maximum length of a {code[7:].lower()} is {limit} characters. The "
+                      f"{code[7:].lower()} string can't be empty.")
+        if len(set(values)) != len(values):
+            raise err("DuplicateElement", "The filter includes duplicate prefixes or suffixes.")
+        if len(values) > MAX_ELEMENTS:
+            raise err("TooManyElements", f"Only {MAX_ELEMENTS} prefixes, suffixes, or tags are allowed.")
     tags = node.get("MatchAnyTag")
     if tags is not None:
+        if not tags:
+            raise err("InvalidMatchAnyTag", "The MatchAnyTag parameter can't be empty.")
+        for t in tags:
+            key, value = t.get("Key") or "", t.get("Value") or ""
+            if not 1 <= len(key) <= 128 or len(value) > 256 or not _TAG_TEXT.match(key) or not _TAG_TEXT.match(value):
+                raise err("InvalidTag", "The object tag key or value is not valid.")
         keys = [t.get("Key") for t in tags]
         if len(set(keys)) != len(keys):
-            raise invalid("MatchAnyTag cannot name the same tag key twice.")
+            raise err("DuplicateElement", "Tags must be unique.")
+        if len(tags) > MAX_ELEMENTS:
+            raise err("TooManyElements", f"Only {MAX_ELEMENTS} prefixes, suffixes, or tags are allowed.")
+    for member, low, high, code, unit in (("MatchObjectAge", "DaysGreaterThan", "DaysLessThan", "InvalidAge", None),
+                                          ("MatchObjectSize", "BytesGreaterThan", "BytesLessThan", "InvalidSize",
+                                           MAX_OBJECT_BYTES)):
+        bounds = node.get(member)
+        if bounds is None:
+            continue
+        more, less = bounds.get(low), bounds.get(high)
+        if more is None and less is None:
+            raise err(f"Invalid{member}", f"The {member} parameter can't be empty.")
+        if any(v is not None and (v < 1 or (unit is not None and v > unit)) for v in (more, less)):
+            raise err(code, f"{high} and {low} must be positive numbers.")
+        if more is not None and less is not None and more >= less:
+            raise err("InvalidNumericCombination", "This object age or object size combination isn't valid.")
 
 
 def check_group(group: dict) -> None:
-    """A group's filter holds one condition at its top, or an And / Or of several
+    """A group's filter holds one condition at its top, or an And / Or of at least two
     (API reference, StorageLensGroupFilter)."""
     if not isinstance(group.get("Name"), str) or not _GROUP_NAME.match(group["Name"]):
-        raise invalid("The Storage Lens group name is not valid.")
+        raise err("InvalidName", "Storage Lens group Name parameter must be between 1 and 64 characters and use "
+                  "the ^[a-zA-Z0-9\\-_]+$ pattern.")
     flt = group.get("Filter")
     if not isinstance(flt, dict):
-        raise ServiceError("MalformedXML", "The XML you provided was not well-formed or did not validate "
-                           "against our published schema", 400)
+        raise malformed()
     top = [k for k in (*_FILTER_CONDITIONS, "And", "Or") if flt.get(k) is not None]
     if len(top) != 1:
-        raise invalid("The filter must have exactly one condition or logical operator at its top level.")
-    node = flt[top[0]]
+        raise err("InvalidFilter", "A filter must include one of the following elements: And, Or, MatchAnyTag, "
+                  "MatchAnyPrefix, MatchAnySuffix, MatchObjectAge, MatchObjectSize.")
     if top[0] in ("And", "Or"):
-        inner = [k for k in _FILTER_CONDITIONS if (node or {}).get(k) is not None]
-        if len(inner) < 2:
-            raise invalid(f"The {top[0]} operator needs at least two conditions.")
-        _check_condition_values(node)
+        node = flt[top[0]] or {}
+        if len([k for k in _FILTER_CONDITIONS if node.get(k) is not None]) < 2:
+            raise err("InvalidLogicalOperator", "At least two sub elements must be present in the logical "
+                      "operators And or Or.")
+        _check_conditions(node, True)
     else:
-        _check_condition_values(flt)
-    for node in (flt, flt.get("And") or {}, flt.get("Or") or {}):
-        for k in ("MatchAnyPrefix", "MatchAnySuffix", "MatchAnyTag"):
-            if node.get(k) is not None and not node[k]:
-                raise invalid(f"{k} must not be empty.")
+        _check_conditions(flt, False)
 
 
 # -- the store -------------------------------------------------------------------------------
@@ -297,9 +375,10 @@ class StorageLens:
     def put_storage_lens_configuration(self, ctx: RequestContext, params: dict) -> dict:
         account = self._account(ctx, params)
         config = dict(params["StorageLensConfiguration"])
-        check_configuration(params["ConfigId"], config)
+        arn = f"arn:aws:s3:{ctx.region}:{account}:storage-lens/{params['ConfigId']}"
+        check_configuration(params["ConfigId"], config, arn, account)
         tags = self._lens_tags(params["Tags"]) if params.get("Tags") is not None else None
-        config["StorageLensArn"] = f"arn:aws:s3:{ctx.region}:{account}:storage-lens/{config['Id']}"
+        config["StorageLensArn"] = arn
         self.lens.put_config(account, config["Id"], ctx.region, config, tags)
         return {}
 
@@ -358,11 +437,11 @@ class StorageLens:
         tags = self._check_tags(params.get("Tags") or [])
         with self.db.transaction():
             if self.lens.group(account, ctx.region, group["Name"]) is not None:
-                raise ServiceError("StorageLensGroupAlreadyExists",
-                                   "A Storage Lens group with this name already exists.", 409)
+                raise ServiceError("ConfigurationAlreadyExists", "The specified configuration already exists.",
+                                   409)
             if self.lens.count_groups(account, ctx.region) >= MAX_GROUPS:
-                raise ServiceError("TooManyStorageLensGroups",
-                                   f"You can have at most {MAX_GROUPS} Storage Lens groups in a Region.", 400)
+                raise err("TooManyConfigurations", "You have attempted to create more Storage Lens group "
+                          f"configurations than the {MAX_GROUPS} allowed.")
             self.lens.add_group(account, ctx.region, group, tags)
         return {}
 
@@ -373,7 +452,8 @@ class StorageLens:
         row = self._group_row(ctx, params)
         group = {k: v for k, v in params["StorageLensGroup"].items() if k != "StorageLensGroupArn"}
         if group.get("Name") != row["name"]:
-            raise invalid("The Storage Lens group name in the request body does not match the one in the URI.")
+            raise err("MismatchedName", "The name specified in the request doesn't match the Storage Lens group "
+                      "name.")
         check_group(group)
         self.lens.update_group(row["account"], row["region"], group)
         return {}
