@@ -108,6 +108,11 @@ from sdk import run
 def handler(event, context):
     return run(event, lambda ctx: {"approved": ctx.callback("approval", timeout=ctx.input.get("timeout", 0))})
 '''
+BODIES = '''
+from sdk import run
+def handler(event, context):
+    return run(event, lambda ctx: ctx.step("bodies", lambda a: [r["body"] for r in ctx.input["Records"]]))
+'''
 RETRIES = '''
 from sdk import run
 def flaky(attempt):
@@ -137,6 +142,15 @@ def _execution(lam, arn, want):
     return _eventually(lambda: lam.get_durable_execution(DurableExecutionArn=arn), lambda e: e["Status"] == want)
 
 
+def _start(lam, name, payload=b"{}"):
+    """An Event invocation of ``name``'s $LATEST: the execution's ARN, once its first invocation ended."""
+    out = lam.invoke(FunctionName=f"{name}:$LATEST", InvocationType="Event", Payload=payload)
+    assert out["StatusCode"] == 202
+    arn = out["DurableExecutionArn"]
+    _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+    return arn
+
+
 def _events(lam, arn, **more):
     return [e["EventType"] for e in lam.get_durable_execution_history(DurableExecutionArn=arn, **more)["Events"]]
 
@@ -154,7 +168,7 @@ def test_durable_config_is_kept_and_only_set_at_creation(lam, make_function):
 
 def test_synchronous_invoke_runs_an_execution_to_its_end(lam, make_function):
     _durable(make_function, "steps", STEPS)
-    out = lam.invoke(FunctionName="steps", Payload=b'{"n": 21}', DurableExecutionName="first")
+    out = lam.invoke(FunctionName="steps:$LATEST", Payload=b'{"n": 21}', DurableExecutionName="first")
     assert json.loads(out["Payload"].read()) == {"doubled": 42}
     arn = out["DurableExecutionArn"]
     assert arn.startswith("arn:aws:lambda:us-east-1:000000000000:function:steps:$LATEST/durable-execution/first/")
@@ -168,16 +182,42 @@ def test_synchronous_invoke_runs_an_execution_to_its_end(lam, make_function):
     assert history[2]["StepSucceededDetails"]["Result"]["Payload"] == "42"
     bare = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     assert "Payload" not in bare[2]["StepSucceededDetails"]["Result"]
-    e = error_of(lambda: lam.invoke(FunctionName="steps", Payload=b'{"n": 1}', DurableExecutionName="first"))
+    e = error_of(lambda: lam.invoke(FunctionName="steps:$LATEST", Payload=b"{}", DurableExecutionName="first"))
     assert code(e) == "DurableExecutionAlreadyStartedException" and status(e) == 409
+
+
+def test_a_durable_function_is_invoked_qualified(lam, make_function):
+    _durable(make_function, "steps", STEPS)
+    for kind in ("RequestResponse", "Event"):
+        e = error_of(lambda: lam.invoke(FunctionName="steps", InvocationType=kind, Payload=b'{"n": 1}'))
+        assert code(e) == "InvalidParameterValueException"
+    lam.publish_version(FunctionName="steps")
+    lam.create_alias(FunctionName="steps", Name="live", FunctionVersion="1")
+    out = lam.invoke(FunctionName="steps", Qualifier="live", Payload=b'{"n": 2}')
+    assert json.loads(out["Payload"].read()) == {"doubled": 4} and out["ExecutedVersion"] == "1"
+    assert ":steps:1/durable-execution/" in out["DurableExecutionArn"]
+
+
+def test_an_sqs_mapping_runs_a_durable_execution_per_batch(lam, make_function, aws_client):
+    _durable(make_function, "bodies", BODIES)
+    sqs = aws_client("sqs")
+    url = sqs.create_queue(QueueName="durable-in")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName="bodies:$LATEST", BatchSize=1)
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    listed = _eventually(lambda: lam.list_durable_executions_by_function(FunctionName="bodies")["DurableExecutions"],
+                         lambda found: bool(found) and found[0]["Status"] != "RUNNING")
+    assert [x["Status"] for x in listed] == ["SUCCEEDED"]
+    got = lam.get_durable_execution(DurableExecutionArn=listed[0]["DurableExecutionArn"])
+    assert json.loads(got["Result"]) == ["hello"]
+    left = _eventually(lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"],
+                       lambda a: a["ApproximateNumberOfMessages"] == a["ApproximateNumberOfMessagesNotVisible"] == "0")
+    assert left["ApproximateNumberOfMessages"] == "0"  # the batch succeeded and was deleted
 
 
 def test_a_wait_suspends_until_the_clock_passes_it(lam, make_function, nubis):
     _durable(make_function, "waits", WAITS)
-    out = lam.invoke(FunctionName="waits", InvocationType="Event", Payload=b"{}")
-    assert out["StatusCode"] == 202
-    arn = out["DurableExecutionArn"]
-    _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+    arn = _start(lam, "waits")
     assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"
     nubis.advance(30)
     assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"
@@ -191,9 +231,8 @@ def test_a_wait_suspends_until_the_clock_passes_it(lam, make_function, nubis):
 
 def test_a_callback_resumes_the_execution(lam, make_function):
     _durable(make_function, "approve", CALLBACK)
-    arn = lam.invoke(FunctionName="approve", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
-    history = _eventually(lambda: lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"],
-                          lambda ev: any(e["EventType"] == "InvocationCompleted" for e in ev))
+    arn = _start(lam, "approve")
+    history = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     callback_id = next(e["CallbackStartedDetails"]["CallbackId"] for e in history
                        if e["EventType"] == "CallbackStarted")
     lam.send_durable_execution_callback_heartbeat(CallbackId=callback_id)
@@ -208,8 +247,7 @@ def test_a_callback_resumes_the_execution(lam, make_function):
 
 def test_a_callback_times_out_on_the_clock(lam, make_function, nubis):
     _durable(make_function, "approve", CALLBACK)
-    arn = lam.invoke(FunctionName="approve", InvocationType="Event", Payload=b'{"timeout": 30}')["DurableExecutionArn"]
-    _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+    arn = _start(lam, "approve", b'{"timeout": 30}')
     nubis.advance(31)
     got = _execution(lam, arn, "FAILED")
     assert got["Error"]["ErrorType"] == "RuntimeError" and "TIMED_OUT" in got["Error"]["ErrorMessage"]
@@ -218,8 +256,7 @@ def test_a_callback_times_out_on_the_clock(lam, make_function, nubis):
 
 def test_a_step_retries_after_its_delay(lam, make_function, nubis):
     _durable(make_function, "retries", RETRIES)
-    arn = lam.invoke(FunctionName="retries", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
-    _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+    arn = _start(lam, "retries")
     assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"
     nubis.advance(11)
     got = _execution(lam, arn, "SUCCEEDED")
@@ -229,8 +266,7 @@ def test_a_step_retries_after_its_delay(lam, make_function, nubis):
 
 def test_stop_and_the_execution_timeout(lam, make_function, nubis):
     _durable(make_function, "waits", WAITS, ExecutionTimeout=100)
-    first = lam.invoke(FunctionName="waits", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
-    _eventually(lambda: _events(lam, first), lambda ev: "InvocationCompleted" in ev)
+    first = _start(lam, "waits")
     stopped = lam.stop_durable_execution(DurableExecutionArn=first, Error={"ErrorType": "Operator"})
     assert "StopTimestamp" in stopped
     got = lam.get_durable_execution(DurableExecutionArn=first)
@@ -238,8 +274,7 @@ def test_stop_and_the_execution_timeout(lam, make_function, nubis):
     e = error_of(lambda: lam.stop_durable_execution(DurableExecutionArn=first))
     assert code(e) == "InvalidParameterValueException"
     lam.update_function_configuration(FunctionName="waits", DurableConfig={"ExecutionTimeout": 50})
-    second = lam.invoke(FunctionName="waits", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
-    _eventually(lambda: _events(lam, second), lambda ev: "InvocationCompleted" in ev)
+    second = _start(lam, "waits")
     nubis.advance(51)
     assert _execution(lam, second, "TIMED_OUT")["Status"] == "TIMED_OUT"
     assert lam.get_durable_execution(DurableExecutionArn=first)["Status"] == "STOPPED"  # nothing woke it
@@ -268,7 +303,7 @@ def test_list_executions_by_function(lam, make_function, nubis):
 
 def test_checkpoint_tokens_and_not_found(lam, make_function):
     _durable(make_function, "steps", STEPS)
-    arn = lam.invoke(FunctionName="steps", Payload=b'{"n": 1}')["DurableExecutionArn"]
+    arn = lam.invoke(FunctionName="steps:$LATEST", Payload=b'{"n": 1}')["DurableExecutionArn"]
     e = error_of(lambda: lam.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken="AAAA",
                                                           Updates=[]))
     assert code(e) == "InvalidParameterValueException" and "Invalid checkpoint token" in e.response["Error"][
@@ -291,8 +326,7 @@ def test_a_waiting_execution_survives_a_restart(tmp_path):
         lam.create_function(FunctionName="waits", Runtime="python3.12", Role=ROLE, Handler="app.handler",
                             Code={"ZipFile": zip_of({"app.py": WAITS, "sdk.py": SDK})}, Timeout=30,
                             DurableConfig={"ExecutionTimeout": 3600})
-        arn = lam.invoke(FunctionName="waits", InvocationType="Event", Payload=b"{}")["DurableExecutionArn"]
-        _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+        arn = _start(lam, "waits")
     finally:
         cloud.stop()
     cloud = start(**settings)

@@ -153,6 +153,8 @@ class Poller(abc.ABC):
         fn, qualifier = p.function(ctx, target)
         version, cfg, blob = p.resolve(ctx, fn, qualifier, route=True)
         payload = json.dumps(event).encode()
+        if "DurableConfig" in cfg:
+            return await self._invoke_durable(ctx, fn, version, cfg, payload)
         try:
             result = await p.run(fn, version, cfg, blob, payload, target)
         except ServiceError as e:
@@ -164,6 +166,18 @@ class Poller(abc.ABC):
             response["functionError"] = "Unhandled"
             return False, result.payload, response
         return True, result.payload, response
+
+    async def _invoke_durable(self, ctx, fn, version: str, cfg: dict, payload: bytes) -> tuple[bool, bytes, dict]:
+        """A durable function is invoked synchronously: the batch waits for the whole execution."""
+        try:
+            out = await self.provider.invoke_durable(ctx, fn, version, cfg, payload, "RequestResponse", {})
+        except ServiceError as e:
+            return False, b"", {"statusCode": e.status, "executedVersion": version, "functionError": e.code}
+        response = {"statusCode": 200, "executedVersion": version}
+        if out.get("FunctionError"):
+            response["functionError"] = "Unhandled"
+            return False, out["Payload"], response
+        return True, out["Payload"], response
 
     def note(self, outcome: str) -> None:
         """LastProcessingResult, written only when it changes."""

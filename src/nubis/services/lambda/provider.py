@@ -518,6 +518,10 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         if kind == "DryRun":
             return {"StatusCode": 204}
         if "DurableConfig" in cfg and kind in ("RequestResponse", "Event"):
+            if not qualifier:
+                # Each execution is pinned to a version: the developer guide's "qualified ARN requirement".
+                raise v.invalid("Durable functions must be invoked with a qualified function name or ARN "
+                                "(a version, an alias or $LATEST).")
             return await self.invoke_durable(ctx, fn, version, cfg, payload, kind, params)
         arn = fn.arn + (f":{qualifier}" if qualifier else "")
         if kind == "Event":
