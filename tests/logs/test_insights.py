@@ -75,7 +75,7 @@ def test_time_range_in_seconds(logs, app):
     assert sorted(r.get("ms") for r in got) == ["40", "900"]
 
 
-def test_errors(logs, app):
+def test_errors(logs, app, aws_client):
     e = error_of(logs.start_query, logGroupName="app", startTime=0, endTime=1, queryString="fields | nonsense")
     assert code(e) == "MalformedQueryException"
     e = error_of(logs.start_query, logGroupName="missing", startTime=0, endTime=1, queryString="fields @message")
@@ -84,6 +84,15 @@ def test_errors(logs, app):
                  queryString="fields @message")
     assert code(e) == "InvalidParameterException"
     assert code(error_of(logs.get_query_results, queryId="nope")) == "ResourceNotFoundException"
+    from botocore.config import Config
+
+    raw = aws_client("logs", config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+    e = error_of(raw.start_query, logGroupName="app", startTime=-1, endTime=1, queryString="fields @message")
+    assert code(e) == "InvalidParameterException"
+
+
+def test_an_end_time_past_any_timestamp_reads_to_the_end(logs, app):
+    assert len(run(logs, "fields @message", end=2 ** 62)["results"]) == len(run(logs, "fields @message")["results"])
 
 
 def test_describe_queries(logs, app):

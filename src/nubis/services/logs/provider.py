@@ -76,6 +76,10 @@ def _unopaque(token: str) -> dict:
         raise v.invalid("The specified nextToken is invalid.")
     return doc
 
+# The last epoch second whose milliseconds a stored timestamp (SQLite's 64 bits) can hold:
+# a query ending later ends there.
+_LAST_SECOND = (2 ** 63 - 1) // 1000 - 1
+
 
 class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDetectors, ScheduledQueries, LookupTables,
                    Integrations, Exports, LiveTail, DataSources, ImportTasks, S3TableIntegrations, Provider):
@@ -596,6 +600,10 @@ class LogsProvider(AccountConfig, Deliveries, Policies, Transformers, AnomalyDet
                 raise v.constraint("[...]", given[0], "Member must have length less than or equal to 50")
             groups = [self._group_from_arn_or_name(ctx, n.removesuffix(":*")) for n in names]
         start, end = v.required(params, "startTime"), v.required(params, "endTime")
+        for member, value in (("startTime", start), ("endTime", end)):
+            if value < 0:
+                raise v.constraint(value, member, "Member must have value greater than or equal to 0")
+        end = min(end, _LAST_SECOND)
         if end < start:
             raise v.invalid("End time should not be before the start time.")
         limit = v.limit(params, 10_000, 100_000)
