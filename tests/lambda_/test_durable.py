@@ -113,6 +113,16 @@ from sdk import run
 def handler(event, context):
     return run(event, lambda ctx: ctx.step("bodies", lambda a: [r["body"] for r in ctx.input["Records"]]))
 '''
+THROWS_ONCE = '''
+import os
+from sdk import run
+def handler(event, context):
+    flag = os.path.join(os.environ["FLAG_DIR"], "thrown")
+    if not os.path.exists(flag):
+        open(flag, "w").close()
+        raise RuntimeError("a crash outside the SDK")
+    return run(event, lambda ctx: "recovered")
+'''
 RETRIES = '''
 from sdk import run
 def flaky(attempt):
@@ -262,6 +272,19 @@ def test_a_step_retries_after_its_delay(lam, make_function, nubis):
     got = _execution(lam, arn, "SUCCEEDED")
     assert json.loads(got["Result"]) == 2
     assert _events(lam, arn).count("StepFailed") == 1
+
+
+def test_an_invocation_that_throws_is_retried_with_backoff(lam, make_function, nubis, tmp_path):
+    make_function("throws", {"app.py": THROWS_ONCE, "sdk.py": SDK}, Timeout=30,
+                  Environment={"Variables": {"FLAG_DIR": str(tmp_path)}}, DurableConfig={"ExecutionTimeout": 3600})
+    arn = _start(lam, "throws")
+    history = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
+    assert history[-1]["InvocationCompletedDetails"]["Error"] == {}  # the error's data is left out by default
+    assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "RUNNING"
+    nubis.advance(11)
+    got = _execution(lam, arn, "SUCCEEDED")
+    assert json.loads(got["Result"]) == "recovered"
+    assert _events(lam, arn).count("InvocationCompleted") == 2
 
 
 def test_stop_and_the_execution_timeout(lam, make_function, nubis):

@@ -33,6 +33,8 @@ log = logging.getLogger("nubis.lambda")
 KIND = "lambda:durable"
 DEFAULT_RETENTION_DAYS = 14
 DEFAULT_EXECUTION_TIMEOUT = 86400   # when DurableConfig names none (the API leaves it optional)
+HANDLER_RETRIES = 3                 # an invocation that throws is retried this often, after
+HANDLER_BACKOFF = 10.0              # this many seconds, doubling each time
 _ARN = re.compile(r"^arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):"
                   r"(\$LATEST(?:\.PUBLISHED)?|[0-9]+)/durable-execution/([a-zA-Z0-9_-]+)/([a-zA-Z0-9_-]+)$")
 _EXECUTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -200,11 +202,20 @@ class DurableMixin:
             error = _function_error(result.payload, result.error_type)
             completed["Error"] = {"Payload": error}
             _event(ex, self.clock.now(), "InvocationCompleted", None, InvocationCompletedDetails=completed)
-            if ex.status == "RUNNING":
+            failures = ex.doc.get("Failures", 0) + 1
+            if ex.status == "RUNNING" and result.error_type and failures <= HANDLER_RETRIES:
+                # An error the function threw (not a FAILED answer): Lambda invokes it again, with backoff.
+                ex.doc["Failures"] = failures
+                with self.db.transaction():
+                    self.durable.save(ex)
+                    self.scheduler.after(HANDLER_BACKOFF * 2 ** (failures - 1), KIND,
+                                         {"arn": ex.arn, "what": "resume"}, key=f"{ex.arn}#resume")
+            elif ex.status == "RUNNING":
                 self._durable_finish(ex, "FAILED", error=error)
             else:
                 self.durable.save(ex)
             return
+        ex.doc["Failures"] = 0
         _event(ex, self.clock.now(), "InvocationCompleted", None, InvocationCompletedDetails=completed)
         if ex.status != "RUNNING":  # completed by a checkpoint, or stopped meanwhile
             self.durable.save(ex)
@@ -246,6 +257,7 @@ class DurableMixin:
         with self.db.transaction():
             self.durable.save(ex)
             self.scheduler.cancel(KIND, f"{ex.arn}#timeout")
+            self.scheduler.cancel(KIND, f"{ex.arn}#resume")
             for op in ex.doc["Ops"]:
                 for what in ("wait", "retry", "callback", "heartbeat"):
                     self.scheduler.cancel(KIND, f"{ex.arn}#{op['Id']}#{what}")
