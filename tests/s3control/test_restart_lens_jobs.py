@@ -1,4 +1,4 @@
-"""Storage Lens configurations and groups, and Batch Operations jobs mid-run, survive restarts."""
+"""Storage Lens configurations and groups, Batch Operations jobs mid-run and Access Grants survive restarts."""
 from __future__ import annotations
 
 import uuid
@@ -40,6 +40,11 @@ def test_lens_and_jobs_survive_restarts(server_process, tmp_path):
     s3.put_object(Bucket="data", Key="obj", Body=b"x")
     one = s3.put_object(Bucket="data", Key="one.csv", Body=b"data,obj")["ETag"]
     many = s3.put_object(Bucket="data", Key="many.csv", Body=b"\n".join([b"data,obj"] * 150))["ETag"]
+    control.create_access_grants_instance(AccountId=ACCOUNT)
+    location = control.create_access_grants_location(AccountId=ACCOUNT, LocationScope="s3://data",
+                                                     IAMRoleArn=ROLE)["AccessGrantsLocationId"]
+    grant = control.create_access_grant(AccountId=ACCOUNT, AccessGrantsLocationId=location, Permission="READ",
+                                        Grantee={"GranteeType": "IAM", "GranteeIdentifier": ROLE})["AccessGrantId"]
     waiting = job(control, one, "one.csv", True)
     running = job(control, many, "many.csv", False)
     server.post("/_nubis/clock", {"advance_seconds": 2})
@@ -56,6 +61,9 @@ def test_lens_and_jobs_survive_restarts(server_process, tmp_path):
         {"Key": "t", "Value": "1"}]
     assert control.get_storage_lens_group(AccountId=ACCOUNT, Name="logs")["StorageLensGroup"]["Filter"] == \
         GROUP["Filter"]
+    assert control.get_access_grant(AccountId=ACCOUNT, AccessGrantId=grant)["GrantScope"] == "s3://data/*"
+    assert control.get_access_grants_location(AccountId=ACCOUNT, AccessGrantsLocationId=location)[
+        "IAMRoleArn"] == ROLE
     server.post("/_nubis/clock", {"advance_seconds": 5})
     assert status(control, running) == ("Complete", 150)
     assert status(control, waiting) == ("Suspended", 0)

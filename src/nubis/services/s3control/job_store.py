@@ -133,19 +133,20 @@ class JobStore:
         return self.db.query_one("SELECT id, fingerprint FROM s3control_jobs WHERE account = ? AND region = ?"
                                  " AND token = ?", (account, region, token))
 
-    def page(self, account: str, region: str, statuses: list[str], before: tuple | None, limit: int) -> list[Job]:
-        """Newest first; ``before`` is the (created, id) of the last job of the previous page."""
-        sql = "SELECT * FROM s3control_jobs WHERE account = ? AND region = ?"
+    def page(self, account: str, region: str, statuses: list[str], before: int | None,
+             limit: int) -> list[tuple[int, Job]]:
+        """(sequence, job), newest first; ``before`` is the sequence of the last job of the previous page."""
+        sql = "SELECT rowid AS seq, * FROM s3control_jobs WHERE account = ? AND region = ?"
         args: list = [account, region]
         if statuses:
             sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
             args += statuses
         if before is not None:
-            sql += " AND (created < ? OR (created = ? AND id < ?))"
-            args += [before[0], before[0], before[1]]
-        sql += " ORDER BY created DESC, id DESC LIMIT ?"
+            sql += " AND rowid < ?"
+            args.append(before)
+        sql += " ORDER BY rowid DESC LIMIT ?"
         args.append(limit)
-        return [_job(r) for r in self.db.query(sql, args)]
+        return [(r["seq"], _job(r)) for r in self.db.query(sql, args)]
 
     def update(self, job: Job, **fields) -> None:
         """Set ``fields`` (columns of the job) and mirror them on ``job``."""

@@ -232,14 +232,13 @@ class Jobs(JobRunner):
         token = params.get("NextToken")
         if token:
             try:
-                created, job_id = bytes.fromhex(token).decode("utf-8").split("/", 1)
-                before = (float(created), job_id)
+                before = int(bytes.fromhex(token).decode("ascii"))
             except ValueError:
                 raise ServiceError("InvalidNextTokenException", "The NextToken is not valid.", 400) from None
         found = self.jobs.page(account, ctx.region, statuses, before, limit + 1)
         now = self.clock.now()
         out: dict = {"Jobs": []}
-        for job in found[:limit]:
+        for _, job in found[:limit]:
             entry = {"JobId": job.id, "Operation": next(iter(job.request["Operation"])), "Priority": job.priority,
                      "Status": job.status, "CreationTime": _ts(job.created),
                      "ProgressSummary": self._progress(job, now)}
@@ -248,9 +247,8 @@ class Jobs(JobRunner):
             if job.terminated is not None:
                 entry["TerminationDate"] = _ts(job.terminated)
             out["Jobs"].append(entry)
-        if len(found) > limit and limit:
-            last = found[limit - 1]
-            out["NextToken"] = f"{last.created!r}/{last.id}".encode("utf-8").hex()
+        if len(found) > limit:
+            out["NextToken"] = str(found[limit - 1][0]).encode("ascii").hex()
         return out
 
     def update_job_priority(self, ctx: RequestContext, params: dict) -> dict:

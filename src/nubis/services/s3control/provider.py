@@ -1,5 +1,6 @@
 """S3 Control: access points and the account's public access block; Storage Lens
-(``storage_lens.py``) and Batch Operations jobs (``jobs.py``, run by ``job_runner.py``).
+(``storage_lens.py``), Batch Operations jobs (``jobs.py``, run by ``job_runner.py``)
+and S3 Access Grants (``access_grants.py``).
 
 Access points are regional names for a bucket (S3 user guide, "Managing
 access to shared datasets with access points"). The S3 data plane reaches a
@@ -17,6 +18,7 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..tags import merge_tags
 from . import names
+from .access_grants import AccessGrants, AccessGrantsStore
 from .job_store import JobStore
 from .jobs import Jobs
 from .storage_lens import StorageLens, StorageLensStore
@@ -63,7 +65,7 @@ def _is_public(policy: str) -> bool:
 _S3_ARN = re.compile(r"arn:[^:]+:s3(express)?:[^:]")
 
 
-class S3ControlProvider(StorageLens, Jobs, Provider):
+class S3ControlProvider(StorageLens, Jobs, AccessGrants, Provider):
     service = "s3control"
     migrations = MIGRATIONS
 
@@ -71,6 +73,7 @@ class S3ControlProvider(StorageLens, Jobs, Provider):
         self.store = S3ControlStore(self.db)
         self.lens = StorageLensStore(self.db)
         self.jobs = JobStore(self.db)
+        self.grants_store = AccessGrantsStore(self.db)
         self._register_job_timers()
 
     def reset(self) -> None:
@@ -276,18 +279,28 @@ class S3ControlProvider(StorageLens, Jobs, Provider):
 
     # -- tags -----------------------------------------------------------------------------------
 
-    # TagResource and its siblings take an access point's or a Storage Lens group's ARN.
+    # TagResource and its siblings take an access point's, a Storage Lens group's or an
+    # Access Grants instance's, location's or grant's ARN.
 
     def list_tags_for_resource(self, ctx: RequestContext, params: dict) -> dict:
-        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        account = self._account(ctx, params)
+        group = self.group_by_arn(account, params["ResourceArn"])
         if group is not None:
             return {"Tags": self.group_tags(group)}
+        found = self.grants_resource(account, params["ResourceArn"])
+        if found is not None:
+            return {"Tags": found[3]}
         return {"Tags": list(self._by_arn(ctx, params).tags)}
 
     def tag_resource(self, ctx: RequestContext, params: dict) -> dict:
-        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        account = self._account(ctx, params)
+        group = self.group_by_arn(account, params["ResourceArn"])
         if group is not None:
             self.tag_group(group, self._check_tags(params.get("Tags") or []))
+            return {}
+        found = self.grants_resource(account, params["ResourceArn"])
+        if found is not None:
+            self.tag_grants_resource(account, found, params.get("Tags") or [])
             return {}
         ap = self._by_arn(ctx, params)
         merged = merge_tags(ap.tags, self._check_tags(params.get("Tags") or []))
@@ -296,9 +309,14 @@ class S3ControlProvider(StorageLens, Jobs, Provider):
 
     def untag_resource(self, ctx: RequestContext, params: dict) -> dict:
         drop = set(params.get("TagKeys") or [])
-        group = self.group_by_arn(self._account(ctx, params), params["ResourceArn"])
+        account = self._account(ctx, params)
+        group = self.group_by_arn(account, params["ResourceArn"])
         if group is not None:
             self.set_group_tags(group, [t for t in self.group_tags(group) if t["Key"] not in drop])
+            return {}
+        found = self.grants_resource(account, params["ResourceArn"])
+        if found is not None:
+            self.set_grants_resource_tags(account, found, [t for t in found[3] if t["Key"] not in drop])
             return {}
         ap = self._by_arn(ctx, params)
         self.store.set_tags(ap, [t for t in ap.tags if t["Key"] not in drop])

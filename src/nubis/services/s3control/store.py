@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 from ...state.db import Database
+from .access_grants import MIGRATION as ACCESS_GRANTS
 from .job_store import MIGRATION as JOBS
 from .storage_lens import MIGRATION as STORAGE_LENS
 
@@ -32,7 +33,7 @@ CREATE TABLE s3control_public_access_blocks (
     account TEXT PRIMARY KEY,
     config TEXT NOT NULL
 );
-""", STORAGE_LENS, JOBS]
+""", STORAGE_LENS, JOBS, ACCESS_GRANTS]
 
 
 @dataclass(slots=True)
