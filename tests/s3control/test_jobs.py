@@ -328,3 +328,21 @@ def test_lambda_invoke_job(nubis, make_client, control, s3, data):
         rows[result["TaskExecutionStatus"]] = list(csv.reader(io.StringIO(body)))
     assert json.loads(rows["succeeded"][0][6]) == ["data", "dir/c d.txt", {"mode": "check"}]
     assert rows["failed"][0][:6] == ["data", "bad.txt", "", "failed", "200", "PermanentFailure"]
+
+
+def test_a_job_fails_when_most_of_its_first_thousand_tasks_fail(nubis, control, s3, data):
+    lines = ["data,a.txt"] * 400 + ["data,missing.txt"] * 700
+    job_id = create(control, TAGGING, manifest(s3, lines), {**REPORT, "ReportScope": "FailedTasksOnly"})
+    nubis.advance(10)
+    job = describe(control, job_id)
+    assert job["Status"] == "Active" and job["ProgressSummary"]["NumberOfTasksFailed"] == 500
+    nubis.advance(1)  # 1000 tasks ran, 600 of them failed
+    job = describe(control, job_id)
+    assert job["Status"] == "Failed"
+    assert job["FailureReasons"][0]["FailureCode"] == "TaskFailureThresholdExceeded"
+    assert job["ProgressSummary"]["NumberOfTasksSucceeded"] + job["ProgressSummary"]["NumberOfTasksFailed"] == 1000
+    top = json.loads(s3.get_object(Bucket="reports", Key=f"batch/job-{job_id}/manifest.json")["Body"].read())
+    [result] = top["Results"]  # only the failed tasks are reported
+    assert result["TaskExecutionStatus"] == "failed"
+    body = s3.get_object(Bucket="reports", Key=result["Key"])["Body"].read().decode()
+    assert len(body.splitlines()) == 600

@@ -60,6 +60,12 @@ class JobRunner:
     def _register_job_timers(self) -> None:
         self.scheduler.on(KIND, self._job_tick)
         self.scheduler.on(EXPIRE_KIND, self._job_expire)
+        # A tick's timer is gone once it fires: a job whose tick was cut short by a
+        # crash has none, and takes up again from its task rows.
+        pending = {t["timer_key"] for t in self.scheduler.pending(KIND)}
+        for account, job_id in self.jobs.unfinished():
+            if f"{account}/{job_id}" not in pending:
+                self.scheduler.after(TICK, KIND, {"account": account, "id": job_id}, key=f"{account}/{job_id}")
 
     def _schedule(self, job: Job, delay: float) -> None:
         self.scheduler.after(delay, KIND, {"account": job.account, "id": job.id}, key=f"{job.account}/{job.id}")
@@ -117,6 +123,12 @@ class JobRunner:
         except JobFailure as f:
             with self.db.transaction():
                 self._terminate(job, "Failed", failures=[{"FailureCode": f.code, "FailureReason": f.reason}])
+            return
+        except Exception:
+            log.exception("preparing job %s", job.id)
+            with self.db.transaction():
+                self._terminate(job, "Failed", failures=[{"FailureCode": "InternalError",
+                                                          "FailureReason": "The job could not be prepared."}])
             return
         current = self.jobs.get(job.account, job.id)
         if current is None or current.status != "Preparing":  # cancelled while the manifest was read
@@ -301,6 +313,9 @@ class JobRunner:
                 await self._s3(job, "CopyObject", _copy_params(spec, bucket, key, version))
         except ServiceError as e:
             return "failed", str(e.status), e.code, e.message
+        except Exception:
+            log.exception("task %s of job %s", task["seq"], job.id)
+            return "failed", "500", "InternalError", "We encountered an internal error. Please try again."
         return "succeeded", "200", "", "Successful"
 
     async def _invoke(self, job: Job, spec: dict, task) -> tuple[str, str, str, str] | None:
@@ -324,6 +339,9 @@ class JobRunner:
                                            account=job.account, region=job.region, principal=PRINCIPAL)
         except ServiceError as e:
             return "failed", str(e.status), e.code, e.message
+        except Exception:
+            log.exception("task %s of job %s", task["seq"], job.id)
+            return "failed", "500", "InternalError", "We encountered an internal error. Please try again."
         payload = (await read_all(out.get("Payload"))).decode("utf-8", "replace")
         if out.get("FunctionError"):
             return "failed", "200", "PermanentFailure", f"Lambda returned function error: {payload}"[:1024]

@@ -157,6 +157,12 @@ class JobStore:
         for k, v in fields.items():
             setattr(job, k, v)
 
+    def unfinished(self) -> list[tuple[str, str]]:
+        """(account, id) of the jobs the scheduler moves on: neither ended nor waiting for confirmation."""
+        return [(r["account"], r["id"]) for r in self.db.query(
+            "SELECT account, id FROM s3control_jobs WHERE status NOT IN ('Complete', 'Cancelled', 'Failed',"
+            " 'Suspended')")]
+
     def delete(self, account: str, job_id: str) -> None:
         self.db.execute("DELETE FROM s3control_job_tasks WHERE account = ? AND job = ?", (account, job_id))
         self.db.execute("DELETE FROM s3control_jobs WHERE account = ? AND id = ?", (account, job_id))
