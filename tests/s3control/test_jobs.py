@@ -346,3 +346,19 @@ def test_a_job_fails_when_most_of_its_first_thousand_tasks_fail(nubis, control, 
     assert result["TaskExecutionStatus"] == "failed"
     body = s3.get_object(Bucket="reports", Key=result["Key"])["Body"].read().decode()
     assert len(body.splitlines()) == 600
+
+
+def test_an_inventory_report_as_the_manifest(nubis, control, s3, data):
+    rows = '"data","a.txt","123"\n"data","dir/c+d.txt","9"\n'
+    s3.put_object(Bucket="reports", Key="inventory/data/part-0.csv.gz", Body=gzip.compress(rows.encode()))
+    doc = {"sourceBucket": "data", "destinationBucket": "arn:aws:s3:::reports", "fileFormat": "CSV",
+           "fileSchema": "Bucket, Key, Size", "files": [{"key": "inventory/data/part-0.csv.gz"}]}
+    etag = s3.put_object(Bucket="reports", Key="inventory/manifest.json", Body=json.dumps(doc).encode())["ETag"]
+    man = {"Spec": {"Format": "S3InventoryReport_CSV_20161130"},
+           "Location": {"ObjectArn": "arn:aws:s3:::reports/inventory/manifest.json", "ETag": etag}}
+    job_id = create(control, TAGGING, man)
+    nubis.advance(2)
+    job = describe(control, job_id)
+    assert job["Status"] == "Complete" and job["ProgressSummary"]["NumberOfTasksSucceeded"] == 2
+    assert s3.get_object_tagging(Bucket="data", Key="dir/c d.txt")["TagSet"] == [{"Key": "batch", "Value": "yes"}]
+    assert s3.get_object_tagging(Bucket="data", Key="b.txt")["TagSet"] == []
