@@ -237,3 +237,47 @@ def test_capacity_providers_and_scaling_survive_a_restart(tmp_path):
         assert lam.get_function_configuration(FunctionName="mi", Qualifier="1")["CapacityProviderConfig"] == _on(arn)
     finally:
         cloud.stop()
+
+
+# -- $LATEST.PUBLISHED ---------------------------------------------------------------------------------
+
+
+def test_latest_published_is_what_unqualified_invocations_run(lam, nubis, make_function):
+    arn = _create(lam)["CapacityProviderArn"]
+    nubis.advance(5)
+    make_function("mi", {"app.py": "def handler(e, c):\n    return 'first'\n"}, CapacityProviderConfig=_on(arn))
+    e = error_of(lambda: lam.invoke(FunctionName="mi"))
+    assert code(e) == "NoPublishedVersionException" and status(e) == 400
+    published = lam.publish_version(FunctionName="mi", PublishTo="LATEST_PUBLISHED")
+    assert published["Version"] == "$LATEST.PUBLISHED"
+    assert published["FunctionArn"].endswith(":function:mi:$LATEST.PUBLISHED")
+    out = lam.invoke(FunctionName="mi")
+    assert json.loads(out["Payload"].read()) == "first" and out["ExecutedVersion"] == "$LATEST.PUBLISHED"
+    lam.update_function_code(FunctionName="mi", ZipFile=zip_of({"app.py": "def handler(e, c):\n    return 'second'\n"}),
+                             PublishTo="LATEST_PUBLISHED")
+    assert json.loads(lam.invoke(FunctionName="mi")["Payload"].read()) == "second"
+    assert json.loads(lam.invoke(FunctionName="mi:$LATEST.PUBLISHED")["Payload"].read()) == "second"
+    got = lam.get_function_configuration(FunctionName="mi", Qualifier="$LATEST.PUBLISHED")
+    assert got["Version"] == "$LATEST.PUBLISHED"
+    assert [v["Version"] for v in lam.list_versions_by_function(FunctionName="mi")["Versions"]] == ["$LATEST"]
+    listed = lam.list_function_versions_by_capacity_provider(CapacityProviderName="cp")["FunctionVersions"]
+    assert {i["FunctionArn"].rsplit(":", 1)[1] for i in listed} == {"$LATEST", "$LATEST.PUBLISHED"}
+    lam.put_function_scaling_config(FunctionName="mi", Qualifier="$LATEST.PUBLISHED",
+                                    FunctionScalingConfig={"MaxExecutionEnvironments": 6})
+    scaling = lam.get_function_scaling_config(FunctionName="mi", Qualifier="$LATEST.PUBLISHED")
+    assert scaling["FunctionArn"].endswith(":mi:$LATEST.PUBLISHED")
+    assert scaling["RequestedFunctionScalingConfig"] == {"MaxExecutionEnvironments": 6}
+
+
+def test_create_function_can_publish_latest_published(lam, nubis, make_function):
+    arn = _create(lam)["CapacityProviderArn"]
+    make_function("mi", APP, CapacityProviderConfig=_on(arn), PublishTo="LATEST_PUBLISHED")
+    out = lam.invoke(FunctionName="mi", Payload=b'{"a": 1}')
+    assert json.loads(out["Payload"].read()) == {"got": {"a": 1}}
+    make_function("plain", APP)
+    e = error_of(lambda: lam.publish_version(FunctionName="plain", PublishTo="LATEST_PUBLISHED"))
+    assert code(e) == "InvalidParameterValueException"
+    e = error_of(lambda: lam.get_function_configuration(FunctionName="plain", Qualifier="$LATEST.PUBLISHED"))
+    assert code(e) == "ResourceNotFoundException"
+    e = error_of(lambda: lam.get_function_configuration(FunctionName="plain", Qualifier="0"))
+    assert code(e) == "ResourceNotFoundException"

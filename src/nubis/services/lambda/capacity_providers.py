@@ -242,7 +242,9 @@ class CapacityProvidersMixin:
         """(qualified function ARN, state) of every version, $LATEST included, configured with it."""
         out = []
         for fn in self.store.list(ctx.account, ctx.region, limit=1_000_000):
-            configs = [fn.config] + [c for c, _ in self.store.versions(fn)]
+            latest_published = self.store.latest_published(fn)
+            configs = [fn.config] + [c for c, _ in self.store.versions(fn)] + (
+                [latest_published[0]] if latest_published else [])
             for cfg in configs:
                 if _provider_of(cfg) == arn:
                     qualified = cfg["FunctionArn"] if cfg["Version"] != "$LATEST" else f"{fn.arn}:$LATEST"

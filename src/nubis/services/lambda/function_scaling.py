@@ -27,8 +27,9 @@ class FunctionScalingMixin:
         if not _QUALIFIER.match(qualifier) or len(qualifier) > 128:
             raise v.validation("qualifier", qualifier, f"satisfy regular expression pattern: {QUALIFIER_PATTERN}")
         fn, qualifier = self.function(ctx, params["FunctionName"], qualifier)
-        # $LATEST.PUBLISHED is a version nubis does not publish: not found, like any absent version.
-        if not qualifier.isdigit() or (found := self.store.version(fn, int(qualifier))) is None:
+        found = (self.store.latest_published(fn) if qualifier == "$LATEST.PUBLISHED"
+                 else self.store.version(fn, int(qualifier)))
+        if found is None:
             raise v.not_found(f"Function not found: {fn.arn}:{qualifier}")
         cfg = found[0]
         if _provider_of(cfg) is None:

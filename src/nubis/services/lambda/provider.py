@@ -40,7 +40,7 @@ from .settings_store import SettingsStore
 from .store import MIGRATIONS, Function, LambdaStore
 from .streaming import StreamingMixin
 from .urls import UrlsMixin
-from .versions import VersionsMixin
+from .versions import LATEST_PUBLISHED, VersionsMixin
 
 MAX_PAYLOAD = 6 * 1024 * 1024
 MAX_EVENT_PAYLOAD = 1024 * 1024
@@ -128,6 +128,11 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         alias's weights as Invoke does."""
         if not qualifier or qualifier == "$LATEST":
             return "$LATEST", fn.config, fn.code_blob
+        if qualifier == LATEST_PUBLISHED:
+            found = self.store.latest_published(fn)
+            if found is None:
+                raise v.not_found(f"Function not found: {fn.arn}:{qualifier}")
+            return LATEST_PUBLISHED, found[0], found[1]
         version = qualifier
         if not qualifier.isdigit():
             alias = self.store.alias(fn, qualifier)
@@ -330,6 +335,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"},
         }
         self._apply(ctx, cfg, params, creating=True)
+        publish_to = self.check_publish_to(params.get("PublishTo"))
         tags = params.get("Tags") or {}
         if len(tags) > MAX_TAGS:
             raise v.invalid("Number of tags exceeds resource tag limit.")
@@ -346,6 +352,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         fn = Function(ctx.account, ctx.region, name, cfg, blob, dict(tags))
         with self.db.transaction():
             self.store.save(fn)
+            if publish_to:
+                self.publish_latest(fn, "")
             if params.get("Publish"):
                 return self._pending(self.publish(fn, ""), creating=True)
         return self._pending(cfg, creating=True)
@@ -420,6 +428,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         else:
             archs = fn.config["Architectures"]
         self._check_revision(fn.config, params.get("RevisionId"))
+        publish_to = self.check_publish_to(params.get("PublishTo"))
         blob, size, sha = await self._code(ctx, params, "UpdateFunctionCode")
         fn = self.store.get(ctx.account, ctx.region, fn.name) or fn
         cfg = dict(fn.config, CodeSize=size, CodeSha256=sha, Architectures=archs, LastUpdateStatus="Successful")
@@ -431,6 +440,8 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         fn.config, fn.code_blob = cfg, blob
         with self.db.transaction():
             self.store.save(fn)
+            if publish_to:
+                self.publish_latest(fn, "")
             result = self.publish(fn, "") if params.get("Publish") else cfg
         self.pool.retire((fn.account, fn.region, fn.name), "$LATEST")
         if old != blob:
@@ -511,6 +522,12 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
 
     async def invoke(self, ctx: RequestContext, params: dict) -> dict:
         fn, qualifier = self.function(ctx, params["FunctionName"], params.get("Qualifier"))
+        if not qualifier and "CapacityProviderConfig" in fn.config:
+            # A Managed Instances function's unqualified invocations run $LATEST.PUBLISHED.
+            if self.store.latest_published(fn) is None:
+                raise ServiceError("NoPublishedVersionException", "The function has no published versions available.",
+                                   status=400, Type="User")
+            qualifier = LATEST_PUBLISHED
         kind = params.get("InvocationType") or "RequestResponse"
         limit = MAX_PAYLOAD if kind == "RequestResponse" else MAX_EVENT_PAYLOAD
         payload = await _json_payload(params.get("Payload"), limit)

@@ -166,14 +166,30 @@ class LambdaStore:
                         (fn.account, fn.region, fn.name, version, json.dumps(config), blob))
 
     def version(self, fn: Function, version: int) -> tuple[dict, str] | None:
+        if version < 1:  # row 0 is $LATEST.PUBLISHED, not a numbered version
+            return None
         row = self.db.query_one("SELECT config, code_blob FROM lambda_versions WHERE account = ? AND region = ? "
                                 "AND name = ? AND version = ?", (fn.account, fn.region, fn.name, version))
         return (json.loads(row[0]), row[1]) if row else None
 
     def versions(self, fn: Function) -> list[tuple[dict, str]]:
         rows = self.db.query("SELECT config, code_blob FROM lambda_versions WHERE account = ? AND region = ? "
-                             "AND name = ? ORDER BY version", (fn.account, fn.region, fn.name))
+                             "AND name = ? AND version > 0 ORDER BY version", (fn.account, fn.region, fn.name))
         return [(json.loads(r[0]), r[1]) for r in rows]
+
+    # $LATEST.PUBLISHED (Lambda Managed Instances) is the versions table's row 0: its code
+    # blob is then held like any version's.
+
+    def latest_published(self, fn: Function) -> tuple[dict, str] | None:
+        row = self.db.query_one("SELECT config, code_blob FROM lambda_versions WHERE account = ? AND region = ? "
+                                "AND name = ? AND version = 0", (fn.account, fn.region, fn.name))
+        return (json.loads(row[0]), row[1]) if row else None
+
+    def set_latest_published(self, fn: Function, config: dict, blob: str) -> None:
+        self.db.execute("INSERT INTO lambda_versions(account, region, name, version, config, code_blob) "
+                        "VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT(account, region, name, version) DO UPDATE SET "
+                        "config = excluded.config, code_blob = excluded.code_blob",
+                        (fn.account, fn.region, fn.name, json.dumps(config), blob))
 
     def delete_version(self, fn: Function, version: int) -> None:
         self.db.execute("DELETE FROM lambda_versions WHERE account = ? AND region = ? AND name = ? AND version = ?",

@@ -8,6 +8,7 @@ import uuid
 from ..base import RequestContext
 from . import validation as v
 
+LATEST_PUBLISHED = "$LATEST.PUBLISHED"
 _ALIAS = re.compile(r"^(?!^[0-9]+$)([a-zA-Z0-9_-]+)$")
 # What makes two snapshots of $LATEST the same version.
 _SAME = ("CodeSha256", "Runtime", "Role", "Handler", "Timeout", "MemorySize", "Environment", "Layers",
@@ -38,6 +39,32 @@ class VersionsMixin:
             self.store.save(fn)
         return cfg
 
+    def publish_latest(self, fn, description: str) -> dict:
+        """Create or republish $LATEST.PUBLISHED, the version a Lambda Managed Instances function's
+        unqualified invocations run, from $LATEST."""
+        if not fn.config.get("CapacityProviderConfig"):
+            raise v.invalid("PublishTo LATEST_PUBLISHED is only supported for functions that use a capacity "
+                            "provider.")
+        cfg = dict(fn.config, Version=LATEST_PUBLISHED, FunctionArn=f"{fn.arn}:{LATEST_PUBLISHED}",
+                   RevisionId=str(uuid.uuid4()))
+        cfg.pop("LastUpdateStatusReason", None)
+        cfg.pop("LastUpdateStatusReasonCode", None)
+        if description:
+            cfg["Description"] = description
+        old = self.store.latest_published(fn)
+        self.store.set_latest_published(fn, cfg, fn.code_blob)
+        self.pool.retire((fn.account, fn.region, fn.name), LATEST_PUBLISHED)
+        if old is not None and old[1] != fn.code_blob:
+            self._drop_blobs([old[1]])
+        return cfg
+
+    @staticmethod
+    def check_publish_to(value: str | None) -> bool:
+        """Whether PublishTo asks for $LATEST.PUBLISHED."""
+        if value is not None and value != "LATEST_PUBLISHED":
+            raise v.validation("publishTo", value, "satisfy enum value set: [LATEST_PUBLISHED]")
+        return value == "LATEST_PUBLISHED"
+
     def publish_version(self, ctx: RequestContext, params: dict) -> dict:
         fn, _ = self.function(ctx, params["FunctionName"], allow_qualifier=False)
         self._check_revision(fn.config, params.get("RevisionId"))
@@ -45,6 +72,8 @@ class VersionsMixin:
         if sha and sha != fn.config["CodeSha256"]:
             raise v.invalid(f"CodeSHA256 ({sha}) is different from current CodeSHA256 in $LATEST "
                             f"({fn.config['CodeSha256']}). Please try again with the CodeSHA256 in $LATEST.")
+        if self.check_publish_to(params.get("PublishTo")):
+            return self.publish_latest(fn, params.get("Description") or "")
         return self.publish(fn, params.get("Description") or "")
 
     def list_versions_by_function(self, ctx: RequestContext, params: dict) -> dict:
