@@ -8,6 +8,7 @@ the durable invocation input and output and call the checkpoint API with boto3.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from nubis.testing import start
@@ -192,8 +193,38 @@ def test_synchronous_invoke_runs_an_execution_to_its_end(lam, make_function):
     assert history[2]["StepSucceededDetails"]["Result"]["Payload"] == "42"
     bare = lam.get_durable_execution_history(DurableExecutionArn=arn)["Events"]
     assert "Payload" not in bare[2]["StepSucceededDetails"]["Result"]
-    e = error_of(lambda: lam.invoke(FunctionName="steps:$LATEST", Payload=b"{}", DurableExecutionName="first"))
-    assert code(e) == "DurableExecutionAlreadyStartedException" and status(e) == 409
+
+
+
+def test_an_execution_name_is_an_idempotency_key(lam, make_function):
+    _durable(make_function, "steps", STEPS)
+    _durable(make_function, "other", STEPS)
+    first = lam.invoke(FunctionName="steps:$LATEST", Payload=b'{"n": 21}', DurableExecutionName="order-1")
+    again = lam.invoke(FunctionName="steps:$LATEST", Payload=b'{"n": 21}', DurableExecutionName="order-1")
+    assert again["DurableExecutionArn"] == first["DurableExecutionArn"]
+    assert json.loads(again["Payload"].read()) == {"doubled": 42}
+    assert len(lam.list_durable_executions_by_function(FunctionName="steps")["DurableExecutions"]) == 1
+    for name, payload in (("steps", b'{"n": 1}'), ("other", b'{"n": 21}')):
+        e = error_of(lambda: lam.invoke(FunctionName=f"{name}:$LATEST", Payload=payload,
+                                        DurableExecutionName="order-1"))
+        assert code(e) == "DurableExecutionAlreadyStartedException" and status(e) == 409
+
+
+def test_a_synchronous_invocation_waits_fifteen_minutes_at_most(lam, make_function, nubis):
+    _durable(make_function, "waits", WAITS.replace("60", "3600"))
+    answer = {}
+    caller = threading.Thread(target=lambda: answer.update(lam.invoke(FunctionName="waits:$LATEST", Payload=b"{}",
+                                                                      DurableExecutionName="slow")))
+    caller.start()
+    listed = _eventually(lambda: lam.list_durable_executions_by_function(FunctionName="waits")["DurableExecutions"],
+                         bool)
+    arn = listed[0]["DurableExecutionArn"]
+    _eventually(lambda: _events(lam, arn), lambda ev: "InvocationCompleted" in ev)
+    nubis.advance(901)
+    caller.join(30)
+    assert answer["FunctionError"] == "Unhandled"
+    assert json.loads(answer["Payload"].read())["errorType"] == "ExecutionTimedOut"
+    assert lam.get_durable_execution(DurableExecutionArn=arn)["Status"] == "TIMED_OUT"
 
 
 def test_a_durable_function_is_invoked_qualified(lam, make_function):

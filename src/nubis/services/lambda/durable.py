@@ -33,6 +33,7 @@ log = logging.getLogger("nubis.lambda")
 KIND = "lambda:durable"
 DEFAULT_RETENTION_DAYS = 14
 DEFAULT_EXECUTION_TIMEOUT = 86400   # when DurableConfig names none (the API leaves it optional)
+SYNC_LIMIT = 900                    # seconds a synchronous invocation (or a mapping's) waits for its execution
 HANDLER_RETRIES = 3                 # an invocation that throws is retried this often, after
 HANDLER_BACKOFF = 10.0              # this many seconds, doubling each time
 _ARN = re.compile(r"^arn:([a-zA-Z0-9-]+):lambda:([a-zA-Z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+):"
@@ -96,14 +97,21 @@ class DurableMixin:
         name = params.get("DurableExecutionName") or str(uuid.uuid4())
         if not _EXECUTION_NAME.match(name):
             raise v.validation("durableExecutionName", name, "satisfy regular expression pattern: [a-zA-Z0-9-_]+")
-        if self.durable.by_name(fn.account, fn.region, fn.name, name) is not None:
-            raise ServiceError("DurableExecutionAlreadyStartedException",
-                               f"Durable execution with name {name} already exists.", status=409, Type="User")
+        text = payload.decode("utf-8") if payload.strip() else "{}"
+        existing = self._named_execution(fn.account, fn.region, name) if params.get("DurableExecutionName") else None
+        if existing is not None:
+            # The name is an idempotency key: the same start again answers the execution it started.
+            if existing.name != fn.name or existing.doc["InputPayload"] != text:
+                raise ServiceError("DurableExecutionAlreadyStartedException",
+                                   f"Durable execution with name {name} has already been started with a different "
+                                   "function or payload.", status=409, Type="User")
+            return await self._durable_answer(existing, kind)
         now = self.clock.now()
         arn = f"{fn.arn}:{version}/durable-execution/{name}/{uuid.uuid4().hex}"
         durable = cfg["DurableConfig"]
         timeout = durable.get("ExecutionTimeout") or DEFAULT_EXECUTION_TIMEOUT
-        text = payload.decode("utf-8") if payload.strip() else "{}"
+        if kind != "Event":
+            timeout = min(timeout, SYNC_LIMIT)  # a synchronous invocation waits at most 15 minutes
         root = {"Id": uuid.uuid4().hex, "Type": "EXECUTION", "StartTimestamp": now, "Status": "STARTED",
                 "ExecutionDetails": {"InputPayload": text}, "_rev": 1}
         doc = {"FunctionArn": f"{fn.arn}:{version}", "InputPayload": text, "Ops": [root], "Events": [],
@@ -112,16 +120,29 @@ class DurableMixin:
         ex = Execution(arn, fn.account, fn.region, fn.name, version, name, now, "RUNNING", doc)
         _event(ex, now, "ExecutionStarted", root,
                ExecutionStartedDetails={"Input": {"Payload": text}, "ExecutionTimeout": timeout})
-        self.durable.save(ex)
-        self.scheduler.at(now + timeout, KIND, {"arn": arn, "what": "timeout"}, key=f"{arn}#timeout")
-        out = {"ExecutedVersion": version, "DurableExecutionArn": arn}
-        if kind == "Event":
-            self._durable_kick(arn)
-            return dict(out, StatusCode=202)
-        waiter = asyncio.get_running_loop().create_future()
-        self._durable_waiters.setdefault(arn, []).append(waiter)
+        with self.db.transaction():
+            self.durable.save(ex)
+            self.scheduler.at(now + timeout, KIND, {"arn": arn, "what": "timeout"}, key=f"{arn}#timeout")
         self._durable_kick(arn)
-        ex = await waiter
+        return await self._durable_answer(ex, kind)
+
+    def _named_execution(self, account: str, region: str, name: str) -> Execution | None:
+        """The execution of that name in the account and Region, unless its retention has passed."""
+        now = self.clock.now()
+        for ex in self.durable.by_name(account, region, name):
+            if ex.status == "RUNNING" or now <= ex.doc.get("EndTimestamp", 0) + ex.doc["Retention"] * 86400:
+                return ex
+        return None
+
+    async def _durable_answer(self, ex: Execution, kind: str) -> dict:
+        """Invoke's answer: at once for an Event invocation, at the execution's end for a synchronous one."""
+        out = {"ExecutedVersion": ex.version, "DurableExecutionArn": ex.arn}
+        if kind == "Event":
+            return dict(out, StatusCode=202)
+        if ex.status == "RUNNING":
+            waiter = asyncio.get_running_loop().create_future()
+            self._durable_waiters.setdefault(ex.arn, []).append(waiter)
+            ex = await waiter
         out["StatusCode"] = 200
         if ex.status == "SUCCEEDED":
             out["Payload"] = (ex.doc.get("Result") or "").encode("utf-8")

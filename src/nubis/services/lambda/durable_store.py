@@ -24,6 +24,9 @@ CREATE TABLE lambda_durable_executions (
 CREATE INDEX lambda_durable_by_function ON lambda_durable_executions(account, region, name, started);
 """
 
+# Execution names are looked up across an account's functions (they are idempotency keys).
+NAME_INDEX = "CREATE INDEX lambda_durable_by_name ON lambda_durable_executions(account, region, execution_name);"
+
 FUNCTION_TABLES = ("lambda_durable_executions",)
 
 
@@ -42,10 +45,11 @@ class DurableStore:
     def get(self, arn: str) -> Execution | None:
         return _execution(self.db.query_one("SELECT * FROM lambda_durable_executions WHERE arn = ?", (arn,)))
 
-    def by_name(self, account: str, region: str, name: str, execution_name: str) -> Execution | None:
-        return _execution(self.db.query_one(
-            "SELECT * FROM lambda_durable_executions WHERE account = ? AND region = ? AND name = ? "
-            "AND execution_name = ?", (account, region, name, execution_name)))
+    def by_name(self, account: str, region: str, execution_name: str) -> list[Execution]:
+        """The executions of that name in an account and Region (names are unique there), newest first."""
+        rows = self.db.query("SELECT * FROM lambda_durable_executions WHERE account = ? AND region = ? "
+                             "AND execution_name = ? ORDER BY started DESC", (account, region, execution_name))
+        return [_execution(r) for r in rows]
 
     def of_function(self, account: str, region: str, name: str) -> list[Execution]:
         rows = self.db.query("SELECT * FROM lambda_durable_executions WHERE account = ? AND region = ? AND name = ? "

@@ -65,6 +65,7 @@ MIGRATIONS = [
     mapping_store.MIGRATION,  # event source mappings and their stream checkpoints
     capacity_provider_store.MIGRATION,  # capacity providers (Lambda Managed Instances)
     durable_store.MIGRATION,  # durable executions
+    durable_store.NAME_INDEX,
 ]
 
 
