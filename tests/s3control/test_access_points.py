@@ -224,3 +224,20 @@ def test_tags_on_an_access_point(control, bucket):
     with pytest.raises(ClientError) as e:  # not an S3 resource's ARN at all
         control.list_tags_for_resource(AccountId=ACCOUNT, ResourceArn="not-an-arn")
     assert error(e) == ("InvalidRequest", 400)
+
+
+def test_a_negative_max_results_is_refused(nubis):
+    """For clients that do not check the model's range (boto3 does): an error, not a crash."""
+    from urllib.parse import urlsplit
+
+    import boto3
+    from botocore.config import Config
+    from nubis.testing.loopback import loopback
+
+    raw = loopback(boto3.client("s3control", endpoint_url=nubis.endpoint, region_name="us-east-1",
+                                aws_access_key_id="test", aws_secret_access_key="test",
+                                config=Config(parameter_validation=False, retries={"max_attempts": 1})),
+                   urlsplit(nubis.endpoint).port)
+    with pytest.raises(ClientError) as e:
+        raw.list_access_points(AccountId=ACCOUNT, MaxResults=-1)
+    assert error(e) == ("InvalidArgument", 400)

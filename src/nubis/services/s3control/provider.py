@@ -207,6 +207,8 @@ class S3ControlProvider(StorageLens, Jobs, AccessGrants, Provider):
     def list_access_points(self, ctx: RequestContext, params: dict) -> dict:
         account = self._account(ctx, params)
         limit = params.get("MaxResults")
+        if limit is not None and limit < 0:  # the model's range is 0..1000
+            raise ServiceError("InvalidArgument", "MaxResults must be between 0 and 1000.", 400)
         limit = MAX_LIST if not limit else min(limit, MAX_LIST)
         token = params.get("NextToken")
         after = ""
