@@ -392,3 +392,35 @@ def test_a_waiting_execution_survives_a_restart(tmp_path):
         assert json.loads(got["Result"]) == ["one", "two"]
     finally:
         cloud.stop()
+
+
+CHECKPOINTS = '''
+import boto3, json
+def handler(event, context):
+    client = boto3.client("lambda")
+    arn = event["DurableExecutionArn"]
+    start = dict(DurableExecutionArn=arn, CheckpointToken=event["CheckpointToken"], ClientToken="once",
+                 Updates=[{"Id": "s", "Type": "STEP", "Action": "START"}])
+    first = client.checkpoint_durable_execution(**start)
+    again = client.checkpoint_durable_execution(**start)
+    token = client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken=first["CheckpointToken"],
+        Updates=[{"Id": "ctx", "Type": "CONTEXT", "Action": "START"},
+                 {"Id": "child", "ParentId": "ctx", "Type": "STEP", "Action": "START"},
+                 {"Id": "s", "Type": "STEP", "Action": "SUCCEED", "Payload": "1"}])["CheckpointToken"]
+    token = client.checkpoint_durable_execution(DurableExecutionArn=arn, CheckpointToken=token,
+        Updates=[{"Id": "child", "Type": "STEP", "Action": "SUCCEED", "Payload": "2"},
+                 {"Id": "ctx", "Type": "CONTEXT", "Action": "SUCCEED", "Payload": "3"}])["CheckpointToken"]
+    state = client.get_durable_execution_state(DurableExecutionArn=arn, CheckpointToken=token)
+    return {"Status": "SUCCEEDED", "Result": json.dumps({
+        "same": first["CheckpointToken"] == again["CheckpointToken"],
+        "ids": [op["Id"] for op in state["Operations"][1:]]})}
+'''
+
+
+def test_checkpoint_client_tokens_and_context_children(lam, make_function):
+    _durable(make_function, "raw", CHECKPOINTS)
+    out = lam.invoke(FunctionName="raw:$LATEST", Payload=b"{}")
+    result = json.loads(out["Payload"].read())
+    assert result == {"same": True, "ids": ["s", "ctx"]}  # a completed context's children are not replayed
+    events = _events(lam, out["DurableExecutionArn"])
+    assert events.count("StepStarted") == 2 and "ContextSucceeded" in events

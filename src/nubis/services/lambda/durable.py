@@ -33,6 +33,7 @@ log = logging.getLogger("nubis.lambda")
 KIND = "lambda:durable"
 DEFAULT_RETENTION_DAYS = 14
 DEFAULT_EXECUTION_TIMEOUT = 86400   # when DurableConfig names none (the API leaves it optional)
+CLIENT_TOKEN_SECONDS = 900          # a checkpoint's ClientToken makes a retry of it answer the same
 SYNC_LIMIT = 900                    # seconds a synchronous invocation (or a mapping's) waits for its execution
 HANDLER_RETRIES = 3                 # an invocation that throws is retried this often, after
 HANDLER_BACKOFF = 10.0              # this many seconds, doubling each time
@@ -202,7 +203,7 @@ class DurableMixin:
         ex.doc["invoking"] = True
         self.durable.save(ex)
         payload = json.dumps({"DurableExecutionArn": ex.arn, "CheckpointToken": token,
-                              "InitialExecutionState": {"Operations": _ops_view(ex)}}).encode()
+                              "InitialExecutionState": {"Operations": _ops_view(ex, replay=True)}}).encode()
         request_id = str(uuid.uuid4())
         started = self.clock.now()
         result = await self.run(fn, version, cfg, blob, payload, f"{fn.arn}:{version}", request_id=request_id)
@@ -400,7 +401,7 @@ class DurableMixin:
         ex = self._execution(ctx, params["DurableExecutionArn"], missing=lambda _: _invalid_token())
         if not ex.doc.get("Token") or params["CheckpointToken"] != ex.doc["Token"]:
             raise _invalid_token()
-        page, marker = _page(_ops_view(ex), params)
+        page, marker = _page(_ops_view(ex, replay=True), params)
         out: dict = {"Operations": page}
         if marker:
             out["NextMarker"] = marker
@@ -417,6 +418,10 @@ class DurableMixin:
 
     def checkpoint_durable_execution(self, ctx: RequestContext, params: dict) -> dict:
         ex = self._execution(ctx, params["DurableExecutionArn"], missing=lambda _: _invalid_token())
+        client_token = params.get("ClientToken")
+        sent = (ex.doc.get("ClientTokens") or {}).get(client_token) if client_token else None
+        if sent is not None and self.clock.now() - sent["At"] <= CLIENT_TOKEN_SECONDS:
+            return sent["Response"]  # the same request again: the answer it had
         if ex.status != "RUNNING" or not ex.doc.get("Token") or params["CheckpointToken"] != ex.doc["Token"]:
             raise _invalid_token()
         since = ex.doc["TokenRev"]
@@ -441,6 +446,13 @@ class DurableMixin:
             self._apply_update(staged, update, effects)
         ex = staged
         token = self._new_token(ex)
+        response = {"CheckpointToken": token, "NewExecutionState": {"Operations": _ops_view(ex, since)}}
+        if client_token:
+            now = self.clock.now()
+            kept = {k: val for k, val in (ex.doc.get("ClientTokens") or {}).items()
+                    if now - val["At"] <= CLIENT_TOKEN_SECONDS}
+            kept[client_token] = {"At": now, "Response": response}
+            ex.doc["ClientTokens"] = kept
         with self.db.transaction():
             self.durable.save(ex)
             for when, payload, key in effects:
@@ -455,8 +467,7 @@ class DurableMixin:
         if root["Status"] in ("SUCCEEDED", "FAILED"):
             details = root.get("ExecutionDetails") or {}
             self._durable_finish(ex, root["Status"], result=details.get("_Result"), error=details.get("_Error"))
-        changed = [op for op in _ops_view(ex, since)]
-        return {"CheckpointToken": token, "NewExecutionState": {"Operations": changed}}
+        return response
 
     def _apply_update(self, ex: Execution, update: dict, effects: list) -> None:
         now = self.clock.now()
@@ -699,10 +710,24 @@ def _pending(op: dict) -> bool:
         op["Type"] in ("WAIT", "CALLBACK", "CHAINED_INVOKE") and op["Status"] == "STARTED")
 
 
-def _ops_view(ex: Execution, since: int | None = None) -> list[dict]:
+def _ops_view(ex: Execution, since: int | None = None, replay: bool = False) -> list[dict]:
+    """The operations as the API shows them: all, those changed since a token's revision, or
+    (``replay``) the state a replay loads, without the children of a completed CONTEXT that
+    did not ask for ReplayChildren."""
+    hidden: set[str] = set()
+    if replay:
+        closed = {op["Id"] for op in ex.doc["Ops"] if op["Type"] == "CONTEXT" and op["Status"] in _DONE
+                  and not (op.get("ContextDetails") or {}).get("ReplayChildren")}
+        parents = {op["Id"]: op.get("ParentId") for op in ex.doc["Ops"]}
+        for op in ex.doc["Ops"]:
+            parent = op.get("ParentId")
+            while parent and parent not in closed:
+                parent = parents.get(parent)
+            if parent:
+                hidden.add(op["Id"])
     out = []
     for op in ex.doc["Ops"]:
-        if since is not None and op.get("_rev", 0) <= since:
+        if (since is not None and op.get("_rev", 0) <= since) or op["Id"] in hidden:
             continue
         view = {k: val for k, val in op.items() if not k.startswith("_")}
         details = view.get("ExecutionDetails")
