@@ -27,6 +27,7 @@ from ...runtime.bodies import read_all
 from ..base import RequestContext
 from . import validation as v
 from .durable_store import Execution
+from .environments import Result
 
 log = logging.getLogger("nubis.lambda")
 
@@ -71,6 +72,15 @@ class DurableMixin:
         for ex in self.durable.running():
             if ex.doc.get("invoking"):
                 self.scheduler.after(0.0, KIND, {"arn": ex.arn, "what": "resume"}, key=f"{ex.arn}#resume")
+
+    def reset_durable(self) -> None:
+        self._durable_running.clear()
+        self._durable_again.clear()
+        for waiters in self._durable_waiters.values():
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(ServiceError("ServiceException", "nubis was reset.", status=500))
+        self._durable_waiters.clear()
 
     # -- configuration ----------------------------------------------------------------------------
 
@@ -206,7 +216,10 @@ class DurableMixin:
                               "InitialExecutionState": {"Operations": _ops_view(ex, replay=True)}}).encode()
         request_id = str(uuid.uuid4())
         started = self.clock.now()
-        result = await self.run(fn, version, cfg, blob, payload, f"{fn.arn}:{version}", request_id=request_id)
+        try:
+            result = await self.run(fn, version, cfg, blob, payload, f"{fn.arn}:{version}", request_id=request_id)
+        except ServiceError as e:  # throttled, or the environment did not start: retried like a thrown error
+            result = Result(json.dumps({"errorType": e.code, "errorMessage": e.message}).encode(), e.code)
         ex = self.durable.get(ex.arn)
         if ex is None:
             return

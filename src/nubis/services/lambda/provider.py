@@ -77,9 +77,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         self.settings_store.clear_cache()
         self.logs.forget()
         self._reaping = False
-        self._durable_running.clear()
-        self._durable_again.clear()
-        self._durable_waiters.clear()
+        self.reset_durable()
 
     async def stop(self) -> None:
         self.pollers.stop_all()
