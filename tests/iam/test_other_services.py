@@ -62,6 +62,17 @@ def test_lambda_identity_policies(client, user):
     client("lambda").list_functions()  # the root may
 
 
+def test_lambda_capacity_providers_are_resources(client, user):
+    key = user("dev", allow("lambda:GetCapacityProvider",
+                            f"arn:aws:lambda:us-east-1:{ACCOUNT}:capacity-provider:team-*"))
+    mine = client("lambda", creds=key)
+    assert error_of(mine.get_capacity_provider, CapacityProviderName="team-a")["Code"] == \
+        "ResourceNotFoundException"
+    e = error_of(mine.get_capacity_provider, CapacityProviderName="other")
+    assert (e["Code"], e["Status"]) == ("AccessDeniedException", 403)
+    assert "capacity-provider:other because" in e["Message"]
+
+
 def test_a_role_session_on_sqs(client, iam):
     iam.create_role(RoleName="worker", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}]}))

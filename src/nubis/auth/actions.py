@@ -190,6 +190,11 @@ def authorize_lambda(runtime, ctx, params: dict, caller) -> None:
     name = params.get("FunctionName")
     m = _FUNCTION.match(name) if isinstance(name, str) else None
     if m is None:
+        provider = params.get("CapacityProviderName")
+        if isinstance(provider, str) and provider:  # a name or an ARN
+            resource = provider if provider.startswith("arn:") else \
+                f"arn:aws:lambda:{ctx.region}:{ctx.account}:capacity-provider:{provider}"
+            return decide(runtime, ctx, caller, action, resource, ctx.account, [], None)
         if params.get("LayerName"):
             layer = str(params["LayerName"]).split(":layer:")[-1]
             version = params.get("VersionNumber")
