@@ -85,8 +85,14 @@ def _emptied(value):
     return value
 
 
+# Long polls: a changed request may wait its full time (a minute) for nothing.
+_SKIP = {("stepfunctions", "GetActivityTask"), ("sqs", "ReceiveMessage")}
+
+
 def _probe(client, name: str, params: dict) -> None:
     service = client.meta.service_model.service_name
+    if (service, name) in _SKIP:
+        return
     if id(client) not in _marked:
         _marked.add(id(client))
         client.meta.events.register("before-send", _mark_sent)
