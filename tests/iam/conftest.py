@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.config import Config
 
 from nubis.testing.errors import error_dict as error_of  # noqa: F401  (the Error dict plus "Status")
@@ -51,3 +52,11 @@ def user(iam):
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
         return iam.create_access_key(UserName=name)["AccessKey"]
     return make
+
+
+def err(call, *args, **kwargs) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of the ClientError a call raises."""
+    with pytest.raises(ClientError) as info:
+        call(*args, **kwargs)
+    e = info.value.response["Error"]
+    return e["Code"], e["Message"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]

@@ -4,21 +4,13 @@ import json
 import re
 
 import pytest
-from botocore.exceptions import ClientError
 
 from nubis.testing.cli import aws_json
 
-from .conftest import allow, doc
+from .conftest import allow, doc, err
 
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-
-
-def err(call, *args, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    e = info.value.response["Error"]
-    return e["Code"], e["Message"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture

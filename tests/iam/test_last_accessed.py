@@ -3,9 +3,8 @@ organization root features, through the API (enforcement off)."""
 import json
 
 import pytest
-from botocore.exceptions import ClientError
 
-from .conftest import allow, client, cloud, doc, enforcing, error_of  # noqa: F401  (the enforcing nubis)
+from .conftest import allow, client, cloud, doc, enforcing, err, error_of  # noqa: F401  (the enforcing nubis)
 
 ACCOUNT = "000000000000"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -14,13 +13,6 @@ ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 def policy(*actions):
     return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions),
                                                                "Resource": "*"}]})
-
-
-def err(call, *args, **kwargs):
-    with pytest.raises(ClientError) as info:
-        call(*args, **kwargs)
-    e = info.value.response["Error"]
-    return e["Code"], e["Message"], info.value.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 @pytest.fixture
