@@ -218,3 +218,23 @@ def test_a_streamed_body_signed_by_its_hash_is_checked_before_the_provider_acts(
     right = client("lambda")
     e = error_of(right.invoke, FunctionName="no-such-function", Payload=b'{"a": 1}')
     assert (e["Code"], e["Status"]) == ("ResourceNotFoundException", 404)
+
+
+def test_a_signature_with_characters_beyond_ascii_is_a_mismatch(cloud, bucket):
+    """A signature (header, presigned query or SigV2) holding non-ASCII text is compared as
+    bytes: SignatureDoesNotMatch, not an internal error."""
+    import time
+
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(cloud.clock()))
+    sigv4 = (f"AWS4-HMAC-SHA256 Credential=test/{stamp[:8]}/us-east-1/s3/aws4_request, SignedHeaders=host, "
+             "Signature=\u00e9" + "0" * 63)
+    r = httpx.get(f"{cloud.endpoint}/{bucket}", headers={"Authorization": sigv4.encode("latin-1"), "X-Amz-Date": stamp,
+                                                         "x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+    assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content
+    r = httpx.get(f"{cloud.endpoint}/{bucket}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=test%2F{stamp[:8]}"
+                  f"%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date={stamp}&X-Amz-Expires=600&X-Amz-SignedHeaders=host"
+                  "&X-Amz-Signature=%C3%A9abc")
+    assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content
+    r = httpx.get(f"{cloud.endpoint}/{bucket}?AWSAccessKeyId=test&Expires={int(cloud.clock()) + 600}"
+                  "&Signature=%C3%A9abc")
+    assert r.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.content

@@ -183,6 +183,9 @@ def test_code_location_expires_on_the_clock(lam, make_function, nubis):
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(url.replace("Signature=", "Signature=0"))
     assert info.value.code == 403
+    with pytest.raises(urllib.error.HTTPError) as info:  # a signature beyond ASCII is no match either
+        urllib.request.urlopen(url.replace("Signature=", "Signature=%C3%A9"))
+    assert info.value.code == 403
 
 
 def test_code_from_a_version_of_an_s3_object(lam, aws_client):

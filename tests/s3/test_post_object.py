@@ -358,6 +358,9 @@ def test_with_iam_enforcement_the_signature_and_bucket_policy_count(enforcing):
         p = s3(secret="wrong", version=version).generate_presigned_post("guarded", "forged", ExpiresIn=60)
         r = post(p["url"], p["fields"])
         assert r.status_code == 403 and error(r)["Code"] == "SignatureDoesNotMatch"
+    p = owner.generate_presigned_post("guarded", "beyond-ascii", ExpiresIn=60)
+    r = post(p["url"], {**p["fields"], "x-amz-signature": "\u00e9" + p["fields"]["x-amz-signature"][1:]})
+    assert r.status_code == 403 and error(r)["Code"] == "SignatureDoesNotMatch"
     p = s3(key="AKIANOSUCHKEY").generate_presigned_post("guarded", "unknown", ExpiresIn=60)
     r = post(p["url"], p["fields"])
     assert r.status_code == 403 and error(r)["Code"] == "InvalidAccessKeyId"

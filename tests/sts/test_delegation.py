@@ -185,3 +185,5 @@ def test_only_send_by_owner_and_the_summary(iam, client, user, partner, channel)
         "InvalidInput"
     e = error_of(partner("sts").get_delegated_access_token, TradeInToken="not-a-token-nubis-sent")
     assert e["Code"] == "ExpiredTradeInTokenException"
+    e = error_of(partner("sts").get_delegated_access_token, TradeInToken="\u00e9\u2603-not-ascii")
+    assert e["Code"] == "ExpiredTradeInTokenException"

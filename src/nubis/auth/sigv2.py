@@ -60,4 +60,4 @@ def verify(request, bucket_host: str | None, access_key: str, provided: str, sec
 
 def _matches(secret: str, sts: str, provided: str) -> bool:
     expected = base64.b64encode(hmac.new(secret.encode("utf-8"), sts.encode("utf-8"), hashlib.sha1).digest())
-    return hmac.compare_digest(expected.decode("ascii"), provided)
+    return hmac.compare_digest(expected, provided.encode("utf-8", "replace"))

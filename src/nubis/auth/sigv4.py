@@ -350,12 +350,18 @@ def _sign_with(key: bytes, text: str) -> str:
     return outer.hexdigest()
 
 
+def same(expected: str, provided: str) -> bool:
+    """``hmac.compare_digest`` of a signature with one a client sent, which may hold any
+    character (compare_digest refuses non-ASCII text)."""
+    return hmac.compare_digest(expected.encode(), provided.encode("utf-8", "replace"))
+
+
 def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) -> bytes:
     """Check the request's signature; return the signing key (chunk signatures chain from it)."""
     creq = canonical_request(request, sig, payload_hash, style == errors.S3)
     sts = string_to_sign(sig, creq)
     key = signing_key(secret, sig.date, sig.region, sig.service)
-    if not hmac.compare_digest(_sign_with(key, sts), sig.signature):
+    if not same(_sign_with(key, sts), sig.signature):
         raise errors.signature_mismatch(style, sig.access_key, sts, sig.signature, creq)
     return key
 
@@ -370,7 +376,7 @@ def verify_sdk_header(request, fields: tuple, amz_date: str, secret: str, payloa
             f"{canonical_headers(request.headers, name_list)}\n{names}\n{payload_hash}")
     sts = (f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
            f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
-    if not hmac.compare_digest(_sign_with(signing_key(secret, date, region, service), sts), signature):
+    if not same(_sign_with(signing_key(secret, date, region, service), sts), signature):
         raise errors.signature_mismatch(style, access_key, sts, signature, creq)
 
 
@@ -461,7 +467,7 @@ class ChunkSignatures:
     def end_chunk(self) -> None:
         sts = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", self.sig.amz_date, self.sig.scope, self.previous,
                          EMPTY_SHA256, self.hasher.hexdigest()))
-        if self.expected is None or not hmac.compare_digest(sign(self.key, sts), self.expected):
+        if self.expected is None or not same(sign(self.key, sts), self.expected):
             raise self._mismatch(sts, self.expected)
         self.previous = self.expected
 
@@ -471,5 +477,5 @@ class ChunkSignatures:
         body = b"".join(line + b"\n" for line in lines)
         sts = "\n".join(("AWS4-HMAC-SHA256-TRAILER", self.sig.amz_date, self.sig.scope, self.previous,
                          hashlib.sha256(body).hexdigest()))
-        if signature is None or not hmac.compare_digest(sign(self.key, sts), signature):
+        if signature is None or not same(sign(self.key, sts), signature):
             raise self._mismatch(sts, signature)

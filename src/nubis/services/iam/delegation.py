@@ -274,6 +274,6 @@ def trade_in(iam, token: str, now: float) -> dict | None:
     """For STS's ``GetDelegatedAccessToken``: the finalized request whose exchange token this is
     (None: no such token), with ``expires``, when its delegation period ends."""
     for doc in iam.store.all("", "delegation"):
-        if doc.get("_token") and secrets.compare_digest(doc["_token"], token):
+        if doc.get("_token") and secrets.compare_digest(doc["_token"].encode(), token.encode()):
             return {"request": doc, "expires": doc["_finalized"] + doc["SessionDuration"]}
     return None

@@ -214,7 +214,7 @@ class LambdaProvider(VersionsMixin, PermissionsMixin, LayersMixin, AsyncInvokeMi
         except ValueError:
             expires = 0
         want = hmac.new(self._secret, f"{blob}:{expires}".encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(want, query.get("Signature", "")) or self.clock.now() > expires:
+        if not hmac.compare_digest(want.encode(), query.get("Signature", "").encode()) or self.clock.now() > expires:
             return HttpResponse(403, [("Content-Type", "application/xml")],
                                 b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>")
         if not self.store.blob_in_use(blob):

@@ -207,7 +207,7 @@ def _enforce(runtime, ctx: RequestContext, fields: dict, params: dict, request: 
         # The key's credential (STS keys: with their x-amz-security-token, unexpired).
         credential = enforce._credential(runtime, S3, ctx.access_key, fields.get("x-amz-security-token"))
         given = fields.get("x-amz-signature") or fields.get("signature") or ""
-        if not hmac.compare_digest(expected_signature(credential.secret, fields), given):
+        if not hmac.compare_digest(expected_signature(credential.secret, fields).encode(), given.encode()):
             raise ServiceError("SignatureDoesNotMatch", "The request signature we calculated does not match "
                                "the signature you provided. Check your key and signing method.", 403,
                                AWSAccessKeyId=ctx.access_key, StringToSign=fields["policy"])
