@@ -1,6 +1,6 @@
 """S3 Control: access points and the account's public access block; Storage Lens
-(``storage_lens.py``), Batch Operations jobs (``jobs.py``, run by ``job_runner.py``)
-and S3 Access Grants (``access_grants.py``).
+(``storage_lens.py``), Batch Operations jobs (``jobs.py``, run by ``job_runner.py``),
+S3 Access Grants (``access_grants.py``) and Object Lambda access points (``object_lambda.py``).
 
 Access points are regional names for a bucket (S3 user guide, "Managing
 access to shared datasets with access points"). The S3 data plane reaches a
@@ -21,6 +21,7 @@ from . import names
 from .access_grants import AccessGrants, AccessGrantsStore
 from .job_store import JobStore
 from .jobs import Jobs
+from .object_lambda import ObjectLambda, ObjectLambdaStore
 from .storage_lens import StorageLens, StorageLensStore
 from .store import MIGRATIONS, AccessPoint, S3ControlStore
 
@@ -65,7 +66,7 @@ def _is_public(policy: str) -> bool:
 _S3_ARN = re.compile(r"arn:[^:]+:s3(express)?:[^:]")
 
 
-class S3ControlProvider(StorageLens, Jobs, AccessGrants, Provider):
+class S3ControlProvider(StorageLens, Jobs, AccessGrants, ObjectLambda, Provider):
     service = "s3control"
     migrations = MIGRATIONS
 
@@ -74,6 +75,7 @@ class S3ControlProvider(StorageLens, Jobs, AccessGrants, Provider):
         self.lens = StorageLensStore(self.db)
         self.jobs = JobStore(self.db)
         self.grants_store = AccessGrantsStore(self.db)
+        self.ol_store = ObjectLambdaStore(self.db)
         self._register_job_timers()
 
     def reset(self) -> None:

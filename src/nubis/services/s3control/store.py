@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ...state.db import Database
 from .access_grants import MIGRATION as ACCESS_GRANTS
 from .job_store import MIGRATION as JOBS
+from .object_lambda import MIGRATION as OBJECT_LAMBDA
 from .storage_lens import MIGRATION as STORAGE_LENS
 
 MIGRATIONS = ["""
@@ -33,7 +34,7 @@ CREATE TABLE s3control_public_access_blocks (
     account TEXT PRIMARY KEY,
     config TEXT NOT NULL
 );
-""", STORAGE_LENS, JOBS, ACCESS_GRANTS]
+""", STORAGE_LENS, JOBS, ACCESS_GRANTS, OBJECT_LAMBDA]
 
 
 @dataclass(slots=True)
