@@ -147,3 +147,107 @@ def test_configuration_survives_restart(server_process, tmp_path):
     conf = control.get_access_point_configuration_for_object_lambda(AccountId=ACCOUNT, Name="keep-ol")
     assert conf["Configuration"]["SupportingAccessPoint"] == ap
     assert control.get_access_point_policy_for_object_lambda(AccountId=ACCOUNT, Name="keep-ol")["Policy"] == POLICY
+
+
+# -- the data plane: GetObject through the Object Lambda access point ---------------------------
+
+UPPER = '''
+import boto3, urllib.request
+from botocore.config import Config
+
+def handler(event, context):
+    ctx = event["getObjectContext"]
+    assert event["protocolVersion"] == "1.00"
+    assert event["configuration"]["supportingAccessPointArn"].endswith(":accesspoint/myap")
+    original = urllib.request.urlopen(ctx["inputS3Url"]).read()
+    s3 = boto3.client("s3", config=Config(inject_host_prefix=False))
+    s3.write_get_object_response(RequestRoute=ctx["outputRoute"], RequestToken=ctx["outputToken"],
+                                 Body=original.upper(), ContentType="text/plain", Metadata={"by": "lambda"})
+    return {"status_code": 200}
+'''
+SILENT = '''
+def handler(event, context):
+    return {"status_code": 200}
+'''
+FAILING = '''
+def handler(event, context):
+    raise RuntimeError("boom")
+'''
+REFUSING = '''
+import boto3
+from botocore.config import Config
+
+def handler(event, context):
+    ctx = event["getObjectContext"]
+    boto3.client("s3", config=Config(inject_host_prefix=False)).write_get_object_response(
+        RequestRoute=ctx["outputRoute"], RequestToken=ctx["outputToken"], StatusCode=403,
+        ErrorCode="NoSecrets", ErrorMessage="Not for you")
+    return {"status_code": 403}
+'''
+
+
+@pytest.fixture
+def function(make_client):
+    import io
+    import zipfile
+    lam = make_client("lambda")
+
+    def make(name: str, code: str) -> str:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("app.py", code)
+        return lam.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler", Timeout=30,
+                                   Role=f"arn:aws:iam::{ACCOUNT}:role/r", Code={"ZipFile": buf.getvalue()})[
+            "FunctionArn"]
+
+    return make
+
+
+def olap_with(control, access_point, name: str, function_arn: str) -> str:
+    return control.create_access_point_for_object_lambda(
+        AccountId=ACCOUNT, Name=name, Configuration=config(access_point["AccessPointArn"], function=function_arn))[
+        "ObjectLambdaAccessPointArn"]
+
+
+def test_get_object_is_transformed_by_the_function(s3, control, bucket, access_point, function):
+    s3.put_object(Bucket=bucket, Key="docs/hello.txt", Body=b"hello, object lambda")
+    arn = olap_with(control, access_point, "upper", function("upper", UPPER))
+    got = s3.get_object(Bucket=arn, Key="docs/hello.txt")
+    assert got["Body"].read() == b"HELLO, OBJECT LAMBDA"
+    assert got["ContentType"] == "text/plain" and got["Metadata"] == {"by": "lambda"}
+    # The original is untouched.
+    assert s3.get_object(Bucket=bucket, Key="docs/hello.txt")["Body"].read() == b"hello, object lambda"
+
+
+def test_function_errors_reach_the_caller(s3, control, bucket, access_point, function):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    cases = [("silent", SILENT, ("LambdaResponseNotReceived", 500)),
+             ("failing", FAILING, ("LambdaRuntimeError", 500)),
+             ("refusing", REFUSING, ("NoSecrets", 403))]
+    for name, code_text, expected in cases:
+        arn = olap_with(control, access_point, name, function(name, code_text))
+        with pytest.raises(ClientError) as e:
+            s3.get_object(Bucket=arn, Key="k")
+        assert code(e) == expected, name
+    arn = olap_with(control, access_point, "nofn", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:missing")
+    with pytest.raises(ClientError) as e:
+        s3.get_object(Bucket=arn, Key="k")
+    assert code(e) == ("LambdaNotFound", 404)
+
+
+def test_without_a_get_object_transformation_the_supporting_access_point_answers(s3, control, bucket,
+                                                                                  access_point):
+    s3.put_object(Bucket=bucket, Key="k", Body=b"plain")
+    arn = control.create_access_point_for_object_lambda(
+        AccountId=ACCOUNT, Name="heads-only",
+        Configuration=config(access_point["AccessPointArn"], actions=("HeadObject",)))["ObjectLambdaAccessPointArn"]
+    assert s3.get_object(Bucket=arn, Key="k")["Body"].read() == b"plain"
+
+
+def test_write_get_object_response_needs_a_waiting_request(make_client):
+    # boto3 puts RequestRoute in front of the host unless told not to (a local endpoint has no such host).
+    s3 = make_client("s3")
+    s3.meta.config.inject_host_prefix = False
+    with pytest.raises(ClientError) as e:
+        s3.write_get_object_response(RequestRoute="io-use1-001", RequestToken="nothing-waits", Body=b"x")
+    assert code(e) == ("ValidationError", 400)

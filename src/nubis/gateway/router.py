@@ -60,6 +60,7 @@ def _by_signing_name() -> dict[str, list[str]]:
         out[entry["signingName"]].append(service)
         if entry.get("endpointPrefix") and entry["endpointPrefix"] != entry["signingName"]:
             out[entry["endpointPrefix"]].append(service)
+    out["s3-object-lambda"].append("s3")  # Object Lambda access points and WriteGetObjectResponse
     # The service named like the signing name is the first choice on a tie.
     for name, services in out.items():
         services.sort(key=lambda s: (s != name, s))
@@ -298,7 +299,8 @@ class Router:
                 route.operation, route.protocol = m.group(2), "smithy-rpc-v2-cbor"
                 return route
 
-        if kind == "service" and route.signing_name == "s3" and route.host.name not in ("s3", "s3-control") \
+        if kind == "service" and route.signing_name in ("s3", "s3-object-lambda") \
+                and route.host.name not in ("s3", "s3-control") \
                 and "x-amz-account-id" not in headers:
             # ``<bucket>.localhost``: what SDKs build for virtual-host addressing
             # against a custom endpoint (``<account>.localhost`` with the header

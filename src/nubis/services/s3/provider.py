@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote
 from ...auth import kms_keys
 from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
-from . import access_points, errors, events, listing, object_lock
+from . import access_points, errors, events, listing, object_lambda, object_lock
 from .bucket_config import BucketConfig, owner_of
 from .cors import Cors
 from .lifecycle import Lifecycle
@@ -208,6 +208,7 @@ class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBuc
         self.bodies = Bodies(self.blobs, self.db)
         self.scheduler.on(events.KIND, lambda payload: events.on_timer(self, payload))
         self.lifecycle = Lifecycle(self)
+        self.object_lambda_pending = object_lambda.Pending()
         self._collect_now()
 
     def reset(self) -> None:
@@ -670,7 +671,13 @@ class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBuc
     def get_object(self, ctx: RequestContext, params: dict) -> dict | Awaitable[dict]:
         """The answer at once for a small body (read with its row), else once its
         files are open (an awaitable: the runtime awaits either)."""
-        b, o, out, rng = self._read(ctx, params, body=True)
+        try:
+            b, o, out, rng = self._read(ctx, params, body=True)
+        except ServiceError as e:
+            olap = object_lambda.named(self.runtime, ctx, params["Bucket"]) if e.code == "NoSuchBucket" else None
+            if olap is None:
+                raise
+            return object_lambda.get_object(self, ctx, params, olap)  # through an Object Lambda access point
         self.lifecycle.expiration(b, o, out)
         if o.meta.get("StorageClass") in ARCHIVED and not self._restored(o):
             raise ServiceError("InvalidObjectState", "The operation is not valid for the object's storage class",
@@ -685,6 +692,10 @@ class S3Provider(object_lock.ObjectLock, ObjectEncryption, Torrent, DirectoryBuc
         else:
             return self._with_body(out, o.blobs, first, last)
         return out
+
+    def write_get_object_response(self, ctx: RequestContext, params: dict) -> Awaitable[dict]:
+        """An Object Lambda function's answer to the GetObject waiting on its token."""
+        return object_lambda.write_get_object_response(self, ctx, params)
 
     async def _with_body(self, out: dict, blobs: list, first: int, last: int) -> dict:
         out["Body"] = await read_body(self.bodies, blobs, first, last)

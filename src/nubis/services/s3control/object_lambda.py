@@ -157,6 +157,10 @@ class ObjectLambda:
         r = self.ol_store.get(account, region, name)
         return self._ol_row(r) if r else None
 
+    def object_lambda_by_alias(self, alias: str) -> dict | None:
+        r = self.ol_store.by_alias(alias)
+        return self._ol_row(r) if r else None
+
     @staticmethod
     def _ol_row(r) -> dict:
         return {"Account": r["account"], "Region": r["region"], "Name": r["name"], "Alias": r["alias"],
