@@ -215,6 +215,9 @@ def test_get_object_is_transformed_by_the_function(s3, control, bucket, access_p
     got = s3.get_object(Bucket=arn, Key="docs/hello.txt")
     assert got["Body"].read() == b"HELLO, OBJECT LAMBDA"
     assert got["ContentType"] == "text/plain" and got["Metadata"] == {"by": "lambda"}
+    # The alias stands where the bucket name goes, too.
+    alias = control.get_access_point_for_object_lambda(AccountId=ACCOUNT, Name="upper")["Alias"]["Value"]
+    assert s3.get_object(Bucket=alias, Key="docs/hello.txt")["Body"].read() == b"HELLO, OBJECT LAMBDA"
     # The original is untouched.
     assert s3.get_object(Bucket=bucket, Key="docs/hello.txt")["Body"].read() == b"hello, object lambda"
 

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 OL_ALIAS_SUFFIX = "--ol-s3"
 _HOST_NAME = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]{1,43}[a-z0-9])-(?P<account>\d{12})$")
-_ARN = re.compile(r"^arn:[^:]+:s3-object-lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):accesspoint/(?P<name>[^/]+)$")
+_ARN = re.compile(r"^arn:[^:]+:s3-object-lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+                  r"accesspoint/(?P<name>[^/]+)$")
+_SUPPORTING = re.compile(r"^arn:[^:]+:s3:([a-z0-9-]+):(\d{12}):accesspoint/(.+)$")
 PRESIGN_SECONDS = 61  # the inputS3Url is short-lived, as AWS's is
 # The headers WriteGetObjectResponse may set, as GetObject's output members of the same name.
 _PASSED = ("AcceptRanges", "CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
@@ -109,7 +111,7 @@ async def get_object(s3, ctx: "RequestContext", params: dict, olap: dict) -> dic
     config = olap["Configuration"]
     supporting = config["SupportingAccessPoint"]
     control = s3.runtime.provider("s3control")
-    m = re.match(r"^arn:[^:]+:s3:([a-z0-9-]+):(\d{12}):accesspoint/(.+)$", supporting)
+    m = _SUPPORTING.match(supporting)
     ap = control.access_point(m[2], m[1], m[3]) if m else None
     if ap is None:
         raise ServiceError("NoSuchBucket", "The specified bucket does not exist", 404, BucketName=params["Bucket"])
