@@ -9,7 +9,6 @@ execution environments as any other function.
 """
 from __future__ import annotations
 
-import base64
 import re
 
 from ...protocol.errors import ServiceError
@@ -196,7 +195,7 @@ class CapacityProvidersMixin:
                  if r.gone_at is None or now < r.gone_at]
         if state:
             views = [d for d in views if d["State"] == state]
-        page, marker = _page(views, params)
+        page, marker = v.marker_page(views, params, 50, 50)
         out: dict = {"CapacityProviders": page}
         if marker:
             out["NextMarker"] = marker
@@ -230,7 +229,7 @@ class CapacityProvidersMixin:
         arn = row.doc["CapacityProviderArn"]
         items = [{"FunctionArn": fn_arn, "State": state}
                  for fn_arn, state in self._versions_on_capacity_provider(ctx, arn)]
-        page, marker = _page(items, params)
+        page, marker = v.marker_page(items, params, 50, 50)
         out: dict = {"CapacityProviderArn": arn, "FunctionVersions": page}
         if marker:
             out["NextMarker"] = marker
@@ -310,17 +309,3 @@ class CapacityProvidersMixin:
 def _provider_of(cfg: dict) -> str | None:
     return (((cfg.get("CapacityProviderConfig") or {}).get("LambdaManagedInstancesCapacityProviderConfig") or {})
             .get("CapacityProviderArn"))
-
-
-def _page(items: list, params: dict) -> tuple[list, str | None]:
-    limit = params.get("MaxItems") or 50
-    v.check_range("maxItems", limit, 1, 50)
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise v.invalid("Invalid marker.") from None
-    more = start + limit < len(items)
-    return items[start:start + limit], (base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-                                        if more else None)

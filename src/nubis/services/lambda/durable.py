@@ -393,7 +393,7 @@ class DurableMixin:
             found.append(_summary(ex))
         if params.get("ReverseOrder"):
             found.reverse()
-        page, marker = _page(found, params)
+        page, marker = v.marker_page(found, params, 1000, 1000, 0)
         out: dict = {"DurableExecutions": page}
         if marker:
             out["NextMarker"] = marker
@@ -404,7 +404,7 @@ class DurableMixin:
         events = [_event_view(e, bool(params.get("IncludeExecutionData"))) for e in ex.doc["Events"]]
         if params.get("ReverseOrder"):
             events.reverse()
-        page, marker = _page(events, params)
+        page, marker = v.marker_page(events, params, 1000, 1000, 0)
         out: dict = {"Events": page}
         if marker:
             out["NextMarker"] = marker
@@ -414,7 +414,7 @@ class DurableMixin:
         ex = self._execution(ctx, params["DurableExecutionArn"], missing=lambda _: _invalid_token())
         if not ex.doc.get("Token") or params["CheckpointToken"] != ex.doc["Token"]:
             raise _invalid_token()
-        page, marker = _page(_ops_view(ex, replay=True), params)
+        page, marker = v.marker_page(_ops_view(ex, replay=True), params, 1000, 1000, 0)
         out: dict = {"Operations": page}
         if marker:
             out["NextMarker"] = marker
@@ -815,17 +815,3 @@ def _epoch(value) -> float | None:
     if hasattr(value, "timestamp"):
         return value.timestamp()
     return float(value)
-
-
-def _page(items: list, params: dict) -> tuple[list, str | None]:
-    limit = params.get("MaxItems") or 1000
-    v.check_range("maxItems", limit, 0, 1000)
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise v.invalid("Invalid marker.") from None
-    more = start + limit < len(items)
-    return items[start:start + limit], (base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-                                        if more else None)

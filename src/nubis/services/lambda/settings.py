@@ -10,7 +10,6 @@ they are up and a moment has passed on the controllable clock, then READY.
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 import string
 
@@ -24,20 +23,6 @@ ACCOUNT_CONCURRENCY = 1000
 MIN_UNRESERVED = 100
 PROVISIONING_SECONDS = 1.0     # IN_PROGRESS this long on the clock, then READY
 _CSC_CHARS = string.ascii_lowercase + string.digits
-
-
-def _page(items: list, params: dict, limit_default: int, limit_max: int) -> tuple[list, str | None]:
-    limit = params.get("MaxItems") or limit_default
-    v.check_range("maxItems", limit, 1, limit_max)
-    start = 0
-    if params.get("Marker"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
-        except (ValueError, UnicodeDecodeError):
-            raise v.invalid("Invalid marker.") from None
-    more = start + limit < len(items)
-    return items[start:start + limit], (base64.urlsafe_b64encode(str(start + limit).encode()).decode()
-                                        if more else None)
 
 
 class SettingsMixin:
@@ -113,7 +98,7 @@ class SettingsMixin:
         return {}
 
     def list_code_signing_configs(self, ctx: RequestContext, params: dict) -> dict:
-        page, marker = _page(self.settings_store.code_signings(ctx.account, ctx.region), params, 50, 10000)
+        page, marker = v.marker_page(self.settings_store.code_signings(ctx.account, ctx.region), params, 50, 10000)
         out: dict = {"CodeSigningConfigs": page}
         if marker:
             out["NextMarker"] = marker
@@ -122,7 +107,7 @@ class SettingsMixin:
     def list_functions_by_code_signing_config(self, ctx: RequestContext, params: dict) -> dict:
         doc = self._csc(ctx, params["CodeSigningConfigArn"])
         arns = [self.arn(ctx, name) for name in self._functions_signed_by(ctx, doc["CodeSigningConfigArn"])]
-        page, marker = _page(arns, params, 50, 10000)
+        page, marker = v.marker_page(arns, params, 50, 10000)
         out: dict = {"FunctionArns": page}
         if marker:
             out["NextMarker"] = marker
@@ -215,7 +200,7 @@ class SettingsMixin:
         fn, _ = self.function(ctx, params["FunctionName"], allow_qualifier=False)
         docs = [self._provisioned_view(d, fn, q, listed=True)
                 for q, d in self.settings_store.settings(fn.account, fn.region, fn.name, "provisioned")]
-        page, marker = _page(docs, params, 50, 50)
+        page, marker = v.marker_page(docs, params, 50, 50)
         out: dict = {"ProvisionedConcurrencyConfigs": page}
         if marker:
             out["NextMarker"] = marker

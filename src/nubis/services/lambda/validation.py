@@ -1,6 +1,7 @@
 """Lambda's input rules, with the errors and messages Lambda answers them with."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -132,3 +133,18 @@ def check_architectures(archs: list | None) -> list[str]:
         raise validation("architectures", "[" + ", ".join(archs) + "]",
                          "satisfy enum value set: [x86_64, arm64]")
     return list(archs)
+
+
+def marker_page(items: list, params: dict, default: int, maximum: int, minimum: int = 1) -> tuple[list, str | None]:
+    """A page of ``items`` by ``MaxItems`` and an opaque ``Marker`` (the next one, or None)."""
+    limit = params.get("MaxItems") or default
+    check_range("maxItems", limit, minimum, maximum)
+    start = 0
+    if params.get("Marker"):
+        try:
+            start = int(base64.urlsafe_b64decode(params["Marker"].encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            raise invalid("Invalid marker.") from None
+    more = start + limit < len(items)
+    return items[start:start + limit], (base64.urlsafe_b64encode(str(start + limit).encode()).decode()
+                                        if more else None)
