@@ -18,6 +18,7 @@ import string
 from ...protocol.errors import ServiceError
 from ..base import RequestContext
 from . import names
+from .policy_document import checked_policy
 
 MIGRATION = """
 CREATE TABLE s3control_object_lambda_access_points (
@@ -43,7 +44,6 @@ FEATURES = ("GetObject-Range", "GetObject-PartNumber", "HeadObject-Range", "Head
 ALIAS_SUFFIX = "--ol-s3"
 _ALPHABET = string.ascii_lowercase + string.digits
 MAX_LIST = 1000
-MAX_POLICY_BYTES = 20 * 1024
 
 
 def no_such_access_point() -> ServiceError:
@@ -248,16 +248,7 @@ class ObjectLambda:
 
     def put_access_point_policy_for_object_lambda(self, ctx: RequestContext, params: dict) -> dict:
         r = self._ol_get(ctx, params)
-        policy = params["Policy"]
-        try:
-            doc = json.loads(policy)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict) or not policy.lstrip().startswith("{"):
-            raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
-        if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
-            raise ServiceError("PolicyTooLarge", "Policy exceeds the maximum allowed document size.", 400)
-        self.ol_store.set(r["account"], r["region"], r["name"], "policy", policy)
+        self.ol_store.set(r["account"], r["region"], r["name"], "policy", checked_policy(params["Policy"]))
         return {}
 
     def _ol_policy(self, ctx: RequestContext, params: dict) -> str:

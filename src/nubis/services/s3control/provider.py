@@ -18,6 +18,7 @@ from ...protocol.errors import ServiceError
 from ..base import Provider, RequestContext
 from ..tags import merge_tags
 from . import names
+from .policy_document import checked_policy
 from .access_grants import AccessGrants, AccessGrantsStore
 from .job_store import JobStore
 from .jobs import Jobs
@@ -28,7 +29,6 @@ from .store import MIGRATIONS, AccessPoint, S3ControlStore
 PUBLIC_ACCESS_BLOCK_FIELDS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
 MAX_LIST = 1000
 MAX_TAGS = 50
-MAX_POLICY_BYTES = 20 * 1024
 
 
 def no_such_access_point() -> ServiceError:
@@ -233,16 +233,7 @@ class S3ControlProvider(StorageLens, Jobs, AccessGrants, ObjectLambda, Provider)
 
     def put_access_point_policy(self, ctx: RequestContext, params: dict) -> dict:
         ap = self._get(ctx, params)
-        policy = params["Policy"]
-        try:
-            doc = json.loads(policy)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict) or not policy.lstrip().startswith("{"):
-            raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
-        if len(policy.encode("utf-8")) > MAX_POLICY_BYTES:
-            raise ServiceError("PolicyTooLarge", "Policy exceeds the maximum allowed document size.", 400)
-        self.store.set_policy(ap, policy)
+        self.store.set_policy(ap, checked_policy(params["Policy"]))
         return {}
 
     def get_access_point_policy(self, ctx: RequestContext, params: dict) -> dict:
