@@ -122,7 +122,7 @@ class JsonCodec:
             plan = [(wire, key, _SCALAR_CHECKS.get(m.type_name), None if m.type_name in _SCALAR_CHECKS
                      else self._reader(m)) for key, wire, m in self._members(shape)]
             order = {entry[0]: i for i, entry in enumerate(plan)}
-            sparse = len(plan) // 3
+            sparse = max(len(plan) // 3, 1)
             name = shape.name
 
             def invalid(raw, key, check):
@@ -132,15 +132,49 @@ class JsonCodec:
                     return _LostInteger(f"{raw!r} is not a valid value for {name}.{key}")
                 return bad_request(f"{raw!r} is not a valid value for {name}.{key}")
 
+            # By wire name: (position, key, check, sub). A value is walked by its own
+            # keys, in one lookup each; its answer is built in the model's order.
+            by_wire = {entry[0]: (i, *entry[1:]) for i, entry in enumerate(plan)}
+
             def read_structure(value):
                 if value.__class__ is not dict:
                     raise bad_request(f"Expected an object for {name}")
+                if len(value) > sparse:
+                    return read_all(value)
                 out = {}
-                if len(value) == 1:
-                    (wire, raw), = value.items()
-                    i = order.get(wire)
-                    if i is None or raw is None:
-                        return out
+                last = -1
+                try:
+                    for wire, raw in value.items():
+                        hit = by_wire.get(wire)
+                        if hit is None or raw is None:
+                            continue
+                        i, key, check, sub = hit
+                        if i < last:  # keys out of the model's order: the answer keeps the model's
+                            return read_some(value)
+                        last = i
+                        if sub is not None:
+                            out[key] = sub(raw)
+                        elif raw.__class__ is check:
+                            out[key] = raw
+                        else:  # (a subclass, or wrong): the checks below, and their error
+                            return read_some(value)
+                except Exception:
+                    # A member before this one in the model's order (later in the
+                    # value) may fail too: its error is the one read_some gives.
+                    read_some({w: r for w, r in value.items() if (j := order.get(w)) is not None and j < i})
+                    raise
+                return out
+
+            def read_some(value):
+                # A value that sets few of many members (a DynamoDB AttributeValue
+                # one of ten), in the model's order, so the answer and the first
+                # error are the same as read_all's.
+                out = {}
+                found = [(i, raw) for wire, raw in value.items()
+                         if raw is not None and (i := order.get(wire)) is not None]
+                if len(found) > 1:
+                    found.sort()  # by position: positions differ, the values are never compared
+                for i, raw in found:
                     _wire, key, check, sub = plan[i]
                     if sub is not None:
                         out[key] = sub(raw)
@@ -148,24 +182,10 @@ class JsonCodec:
                         raise invalid(raw, key, check)
                     else:
                         out[key] = raw
-                    return out
-                if len(value) <= sparse:
-                    # A value that sets few of many members (a DynamoDB AttributeValue
-                    # one of ten) is walked by its own keys, then in the model's order
-                    # as below, so the answer and the first error are the same.
-                    found = [(i, raw) for wire, raw in value.items()
-                             if raw is not None and (i := order.get(wire)) is not None]
-                    if len(found) > 1:
-                        found.sort()  # by position: positions differ, the values are never compared
-                    for i, raw in found:
-                        _wire, key, check, sub = plan[i]
-                        if sub is not None:
-                            out[key] = sub(raw)
-                        elif not isinstance(raw, check) or (raw.__class__ is bool and check is not bool):
-                            raise invalid(raw, key, check)
-                        else:
-                            out[key] = raw
-                    return out
+                return out
+
+            def read_all(value):
+                out = {}
                 for wire, key, check, sub in plan:
                     raw = value.get(wire)
                     if raw is None:
