@@ -460,17 +460,23 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                 old = self.store.get(t.id, hk, rk)
             for watch in t.watchers:
                 watch(t, hk, rk, old, new)
-        if t.stats is not None:
-            before = self.store.size_of(t.id, hk, rk) if old is UNREAD else (
-                None if old is None else it.dt.item_size(old))
-            t.stats[0] += (new is not None) - (before is not None)
-            t.stats[1] += (size if new is not None else 0) - (before or 0)
         if "PointInTimeRecovery" in t.definition:
             self._pitr_log(t, hk, rk, new, size)
-        if new is None:
-            self.store.delete(t.id, hk, rk)
+        stats = t.stats
+        if stats is not None and old is UNREAD and new is not None:
+            # The size of the item replaced comes out of the write itself.
+            before = self.store.put_replacing(t.id, hk, rk, new, size)
         else:
-            self.store.put(t.id, hk, rk, new, size)
+            if stats is not None:
+                before = self.store.size_of(t.id, hk, rk) if old is UNREAD else (
+                    None if old is None else it.dt.item_size(old))
+            if new is None:
+                self.store.delete(t.id, hk, rk)
+            else:
+                self.store.put(t.id, hk, rk, new, size)
+        if stats is not None:
+            stats[0] += (new is not None) - (before is not None)
+            stats[1] += (size if new is not None else 0) - (before or 0)
         if not t.indexes:
             return {}
         old_e, new_e = it.index_entries(t, old), it.index_entries(t, new)
