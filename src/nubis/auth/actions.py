@@ -92,17 +92,19 @@ def _call(runtime, ctx, service: str, operation: str, account: str, region: str,
 # -- SQS -------------------------------------------------------------------------------------
 
 
-_QUEUE_URLS: dict[str, tuple[str, str] | None] = {}
+_QUEUE_URLS: dict[str, tuple[str, str, str] | None] = {}
 
 
-def _queue_of(url: str) -> tuple[str, str] | None:
-    """(account, name) of a queue URL (kept: a queue's URL comes with every call on it)."""
+def _queue_of(url: str) -> tuple[str, str, str] | None:
+    """(account, name, name as SQS reads it) of a queue URL (kept: a queue's URL comes with
+    every call on it)."""
     found = _QUEUE_URLS.get(url, False)
     if found is False:
         path = url.split("://", 1)[-1]
         path = path[path.find("/"):] if "://" in url else path
         m = _QUEUE_PATH.match(path)
-        found = (m.group(1), m.group(2)) if m else None
+        # SQS reads the URL's name up to a '#' (which would begin a fragment).
+        found = (m.group(1), m.group(2), m.group(2).partition("#")[0]) if m else None
         if len(_QUEUE_URLS) > 4096:
             _QUEUE_URLS.clear()
         _QUEUE_URLS[url] = found
@@ -111,39 +113,29 @@ def _queue_of(url: str) -> tuple[str, str] | None:
 
 def authorize_sqs(runtime, ctx, params: dict, caller) -> None:
     op = ctx.operation
-    account, name = ctx.account, None
+    account = name = None
     url = params.get("QueueUrl")
     if url is None and ctx.request is not None and _QUEUE_PATH.match(ctx.request.path or ""):
         url = ctx.request.path  # older clients post to the queue's URL
     if url:
         found = _queue_of(url)
         if found is not None:
-            account, name = found
+            account, name, sqs_name = found
     elif params.get("QueueName"):
         account, name = params.get("QueueOwnerAWSAccountId") or ctx.account, params["QueueName"]
-    action = SQS_ACTIONS.get(op) or "sqs:" + op
+        sqs_name = name.partition("#")[0]
     if name is None:
         if caller.anonymous:
             raise errors.missing_token(style_of(ctx.service, ctx.protocol))
-        return decide(runtime, ctx, caller, action, f"arn:aws:sqs:{ctx.region}:{ctx.account}:*", ctx.account, [],
-                      None)
-    policies = []
-    if op != "CreateQueue":
-        # The queue's URL is read as SQS reads it (a '#' would begin a fragment).
-        text = runtime.provider("sqs").queue_policy(account, ctx.region, name.partition("#")[0])
-        policies = [text] if text else []
+        return decide(runtime, ctx, caller, SQS_ACTIONS.get(op) or "sqs:" + op,
+                      f"arn:aws:sqs:{ctx.region}:{ctx.account}:*", ctx.account, [], None)
+    text = runtime.provider("sqs").queue_policy(account, ctx.region, sqs_name) if op != "CreateQueue" else None
     cred = caller.credential
-    if policies or cred is None or cred.policies is not None or cred.account != account:  # see _unrestricted
-        if cred is None and not policies:
+    if text or cred is None or cred.policies is not None or cred.account != account:  # see _unrestricted
+        if cred is None and not text:
             raise errors.missing_token(style_of(ctx.service, ctx.protocol))
-        decide(runtime, ctx, caller, action, f"arn:aws:sqs:{ctx.region}:{account}:{name}", account, policies,
-               {"aws:RequestedRegion": ctx.region})
-    role = params.get("Role")
-    if role and op in ("CreateFunction", "UpdateFunctionConfiguration"):
-        # Giving a function a role passes the role to Lambda (IAM user guide, "Granting a user
-        # permissions to pass a role to an AWS service").
-        decide(runtime, ctx, caller, "iam:PassRole", role, account, [],
-               {"iam:PassedToService": "lambda.amazonaws.com"})
+        decide(runtime, ctx, caller, SQS_ACTIONS.get(op) or "sqs:" + op, f"arn:aws:sqs:{ctx.region}:{account}:{name}",
+               account, [text] if text else [], {"aws:RequestedRegion": ctx.region})
     if cred is None:
         ctx.account = account
 

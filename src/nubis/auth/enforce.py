@@ -60,7 +60,7 @@ def resolver(runtime) -> Resolver:
     return found
 
 
-@dataclass
+@dataclass(slots=True)
 class Caller:
     """Who sent a request, as authentication found."""
 
@@ -216,10 +216,10 @@ def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
     if auth:
         if auth.startswith(_V4_PREFIX) or auth == sigv4.ALGORITHM:
             if style != errors.S3 and request.stream is None:
-                fields = sigv4.sdk_header(auth)
-                amz_date = headers.get("x-amz-date") if fields is not None else None
+                found = sigv4.sdk_header(auth)
+                amz_date = headers.get("x-amz-date") if found is not None else None
                 if amz_date:
-                    return _sdk_v4(runtime, request, style, fields, amz_date, source_ip)
+                    return _sdk_v4(runtime, request, style, found[0], found[1], amz_date, source_ip)
             sig = sigv4.from_header(auth, headers, style)
             return _v4(runtime, request, style, params, sig, source_ip)
         if auth.startswith("AWS ") and style == errors.S3:
@@ -284,11 +284,11 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
     return _caller(cred, source_ip, sig, now, signed_at)
 
 
-def _sdk_v4(runtime, request, style: str, fields: tuple, amz_date: str, source_ip) -> Caller:
+def _sdk_v4(runtime, request, style: str, scope: tuple, signature: str, amz_date: str, source_ip) -> Caller:
     """:func:`_v4` for the common case, straight through: a request with its body, signed
     in a header as SDKs write it (``sigv4.sdk_header``), to a service other than S3."""
     headers = request.headers
-    cred = _credential(runtime, style, fields[0], headers.get("x-amz-security-token"))
+    cred = _credential(runtime, style, scope[0], headers.get("x-amz-security-token"))
     now = runtime.clock.now()
     signed_at = sigv4.parse_time(amz_date)
     if signed_at is None or abs(now - signed_at) > sigv4.MAX_SKEW:
@@ -298,7 +298,7 @@ def _sdk_v4(runtime, request, style: str, fields: tuple, amz_date: str, source_i
         payload = sigv4.UNSIGNED
     else:
         payload = hashlib.sha256(request.body).hexdigest()
-    sigv4.verify_sdk_header(request, fields, amz_date, cred.secret, payload, style)
+    sigv4.verify_sdk_header(request, scope, signature, amz_date, cred.secret, payload, style)
     return Caller(cred, source_ip, "REST-HEADER", sigv4.ALGORITHM, int((now - signed_at) * 1000))
 
 

@@ -72,9 +72,11 @@ _scopes: dict[str, tuple] = {}
 
 
 def sdk_header(header: str) -> tuple | None:
-    """(access key, date, region, service, signed header names as written and as a list,
-    signature) of an ``Authorization`` header as SDKs write it, None for any other form
-    (:func:`from_header` reads those). What precedes the signature is parsed once."""
+    """(scope, signature) of an ``Authorization`` header as SDKs write it, None for any other
+    form (:func:`from_header` reads those). The scope is what precedes the signature, parsed
+    once: (access key, date, region, service, signed header names as a list, the canonical
+    request as a %-template of method, path, query, each signed header's value and payload
+    hash, the string to sign's scope line)."""
     scope, sep, signature = header.rpartition(", Signature=")
     # from_header reads the same signature when it has no ',' and no space around it.
     if not sep or not signature or "," in signature or signature[0].isspace() or signature[-1].isspace():
@@ -86,8 +88,13 @@ def sdk_header(header: str) -> tuple | None:
             return None
         if len(_scopes) > 1024:
             _scopes.clear()
-        found = _scopes[scope] = (*m.groups(), m[5].split(";"))
-    return (*found, signature)
+        key, date, region, service, names = m.groups()
+        name_list = names.split(";")
+        # Names are [a-z0-9-]: no '%' to escape in the template.
+        template = "%s\n%s\n%s\n" + "".join(f"{n}:%s\n" for n in name_list) + f"\n{names}\n%s"
+        found = _scopes[scope] = (key, date, region, service, name_list, template,
+                                  f"{date}/{region}/{service}/aws4_request\n")
+    return found, signature
 
 
 def from_header(header: str, headers, style: str) -> Signature:
@@ -333,16 +340,19 @@ def sign(key: bytes, text: str) -> str:
 _PADS: dict[bytes, tuple] = {}
 
 
+def _pads(key: bytes) -> tuple:
+    """The key's inner and outer SHA-256 states (RFC 2104): an HMAC under it then hashes only its text."""
+    padded = key.ljust(64, b"\0")  # a signing key is 32 bytes: no hashing down to the block size
+    return hashlib.sha256(bytes(b ^ 0x36 for b in padded)), hashlib.sha256(bytes(b ^ 0x5C for b in padded))
+
+
 def _sign_with(key: bytes, text: str) -> str:
-    """:func:`sign`, from the key's inner and outer SHA-256 states (RFC 2104) computed once per
-    signing key: a request then hashes only its own string to sign."""
+    """:func:`sign`, from the key's pads computed once per signing key."""
     pads = _PADS.get(key)
     if pads is None:
         if len(_PADS) > 1024:
             _PADS.clear()
-        padded = key.ljust(64, b"\0")  # a signing key is 32 bytes: no hashing down to the block size
-        pads = _PADS[key] = (hashlib.sha256(bytes(b ^ 0x36 for b in padded)),
-                             hashlib.sha256(bytes(b ^ 0x5C for b in padded)))
+        pads = _PADS[key] = _pads(key)
     inner = pads[0].copy()
     inner.update(text.encode("utf-8"))
     outer = pads[1].copy()
@@ -366,18 +376,44 @@ def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) 
     return key
 
 
-def verify_sdk_header(request, fields: tuple, amz_date: str, secret: str, payload_hash: str, style: str) -> None:
+def verify_sdk_header(request, scope: tuple, signature: str, amz_date: str, secret: str, payload_hash: str,
+                      style: str) -> None:
     """:func:`verify` for an ``Authorization`` header that :func:`sdk_header` read, straight
-    from its fields (the common case: no :class:`Signature` is made)."""
-    access_key, date, region, service, names, name_list, signature = fields
-    path, query = request.path, request.query
-    creq = (f"{request.method}\n{path if path == '/' else canonical_uri(path, style == errors.S3)}\n"
-            f"{canonical_query(query, False) if query else ''}\n"
-            f"{canonical_headers(request.headers, name_list)}\n{names}\n{payload_hash}")
-    sts = (f"{ALGORITHM}\n{amz_date}\n{date}/{region}/{service}/aws4_request\n"
-           f"{hashlib.sha256(creq.encode('utf-8')).hexdigest()}")
-    if not same(_sign_with(signing_key(secret, date, region, service), sts), signature):
+    from its scope (the common case: no :class:`Signature` is made)."""
+    access_key, date, region, service, name_list, template, scope_line = scope
+    path = request.path
+    values = [request.method, path if path == "/" else canonical_uri(path, style == errors.S3),
+              canonical_query(request.query, False) if request.query_string else ""]
+    get = request.headers.get
+    for name in name_list:  # canonical_headers, inline
+        value = get(name)
+        if value is None:
+            value = ""
+        else:
+            value = value.strip()
+            if "  " in value or not value.isprintable():
+                value = _SPACES.sub(" ", value)
+        values.append(value)
+    values.append(payload_hash)
+    creq = template % tuple(values)
+    sts = f"{ALGORITHM}\n{amz_date}\n{scope_line}{hashlib.sha256(creq.encode('utf-8')).hexdigest()}"
+    pads = _SCOPE_PADS.get((secret, scope_line))
+    if pads is None:
+        pads = _pads(signing_key(secret, date, region, service))
+        if len(_SCOPE_PADS) > 1024:
+            _SCOPE_PADS.clear()
+        _SCOPE_PADS[(secret, scope_line)] = pads
+    inner = pads[0].copy()
+    inner.update(sts.encode("utf-8"))
+    outer = pads[1].copy()
+    outer.update(inner.digest())
+    # compare_digest takes ASCII text as is; other text can't be a hex signature (see same()).
+    if not (signature.isascii() and hmac.compare_digest(outer.hexdigest(), signature)):
         raise errors.signature_mismatch(style, access_key, sts, signature, creq)
+
+
+# (secret, scope line) -> the signing key's HMAC pads (see _sign_with)
+_SCOPE_PADS: dict[tuple, tuple] = {}
 
 
 # -- S3's payload hash ---------------------------------------------------------------------
