@@ -1,6 +1,7 @@
-"""The raw floor's peer: a bare ASGI app on the same server stack nubis uses.
+"""The raw floor's peer: a bare ASGI app on uvicorn's own stack.
 
-uvicorn with ``http="httptools"``, ``loop="uvloop"``, ``log_level="warning"``,
+nubis ran on this stack until it got its own HTTP/1.1 protocol
+(``gateway/http1.py``); the pair now shows what that protocol saves. uvicorn with ``http="httptools"``, ``loop="uvloop"``, ``log_level="warning"``,
 no access log, and the same header settings as nubis's server. Every request,
 whatever its method or path, gets ``200 text/plain`` ``pong`` (with a
 Content-Length). The request body, if any, is not read.

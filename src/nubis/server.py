@@ -1,4 +1,6 @@
-"""Build the app and serve it with uvicorn (httptools parser, uvloop loop)."""
+"""Build the app and serve it: uvicorn runs the server (sockets, signals,
+lifespan, graceful stop) on uvloop; each connection is nubis's own HTTP/1.1
+protocol (``gateway/http1.py``, with HTTP/2 beside it in ``gateway/http2.py``)."""
 from __future__ import annotations
 
 import logging
@@ -23,7 +25,7 @@ def uvicorn_config(config: Config, app=None):
         loop = "asyncio"
     try:
         import httptools  # noqa: F401
-        # httptools' protocol, with HTTP/2 (h2c, prior knowledge) beside it on the same port.
+        # nubis's HTTP/1.1 protocol, with HTTP/2 (h2c, prior knowledge) beside it on the same port.
         from .gateway.http2 import HttpOrH2Protocol
         http = HttpOrH2Protocol
     except ImportError:

@@ -119,3 +119,99 @@ def test_provider_errors_are_aws_errors_not_tracebacks(server_process):
     assert resp.status == 404
     assert "<Code>NoSuchKey</Code>" in body and "<Key>missing</Key>" in body
     assert "Traceback" not in body
+
+
+def raw_exchange(endpoint: str, data: bytes, until: bytes, timeout: float = 10) -> bytes:
+    """Send raw bytes; read until ``until`` has been seen or the server closes."""
+    u = urllib.parse.urlsplit(endpoint)
+    with socket.create_connection((u.hostname, u.port), timeout=timeout) as s:
+        s.sendall(data)
+        got = b""
+        while until not in got:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        return got
+
+
+def sts_request(extra: str = "") -> bytes:
+    head = (f"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: {len(STS_BODY)}\r\n{extra}"
+            + "".join(f"{k}: {v}\r\n" for k, v in FORM.items()) + "\r\n")
+    return head.encode() + STS_BODY
+
+
+def test_pipelined_requests_are_answered_in_order(nubis):
+    # Three requests in one write: a slow-ish one, a ping, and a health query.
+    data = sts_request() + b"GET /_nubis/ping HTTP/1.1\r\nHost: localhost\r\n\r\n" + \
+        b"GET /_nubis/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    got = raw_exchange(nubis.endpoint, data, b"\0")  # read until the server closes
+    first, second, third = got.find(b"<GetCallerIdentityResponse"), got.find(b"pong"), got.find(b'"services"')
+    assert got.count(b"HTTP/1.1 200 OK") == 3, got
+    assert 0 < first < second < third, got
+
+
+def test_a_malformed_request_gets_400_and_the_connection_closes(nubis):
+    got = raw_exchange(nubis.endpoint, b"GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n", b"\0")
+    assert got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got
+    assert b"connection: close" in got.lower()
+
+
+def test_head_answers_headers_only_and_the_connection_stays_usable(nubis):
+    conn = connect(nubis.endpoint)
+    conn.request("HEAD", "/_nubis/health")
+    resp = conn.getresponse()
+    assert resp.status == 200 and resp.read() == b""
+    conn.request("POST", "/", body=STS_BODY, headers=FORM)  # the same connection, still in step
+    resp = conn.getresponse()
+    assert resp.status == 200 and b"<Account>" in resp.read()
+    conn.close()
+
+
+def test_http_1_0_gets_its_answer_and_a_close(nubis):
+    got = raw_exchange(nubis.endpoint, b"GET /_nubis/ping HTTP/1.0\r\n\r\n", b"\0")
+    assert got.startswith(b"HTTP/1.1 200 OK\r\n") and got.endswith(b"pong"), got
+    assert b"connection: close" in got.lower()
+
+
+def test_an_unread_body_behind_100_continue_closes_the_connection(nubis):
+    # The answer (no such service) needs no body, so 100 Continue is never sent;
+    # the client may never send the body, so the connection cannot stay in step.
+    head = (b"PUT /x HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nExpect: 100-continue\r\n"
+            b"Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/nosuchservice/aws4_request, "
+            b"SignedHeaders=host, Signature=0\r\n\r\n")
+    got = raw_exchange(nubis.endpoint, head, b"\0")
+    assert got.startswith(b"HTTP/1.1 4") and b"HTTP/1.1 100" not in got, got
+    assert b"connection: close" in got.lower()
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_timeout():
+    import threading
+    import time
+
+    import uvicorn
+
+    from nubis.config import from_env
+    from nubis.server import uvicorn_config
+    from nubis.testing import free_port
+
+    config = from_env(host="127.0.0.1", port=free_port(), ephemeral=True, log_level="warning")
+    ucfg = uvicorn_config(config)
+    ucfg.timeout_keep_alive = 1  # nubis keeps 75 s; a short one to see it work
+    server = uvicorn.Server(ucfg)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        with socket.create_connection(("127.0.0.1", config.port), timeout=10) as s:
+            for _ in range(3):  # requests keep it open: each resets the idle time
+                s.sendall(b"GET /_nubis/ping HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                assert s.recv(65536).endswith(b"pong")
+                time.sleep(0.6)
+            started = time.monotonic()
+            assert s.recv(65536) == b""  # closed by the server
+            assert 0.2 < time.monotonic() - started < 3
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)

@@ -1,4 +1,8 @@
-"""The gateway: one bare ASGI callable in front of every service.
+"""The gateway: one app in front of every service.
+
+``respond(request, receive)`` answers an ``HttpRequest`` with an ``HttpResponse``;
+nubis's HTTP/1.1 protocol calls it directly, and the ASGI face (``__call__``)
+serves HTTP/2 streams and the lifespan.
 
 A request goes: route (service, operation) -> read the body (or hand the
 provider a stream, for streaming operations) -> parse with the service's
@@ -77,24 +81,28 @@ class Gateway:
     # -- requests ---------------------------------------------------------------------------
 
     async def http(self, scope, receive, send):
-        path = scope["path"]
-        if path.startswith("/_nubis/") or path.startswith("/_localstack/"):
-            response = await self.api.handle(scope, receive)
-            await self.runtime.db.durable()
-            await _send(send, response, scope["method"] == "HEAD")
-            return
+        """An ASGI request (HTTP/2 streams come this way; HTTP/1.1 calls ``respond``)."""
         raw_path = scope.get("raw_path")
-        raw_path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else path
+        raw_path = raw_path.decode("latin-1").split("?", 1)[0] if raw_path else scope["path"]
         headers = Headers.from_asgi(scope["headers"])
         request = HttpRequest(scope["method"], raw_path, scope["query_string"].decode("latin-1"), headers)
         request.host = headers.get("host", "")
-        request.receive = receive  # an event-stream answer awaits it to learn that its client has left
-        if self.config.enforce_iam:  # aws:SourceIp of policies (auth/enforce.py)
-            request.client = scope.get("client")
-        response = await self.dispatch(request, receive)
-        # Nothing is acknowledged before it is committed (see state/db.py).
-        await self.runtime.db.durable()
+        request.client = scope.get("client")  # aws:SourceIp of policies (auth/enforce.py)
+        response = await self.respond(request, receive)
         await _send(send, response, request.method == "HEAD")
+
+    async def respond(self, request: HttpRequest, receive) -> HttpResponse:
+        """The answer to one request, committed (nothing is acknowledged before it
+        is durable: see state/db.py). ``receive`` gives the body in ASGI's message
+        shapes, and once it is all read, tells when the client has left."""
+        request.receive = receive  # an event-stream answer awaits it to learn that its client has left
+        path = request.path
+        if path.startswith("/_nubis/") or path.startswith("/_localstack/"):
+            response = await self.api.handle(request, receive)
+        else:
+            response = await self.dispatch(request, receive)
+        await self.runtime.db.durable()
+        return response
 
     async def dispatch(self, request: HttpRequest, receive) -> HttpResponse:
         request_id = uuid4_text()

@@ -4,8 +4,8 @@
 bytes of a connection are compared with the HTTP/2 connection preface. A
 connection that opens with it is handed to ``H2Protocol``; every other
 connection is HTTP/1.1 as before, and after its first ``data_received`` the
-transport calls uvicorn's own method directly, so HTTP/1.1 requests pay
-nothing for HTTP/2. Clients that need this: the AWS SDK for JavaScript v3
+transport calls ``Http1Protocol``'s own method directly, so HTTP/1.1 requests
+pay nothing for HTTP/2. Clients that need this: the AWS SDK for JavaScript v3
 speaks HTTP/2 with prior knowledge to Kinesis (and to any client given a
 ``NodeHttp2Handler``), even on an ``http://`` endpoint.
 
@@ -77,7 +77,7 @@ class HttpOrH2Protocol(Http1Protocol):
         if len(head) < len(PREFACE) and PREFACE.startswith(head):
             self._head = head  # the preface came in pieces: wait for the rest
             return
-        # Decided, once per connection. From here the transport calls uvicorn's
+        # Decided, once per connection. From here the transport calls Http1Protocol's
         # data_received itself (set_protocol makes uvloop re-read the method).
         self._head = b""
         if head.startswith(PREFACE):
@@ -88,7 +88,7 @@ class HttpOrH2Protocol(Http1Protocol):
         super().data_received(head)
 
     def _become_h2(self, head: bytes, upgrade: tuple[bytes, list] | None = None) -> None:
-        self.connections.discard(self)
+        self._detach()
         protocol = H2Protocol(self.config, self.server_state, self.app_state, self.loop, upgrade)
         self.transport.set_protocol(protocol)
         protocol.connection_made(self.transport)
@@ -96,8 +96,8 @@ class HttpOrH2Protocol(Http1Protocol):
             protocol.data_received(head)
 
     # ``Upgrade: h2c`` (RFC 7540, 3.2), for a request without a body; any other
-    # request asking for it is answered over HTTP/1.1, as a server may. uvicorn
-    # asks these two only of a request that has an Upgrade header.
+    # request asking for it is answered over HTTP/1.1, as a server may. These two
+    # are asked only of a request that has an Upgrade header.
 
     def _should_upgrade(self) -> bool:
         if self._get_upgrade() == b"h2c":
@@ -120,11 +120,11 @@ class HttpOrH2Protocol(Http1Protocol):
             return None
         return settings
 
-    def handle_websocket_upgrade(self) -> None:
+    def _upgrade(self) -> None:
         if self._get_upgrade() != b"h2c":
-            return super().handle_websocket_upgrade()
+            return super()._upgrade()
         settings = self._h2c_settings()
-        headers = [(b":method", self.scope["method"].encode()), (b":path", self.url)]
+        headers = [(b":method", self.method.encode()), (b":path", self.url)]
         headers += [(n, v) for n, v in self.headers if n not in _UPGRADE_ONLY]
         self.transport.write(b"HTTP/1.1 101 Switching Protocols\r\nconnection: Upgrade\r\nupgrade: h2c\r\n\r\n")
         # What the client sends after this request (its preface) follows the 101.

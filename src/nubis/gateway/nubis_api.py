@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 from typing import TYPE_CHECKING
 
 from ..protocol.errors import ServiceError
@@ -34,8 +34,8 @@ class NubisApi:
     def __init__(self, gateway: "Gateway"):
         self.gateway = gateway
 
-    async def handle(self, scope, receive) -> HttpResponse:
-        path, method = scope["path"].rstrip("/"), scope["method"]
+    async def handle(self, request, receive) -> HttpResponse:
+        path, method = unquote(request.path).rstrip("/"), request.method
         if path == "/_nubis/ping":
             return _PONG
         body = b""
@@ -53,7 +53,7 @@ class NubisApi:
             if path == "/_nubis/health" and method in ("GET", "HEAD"):
                 return _json(runtime.health())
             if path == "/_nubis/reset" and method == "POST":
-                query = dict(parse_qsl(scope["query_string"].decode()))
+                query = dict(parse_qsl(request.query_string))
                 service = doc.get("service") or query.get("service")
                 return _json({"reset": runtime.reset(service)})
             if path == "/_nubis/clock":
@@ -75,7 +75,7 @@ class NubisApi:
             service, _, rest = path[len("/_nubis/"):].partition("/")
             provider = runtime.provider(service) if path.startswith("/_nubis/") else None
             if provider is not None and hasattr(provider, "nubis_api"):
-                query = dict(parse_qsl(scope["query_string"].decode()))
+                query = dict(parse_qsl(request.query_string))
                 answer = provider.nubis_api(method, rest, query, doc)
                 if hasattr(answer, "__await__"):
                     answer = await answer
@@ -85,7 +85,7 @@ class NubisApi:
                     return _json(answer)
         except ServiceError as e:
             return _json({"error": e.message}, e.status)
-        return _json({"error": f"no such endpoint: {method} {scope['path']}"}, 404)
+        return _json({"error": f"no such endpoint: {method} {request.path}"}, 404)
 
     def _clock(self) -> dict:
         clock = self.gateway.runtime.clock
