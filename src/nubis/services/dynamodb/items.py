@@ -25,11 +25,7 @@ def plain_row_key(t: Table, key) -> tuple[bytes, bytes] | None:
     when it needs check_key's and row_key's full way (and their errors)."""
     if key.__class__ is not dict or len(key) != (1 if t.range_name is None else 2):
         return None
-    hk = _plain_key_part(key.get(t.hash_name), t.types.get(t.hash_name), dt.MAX_HASH_KEY)
-    if hk is None or t.range_name is None:
-        return None if hk is None else (hk, b"")
-    rk = _plain_key_part(key.get(t.range_name), t.types.get(t.range_name), dt.MAX_RANGE_KEY)
-    return None if rk is None else (hk, rk)
+    return _plain_item_key(t, key)
 
 
 def _plain_key_part(value, want: str, limit: int) -> bytes | None:
@@ -38,16 +34,23 @@ def _plain_key_part(value, want: str, limit: int) -> bytes | None:
     v = value.get(want)
     if v.__class__ is str:
         if want == "S":
+            if v.isascii():  # (its UTF-8 is itself)
+                return v.encode("ascii") if 0 < len(v) <= limit else None
             try:
                 b = v.encode("utf-8")
             except UnicodeEncodeError:
                 return None
             return b if 0 < len(b) <= limit else None
         if want == "N" and v.isdigit() and v.isascii():
+            # natural_key's bytes, within the limits it checks (else None: its errors)
             digits = v.lstrip("0")
-            if len(digits.rstrip("0")) > dt.MAX_DIGITS or len(digits) - 1 > dt.MAX_EXPONENT:
+            if not digits:
+                return b"\x02"
+            significant = digits.rstrip("0")
+            if len(significant) > dt.MAX_DIGITS or len(digits) - 1 > dt.MAX_EXPONENT:
                 return None
-            return dt.natural_key(v)
+            return bytes((0x03, len(digits) - 1 - dt.MIN_EXPONENT)) + \
+                significant.encode("ascii").translate(dt.DIGIT_BYTES)
     elif v.__class__ is bytes and want == "B":
         return v if 0 < len(v) <= limit else None
     return None
@@ -100,10 +103,12 @@ def prepare_item(t: Table, item) -> tuple[dict, int, tuple[bytes, bytes]]:
 
 def _plain_item_key(t: Table, item: dict) -> tuple[bytes, bytes] | None:
     """(hk, rk) of an item whose key attributes plainly are good (see plain_row_key)."""
-    hk = _plain_key_part(item.get(t.hash_name), t.types.get(t.hash_name), dt.MAX_HASH_KEY)
-    if hk is None or t.range_name is None:
-        return None if hk is None else (hk, b"")
-    rk = _plain_key_part(item.get(t.range_name), t.types.get(t.range_name), dt.MAX_RANGE_KEY)
+    hk = _plain_key_part(item.get(t.hash_name), t.hash_type, dt.MAX_HASH_KEY)
+    if hk is None:
+        return None
+    if t.range_name is None:
+        return hk, b""
+    rk = _plain_key_part(item.get(t.range_name), t.range_type, dt.MAX_RANGE_KEY)
     return None if rk is None else (hk, rk)
 
 

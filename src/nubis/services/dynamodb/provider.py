@@ -488,12 +488,15 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
 
     def _write_answer(self, t: Table, params: dict, out: dict, size: int, units: dict, item: dict | None) -> dict:
         """A write's answer with the ConsumedCapacity and ItemCollectionMetrics it was asked for."""
-        cap = it.consumed(t, params.get("ReturnConsumedCapacity"), it.write_units(size), units)
-        if cap:
-            out["ConsumedCapacity"] = cap
-        metrics = self._metrics(t, params, item)
-        if metrics:
-            out["ItemCollectionMetrics"] = metrics
+        mode = params.get("ReturnConsumedCapacity")
+        if mode is not None:  # (most writes ask for neither)
+            cap = it.consumed(t, mode, it.write_units(size), units)
+            if cap:
+                out["ConsumedCapacity"] = cap
+        if params.get("ReturnItemCollectionMetrics") is not None:
+            metrics = self._metrics(t, params, item)
+            if metrics:
+                out["ItemCollectionMetrics"] = metrics
         return out
 
     def _metrics(self, t: Table, params: dict, item: dict | None) -> dict | None:
@@ -509,9 +512,12 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         if t.indexes:
             it.check_index_keys(t, item)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        ex = self._expressions(params, ("ConditionExpression",))
-        cond = self._condition(ex, params)
-        ex.check_all_used()
+        if params.keys() <= _PLAIN_PUT:
+            cond = None  # no condition nor expression parameter: nothing to parse or check
+        else:
+            ex = self._expressions(params, ("ConditionExpression",))
+            cond = self._condition(ex, params)
+            ex.check_all_used()
         if cond is None and rv == "NONE" and not t.indexes and not t.watchers:
             # Nothing to read first: one statement (which joins the group commit).
             old, units = None, {}
@@ -533,9 +539,12 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         rowkey = it.plain_row_key(t, key)
         if rowkey is None:
             it.check_key(t, key)
-        ex = self._expressions(params, ("ProjectionExpression",))
-        projection = self._projection(ex, params)
-        ex.check_all_used()
+        if params.keys() <= _PLAIN_GET:
+            projection = None  # no projection nor expression parameter: nothing to parse or check
+        else:
+            ex = self._expressions(params, ("ProjectionExpression",))
+            projection = self._projection(ex, params)
+            ex.check_all_used()
         row = self.store.row(t.id, *(rowkey or it.row_key(t, key)))
         out: dict = {}
         if row is not None:
@@ -1077,6 +1086,11 @@ def _x():
 
 # An item a write did not read first (its table has no indexes to maintain).
 UNREAD = object()
+
+# The parameters of a PutItem or GetItem that has no expression, condition or
+# projection (most): one set comparison instead of looking for each of those.
+_PLAIN_PUT = frozenset(("TableName", "Item", "ReturnValues", "ReturnConsumedCapacity", "ReturnItemCollectionMetrics"))
+_PLAIN_GET = frozenset(("TableName", "Key", "ConsistentRead", "ReturnConsumedCapacity"))
 
 
 class _NoExpressions:

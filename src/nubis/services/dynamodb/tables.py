@@ -82,6 +82,8 @@ class Table:
     arn: str = ""
     hash_name: str = ""
     range_name: str | None = None
+    hash_type: str | None = None   # the key attributes' types (S, N or B)
+    range_type: str | None = None
     types: dict = field(default_factory=dict)
     indexes: dict = field(default_factory=dict)
     key_schema: list = field(default_factory=list)
@@ -101,6 +103,7 @@ class Table:
         self.key_schema = d["KeySchema"]
         self.hash_name, self.range_name = key_names(d["KeySchema"])
         self.types = {a["AttributeName"]: a["AttributeType"] for a in d["AttributeDefinitions"]}
+        self.hash_type, self.range_type = self.types.get(self.hash_name), self.types.get(self.range_name)
         self.indexes = {}
         for kind, member in (("GSI", "GlobalSecondaryIndexes"), ("LSI", "LocalSecondaryIndexes")):
             for ix in d.get(member) or ():

@@ -311,7 +311,7 @@ def key_bytes(value: dict) -> bytes:
 
 
 # Digit characters to their key bytes (1..10).
-_DIGIT_BYTES = bytes.maketrans(b"0123456789", bytes(range(1, 11)))
+DIGIT_BYTES = bytes.maketrans(b"0123456789", bytes(range(1, 11)))
 
 
 def natural_key(text: str) -> bytes:
@@ -326,7 +326,7 @@ def natural_key(text: str) -> bytes:
     adjusted = len(digits) - 1
     if adjusted > MAX_EXPONENT:
         raise invalid("Number overflow. Attempting to store a number with magnitude larger than supported range")
-    return bytes((0x03, adjusted - MIN_EXPONENT)) + significant.encode("ascii").translate(_DIGIT_BYTES)
+    return bytes((0x03, adjusted - MIN_EXPONENT)) + significant.encode("ascii").translate(DIGIT_BYTES)
 
 
 # -- comparison ---------------------------------------------------------------
