@@ -81,24 +81,41 @@ class Caller:
     def request(self, action: str, resource: str, now: float, keys: dict | None = None) -> Request:
         """A policy evaluation request with the global condition keys of this caller."""
         c = self.credential
-        g: dict = {"aws:currenttime": _iso_time(now), "aws:epochtime": str(int(now)),
-                   "aws:securetransport": "false"}
-        if self.source_ip:
-            g["aws:sourceip"] = self.source_ip
-        if c is not None:
-            g["aws:principalaccount"] = c.account
-            g["aws:principalarn"], g["aws:principaltype"] = _principal_keys(c.principal)
-            g["aws:userid"] = c.user_id or c.account
-            if c.username:
-                g["aws:username"] = c.username
-            tags = getattr(c, "principal_tags", None)  # aws:PrincipalTag/<key> (services/iam/provider.py)
-            if tags:
-                g.update(tags)
+        last = _last_keys
+        if last[0] is c and last[1] == self.source_ip and last[2] == int(now):
+            g = last[3].copy()
         else:
-            g["aws:principaltype"] = "Anonymous"
+            g = _global_keys(c, self.source_ip, now)
         if keys:
             g.update({k.lower(): v for k, v in keys.items() if v is not None})
         return Request(action, resource, c.principal if c else None, c.account if c else None, keys=g)
+
+
+# The global condition keys last made (credential, source IP, second, keys), one tuple replaced
+# whole (safe across threads): a client's requests in one second share them. A credential is
+# immutable; a changed principal (IAM, STS) comes as a new one.
+_last_keys: tuple = (False, None, None, None)
+
+
+def _global_keys(c: Credential | None, source_ip: str | None, now: float) -> dict:
+    global _last_keys
+    g: dict = {"aws:currenttime": _iso_time(now), "aws:epochtime": str(int(now)),
+               "aws:securetransport": "false"}
+    if source_ip:
+        g["aws:sourceip"] = source_ip
+    if c is not None:
+        g["aws:principalaccount"] = c.account
+        g["aws:principalarn"], g["aws:principaltype"] = _principal_keys(c.principal)
+        g["aws:userid"] = c.user_id or c.account
+        if c.username:
+            g["aws:username"] = c.username
+        tags = getattr(c, "principal_tags", None)  # aws:PrincipalTag/<key> (services/iam/provider.py)
+        if tags:
+            g.update(tags)
+    else:
+        g["aws:principaltype"] = "Anonymous"
+    _last_keys = (c, source_ip, int(now), g)
+    return g.copy()  # the kept one is never handed out: a request's keys may be added to
 
 
 _last_time: tuple = (None, "")  # replaced whole: safe across threads
