@@ -397,16 +397,19 @@ class JsonProtocol(Protocol):
 
     def _headers(self, metadata: dict, request_id: str, body: bytes) -> list[tuple[str, str]]:
         content_type, crc = _answer_kind(metadata)
-        headers = [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
         if crc:
-            headers.append(("x-amz-crc32", str(zlib.crc32(body) & 0xFFFFFFFF)))
-        return headers
+            return [("Content-Type", content_type), ("x-amzn-RequestId", request_id),
+                    ("x-amz-crc32", str(zlib.crc32(body)))]
+        return [("Content-Type", content_type), ("x-amzn-RequestId", request_id)]
 
     def serialize(self, operation, output, request_id) -> HttpResponse:
-        shape = operation.output_shape
         if operation.has_event_stream_output:
             return self._event_stream(operation, output or {}, request_id)
-        body = dumps(self.codec.write(shape, output or {}) if shape is not None else {})
+        if not output:
+            body = b"{}"  # (what the codec and dumps make of an empty answer: a write's, mostly)
+        else:
+            shape = operation.output_shape
+            body = dumps(self.codec.write(shape, output) if shape is not None else {})
         return HttpResponse(200, self._headers(operation.metadata, request_id, body), body)
 
     def _event_stream(self, operation, output, request_id) -> HttpResponse:
