@@ -218,23 +218,25 @@ def checked_item(item: dict) -> tuple[dict, int]:
     size = 0
     for name, value in item.items():
         if value.__class__ is dict and len(value) == 1:
-            (t, v), = value.items()
+            # (a lookup per type asked is cheaper than unpacking the one pair)
+            v = value.get("S")
             if v.__class__ is str:
-                if t == "S":
-                    out[name] = value
-                    size += len(name.encode("utf-8")) + (len(v) if v.isascii() else len(v.encode("utf-8")))
-                    continue
-                if t == "N" and v.isdigit() and v.isascii():
-                    digits = v.lstrip("0")
-                    significant = digits.rstrip("0")
-                    if len(significant) > MAX_DIGITS:
-                        raise invalid("Attempting to store more than 38 significant digits in a Number")
-                    if len(digits) - 1 > MAX_EXPONENT:
-                        raise invalid("Number overflow. Attempting to store a number with magnitude larger than "
-                                      "supported range")
-                    out[name] = value if digits == v else {"N": digits or "0"}
-                    size += len(name.encode("utf-8")) + (len(significant) + 1) // 2 + 1
-                    continue
+                out[name] = value
+                size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + (
+                    len(v) if v.isascii() else len(v.encode("utf-8")))
+                continue
+            v = value.get("N")
+            if v.__class__ is str and v.isdigit() and v.isascii():
+                digits = v.lstrip("0")
+                significant = digits.rstrip("0")
+                if len(significant) > MAX_DIGITS:
+                    raise invalid("Attempting to store more than 38 significant digits in a Number")
+                if len(digits) - 1 > MAX_EXPONENT:
+                    raise invalid("Number overflow. Attempting to store a number with magnitude larger than "
+                                  "supported range")
+                out[name] = value if digits == v else {"N": digits or "0"}
+                size += (len(name) if name.isascii() else len(name.encode("utf-8"))) + (len(significant) + 1) // 2 + 1
+                continue
         validate_value(value)
         out[name] = canonical(value)
         size += len(name.encode("utf-8")) + value_size(value)
