@@ -333,6 +333,10 @@ def statement_applies(st: dict, request: Request, resource_policy: bool) -> bool
             return False
     elif not resource_policy:
         return False  # an identity policy statement names its resources
+    return _principal_and_conditions(st, request, resource_policy)
+
+
+def _principal_and_conditions(st: dict, request: Request, resource_policy: bool) -> bool:
     if resource_policy:
         if "Principal" in st:
             if not _principal_matches(st["Principal"], request):
@@ -366,6 +370,64 @@ def _parsed(text) -> list[dict]:
     return statements(doc) if isinstance(doc, dict) else []
 
 
+# A statement's Action or Resource element, worked out once (see _compiled): (negated, "*"
+# among the patterns, the patterns without wildcards (actions lower-cased), the others).
+_WILD = ("*", "?", _STAR, _QUESTION)
+
+
+def _element(st: dict, name: str, negated_name: str, action: bool):
+    """The compiled form of one element; "absent" when the statement has neither form, None
+    when a pattern is not text (statement_applies decides those)."""
+    if name in st:
+        patterns, negated = st[name], False
+    elif negated_name in st:
+        patterns, negated = st[negated_name], True
+    else:
+        return "absent"
+    star, exact, wild = False, set(), []
+    for p in _list(patterns):
+        if not isinstance(p, str):
+            return None
+        if p == "*":
+            star = True
+        elif any(w in p for w in _WILD) or (not action and "${" in p):
+            wild.append(p)
+        else:
+            exact.add(p.lower() if action else p)
+    return negated, star, frozenset(exact), wild  # wild: a list, as _action_matches and _resource_matches take
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(text) -> tuple:
+    """The statements of a policy text, each with its Action and Resource elements compiled:
+    a stored policy is matched against every request it governs."""
+    out = []
+    for st in _parsed(text):
+        actions = _element(st, "Action", "NotAction", True)
+        if actions == "absent":
+            continue  # matches no request (statement_applies)
+        out.append((st, actions, _element(st, "Resource", "NotResource", False)))
+    return tuple(out)
+
+
+def _applies(compiled: tuple, request: Request, action: str, resource_policy: bool) -> bool:
+    """statement_applies for a compiled statement (``action``: the request's, lower-cased)."""
+    st, actions, resources = compiled
+    if actions is None or resources is None:
+        return statement_applies(st, request, resource_policy)
+    negated, star, exact, wild = actions
+    if (star or action in exact or (bool(wild) and _action_matches(wild, request.action))) is negated:
+        return False
+    if resources == "absent":
+        if not resource_policy:
+            return False  # an identity policy statement names its resources
+    else:
+        negated, star, exact, wild = resources
+        if (star or request.resource in exact or (bool(wild) and _resource_matches(wild, request))) is negated:
+            return False
+    return _principal_and_conditions(st, request, resource_policy)
+
+
 class Limit(tuple):
     """Policies that bound the identity policies they are listed with: a permissions
     boundary, or a session's policies. An identity allow holds only where every
@@ -376,10 +438,22 @@ def evaluate(policies: Iterable, request: Request, *, resource_policy: bool = Fa
     """``Allow``, ``Deny`` (an explicit deny) or ``ImplicitDeny`` for ``request`` under ``policies``.
     ``resource_policy``: the policies are resource policies (their statements name principals)."""
     allowed = False
-    limits = None
+    limits = action = None
     for policy in policies:
         if policy.__class__ is Limit:
             limits = (limits or []) + [policy]
+            continue
+        if isinstance(policy, (str, bytes)):  # a stored policy: its statements compiled once
+            if action is None:
+                action = request.action.lower()
+            for compiled in _compiled(policy):
+                if not _applies(compiled, request, action, resource_policy):
+                    continue
+                effect = compiled[0].get("Effect")
+                if effect == "Deny":
+                    return DENY
+                if effect == "Allow":
+                    allowed = True
             continue
         for st in statements(policy):
             if not statement_applies(st, request, resource_policy):
