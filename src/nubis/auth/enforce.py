@@ -232,11 +232,11 @@ def authenticate(runtime, request, route, style: str, params: dict) -> Caller:
     query = request.query_string
     if auth:
         if auth.startswith(_V4_PREFIX) or auth == sigv4.ALGORITHM:
-            if style != errors.S3 and request.stream is None:
-                found = sigv4.sdk_header(auth)
-                amz_date = headers.get("x-amz-date") if found is not None else None
-                if amz_date:
-                    return _sdk_v4(runtime, request, style, found[0], found[1], amz_date, source_ip)
+            if style != errors.S3 and request.stream is None:  # the common case, straight through
+                now = runtime.clock.now()
+                found = sigv4.verify_sdk(request, auth, style, now, _credential, runtime)
+                if found is not None:
+                    return Caller(found[0], source_ip, "REST-HEADER", sigv4.ALGORITHM, int((now - found[1]) * 1000))
             sig = sigv4.from_header(auth, headers, style)
             return _v4(runtime, request, style, params, sig, source_ip)
         if auth.startswith("AWS ") and style == errors.S3:
@@ -299,24 +299,6 @@ def _v4(runtime, request, style: str, params: dict, sig: sigv4.Signature, source
     if style == errors.S3 and not sig.presigned:
         _check_s3_payload(request, params, sig, key, payload)
     return _caller(cred, source_ip, sig, now, signed_at)
-
-
-def _sdk_v4(runtime, request, style: str, scope: tuple, signature: str, amz_date: str, source_ip) -> Caller:
-    """:func:`_v4` for the common case, straight through: a request with its body, signed
-    in a header as SDKs write it (``sigv4.sdk_header``), to a service other than S3."""
-    headers = request.headers
-    cred = _credential(runtime, style, scope[0], headers.get("x-amz-security-token"))
-    now = runtime.clock.now()
-    signed_at = sigv4.parse_time(amz_date)
-    if signed_at is None or abs(now - signed_at) > sigv4.MAX_SKEW:
-        sig = sigv4.from_header(headers.get("authorization"), headers, style)
-        sigv4.check_time(sig, now, style, signed_at)  # raises
-    if headers.get("x-amz-content-sha256") == sigv4.UNSIGNED:
-        payload = sigv4.UNSIGNED
-    else:
-        payload = hashlib.sha256(request.body).hexdigest()
-    sigv4.verify_sdk_header(request, scope, signature, amz_date, cred.secret, payload, style)
-    return Caller(cred, source_ip, "REST-HEADER", sigv4.ALGORITHM, int((now - signed_at) * 1000))
 
 
 def _caller(cred: Credential, source_ip, sig: sigv4.Signature, now: float, signed_at: float | None) -> Caller:

@@ -71,30 +71,23 @@ _SDK_SCOPE = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/,\s=]+)/([0-9]{8})/([^
 _scopes: dict[str, tuple] = {}
 
 
-def sdk_header(header: str) -> tuple | None:
-    """(scope, signature) of an ``Authorization`` header as SDKs write it, None for any other
-    form (:func:`from_header` reads those). The scope is what precedes the signature, parsed
-    once: (access key, date, region, service, signed header names as a list, the canonical
-    request as a %-template of method, path, query, each signed header's value and payload
-    hash, the string to sign's scope line)."""
-    scope, sep, signature = header.rpartition(", Signature=")
-    # from_header reads the same signature when it has no ',' and no space around it.
-    if not sep or not signature or "," in signature or signature[0].isspace() or signature[-1].isspace():
+def _sdk_scope(scope: str) -> tuple | None:
+    """What precedes the signature in an ``Authorization`` header as SDKs write it, parsed once:
+    (access key, date, region, service, signed header names, the canonical request as a
+    %-template of method, path, query, each signed header's value and payload hash, the
+    string to sign's scope line); None for any other form."""
+    m = _SDK_SCOPE.fullmatch(scope)
+    if m is None:
         return None
-    found = _scopes.get(scope)
-    if found is None:
-        m = _SDK_SCOPE.fullmatch(scope)
-        if m is None:
-            return None
-        if len(_scopes) > 1024:
-            _scopes.clear()
-        key, date, region, service, names = m.groups()
-        name_list = names.split(";")
-        # Names are [a-z0-9-]: no '%' to escape in the template.
-        template = "%s\n%s\n%s\n" + "".join(f"{n}:%s\n" for n in name_list) + f"\n{names}\n%s"
-        found = _scopes[scope] = (key, date, region, service, name_list, template,
-                                  f"{date}/{region}/{service}/aws4_request\n")
-    return found, signature
+    if len(_scopes) > 1024:
+        _scopes.clear()
+    key, date, region, service, names = m.groups()
+    name_list = names.split(";")
+    # Names are [a-z0-9-]: no '%' to escape in the template.
+    template = "%s\n%s\n%s\n" + "".join(f"{n}:%s\n" for n in name_list) + f"\n{names}\n%s"
+    found = _scopes[scope] = (key, date, region, service, name_list, template,
+                              f"{date}/{region}/{service}/aws4_request\n")
+    return found
 
 
 def from_header(header: str, headers, style: str) -> Signature:
@@ -376,16 +369,38 @@ def verify(request, sig: Signature, secret: str, payload_hash: str, style: str) 
     return key
 
 
-def verify_sdk_header(request, scope: tuple, signature: str, amz_date: str, secret: str, payload_hash: str,
-                      style: str) -> None:
-    """:func:`verify` for an ``Authorization`` header that :func:`sdk_header` read, straight
-    from its scope (the common case: no :class:`Signature` is made)."""
-    access_key, date, region, service, name_list, template, scope_line = scope
+def verify_sdk(request, header: str, style: str, now: float, credential, context) -> tuple | None:
+    """:func:`from_header`, the credential's lookup, :func:`check_time` and :func:`verify` in one
+    for the common case: a request with its body, signed in its ``Authorization`` header as SDKs
+    write it, to a service other than S3. ``credential(context, style, access key, session token)``
+    gives the key's credential or raises. Returns (credential, signing time), None when the
+    header is not of that form (the general path reads it)."""
+    scope, sep, signature = header.rpartition(", Signature=")
+    # from_header reads the same signature when it has no ',' and no space around it.
+    if not sep or not signature or "," in signature or signature[0].isspace() or signature[-1].isspace():
+        return None
+    found = _scopes.get(scope)
+    if found is None:
+        found = _sdk_scope(scope)
+        if found is None:
+            return None
+    headers = request.headers
+    get = headers.get
+    amz_date = get("x-amz-date")
+    if not amz_date:
+        return None
+    access_key, date, region, service, name_list, template, scope_line = found
+    cred = credential(context, style, access_key, get("x-amz-security-token"))
+    signed_at = parse_time(amz_date)
+    if signed_at is None or abs(now - signed_at) > MAX_SKEW:
+        check_time(from_header(header, headers, style), now, style, signed_at)  # raises
+    payload = UNSIGNED if get("x-amz-content-sha256") == UNSIGNED else hashlib.sha256(request.body).hexdigest()
+    # The canonical request (canonical_request, without a Signature), one function: this runs
+    # on every request.
     path = request.path
-    values = [request.method, path if path == "/" else canonical_uri(path, style == errors.S3),
+    values = [request.method, path if path == "/" else canonical_uri(path, False),
               canonical_query(request.query, False) if request.query_string else ""]
-    get = request.headers.get
-    for name in name_list:  # canonical_headers, inline
+    for name in name_list:
         value = get(name)
         if value is None:
             value = ""
@@ -394,9 +409,10 @@ def verify_sdk_header(request, scope: tuple, signature: str, amz_date: str, secr
             if "  " in value or not value.isprintable():
                 value = _SPACES.sub(" ", value)
         values.append(value)
-    values.append(payload_hash)
+    values.append(payload)
     creq = template % tuple(values)
     sts = f"{ALGORITHM}\n{amz_date}\n{scope_line}{hashlib.sha256(creq.encode('utf-8')).hexdigest()}"
+    secret = cred.secret
     pads = _SCOPE_PADS.get((secret, scope_line))
     if pads is None:
         pads = _pads(signing_key(secret, date, region, service))
@@ -410,6 +426,7 @@ def verify_sdk_header(request, scope: tuple, signature: str, amz_date: str, secr
     # compare_digest takes ASCII text as is; other text can't be a hex signature (see same()).
     if not (signature.isascii() and hmac.compare_digest(outer.hexdigest(), signature)):
         raise errors.signature_mismatch(style, access_key, sts, signature, creq)
+    return cred, signed_at
 
 
 # (secret, scope line) -> the signing key's HMAC pads (see _sign_with)
