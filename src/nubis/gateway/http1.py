@@ -207,8 +207,11 @@ class Http1Protocol(asyncio.Protocol):
                     ex.keep_alive = False
                 else:
                     await self._write(ex, response)
-        except Exception:  # the client left mid-answer, or a streamed body failed
+        except (ConnectionError, RuntimeError):  # the client left mid-answer (uvloop: RuntimeError)
             log.debug("answer not completed", exc_info=True)
+            ex.keep_alive = False
+        except Exception:  # a streamed body failed: what was sent stands, the connection closes
+            log.exception("answer to %s %s not completed", ex.request.method, ex.request.path)
             ex.keep_alive = False
         finally:
             self._done(ex)
