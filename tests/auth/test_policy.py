@@ -3,6 +3,8 @@ condition operators, set qualifiers and policy variables. The wire tests in
 test_bucket_policy.py show the same evaluator deciding real requests."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from nubis.auth.policy import ALLOW, DENY, IMPLICIT, Request, evaluate, is_public
@@ -154,3 +156,25 @@ def test_a_role_names_its_sessions():
     assert evaluate([idp(st)], session, resource_policy=True) == ALLOW
     other = allow(Principal={"AWS": "arn:aws:iam::111122223333:role/writer"})
     assert evaluate([idp(other)], session, resource_policy=True) == IMPLICIT
+
+
+def test_a_stored_policy_text_decides_as_its_document_does():
+    # Texts (what IAM stores) take the compiled path (policy._compiled), documents the general one.
+    statements = [allow(Action=a, Resource=r)
+                  for a in ("s3:GetObject", "S3:getobject", "s3:Get*", "s3:?etObject", ["sqs:*", "s3:GetObject"],
+                            "s3:Put*", [])
+                  for r in ("*", "arn:aws:s3:::b/k", "arn:aws:s3:::B/k", "arn:aws:s3:::b/*",
+                            "arn:aws:s3:::${aws:username}/k", "arn:aws:s3:::b/${*}",
+                            ["arn:aws:s3:::x", "arn:aws:s3:::b/k"], [])]
+    statements += [{"Effect": "Allow", "NotAction": "s3:Put*", "NotResource": "arn:aws:s3:::x/*"},
+                   {"Effect": "Deny", "NotAction": ["s3:Get*"], "Resource": "*"},
+                   {"Effect": "Allow", "Action": "s3:GetObject"}, {"Effect": "Allow", "Resource": "*"},
+                   allow(Condition={"StringEquals": {"aws:username": "b"}})]
+    requests = [req(), req(action="s3:PutObject"), req(resource="arn:aws:s3:::b/*"),
+                req(aws__username="b"), req(resource="arn:aws:s3:::x/k", aws__username="x")]
+    for st in statements:
+        for resource_policy in (False, True):
+            doc = idp({**st, "Principal": "*"} if resource_policy else st)
+            for r in requests:
+                assert evaluate([json.dumps(doc)], r, resource_policy=resource_policy) == \
+                    evaluate([doc], r, resource_policy=resource_policy), (st, r, resource_policy)
