@@ -161,8 +161,9 @@ class Http1Protocol(asyncio.Protocol):
         request = HttpRequest(method, raw_path.decode("latin-1"), query.decode("latin-1"), headers)
         request.host = headers.get("host", "")
         request.client = self.client
-        ex = Exchange(self, request, parser.should_keep_alive(), "expect" in headers and
-                      headers.get("expect", "").lower() == "100-continue")
+        expect = headers.get("expect")
+        ex = Exchange(self, request, parser.should_keep_alive(),
+                      expect is not None and expect.lower() == "100-continue")
         request.receive = ex.receive
         self.parsing = ex
         if self.current is None:
@@ -179,14 +180,16 @@ class Http1Protocol(asyncio.Protocol):
         ex.buffered += len(body)
         if ex.buffered > BODY_BUFFER:
             self._pause_reading()
-        ex.wake()
+        if ex.waiter is not None:
+            ex.wake()
 
     def on_message_complete(self) -> None:
         ex = self.parsing
         if ex is None:
             return
         ex.more_body = False
-        ex.wake()
+        if ex.waiter is not None:
+            ex.wake()
 
     # -- answering ----------------------------------------------------------------------------
 
@@ -206,7 +209,9 @@ class Http1Protocol(asyncio.Protocol):
                     self.transport.write(_plain(500, "Internal Server Error", self._date()))
                     ex.keep_alive = False
                 else:
-                    await self._write(ex, response)
+                    streamed = self._send(ex, response)
+                    if response.stream is not None:
+                        await self._send_stream(ex, response.stream, streamed)
         except (ConnectionError, RuntimeError):  # the client left mid-answer (uvloop: RuntimeError)
             log.debug("answer not completed", exc_info=True)
             ex.keep_alive = False
@@ -216,10 +221,13 @@ class Http1Protocol(asyncio.Protocol):
         finally:
             self._done(ex)
 
-    async def _write(self, ex: Exchange, response) -> None:
+    def _send(self, ex: Exchange, response) -> str | None:
+        """Write the answer's head, and its body unless streamed. Returns how a
+        streamed body goes: "chunked", "raw" (its length is in the head), or None
+        (no body: a HEAD, 204 or 304, whose stream is only to be closed)."""
         status = response.status
         stream = response.stream
-        head_only = ex.request.method == "HEAD" or status in (204, 304)  # no body (RFC 9110)
+        head_only = ex.request.method == "HEAD" or status == 204 or status == 304  # no body (RFC 9110)
         pairs = response.headers
         # Names lower-cased, as nubis has always sent them (uvicorn did it before).
         block = "".join([f"{k.lower()}: {v}\r\n" for k, v in pairs])
@@ -237,31 +245,38 @@ class Http1Protocol(asyncio.Protocol):
             # which was not needed: close rather than read a body that may not come.
             ex.keep_alive = False
             block += "connection: close\r\n"
-        chunked = False
+        how = None
+        body = b""
         if head_only:
-            body = b""
+            pass
         elif stream is None:
             body = response.body
             if not has_length:
                 block += f"content-length: {len(body)}\r\n"
+        elif has_length:
+            how = "raw"
         else:
-            body = b""
-            if not has_length:
-                chunked = True
-                block += "transfer-encoding: chunked\r\n"
-        head = b"".join((_STATUS_LINE.get(status) or _status_line(status), self._date(),
-                         block.encode("utf-8"), b"\r\n"))
+            how = "chunked"
+            block += "transfer-encoding: chunked\r\n"
+        date = self.server_state.default_headers
+        date = _date_cache[1] if date is _date_cache[0] else _default_headers(date)
+        head = b"".join((_STATUS_LINE.get(status) or _status_line(status), date, block.encode("utf-8"), b"\r\n"))
+        if not body:
+            self.transport.write(head)
+        elif len(body) <= _JOIN_LIMIT:
+            self.transport.write(head + body)
+        else:
+            self.transport.write(head)
+            self.transport.write(body)
+        return how
+
+    async def _send_stream(self, ex: Exchange, stream, how: str | None) -> None:
+        """A streamed body, under the transport's flow control; the stream is closed in the end."""
         transport = self.transport
-        if len(body) <= _JOIN_LIMIT:
-            transport.write(head + body if body else head)
-        else:
-            transport.write(head)
-            transport.write(body)
-        if stream is None or head_only:
-            if stream is not None:
-                await _close(stream)
-            return
         try:
+            if how is None:
+                return
+            chunked = how == "chunked"
             async for chunk in stream:
                 if ex.disconnected:
                     break
