@@ -17,9 +17,15 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 
 def account_for(access_key: str | None, default: str) -> str:
     """The account of a request: the access key id when it is 12 digits."""
-    if access_key and _ACCOUNT.match(access_key):
-        return access_key
-    return default
+    known = _accounts.get(access_key)
+    if known is None:
+        known = bool(access_key and _ACCOUNT.match(access_key))
+        if len(_accounts) < 4096:  # (the keys of a run are few; a flood is not kept)
+            _accounts[access_key] = known
+    return access_key if known else default
+
+
+_accounts: dict = {}  # access key -> whether it names an account (12 digits)
 
 
 def partition(region: str) -> str:

@@ -150,6 +150,8 @@ def uuid4_text() -> str:
     without drawing 16 random bytes and building a UUID object each time.
     """
     n = next(_COUNTER)
+    if n < _LOW:  # (always, in practice: the counter starts below 2**24)
+        return f"{_HEAD}{n:012x}"
     return f"{_PREFIX}{n >> 48 & 0xFFF:03x}-{_VARIANT}-{n & 0xFFFFFFFFFFFF:012x}"
 
 
@@ -160,4 +162,6 @@ def _prefix() -> tuple[str, str]:
 
 
 _PREFIX, _VARIANT = _prefix()
+_LOW = 1 << 48
+_HEAD = f"{_PREFIX}000-{_VARIANT}-"  # what every id below _LOW starts with
 _COUNTER = itertools.count(int.from_bytes(os.urandom(3), "big"))
