@@ -215,3 +215,20 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout():
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def test_pipelined_small_and_streamed_answers_keep_their_order(nubis):
+    # Small whole answers leave together at the end of a turn of the loop; a
+    # streamed one is written as it goes. Pipelined, they still come in order.
+    s3 = nubis.client("s3")
+    s3.create_bucket(Bucket="pipelined")
+    big = bytes(range(256)) * 1200  # 300 KiB: streamed from its file
+    s3.put_object(Bucket="pipelined", Key="big", Body=big)
+    ping = b"GET /_nubis/ping HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    get = (f"GET /pipelined/big HTTP/1.1\r\nHost: localhost\r\nAuthorization: {SIGNED_S3}\r\n\r\n").encode()
+    last = b"GET /_nubis/ping HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    got = raw_exchange(nubis.endpoint, ping + get + ping + last, b"(read until the server closes)")
+    first, body_at, second = got.find(b"pong"), got.find(big), got.find(b"pong", got.find(big) + len(big))
+    assert got.count(b"HTTP/1.1 200 OK") == 4, got[:500]
+    assert 0 < first < body_at < second, (first, body_at, second)
+    assert got.endswith(b"pong")

@@ -86,6 +86,8 @@ class Http1Protocol(asyncio.Protocol):
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.method = ""
+        self.outbox = _outbox(server_state, self.loop)
+        self.queued = False  # an answer of this connection waits in the outbox
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -206,7 +208,7 @@ class Http1Protocol(asyncio.Protocol):
         try:
             if not ex.disconnected:
                 if response is None:
-                    self.transport.write(_plain(500, "Internal Server Error", self._date()))
+                    self._write(_plain(500, "Internal Server Error", self._date()))
                     ex.keep_alive = False
                 else:
                     streamed = self._send(ex, response)
@@ -261,14 +263,20 @@ class Http1Protocol(asyncio.Protocol):
         date = self.server_state.default_headers
         date = _date_cache[1] if date is _date_cache[0] else _default_headers(date)
         head = b"".join((_STATUS_LINE.get(status) or _status_line(status), date, block.encode("utf-8"), b"\r\n"))
-        if not body:
-            self.transport.write(head)
-        elif len(body) <= _JOIN_LIMIT:
-            self.transport.write(head + body)
-        else:
-            self.transport.write(head)
+        if how is None and ex.keep_alive and len(body) <= _JOIN_LIMIT:
+            # A small whole answer leaves with the others of this turn of the loop.
+            self.outbox.add(self, head + body if body else head)
+            return how
+        self._write(head)
+        if body:
             self.transport.write(body)
         return how
+
+    def _write(self, data: bytes) -> None:
+        """Write now, after what this connection has waiting in the outbox."""
+        if self.queued:
+            self.outbox.flush()
+        self.transport.write(data)
 
     async def _send_stream(self, ex: Exchange, stream, how: str | None) -> None:
         """A streamed body, under the transport's flow control; the stream is closed in the end."""
@@ -303,6 +311,8 @@ class Http1Protocol(asyncio.Protocol):
         if transport.is_closing():
             return
         if not ex.keep_alive:
+            if self.queued:
+                self.outbox.flush()
             transport.close()
             return
         if self.pipeline:
@@ -311,6 +321,8 @@ class Http1Protocol(asyncio.Protocol):
                 self._resume_reading()
             return
         if self.closing:
+            if self.queued:
+                self.outbox.flush()
             transport.close()
             return
         self._resume_reading()
@@ -361,7 +373,9 @@ class Http1Protocol(asyncio.Protocol):
     def _refuse(self, status: int, text: str) -> None:
         """Answer a request that cannot be read, and close (what follows it cannot be found)."""
         if self.current is None:
-            self.transport.write(_plain(status, text, self._date()))
+            self._write(_plain(status, text, self._date()))
+        elif self.queued:
+            self.outbox.flush()
         self.transport.close()
 
     def shutdown(self) -> None:
@@ -431,7 +445,7 @@ class Exchange:
         if self.expecting:
             self.expecting = False
             if self.more_body and not protocol.transport.is_closing():
-                protocol.transport.write(_CONTINUE)
+                protocol._write(_CONTINUE)
         while True:
             if self.disconnected or self.responded:
                 return _DISCONNECT
@@ -448,6 +462,52 @@ class Exchange:
             protocol._resume_reading()
             self.waiter = waiter = protocol.loop.create_future()
             await waiter
+
+
+class _Outbox:
+    """Small whole answers, written together once the loop's turn is over.
+
+    Written at once, each answer woke its client's waiting process: on
+    loopback the wake-up is the writer's work (the kernel delivers in the
+    writer's system call), and it was a third of a DynamoDB GetItem's CPU under
+    32 connections. Written together, after the turn that made them, the first
+    wakes the client and the rest find it awake: GetItem 73 -> 52 us per
+    request (bench/RESULTS.md). An answer waits a turn of the loop at most;
+    one alone goes out as soon as the loop is idle again."""
+
+    __slots__ = ("loop", "items", "scheduled")
+
+    def __init__(self, loop) -> None:
+        self.loop = loop
+        self.items: list = []
+        self.scheduled = False
+
+    def add(self, protocol: Http1Protocol, data: bytes) -> None:
+        self.items.append((protocol, data))
+        protocol.queued = True
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        items, self.items = self.items, []
+        for protocol, data in items:
+            protocol.queued = False
+            transport = protocol.transport
+            if not transport.is_closing():
+                try:
+                    transport.write(data)
+                except (ConnectionError, RuntimeError):  # the client left meanwhile
+                    pass
+
+
+def _outbox(server_state, loop) -> _Outbox:
+    """The server's outbox (one per server, so one per loop)."""
+    outbox = getattr(server_state, "nubis_outbox", None)
+    if outbox is None or outbox.loop is not loop:
+        outbox = server_state.nubis_outbox = _Outbox(loop)
+    return outbox
 
 
 _date_cache: list = [None, b""]

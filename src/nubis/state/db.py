@@ -73,6 +73,7 @@ class Database:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._group_open = False
         self._group_done: asyncio.Future | None = None
+        self._group_dirty = False  # the open group has written (else it only read: nothing to wait for)
         # Called when writes are rolled back, for caches that may hold what was read of them.
         self._rollback_hooks: list = []
         # 8 KiB pages for a new database (an existing one keeps its own): a row of a
@@ -156,6 +157,7 @@ class Database:
         if not self._group_open:
             self.conn.execute("BEGIN IMMEDIATE")
             self._group_open = True
+            self._group_dirty = False
             self._group_done = _SharedCommit(loop=loop)
             loop.call_soon(self.commit_group)
         return True
@@ -175,7 +177,7 @@ class Database:
                 # A transaction block is still open (it awaited inside): not yet.
                 self._loop.call_soon(self.commit_group)
                 return
-            self._group_open = False
+            self._group_open = self._group_dirty = False
             done, self._group_done = self._group_done, None
             try:
                 self.conn.execute("COMMIT")
@@ -188,9 +190,10 @@ class Database:
                 done.set_result(None)
 
     async def durable(self) -> None:
-        """Wait until every write made so far is committed."""
+        """Wait until every write made so far is committed. A group that has only
+        read holds nothing uncommitted: what was read there was committed before."""
         done = self._group_done
-        if done is not None:
+        if done is not None and self._group_dirty:
             await done  # (a _SharedCommit: no shield needed, one future fewer per request)
 
     # -- statements -----------------------------------------------------------
@@ -207,6 +210,7 @@ class Database:
                 self.conn.execute("BEGIN IMMEDIATE")
             else:
                 self.conn.execute(f"SAVEPOINT sp{self._depth}")
+            self._group_dirty = True
             self._depth += 1
             try:
                 yield self
@@ -230,11 +234,13 @@ class Database:
         # joins the group commit).
         with self.lock:
             self._join_group()
+            self._group_dirty = True
             return self.conn.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
         with self.lock:
             self._join_group()
+            self._group_dirty = True
             return self.conn.executemany(sql, rows)
 
     # Reads on the loop join the group transaction too. Alone, each SELECT was a
@@ -242,7 +248,7 @@ class Database:
     # and SQLite's transaction start and end, per statement. Under load that
     # made a DynamoDB GetItem cost ~65 us of CPU against ~47 us in a group (a
     # commit that wrote nothing costs no sync), though the answer now waits for
-    # the group's commit, as an answer did whenever a write had opened one.
+    # the group's commit only when the group has written (``durable``).
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         with self.lock:
