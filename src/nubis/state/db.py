@@ -243,12 +243,11 @@ class Database:
             self._group_dirty = True
             return self.conn.executemany(sql, rows)
 
-    # Reads on the loop join the group transaction too. Alone, each SELECT was a
-    # transaction of its own: WAL read locks taken and dropped (two fcntl calls)
-    # and SQLite's transaction start and end, per statement. Under load that
-    # made a DynamoDB GetItem cost ~65 us of CPU against ~47 us in a group (a
-    # commit that wrote nothing costs no sync), though the answer now waits for
-    # the group's commit only when the group has written (``durable``).
+    # Reads on the loop join the group transaction too: alone, each SELECT was a
+    # transaction of its own (WAL read locks taken and dropped with two fcntl
+    # calls, SQLite's transaction start and end). In a group that is ~1 us less
+    # per DynamoDB GetItem under load; a commit that wrote nothing costs no sync,
+    # and ``durable`` does not wait for a group that only read.
 
     def query(self, sql: str, params: Sequence[Any] | dict = ()) -> list[sqlite3.Row]:
         with self.lock:
