@@ -304,6 +304,9 @@ class Http1Protocol(asyncio.Protocol):
     def _done(self, ex: Exchange) -> None:
         ex.responded = True
         ex.wake()  # an answer still waiting on ``receive`` learns that the exchange is over
+        # The request holds ``ex.receive`` (Gateway.respond): a cycle, left to the
+        # cyclic GC, whose collections it set off every ~100 requests.
+        ex.request = None
         self.current = None
         transport = self.transport
         if transport.is_closing():
