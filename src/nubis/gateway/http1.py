@@ -88,6 +88,11 @@ class Http1Protocol(asyncio.Protocol):
         self.method = ""
         self.outbox = _outbox(server_state, self.loop)
         self.queued = False  # an answer of this connection waits in the outbox
+        # The connection's answering task (``_answer_all``), the future it waits on
+        # between requests, and whether it is to end.
+        self.answerer: asyncio.Task | None = None
+        self.waiting: asyncio.Future | None = None
+        self.stopped = False
 
     # -- asyncio.Protocol -------------------------------------------------------------------
 
@@ -109,6 +114,7 @@ class Http1Protocol(asyncio.Protocol):
                 ex.wake()
         self.pipeline.clear()
         self._wake_writer()
+        self._stop_answerer()
 
     def eof_received(self) -> None:
         return None  # the client is done sending: the transport closes once we are done too
@@ -196,7 +202,35 @@ class Http1Protocol(asyncio.Protocol):
 
     def _start(self, ex: Exchange) -> None:
         self.current = ex
-        self.loop.create_task(self._answer(ex))
+        waiting = self.waiting
+        if waiting is not None:
+            self.waiting = None
+            waiting.set_result(None)
+        elif self.answerer is None:
+            self.answerer = self.loop.create_task(self._answer_all())
+        # (else the answerer is finishing the answer before, and takes this one next)
+
+    async def _answer_all(self) -> None:
+        """The connection's answering task: one for all its requests. A task per
+        request cost ~2 us more: Python 3.11 registers each task in asyncio's
+        task set with Python code, and unregisters it by a weakref callback."""
+        try:
+            while not self.stopped:
+                ex = self.current
+                if ex is None:
+                    self.waiting = waiting = self.loop.create_future()
+                    await waiting
+                    continue
+                await self._answer(ex)
+        finally:
+            self.answerer = self.waiting = None
+
+    def _stop_answerer(self) -> None:
+        self.stopped = True
+        waiting = self.waiting
+        if waiting is not None:
+            self.waiting = None
+            waiting.set_result(None)
 
     async def _answer(self, ex: Exchange) -> None:
         try:
@@ -407,6 +441,7 @@ class Http1Protocol(asyncio.Protocol):
     def _detach(self) -> None:
         """Give the connection up to another protocol (HTTP/2)."""
         self.connections.discard(self)
+        self._stop_answerer()
         if self.idle_timer is not None:
             self.idle_timer.cancel()
             self.idle_timer = None
