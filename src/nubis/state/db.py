@@ -71,6 +71,7 @@ class Database:
         # Group commit: the loop it commits on, whether a shared transaction is
         # open, and the future its writers' responses wait for.
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._group_open = False
         self._group_done: asyncio.Future | None = None
         self._group_dirty = False  # the open group has written (else it only read: nothing to wait for)
@@ -143,18 +144,21 @@ class Database:
         if loop is None:
             self.commit_group()
         self._loop = loop
+        self._loop_thread = threading.get_ident() if loop is not None else None
 
     def _join_group(self) -> bool:
         """Open (or join) the shared transaction, when group commit applies here."""
         loop = self._loop
         if loop is None or self._depth:
             return False
-        try:
-            if asyncio.get_running_loop() is not loop:
-                return False
-        except RuntimeError:
+        # On the loop's thread while it runs: on the loop. (asyncio.get_running_loop
+        # would tell the same with a getpid system call, once per statement.)
+        if threading.get_ident() != self._loop_thread or not loop.is_running():
             return False
         if not self._group_open:
+            # IMMEDIATE, though a group may only read: a deferred one's first write
+            # would fail at once, without the busy wait, while the checkpointer
+            # holds the write lock (its RESTART takes it).
             self.conn.execute("BEGIN IMMEDIATE")
             self._group_open = True
             self._group_dirty = False
