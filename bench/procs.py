@@ -164,6 +164,35 @@ def rss_kib(pid: int, tree: bool = True) -> int:
     return total
 
 
+def cpu_seconds(pid: int, tree: bool = True) -> float:
+    """User and system CPU time of ``pid`` (and its descendants'), in seconds."""
+    total = 0.0
+    for p in [pid, *(_descendants(pid) if tree else [])]:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def wait_idle(pid: int, timeout: float = 120.0, window: float = 0.5, share: float = 0.05) -> float | None:
+    """Wait until ``pid`` uses under ``share`` of a CPU over ``window`` s: a server
+    still working through a load's unfinished requests would take the CPU of the
+    next load. The seconds waited, or None when it was still busy at ``timeout``."""
+    start = time.monotonic()
+    before = cpu_seconds(pid)
+    while True:
+        time.sleep(window)
+        now = cpu_seconds(pid)
+        if now - before < share * window:
+            return time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            return None
+        before = now
+
+
 def _vmrss(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/status") as f:

@@ -137,6 +137,8 @@ def _errors_cell(r: dict) -> str:
     extra = [f"{k.replace('_', ' ')} {r[k]}" for k in ("dropped", "connect_errors", "unfinished") if r.get(k)]
     if r["requests"] == 0:
         extra.append("NO RESPONSES")
+    if "idle_after_s" in r and r["idle_after_s"] is None:
+        extra.append("server still busy 120 s later")
     return cell + ("; " + "; ".join(extra) if extra else "")
 
 
@@ -297,6 +299,13 @@ def main(argv=None) -> int:
                     result = {"failed": f"{server} exited with status {proc.returncode}"}
                 else:
                     result = run_driver(endpoint, scenario, args, driver_cpus, procs.credentials_env(server))
+                    if result.get("unfinished"):
+                        # The server still works on what the driver gave up waiting for (moto's
+                        # Query of a large table): the next load, on the same CPU, must not share it.
+                        waited = procs.wait_idle(proc.pid)
+                        result["idle_after_s"] = waited
+                        log(f"{server} busy after {scenario}: " + (
+                            f"idle after {waited:.0f} s" if waited is not None else "still busy after 120 s"))
                 job = loads.setdefault((scenario, server), {
                     "scenario": scenario, "server": server, "label": SERVERS[server][0],
                     "rounds": [], "all_rps": []})
