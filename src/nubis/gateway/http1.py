@@ -212,7 +212,7 @@ class Http1Protocol(asyncio.Protocol):
 
     async def _answer_all(self) -> None:
         """The connection's answering task: one for all its requests. A task per
-        request cost ~2 us more: Python 3.11 registers each task in asyncio's
+        request cost ~1 us more: Python 3.11 registers each task in asyncio's
         task set with Python code, and unregisters it by a weakref callback."""
         try:
             while not self.stopped:
