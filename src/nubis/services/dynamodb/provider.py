@@ -428,6 +428,18 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         x.check_parameters(params, used)
         return x.Expressions(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
 
+    def _lone(self, params: dict, name: str, build, plain: frozenset | None = None):
+        """What ``build`` (``_condition``, ``_projection``) makes of an operation's one
+        expression, with every name and value it was given checked used. None, with
+        nothing parsed, when ``plain`` holds every parameter given (none of them an
+        expression's)."""
+        if plain is not None and params.keys() <= plain:
+            return None
+        ex = self._expressions(params, (name,))
+        out = build(ex, params)
+        ex.check_all_used()
+        return out
+
     @staticmethod
     def _condition(ex, params: dict):
         if params.get("ConditionExpression") is not None:
@@ -512,12 +524,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         if t.indexes:
             it.check_index_keys(t, item)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        if params.keys() <= _PLAIN_PUT:
-            cond = None  # no condition nor expression parameter: nothing to parse or check
-        else:
-            ex = self._expressions(params, ("ConditionExpression",))
-            cond = self._condition(ex, params)
-            ex.check_all_used()
+        cond = self._lone(params, "ConditionExpression", self._condition, _PLAIN_PUT)
         if cond is None and rv == "NONE" and not t.indexes and not t.watchers:
             # Nothing to read first: one statement (which joins the group commit).
             old, units = None, {}
@@ -539,12 +546,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         rowkey = it.plain_row_key(t, key)
         if rowkey is None:
             it.check_key(t, key)
-        if params.keys() <= _PLAIN_GET:
-            projection = None  # no projection nor expression parameter: nothing to parse or check
-        else:
-            ex = self._expressions(params, ("ProjectionExpression",))
-            projection = self._projection(ex, params)
-            ex.check_all_used()
+        projection = self._lone(params, "ProjectionExpression", self._projection, _PLAIN_GET)
         row = self.store.row(t.id, *(rowkey or it.row_key(t, key)))
         out: dict = {}
         if row is not None:
@@ -563,9 +565,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
         key = params.get("Key")
         it.check_key(t, key)
         rv = it.check_return_values(params.get("ReturnValues"), ("NONE", "ALL_OLD"))
-        ex = self._expressions(params, ("ConditionExpression",))
-        cond = self._condition(ex, params)
-        ex.check_all_used()
+        cond = self._lone(params, "ConditionExpression", self._condition)
         hk, rk = it.row_key(t, key)
         with self.db.transaction():
             old = self.store.get(t.id, hk, rk)
@@ -852,9 +852,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
                 if rowkey in seen:
                     raise validation("Provided list of item keys contains duplicates")
                 seen.add(rowkey)
-            ex = self._expressions(request, ("ProjectionExpression",))
-            projection = self._projection(ex, request)
-            ex.check_all_used()
+            projection = self._lone(request, "ProjectionExpression", self._projection)
             plans.append((name, t, request, keys, projection))
         responses: dict = {}
         unprocessed: dict = {}
@@ -945,9 +943,7 @@ class DynamoDBProvider(Backups, PointInTimeRecovery, ExportImport, PartiQL, Lega
             if rowkey in seen:
                 raise validation("Transaction request cannot include multiple operations on one item")
             seen.add(rowkey)
-            ex = self._expressions(get, ("ProjectionExpression",))
-            projection = self._projection(ex, get)
-            ex.check_all_used()
+            projection = self._lone(get, "ProjectionExpression", self._projection)
             plan.append((t, rowkey, projection))
         responses = []
         capacity: dict = {}
