@@ -282,7 +282,13 @@ def canonical_query(pairs: list[tuple[str, str]], presigned: bool) -> str:
 
 
 def canonical_headers(headers, names: list[str]) -> str:
-    lines = []
+    return "".join([f"{name}:{value}\n" for name, value in zip(names, header_values(headers, names))])
+
+
+def header_values(headers, names) -> list[str]:
+    """The named headers' values as the canonical request has them: trimmed, runs
+    of spaces folded, "" for one absent."""
+    values = []
     get = headers.get
     for name in names:
         value = get(name)
@@ -293,8 +299,8 @@ def canonical_headers(headers, names: list[str]) -> str:
             # Printable text has no whitespace but the space: only runs of spaces could need folding.
             if "  " in value or not value.isprintable():
                 value = _SPACES.sub(" ", value)
-        lines.append(f"{name}:{value}\n")
-    return "".join(lines)
+        values.append(value)
+    return values
 
 
 def canonical_request(request, sig: Signature, payload_hash: str, s3: bool) -> str:
@@ -400,15 +406,7 @@ def verify_sdk(request, header: str, style: str, now: float, credential, context
     path = request.path
     values = [request.method, path if path == "/" else canonical_uri(path, False),
               canonical_query(request.query, False) if request.query_string else ""]
-    for name in name_list:
-        value = get(name)
-        if value is None:
-            value = ""
-        else:
-            value = value.strip()
-            if "  " in value or not value.isprintable():
-                value = _SPACES.sub(" ", value)
-        values.append(value)
+    values += header_values(headers, name_list)
     values.append(payload)
     creq = template % tuple(values)
     sts = f"{ALGORITHM}\n{amz_date}\n{scope_line}{hashlib.sha256(creq.encode('utf-8')).hexdigest()}"
